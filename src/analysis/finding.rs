@@ -1,0 +1,160 @@
+//! What the analysis reports: findings with byte ranges, never protocol types.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is. The default for every rule is `Warning`; the
+/// front ends may override it from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    #[default]
+    Warning,
+    Information,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "information",
+            Severity::Hint => "hint",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "error" => Some(Severity::Error),
+            "warning" | "warn" => Some(Severity::Warning),
+            "information" | "info" => Some(Severity::Information),
+            "hint" => Some(Severity::Hint),
+            _ => None,
+        }
+    }
+}
+
+/// The two arguments of `vpc_config` the control requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VpcAttribute {
+    SecurityGroupIds,
+    Subnets,
+}
+
+impl VpcAttribute {
+    pub const ALL: [VpcAttribute; 2] = [VpcAttribute::SecurityGroupIds, VpcAttribute::Subnets];
+
+    /// The argument's name in Terraform.
+    pub fn name(self) -> &'static str {
+        match self {
+            VpcAttribute::SecurityGroupIds => "security_group_ids",
+            VpcAttribute::Subnets => "subnets",
+        }
+    }
+
+    /// What one value of the argument is, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            VpcAttribute::SecurityGroupIds => "security group id",
+            VpcAttribute::Subnets => "private subnet id",
+        }
+    }
+}
+
+/// Why a value counts as empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Emptiness {
+    /// `[]`, possibly through functions or conditionals whose every outcome is `[]`.
+    EmptyList,
+    /// `null`: the same as leaving the argument out.
+    Null,
+    /// Only `""` or `null` elements, which the AWS API rejects.
+    BlankElements,
+}
+
+/// The kind of problem a finding reports, with what a fix needs to find its
+/// place in the text again (byte offsets into the analysed file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// The model has no `vpc_config` block.
+    MissingVpcConfig,
+    /// `vpc_config` lacks one of its two arguments.
+    MissingAttribute {
+        attribute: VpcAttribute,
+        /// The `vpc_config` block.
+        vpc_config: Range<usize>,
+    },
+    /// An argument's value is certainly empty.
+    EmptyValue {
+        attribute: VpcAttribute,
+        /// The value expression.
+        value: Range<usize>,
+        emptiness: Emptiness,
+    },
+}
+
+/// A secondary location that explains a finding (the model's header, the
+/// variable default that made a value empty, …). `path: None` is the same file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    pub path: Option<std::path::PathBuf>,
+    pub range: Range<usize>,
+    pub message: String,
+}
+
+/// A Terraform resource address and where its block is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    pub kind: String,
+    pub name: String,
+    /// The whole `resource … { … }` block.
+    pub block: Range<usize>,
+    /// `resource "TYPE" "NAME"`.
+    pub header: Range<usize>,
+}
+
+impl ResourceRef {
+    /// `TYPE.NAME`, as Terraform addresses the resource.
+    pub fn address(&self) -> String {
+        format!("{}.{}", self.kind, self.name)
+    }
+}
+
+/// One violation of a rule at one place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// Byte range in the analysed file.
+    pub range: Range<usize>,
+    pub message: String,
+    pub resource: ResourceRef,
+    pub problem: Problem,
+    pub related: Vec<Related>,
+}
+
+impl Finding {
+    /// Moves every byte offset by `offset` (for a block re-parsed on its own).
+    pub fn shift(&mut self, offset: usize) {
+        let mv = |r: &mut Range<usize>| *r = r.start + offset..r.end + offset;
+        mv(&mut self.range);
+        mv(&mut self.resource.block);
+        mv(&mut self.resource.header);
+        match &mut self.problem {
+            Problem::MissingVpcConfig => {}
+            Problem::MissingAttribute { vpc_config, .. } => mv(vpc_config),
+            Problem::EmptyValue { value, .. } => mv(value),
+        }
+        for related in &mut self.related {
+            if related.path.is_none() {
+                mv(&mut related.range);
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Thin helpers over the tree-sitter-hcl syntax tree.
+//!
+//! tree-sitter-hcl has no field names (except `object_elem` `key`/`val`), so a
+//! `block` is read positionally: `identifier` (its type), labels (`string_lit`
+//! or `identifier`), `block_start`, optional `body`, `block_end`. Everything
+//! here tolerates the `ERROR` and `MISSING` nodes that appear while a user types.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use tree_sitter::{Language, Node, Parser, Tree};
+
+/// The HCL language, as shipped by `tree-sitter-hcl`.
+pub fn language() -> Language {
+    tree_sitter_hcl::LANGUAGE.into()
+}
+
+thread_local! {
+    // A parser is cheap to reuse and not `Sync`; one per thread avoids locking.
+    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language())
+        .expect("tree-sitter-hcl is ABI-compatible with the linked tree-sitter");
+    parser
+}
+
+/// Parses `text`, reusing `old_tree` (already `edit`ed to match `text`) when given.
+pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
+    PARSER.with(|parser| {
+        parser
+            .borrow_mut()
+            .parse(text, old_tree)
+            // `parse` only fails without a language or after a cancellation or
+            // timeout, and this parser has a language and never sets either.
+            .expect("parser has a language and no cancellation")
+    })
+}
+
+/// Parses text handed out in chunks (a rope), reusing `old_tree` when given.
+pub fn parse_chunks<'a, F>(mut chunk_at: F, old_tree: Option<&Tree>) -> Tree
+where
+    F: FnMut(usize) -> &'a [u8],
+{
+    PARSER.with(|parser| {
+        parser
+            .borrow_mut()
+            .parse_with_options(&mut |offset, _| chunk_at(offset), old_tree, None)
+            .expect("parser has a language and no cancellation")
+    })
+}
+
+/// The source text of `node`, or `""` if its range does not fall on `src`'s
+/// character boundaries (never expected, but never worth a panic either).
+pub fn text<'s>(node: Node<'_>, src: &'s str) -> &'s str {
+    src.get(node.byte_range()).unwrap_or("")
+}
+
+/// The value of a block label: a bare identifier, or a quoted string without
+/// interpolation. `None` for anything else (a template is not a valid label).
+pub fn label_value(node: Node<'_>, src: &str) -> Option<String> {
+    match node.kind() {
+        "identifier" => Some(text(node, src).to_owned()),
+        "string_lit" => {
+            let raw = text(node, src);
+            let inner = raw.strip_prefix('"')?;
+            let inner = inner.strip_suffix('"').unwrap_or(inner);
+            Some(unescape(inner))
+        }
+        _ => None,
+    }
+}
+
+/// Undoes the HCL string escapes that can appear in a label.
+fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// The positional parts of a `block` node.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockParts<'t> {
+    /// The block type: `resource`, `vpc_config`, …
+    pub ident: Node<'t>,
+    pub label_count: usize,
+    first_label: Option<Node<'t>>,
+    second_label: Option<Node<'t>>,
+    pub block_start: Option<Node<'t>>,
+    pub body: Option<Node<'t>>,
+    pub block_end: Option<Node<'t>>,
+}
+
+impl<'t> BlockParts<'t> {
+    /// Splits a `block` node; `None` if it is not a block or has no type.
+    pub fn of(block: Node<'t>) -> Option<Self> {
+        if block.kind() != "block" {
+            return None;
+        }
+        let mut cursor = block.walk();
+        let mut ident = None;
+        let mut labels = Vec::new();
+        let mut block_start = None;
+        let mut body = None;
+        let mut block_end = None;
+        for child in block.children(&mut cursor) {
+            match child.kind() {
+                "identifier" if ident.is_none() => ident = Some(child),
+                "identifier" | "string_lit" if block_start.is_none() => labels.push(child),
+                "block_start" => block_start = Some(child),
+                "body" => body = Some(child),
+                "block_end" => block_end = Some(child),
+                _ => {}
+            }
+        }
+        Some(Self {
+            ident: ident?,
+            label_count: labels.len(),
+            first_label: labels.first().copied(),
+            second_label: labels.get(1).copied(),
+            block_start,
+            body,
+            block_end,
+        })
+    }
+
+    pub fn label(&self, index: usize) -> Option<Node<'t>> {
+        match index {
+            0 => self.first_label,
+            1 => self.second_label,
+            _ => None,
+        }
+    }
+
+    /// True when the block's closing brace was really written.
+    pub fn is_closed(&self) -> bool {
+        self.block_end
+            .is_some_and(|end| !end.is_missing() && end.start_byte() < end.end_byte())
+    }
+}
+
+/// The block type of a `block` node (`vpc_config`, `resource`, …).
+pub fn block_type<'s>(block: Node<'_>, src: &'s str) -> Option<&'s str> {
+    if block.kind() != "block" {
+        return None;
+    }
+    let first = block.named_child(0)?;
+    (first.kind() == "identifier").then(|| text(first, src))
+}
+
+/// The `attribute` and `block` items of a `body` node, in order.
+pub fn body_items<'t>(body: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+    let mut cursor = body.walk();
+    let items: Vec<Node<'t>> = body
+        .named_children(&mut cursor)
+        .filter(|n| matches!(n.kind(), "attribute" | "block"))
+        .collect();
+    items.into_iter()
+}
+
+/// An `attribute` split into its name and value expression.
+pub fn attribute_parts<'t>(attr: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>)> {
+    if attr.kind() != "attribute" {
+        return None;
+    }
+    let name = attr.named_child(0).filter(|n| n.kind() == "identifier")?;
+    let mut cursor = attr.walk();
+    let value = attr
+        .named_children(&mut cursor)
+        .find(|n| n.kind() == "expression");
+    Some((name, value))
+}
+
+/// True if `node` or anything below it is an `ERROR` or `MISSING` node.
+pub fn is_broken(node: Node<'_>) -> bool {
+    node.has_error() || node.is_missing()
+}
+
+/// The smallest byte range covering `a` and `b`.
+pub fn cover(a: Range<usize>, b: Range<usize>) -> Range<usize> {
+    a.start.min(b.start)..a.end.max(b.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_of_quoted_and_bare_labels() {
+        let src = "resource \"aws_x\" y {}\nresource \"a\\\"b\" \"\" {}\n";
+        let tree = parse(src, None);
+        let body = tree.root_node().named_child(0).unwrap();
+        let mut values = Vec::new();
+        for block in body_items(body) {
+            let parts = BlockParts::of(block).unwrap();
+            for i in 0..parts.label_count {
+                values.push(label_value(parts.label(i).unwrap(), src).unwrap());
+            }
+        }
+        assert_eq!(values, ["aws_x", "y", "a\"b", ""]);
+    }
+
+    #[test]
+    fn block_parts_knows_an_unclosed_block() {
+        let src = "resource \"a\" \"b\" {\n  x = 1\n";
+        let tree = parse(src, None);
+        let mut cursor = tree.root_node().walk();
+        let mut found = None;
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "block" {
+                found = Some(node);
+            }
+            stack.extend(node.children(&mut cursor));
+        }
+        let parts = BlockParts::of(found.unwrap()).unwrap();
+        assert!(!parts.is_closed());
+    }
+}

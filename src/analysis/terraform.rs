@@ -1,0 +1,296 @@
+//! Terraform structure on top of the HCL tree: which blocks are resources.
+//!
+//! Terraform only knows top-level `resource` blocks. While a user types, the
+//! tree is rarely clean, so "top level" is read generously but never blindly:
+//!
+//! * a block under `config_file` is top level;
+//! * an `ERROR` node is transparent (tree-sitter wraps a whole file in one when
+//!   a later block is unclosed, keeping earlier blocks as its children);
+//! * a block nested in a block whose `}` is MISSING is top level too: the
+//!   outer block is unfinished and the user is still typing it;
+//! * a block nested in a properly closed block is not a resource.
+//!
+//! Sometimes recovery flattens a well-formed block into loose tokens inside an
+//! `ERROR` (e.g. after a stray `}`). Such a header is found by its text at the
+//! start of a line and its block re-parsed on its own as an [`Island`].
+
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+use super::queries::RESOURCE_BLOCKS;
+use super::syntax::{self, BlockParts};
+
+/// A piece of a file that is analysed with its own tree: the whole file, or
+/// a block recovered from inside an `ERROR` node and re-parsed alone.
+pub struct Island<'a> {
+    /// The island's text (a slice of the file's text).
+    pub src: &'a str,
+    /// Where `src` starts in the file.
+    pub offset: usize,
+    tree: IslandTree<'a>,
+}
+
+enum IslandTree<'a> {
+    Borrowed(&'a Tree),
+    Owned(Tree),
+}
+
+impl<'a> Island<'a> {
+    pub fn root(&self) -> Node<'_> {
+        match &self.tree {
+            IslandTree::Borrowed(tree) => tree.root_node(),
+            IslandTree::Owned(tree) => tree.root_node(),
+        }
+    }
+
+    /// The resource blocks of this island, in source order.
+    pub fn resources(&self) -> Vec<Resource<'_>> {
+        let mut found = Vec::new();
+        let root = self.root();
+        let (block_i, type_i, name_i) = (0, 1, 2);
+        RESOURCE_BLOCKS.for_each_match(root, self.src, |row| {
+            let (Some(block), Some(type_label), Some(name_label)) =
+                (row[block_i], row[type_i], row[name_i])
+            else {
+                return;
+            };
+            // A re-parsed island stands for exactly the one block at its start.
+            if self.offset > 0 && block.start_byte() != 0 {
+                return;
+            }
+            if !is_top_level(block) {
+                return;
+            }
+            let (Some(kind), Some(name)) = (
+                syntax::label_value(type_label, self.src),
+                syntax::label_value(name_label, self.src),
+            ) else {
+                return;
+            };
+            let Some(parts) = BlockParts::of(block) else {
+                return;
+            };
+            found.push(Resource {
+                block,
+                parts,
+                kind,
+                name,
+                header: block.start_byte()..name_label.end_byte(),
+            });
+        });
+        found.sort_by_key(|r| r.block.start_byte());
+        found
+    }
+}
+
+/// A top-level `resource "TYPE" "NAME" { … }` block.
+#[derive(Debug, Clone)]
+pub struct Resource<'t> {
+    pub block: Node<'t>,
+    pub parts: BlockParts<'t>,
+    pub kind: String,
+    pub name: String,
+    /// From the `resource` keyword to the end of the name label.
+    pub header: Range<usize>,
+}
+
+/// Splits a parsed file into islands: the file itself, then one per resource
+/// header that error recovery flattened into an `ERROR` node.
+pub fn islands<'a>(src: &'a str, tree: &'a Tree) -> Vec<Island<'a>> {
+    let mut out = vec![Island {
+        src,
+        offset: 0,
+        tree: IslandTree::Borrowed(tree),
+    }];
+    let root = tree.root_node();
+    if !root.has_error() {
+        return out;
+    }
+    for error in outermost_errors(root) {
+        let range = error.byte_range();
+        let headers: Vec<usize> = header_candidates(src, range.clone())
+            .into_iter()
+            .filter(|&at| !starts_a_block(root, at))
+            .collect();
+        for (i, &start) in headers.iter().enumerate() {
+            let end = headers.get(i + 1).copied().unwrap_or(range.end);
+            let Some(piece) = src.get(start..end) else {
+                continue;
+            };
+            out.push(Island {
+                src: piece,
+                offset: start,
+                tree: IslandTree::Owned(syntax::parse(piece, None)),
+            });
+        }
+    }
+    out
+}
+
+/// Decides whether a `resource` block sits where Terraform would read it as a
+/// resource (see the module docs).
+fn is_top_level(block: Node<'_>) -> bool {
+    let mut node = block;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "config_file" => return true,
+            "ERROR" | "body" => {}
+            "block" => {
+                if BlockParts::of(parent).is_none_or(|p| p.is_closed()) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        node = parent;
+    }
+    // The root itself is an ERROR node wrapping the whole file.
+    true
+}
+
+/// `ERROR` nodes that are not inside another `ERROR`.
+fn outermost_errors(root: Node<'_>) -> Vec<Node<'_>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() {
+            out.push(node);
+            continue;
+        }
+        if !node.has_error() {
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// True if a `block` node starts exactly at byte `at`.
+fn starts_a_block(root: Node<'_>, at: usize) -> bool {
+    let mut node = root.descendant_for_byte_range(at, at);
+    while let Some(n) = node {
+        if n.start_byte() != at {
+            return false;
+        }
+        if n.kind() == "block" {
+            return true;
+        }
+        node = n.parent();
+    }
+    false
+}
+
+/// Offsets in `range` where a line starts (after indentation) with a complete
+/// resource header: `resource LABEL LABEL {` on one line.
+fn header_candidates(src: &str, range: Range<usize>) -> Vec<usize> {
+    let Some(region) = src.get(range.clone()) else {
+        return Vec::new();
+    };
+    // The region may start mid-line: its first piece counts only if nothing
+    // but indentation precedes it on that line.
+    let first_line_begin = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let mut begins_line = src[first_line_begin..range.start]
+        .trim_matches([' ', '\t'])
+        .is_empty();
+    let mut out = Vec::new();
+    let mut pos = range.start;
+    for piece in region.split_inclusive('\n') {
+        if begins_line {
+            let indent = piece.len() - piece.trim_start_matches([' ', '\t']).len();
+            if is_resource_header(&piece[indent..]) {
+                out.push(pos + indent);
+            }
+        }
+        begins_line = true;
+        pos += piece.len();
+    }
+    out
+}
+
+/// `resource "TYPE" "NAME" {` (labels quoted or bare) at the start of `s`.
+fn is_resource_header(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("resource") else {
+        return false;
+    };
+    let mut rest = rest;
+    for _ in 0..2 {
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if trimmed.len() == rest.len() && !rest.starts_with('"') {
+            return false;
+        }
+        let Some(after) = skip_label(trimmed) else {
+            return false;
+        };
+        rest = after;
+    }
+    rest.trim_start_matches([' ', '\t']).starts_with('{')
+}
+
+fn skip_label(s: &str) -> Option<&str> {
+    if let Some(quoted) = s.strip_prefix('"') {
+        let mut escaped = false;
+        for (i, c) in quoted.char_indices() {
+            match c {
+                '\n' => return None,
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => return Some(&quoted[i + 1..]),
+                _ => escaped = false,
+            }
+        }
+        return None;
+    }
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_alphanumeric() || c == '_' || (c == '-' && i > 0)))
+        .map_or(s.len(), |(i, _)| i);
+    (end > 0).then(|| &s[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resources_in(src: &str) -> Vec<String> {
+        let tree = syntax::parse(src, None);
+        islands(src, &tree)
+            .iter()
+            .flat_map(|island| {
+                island
+                    .resources()
+                    .into_iter()
+                    .map(|r| format!("{}.{}@{}", r.kind, r.name, r.header.start + island.offset))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_quoted_and_bare_resources_but_not_data_or_nested() {
+        let src = "resource \"a\" \"x\" {}\nresource b y {\n  resource \"c\" \"z\" {}\n}\ndata \"a\" \"d\" {}\n";
+        assert_eq!(resources_in(src), ["a.x@0", "b.y@20"]);
+    }
+
+    #[test]
+    fn a_stray_brace_does_not_hide_later_resources() {
+        let src = "resource \"m\" \"a\" {\n}\n}\n}\nresource \"m\" \"b\" {\n  x = 1\n}\n";
+        assert_eq!(resources_in(src), ["m.a@0", "m.b@25"]);
+    }
+
+    #[test]
+    fn resources_after_an_unclosed_block_are_still_resources() {
+        let src = "locals {\n  a = 1\n\nresource \"m\" \"b\" {\n}\n";
+        assert_eq!(resources_in(src), ["m.b@18"]);
+    }
+
+    #[test]
+    fn header_text_recognises_only_complete_headers() {
+        assert!(is_resource_header("resource \"a\" \"b\" {"));
+        assert!(is_resource_header("resource a b{"));
+        assert!(!is_resource_header("resource \"a\" {"));
+        assert!(!is_resource_header("resources \"a\" \"b\" {"));
+        assert!(!is_resource_header("resource \"a\" \"b\""));
+    }
+}

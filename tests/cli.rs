@@ -1,0 +1,270 @@
+//! The `check` CLI, run as users run it: the real binary, real folders.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sagemaker-vpc-lsp");
+
+const BAD: &str = "resource \"aws_sagemaker_model\" \"bad\" {\n  name = \"bad\"\n}\n";
+const GOOD: &str = "resource \"aws_sagemaker_model\" \"good\" {\n  vpc_config {\n    security_group_ids = [\"sg-1\"]\n    subnets            = [\"subnet-1\"]\n  }\n}\n";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .env_remove("CLICOLOR_FORCE")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A module tree: a compliant root, a nested module with a failing model, a
+/// `.terraform/` copy of a module, an ignored folder and a hidden file.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "main.tf", GOOD);
+    write(root, "modules/ml/model.tf", BAD.replace("bad", "inner"));
+    write(root, ".terraform/modules/ml/model.tf", BAD);
+    write(root, ".gitignore", "generated/\n");
+    write(root, "generated/model.tf", BAD);
+    write(root, ".hidden.tf", BAD);
+    write(root, "notes.txt", BAD);
+    dir
+}
+
+#[test]
+fn exit_0_when_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", GOOD);
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0 findings in 0 files (1 file checked)\n");
+}
+
+#[test]
+fn text_output_names_place_rule_and_underlines_the_source() {
+    let dir = project();
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let expected = "\
+modules/ml/model.tf:1:1: warning[sagemaker_model_in_vpc]: aws_sagemaker_model.inner has no vpc_config block";
+    assert!(text.starts_with(expected), "{text}");
+    assert!(
+        text.contains(
+            "  |\n1 | resource \"aws_sagemaker_model\" \"inner\" {\n  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n1 finding in 1 file (2 files checked)\n"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour when piped: {text:?}");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let dir = project();
+    let out = run(dir.path(), &["check", "--color", "always"]);
+    assert!(stdout(&out).contains("\x1b["));
+    let out = run(dir.path(), &["check", "--color", "never"]);
+    assert!(!stdout(&out).contains('\x1b'));
+}
+
+#[test]
+fn json_output_has_exactly_the_documented_shape() {
+    let dir = project();
+    let out = run(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = json["findings"][0]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("aws_sagemaker_model.inner"));
+    let expected = serde_json::json!({
+        "version": 1,
+        "files_checked": 2,
+        "findings": [{
+            "rule": "sagemaker_model_in_vpc",
+            "severity": "warning",
+            "path": "modules/ml/model.tf",
+            "resource": "aws_sagemaker_model.inner",
+            "message": message,
+            "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 39}}
+        }]
+    });
+    assert_eq!(json, expected);
+}
+
+#[test]
+fn json_paths_keep_the_users_prefix_without_dot_slash() {
+    let dir = project();
+    let parent = dir.path().parent().unwrap();
+    let name = dir.path().file_name().unwrap().to_str().unwrap();
+    for arg in [
+        name.to_string(),
+        format!("./{name}/"),
+        format!("{name}/modules"),
+    ] {
+        let out = run(parent, &["check", "--format", "json", &arg]);
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            json["findings"][0]["path"],
+            format!("{name}/modules/ml/model.tf"),
+            "for argument {arg}"
+        );
+    }
+    let file = run(
+        dir.path(),
+        &["check", "--format", "json", "./modules/ml/model.tf"],
+    );
+    let json: Value = serde_json::from_slice(&file.stdout).unwrap();
+    assert_eq!(json["findings"][0]["path"], "modules/ml/model.tf");
+}
+
+#[test]
+fn columns_count_characters_and_end_is_exclusive() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "resource \"aws_sagemaker_model\" \"m\" {\r\n  vpc_config {\r\n\tsecurity_group_ids = [\"sg\"]\r\n    subnets = /* 💣 中 ß */ []\r\n  }\r\n}\r\n";
+    write(dir.path(), "m.tf", src);
+    let out = run(dir.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let range = &json["findings"][0]["range"];
+    // `    subnets = /* 💣 中 ß */ ` is 26 characters.
+    assert_eq!(range["start"], serde_json::json!({"line": 4, "column": 27}));
+    assert_eq!(range["end"], serde_json::json!({"line": 4, "column": 29}));
+}
+
+#[test]
+fn missing_path_is_exit_2_and_the_rest_is_still_checked() {
+    let dir = project();
+    let out = run(dir.path(), &["check", "does-not-exist", "modules"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("does-not-exist"), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    assert!(stdout(&out).contains("modules/ml/model.tf:1:1"));
+}
+
+#[test]
+fn non_utf8_file_is_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a_latin1.tf",
+        b"# caf\xe9\nresource \"aws_sagemaker_model\" \"x\" {}\n",
+    );
+    write(dir.path(), "b.tf", BAD);
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("a_latin1.tf") && err.contains("not valid UTF-8"),
+        "{err}"
+    );
+    let text = stdout(&out);
+    assert!(text.contains("b.tf:1:1"), "{text}");
+    assert!(text.contains("(1 file checked)"), "{text}");
+}
+
+#[test]
+fn skips_dot_terraform_gitignored_and_hidden_files() {
+    let dir = project();
+    let out = run(dir.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["modules/ml/model.tf"]);
+    assert_eq!(json["files_checked"], 2);
+}
+
+#[test]
+fn output_is_sorted_by_path_then_position() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["z.tf", "a.tf", "m/b.tf", "m/a.tf", "b.tf"] {
+        write(
+            dir.path(),
+            name,
+            format!("{BAD}{}", BAD.replace("bad", "second")),
+        );
+    }
+    let first = run(dir.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let places: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = places.clone();
+    sorted.sort();
+    assert_eq!(places, sorted);
+    assert_eq!(places.len(), 10);
+    for _ in 0..3 {
+        assert_eq!(
+            run(dir.path(), &["check", "--format", "json"]).stdout,
+            first.stdout
+        );
+    }
+}
+
+#[test]
+fn a_file_wrapped_in_an_error_node_still_yields_its_models() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "broken.tf",
+        format!("{BAD}\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = [\n"),
+    );
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("broken.tf:1:1: warning[sagemaker_model_in_vpc]"));
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("yaml"));
+}
+
+#[test]
+fn multi_line_ranges_show_every_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "m.tf",
+        "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    security_group_ids = [\"sg\"]\n    subnets = [\n      # none\n    ]\n  }\n}\n",
+    );
+    let text = stdout(&run(dir.path(), &["check"]));
+    assert!(
+        text.contains("4 |     subnets = [\n  |               ^\n5 |       # none\n  |       ^^^^^^\n6 |     ]\n  |     ^\n"),
+        "{text}"
+    );
+}

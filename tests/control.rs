@@ -1,0 +1,98 @@
+//! Fixture-driven tests of the `sagemaker_model_in_vpc` control: every
+//! `tests/fixtures/control/*.tf` is analysed and its findings snapshotted
+//! (line:column ranges in characters, the text under each range, the message).
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write;
+use std::path::Path;
+
+use ropey::Rope;
+use sagemaker_vpc_lsp::analysis::{self, Finding, Problem};
+use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
+
+fn describe(src: &str, findings: &[Finding]) -> String {
+    let rope = Rope::from_str(src);
+    let mut out = String::new();
+    for f in findings {
+        let start = to_line_col(&rope, f.range.start, Encoding::Utf32);
+        let end = to_line_col(&rope, f.range.end, Encoding::Utf32);
+        let kind = match &f.problem {
+            Problem::MissingVpcConfig => "missing vpc_config".to_owned(),
+            Problem::MissingAttribute { attribute, .. } => format!("missing {}", attribute.name()),
+            Problem::EmptyValue {
+                attribute,
+                emptiness,
+                ..
+            } => format!("empty {} ({emptiness:?})", attribute.name()),
+        };
+        writeln!(
+            out,
+            "{}:{}-{}:{} {} {} [{}] {}",
+            start.line + 1,
+            start.col + 1,
+            end.line + 1,
+            end.col + 1,
+            f.severity.as_str(),
+            f.rule,
+            f.resource.address(),
+            kind,
+        )
+        .unwrap();
+        writeln!(out, "  text: {:?}", &src[f.range.clone()]).unwrap();
+        writeln!(out, "  message: {}", f.message).unwrap();
+        for related in &f.related {
+            let at = to_line_col(&rope, related.range.start, Encoding::Utf32);
+            writeln!(
+                out,
+                "  related {}:{}: {}",
+                at.line + 1,
+                at.col + 1,
+                related.message
+            )
+            .unwrap();
+        }
+    }
+    if findings.is_empty() {
+        out.push_str("no findings\n");
+    }
+    out
+}
+
+#[test]
+fn control_fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/control");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "fixtures went missing: {names:?}");
+    for path in names {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let findings = analysis::analyze_text(&src);
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        insta::with_settings!({ snapshot_path => "snapshots/control", prepend_module_to_snapshot => false, description => format!("tests/fixtures/control/{name}.tf"), omit_expression => true }, {
+            insta::assert_snapshot!(name, describe(&src, &findings));
+        });
+    }
+}
+
+/// Every finding's range must start and end on character boundaries and lie
+/// inside the text, for every fixture (the LSP converts them blindly).
+#[test]
+fn ranges_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/control");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let src = std::fs::read_to_string(&path).unwrap();
+        for f in analysis::analyze_text(&src) {
+            assert!(f.range.start < f.range.end, "{path:?}: empty range {f:?}");
+            assert!(
+                src.get(f.range.clone()).is_some(),
+                "{path:?}: bad range {f:?}"
+            );
+            assert!(src.get(f.resource.header.clone()).is_some());
+        }
+    }
+}
