@@ -96,6 +96,8 @@ pub enum Problem {
         /// The value expression.
         value: Range<usize>,
         emptiness: Emptiness,
+        /// The `vpc_config` block holding the argument.
+        vpc_config: Range<usize>,
     },
 }
 
@@ -149,7 +151,12 @@ impl Finding {
         match &mut self.problem {
             Problem::MissingVpcConfig => {}
             Problem::MissingAttribute { vpc_config, .. } => mv(vpc_config),
-            Problem::EmptyValue { value, .. } => mv(value),
+            Problem::EmptyValue {
+                value, vpc_config, ..
+            } => {
+                mv(value);
+                mv(vpc_config);
+            }
         }
         for related in &mut self.related {
             if related.path.is_none() {

@@ -6,8 +6,11 @@
 
 pub mod eval;
 pub mod finding;
+pub mod fix;
+pub mod module;
 pub mod queries;
 pub mod rules;
+pub mod style;
 pub mod syntax;
 pub mod terraform;
 

@@ -76,6 +76,7 @@ impl<'a> Island<'a> {
                 parts,
                 kind,
                 name,
+                type_label: type_label.byte_range(),
                 header: block.start_byte()..name_label.end_byte(),
             });
         });
@@ -91,6 +92,8 @@ pub struct Resource<'t> {
     pub parts: BlockParts<'t>,
     pub kind: String,
     pub name: String,
+    /// The type label (`"aws_sagemaker_model"`).
+    pub type_label: Range<usize>,
     /// From the `resource` keyword to the end of the name label.
     pub header: Range<usize>,
 }

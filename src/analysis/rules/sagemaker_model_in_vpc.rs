@@ -36,6 +36,70 @@ impl Rule for SagemakerModelInVpc {
     }
 }
 
+/// What is known of one model's network placement.
+#[derive(Debug, Clone)]
+pub enum Assessment<'t> {
+    /// Certainly no `vpc_config` block.
+    NoVpcConfig,
+    /// No clean `vpc_config`, but the block is broken: nothing is certain.
+    Undecided,
+    /// A `vpc_config` block, with each argument's state.
+    VpcConfig {
+        block: Node<'t>,
+        /// False when the block itself has syntax errors.
+        clean: bool,
+        arguments: [(VpcAttribute, Argument<'t>); 2],
+    },
+}
+
+/// The state of `subnets` or `security_group_ids` inside `vpc_config`.
+#[derive(Debug, Clone, Copy)]
+pub enum Argument<'t> {
+    /// Not written (certain only when the block is clean).
+    Missing,
+    /// Written without a value yet (`subnets =` while typing).
+    NoValue,
+    /// Written, with what its value is known to be.
+    Value { expr: Node<'t>, verdict: Verdict },
+}
+
+/// Decides the control for one model, without producing findings.
+pub fn assess<'t>(model: &Resource<'t>, src: &str, ctx: &Context<'_>) -> Assessment<'t> {
+    let vpc_config = model
+        .parts
+        .body
+        .into_iter()
+        .flat_map(syntax::body_items)
+        .find(|item| syntax::block_type(*item, src) == Some(BLOCK));
+    let Some(vpc_config) = vpc_config else {
+        return if vpc_config_certainly_absent(model, src) {
+            Assessment::NoVpcConfig
+        } else {
+            Assessment::Undecided
+        };
+    };
+    let Some(parts) = BlockParts::of(vpc_config) else {
+        return Assessment::Undecided;
+    };
+    // A vpc_config whose own text is broken may hold the argument we would
+    // call missing; only a clean block proves absence.
+    let clean = parts.is_closed() && !syntax::is_broken(vpc_config);
+    let argument = |attribute: VpcAttribute| match find_attribute(parts.body, attribute.name(), src)
+    {
+        None => Argument::Missing,
+        Some(None) => Argument::NoValue,
+        Some(Some(expr)) => Argument::Value {
+            expr,
+            verdict: eval::eval(expr, src, ctx.scope, 0).list_verdict(),
+        },
+    };
+    Assessment::VpcConfig {
+        block: vpc_config,
+        clean,
+        arguments: VpcAttribute::ALL.map(|a| (a, argument(a))),
+    }
+}
+
 fn check_model(model: &Resource<'_>, src: &str, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let resource = ResourceRef {
         kind: model.kind.clone(),
@@ -59,43 +123,28 @@ fn check_model(model: &Resource<'_>, src: &str, ctx: &Context<'_>, out: &mut Vec
         message: format!("{address} is declared here"),
     };
 
-    let vpc_configs: Vec<Node<'_>> = model
-        .parts
-        .body
-        .into_iter()
-        .flat_map(syntax::body_items)
-        .filter(|item| syntax::block_type(*item, src) == Some(BLOCK))
-        .collect();
-
-    let Some(&vpc_config) = vpc_configs.first() else {
-        if vpc_config_certainly_absent(model, src) {
-            out.push(finding(
-                model.header.clone(),
-                format!(
-                    "{address} has no vpc_config block, so it runs outside your VPC: add vpc_config \
-                     with at least one private subnet in subnets and one security group in \
-                     security_group_ids"
-                ),
-                Problem::MissingVpcConfig,
-                Vec::new(),
-            ));
-        }
-        return;
-    };
-
-    let Some(parts) = BlockParts::of(vpc_config) else {
-        return;
-    };
-    // A vpc_config whose own text is broken may hold the argument we would
-    // call missing; only a clean block proves absence.
-    let clean = parts.is_closed() && !syntax::is_broken(vpc_config);
-    for attribute in VpcAttribute::ALL {
-        let value = find_attribute(parts.body, attribute.name(), src);
-        match value {
-            None => {
-                if clean {
-                    out.push(finding(
-                        parts.ident.byte_range(),
+    match assess(model, src, ctx) {
+        Assessment::Undecided => {}
+        Assessment::NoVpcConfig => out.push(finding(
+            model.header.clone(),
+            format!(
+                "{address} has no vpc_config block, so it runs outside your VPC: add vpc_config \
+                 with at least one private subnet in subnets and one security group in \
+                 security_group_ids"
+            ),
+            Problem::MissingVpcConfig,
+            Vec::new(),
+        )),
+        Assessment::VpcConfig {
+            block,
+            clean,
+            arguments,
+        } => {
+            let ident = BlockParts::of(block).map_or(block.byte_range(), |p| p.ident.byte_range());
+            for (attribute, argument) in arguments {
+                match argument {
+                    Argument::Missing if clean => out.push(finding(
+                        ident.clone(),
                         format!(
                             "vpc_config of {address} has no {name}: set {name} to at least one {noun}",
                             name = attribute.name(),
@@ -103,27 +152,25 @@ fn check_model(model: &Resource<'_>, src: &str, ctx: &Context<'_>, out: &mut Vec
                         ),
                         Problem::MissingAttribute {
                             attribute,
-                            vpc_config: vpc_config.byte_range(),
+                            vpc_config: block.byte_range(),
                         },
                         vec![declared_here()],
-                    ));
-                }
-            }
-            Some(None) => {} // `name =` with no value yet: nothing certain.
-            Some(Some(expr)) => {
-                if let Verdict::Empty(emptiness) =
-                    eval::eval(expr, src, ctx.scope, 0).list_verdict()
-                {
-                    out.push(finding(
+                    )),
+                    Argument::Value {
+                        expr,
+                        verdict: Verdict::Empty(emptiness),
+                    } => out.push(finding(
                         expr.byte_range(),
                         empty_message(&address, attribute, emptiness),
                         Problem::EmptyValue {
                             attribute,
                             value: expr.byte_range(),
                             emptiness,
+                            vpc_config: block.byte_range(),
                         },
                         vec![declared_here()],
-                    ));
+                    )),
+                    _ => {}
                 }
             }
         }

@@ -1,0 +1,731 @@
+//! Fixes: pure functions from findings to text edits (byte ranges).
+//!
+//! ```text
+//! resource "aws_sagemaker_model" "m" {        resource "aws_sagemaker_model" "m" {
+//!   name = "m"                        →          name = "m"
+//! }
+//!                                                vpc_config {
+//!                                                  security_group_ids = var.security_group_ids
+//!                                                  subnets            = var.subnet_ids
+//!                                                }
+//!                                              }
+//! ```
+//!
+//! Generated text follows the file's [`Style`] (indent unit, line ending) and
+//! aligns `=` the way `terraform fmt` does: consecutive lines that assign are a
+//! chain, and a chain's `=` line up one space after its longest key. Edits that
+//! change a chain re-space its other lines too, so the result stays fmt-clean.
+//! Variables a fix references but the module lacks come back as
+//! [`NewVariable`]s; the front end decides which file declares them.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+use super::finding::{Finding, Problem, VpcAttribute};
+use super::module::ModuleIndex;
+use super::rules::sagemaker_model_in_vpc::BLOCK;
+use super::style::{self, Style};
+use super::syntax::{self, BlockParts};
+use super::terraform;
+
+/// Replace `range` of the file with `new_text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub range: Range<usize>,
+    pub new_text: String,
+}
+
+/// A variable a fix references that the module does not declare yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVariable {
+    pub name: String,
+    pub description: &'static str,
+}
+
+/// One fix: edits in the analysed file plus variables to declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    /// The one obvious fix for its finding (LSP `isPreferred`).
+    pub preferred: bool,
+    /// Sorted, non-overlapping edits of the analysed file.
+    pub edits: Vec<TextEdit>,
+    pub declare: Vec<NewVariable>,
+}
+
+/// What fixes may consult.
+pub struct FixContext<'a> {
+    pub src: &'a str,
+    pub tree: &'a Tree,
+    pub module: &'a ModuleIndex,
+}
+
+/// The fixes offered for one finding.
+pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
+    let title = match &finding.problem {
+        Problem::MissingVpcConfig => "Add vpc_config block".to_owned(),
+        Problem::MissingAttribute { attribute, .. } => format!("Add {}", attribute.name()),
+        Problem::EmptyValue { attribute, .. } => {
+            format!("Use var.{}", choose_variable(*attribute, ctx.module).name)
+        }
+    };
+    let mut planner = Planner::new(ctx);
+    match planner.fix_resource(&[finding]) {
+        Some(edits) => vec![Fix {
+            title,
+            preferred: true,
+            edits,
+            declare: planner.declare,
+        }],
+        None => Vec::new(),
+    }
+}
+
+/// Every preferred fix of `findings` (one file) merged into one fix, or `None`
+/// when there is nothing to fix.
+pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
+    let mut by_resource: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
+    for finding in findings {
+        by_resource
+            .entry(finding.resource.block.start)
+            .or_default()
+            .push(finding);
+    }
+    let mut planner = Planner::new(ctx);
+    let mut edits = Vec::new();
+    for group in by_resource.values() {
+        if let Some(more) = planner.fix_resource(group) {
+            edits.extend(more);
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    Some(Fix {
+        title: "Fix all sagemaker_model_in_vpc findings".to_owned(),
+        preferred: false,
+        edits,
+        declare: planner.declare,
+    })
+}
+
+/// The edit that declares `vars` at the end of `target` (a module file, often
+/// `variables.tf`), in `target`'s own style.
+pub fn declaration_edit(
+    target: &str,
+    target_tree: &Tree,
+    vars: &[NewVariable],
+) -> Option<TextEdit> {
+    if vars.is_empty() {
+        return None;
+    }
+    let style = Style::detect(target, target_tree.root_node());
+    let eol = style.eol;
+    let trailing = &target[target.trim_end().len()..];
+    let prefix = if target.trim().is_empty() || trailing.matches('\n').count() >= 2 {
+        ""
+    } else if trailing.contains('\n') {
+        eol
+    } else {
+        // No line break after the last line: end it, then a blank line.
+        if eol == "\n" { "\n\n" } else { "\r\n\r\n" }
+    };
+    let blocks: Vec<String> = vars
+        .iter()
+        .map(|v| {
+            let lines = align_assignments(&[
+                ("description", &format!("{:?}", v.description)),
+                ("type", "list(string)"),
+            ]);
+            let mut text = format!("variable \"{}\" {{{eol}", v.name);
+            for line in lines {
+                text.push_str(&format!("{}{line}{eol}", style.indent));
+            }
+            text.push('}');
+            text.push_str(eol);
+            text
+        })
+        .collect();
+    // Replace trailing spaces after the last line too, so none dangle.
+    let start = if target.trim().is_empty() {
+        0
+    } else {
+        target.len()
+    };
+    Some(TextEdit {
+        range: start..target.len(),
+        new_text: format!("{prefix}{}", blocks.join(eol)),
+    })
+}
+
+/// The variable a fix uses for `attribute`: an existing list variable whose
+/// name clearly holds such ids, else `subnet_ids` / `security_group_ids`.
+pub struct VariableChoice {
+    pub name: String,
+    pub exists: bool,
+}
+
+pub fn choose_variable(attribute: VpcAttribute, module: &ModuleIndex) -> VariableChoice {
+    let default = default_variable(attribute);
+    if module.variable(default).is_some() {
+        return VariableChoice {
+            name: default.to_owned(),
+            exists: true,
+        };
+    }
+    let best = module
+        .variables
+        .iter()
+        .filter(|v| v.is_list())
+        .filter_map(|v| name_score(attribute, &v.name).map(|score| (score, v)))
+        .max_by(|(sa, a), (sb, b)| {
+            sa.cmp(sb)
+                .then_with(|| b.name.len().cmp(&a.name.len()))
+                .then_with(|| b.name.cmp(&a.name))
+        });
+    match best {
+        Some((_, v)) => VariableChoice {
+            name: v.name.clone(),
+            exists: true,
+        },
+        None => VariableChoice {
+            name: default.to_owned(),
+            exists: false,
+        },
+    }
+}
+
+fn default_variable(attribute: VpcAttribute) -> &'static str {
+    match attribute {
+        VpcAttribute::SecurityGroupIds => "security_group_ids",
+        VpcAttribute::Subnets => "subnet_ids",
+    }
+}
+
+fn description(attribute: VpcAttribute) -> &'static str {
+    match attribute {
+        VpcAttribute::SecurityGroupIds => {
+            "Security groups of the SageMaker model's network interfaces; allow egress on 443 to the VPC endpoints (sagemaker_model_in_vpc)."
+        }
+        VpcAttribute::Subnets => {
+            "Private subnets for the SageMaker model's network interfaces, in every AZ the endpoint uses (sagemaker_model_in_vpc)."
+        }
+    }
+}
+
+/// How clearly `name` holds ids for `attribute`: `None` if not at all.
+fn name_score(attribute: VpcAttribute, name: &str) -> Option<u32> {
+    let lower = name.to_ascii_lowercase();
+    let tokens: Vec<&str> = lower.split(['_', '-']).filter(|t| !t.is_empty()).collect();
+    let has = |t: &str| tokens.contains(&t);
+    let last = tokens.last().copied().unwrap_or("");
+    if [
+        "cidr", "cidrs", "name", "names", "arn", "arns", "rule", "rules", "az", "azs",
+    ]
+    .iter()
+    .any(|t| has(t))
+    {
+        return None;
+    }
+    let clear = match attribute {
+        VpcAttribute::Subnets => {
+            !has("public")
+                && (last == "subnets"
+                    || (lower.contains("subnet") && (has("ids") || last == "ids")))
+        }
+        VpcAttribute::SecurityGroupIds => {
+            let sg = lower.contains("security_group") || has("sg") || has("sgs");
+            sg && (has("ids") || last == "groups" || last == "sgs")
+        }
+    };
+    if !clear {
+        return None;
+    }
+    let mut score = 1;
+    if has("private") {
+        score += 2;
+    }
+    if [
+        "sagemaker",
+        "model",
+        "models",
+        "ml",
+        "inference",
+        "endpoint",
+    ]
+    .iter()
+    .any(|t| has(t))
+    {
+        score += 1;
+    }
+    Some(score)
+}
+
+/// `key = value` lines with `=` aligned as `terraform fmt` aligns a chain.
+fn align_assignments(pairs: &[(&str, &str)]) -> Vec<String> {
+    let width = pairs
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}{} = {v}", " ".repeat(width - k.chars().count())))
+        .collect()
+}
+
+/// Builds edits resource by resource, collecting variables to declare.
+struct Planner<'c, 'a> {
+    ctx: &'c FixContext<'a>,
+    style: Style,
+    declare: Vec<NewVariable>,
+}
+
+impl<'c, 'a> Planner<'c, 'a> {
+    fn new(ctx: &'c FixContext<'a>) -> Self {
+        Self {
+            ctx,
+            style: Style::detect(ctx.src, ctx.tree.root_node()),
+            declare: Vec::new(),
+        }
+    }
+
+    /// The value text for `attribute`, noting a declaration if needed.
+    fn value_for(&mut self, attribute: VpcAttribute) -> String {
+        let choice = choose_variable(attribute, self.ctx.module);
+        if !choice.exists && !self.declare.iter().any(|v| v.name == choice.name) {
+            self.declare.push(NewVariable {
+                name: choice.name.clone(),
+                description: description(attribute),
+            });
+        }
+        format!("var.{}", choice.name)
+    }
+
+    /// Edits fixing `findings`, which all concern one resource.
+    fn fix_resource(&mut self, findings: &[&Finding]) -> Option<Vec<TextEdit>> {
+        let first = findings.first()?;
+        let src = self.ctx.src;
+        let block_start = first.resource.block.start;
+        let islands = terraform::islands(src, self.ctx.tree);
+        for island in &islands {
+            for resource in island.resources() {
+                if resource.block.start_byte() + island.offset != block_start {
+                    continue;
+                }
+                let at = Abs {
+                    src,
+                    offset: island.offset,
+                };
+                let missing = findings
+                    .iter()
+                    .any(|f| matches!(f.problem, Problem::MissingVpcConfig));
+                return if missing {
+                    self.add_vpc_config(at, &resource.parts)
+                } else {
+                    self.amend_vpc_config(at, &resource.parts, findings)
+                };
+            }
+        }
+        None
+    }
+
+    fn add_vpc_config(&mut self, at: Abs<'_>, model: &BlockParts<'_>) -> Option<Vec<TextEdit>> {
+        let geometry = Geometry::of(at, model)?;
+        let sg = self.value_for(VpcAttribute::SecurityGroupIds);
+        let subnets = self.value_for(VpcAttribute::Subnets);
+        let unit = &self.style.indent;
+        let mut lines = vec![format!("{BLOCK} {{")];
+        lines.extend(
+            align_assignments(&[("security_group_ids", &sg), ("subnets", &subnets)])
+                .into_iter()
+                .map(|l| format!("{unit}{l}")),
+        );
+        lines.push("}".to_owned());
+        Some(append_lines(at.src, &geometry, &lines, true, &self.style))
+    }
+
+    fn amend_vpc_config(
+        &mut self,
+        at: Abs<'_>,
+        model: &BlockParts<'_>,
+        findings: &[&Finding],
+    ) -> Option<Vec<TextEdit>> {
+        let src = at.src;
+        let wanted_block = vpc_config_range(findings)?;
+        let vpc_config = model
+            .body
+            .into_iter()
+            .flat_map(syntax::body_items)
+            .find(|item| at.range(*item) == wanted_block)?;
+        let parts = BlockParts::of(vpc_config)?;
+        let geometry = Geometry::of(at, &parts)?;
+
+        let mut replace: Vec<(Node<'_>, String)> = Vec::new();
+        let mut append: Vec<(VpcAttribute, String)> = Vec::new();
+        let mut wanted: Vec<(VpcAttribute, bool)> = findings
+            .iter()
+            .filter_map(|f| match f.problem {
+                Problem::MissingAttribute { attribute, .. } => Some((attribute, false)),
+                Problem::EmptyValue { attribute, .. } => Some((attribute, true)),
+                Problem::MissingVpcConfig => None,
+            })
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        for (attribute, present) in wanted {
+            let value = self.value_for(attribute);
+            if present {
+                let item = syntax::body_items(parts.body?).find(|item| {
+                    syntax::attribute_parts(*item)
+                        .is_some_and(|(k, _)| at.text(k) == attribute.name())
+                })?;
+                replace.push((item, value));
+            } else {
+                append.push((attribute, value));
+            }
+        }
+
+        // Lay the body out as it will be after the edit, then align chains.
+        let items: Vec<Node<'_>> = parts
+            .body
+            .into_iter()
+            .flat_map(syntax::body_items)
+            .collect();
+        let mut slots: Vec<Slot> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let replaced = replace.iter().find(|(n, _)| n == item);
+            let parts_of = syntax::attribute_parts(*item);
+            let range = at.range(*item);
+            let gap = parts_of.and_then(|_| equals_gap(at, *item));
+            let multi_line = match (replaced, parts_of) {
+                (Some(_), _) => false,
+                _ => src[range.clone()].contains('\n'),
+            };
+            let adjacent = i > 0 && adjacent(&src[at.range(items[i - 1]).end..range.start]);
+            slots.push(Slot {
+                key: parts_of.map(|(k, _)| at.text(k).to_owned()),
+                multi_line,
+                adjacent,
+                gap,
+                touched: replaced.is_some(),
+            });
+        }
+        let first_appended = slots.len();
+        let last_end = items.last().map(|n| at.range(*n).end);
+        for (i, (attribute, _)) in append.iter().enumerate() {
+            let adjacent = if i > 0 {
+                true
+            } else {
+                match last_end {
+                    Some(end) => geometry.appends_adjacent_to(src, end),
+                    None => false,
+                }
+            };
+            slots.push(Slot {
+                key: Some(attribute.name().to_owned()),
+                multi_line: false,
+                adjacent,
+                gap: None,
+                touched: true,
+            });
+        }
+        let gaps = align_chains(&slots);
+
+        let mut edits = Vec::new();
+        for (slot, gap) in slots.iter().zip(&gaps).take(first_appended) {
+            if let (Some(range), Some(width)) = (&slot.gap, gap) {
+                let want = " ".repeat(*width);
+                if src[range.clone()] != want {
+                    edits.push(TextEdit {
+                        range: range.clone(),
+                        new_text: want,
+                    });
+                }
+            }
+        }
+        for (item, value) in &replace {
+            let (_, expr) = syntax::attribute_parts(*item)?;
+            edits.push(TextEdit {
+                range: at.range(expr?),
+                new_text: value.clone(),
+            });
+        }
+        if !append.is_empty() {
+            let lines: Vec<String> = append
+                .iter()
+                .zip(&gaps[first_appended..])
+                .map(|((attribute, value), gap)| {
+                    format!(
+                        "{}{}= {value}",
+                        attribute.name(),
+                        " ".repeat(gap.unwrap_or(1))
+                    )
+                })
+                .collect();
+            edits.extend(append_lines(src, &geometry, &lines, false, &self.style));
+        }
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        Some(edits)
+    }
+}
+
+fn vpc_config_range(findings: &[&Finding]) -> Option<Range<usize>> {
+    findings.iter().find_map(|f| match &f.problem {
+        Problem::MissingAttribute { vpc_config, .. } | Problem::EmptyValue { vpc_config, .. } => {
+            Some(vpc_config.clone())
+        }
+        Problem::MissingVpcConfig => None,
+    })
+}
+
+/// Absolute positions for nodes of an island that starts at `offset`.
+#[derive(Clone, Copy)]
+struct Abs<'s> {
+    src: &'s str,
+    offset: usize,
+}
+
+impl Abs<'_> {
+    fn range(&self, node: Node<'_>) -> Range<usize> {
+        node.start_byte() + self.offset..node.end_byte() + self.offset
+    }
+
+    fn text(&self, node: Node<'_>) -> &str {
+        self.src.get(self.range(node)).unwrap_or("")
+    }
+}
+
+/// Where a block's braces are and how its header line is indented.
+struct Geometry {
+    open_end: usize,
+    close_start: usize,
+    base_indent: String,
+}
+
+impl Geometry {
+    fn of(at: Abs<'_>, parts: &BlockParts<'_>) -> Option<Self> {
+        if !parts.is_closed() {
+            return None;
+        }
+        let open = at.range(parts.block_start?);
+        let close = at.range(parts.block_end?);
+        Some(Self {
+            open_end: open.end,
+            close_start: close.start,
+            base_indent: style::line_indent(at.src, open.start).to_owned(),
+        })
+    }
+
+    /// Does a line appended by [`append_lines`] directly follow the line that
+    /// ends at `last_end` (no blank line or comment line between)?
+    fn appends_adjacent_to(&self, src: &str, last_end: usize) -> bool {
+        let close_line_start = line_start(src, self.close_start);
+        if close_line_start > self.open_end
+            && src[close_line_start..self.close_start].trim().is_empty()
+        {
+            adjacent(&src[last_end..close_line_start])
+        } else {
+            // `}` shares a line with content: the lines go right after it.
+            strip_inline_comment(&src[last_end..self.close_start])
+                .trim()
+                .is_empty()
+        }
+    }
+}
+
+fn line_start(src: &str, at: usize) -> usize {
+    src[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Edits that add `lines` (each without indentation or line ending) as the
+/// last items of the block, one level deeper than the block's header line.
+fn append_lines(
+    src: &str,
+    g: &Geometry,
+    lines: &[String],
+    blank_before: bool,
+    style: &Style,
+) -> Vec<TextEdit> {
+    let eol = style.eol;
+    let inner = format!("{}{}", g.base_indent, style.indent);
+    let body = &src[g.open_end..g.close_start];
+    let has_content = !body.trim().is_empty();
+    let text: String = lines.iter().map(|l| format!("{inner}{l}{eol}")).collect();
+    let mut edits = Vec::new();
+
+    // Content on the `{` line (a one-line block) moves to a line of its own.
+    let head = &body[..body.find('\n').unwrap_or(body.len())];
+    if !head.trim().is_empty() {
+        let ws = head.len() - head.trim_start().len();
+        edits.push(TextEdit {
+            range: g.open_end..g.open_end + ws,
+            new_text: format!("{eol}{inner}"),
+        });
+    }
+
+    let close_line_start = line_start(src, g.close_start);
+    let closing_alone =
+        close_line_start > g.open_end && src[close_line_start..g.close_start].trim().is_empty();
+    if closing_alone {
+        let before = &src[g.open_end..close_line_start];
+        let already_blank = before[before.trim_end().len()..].matches('\n').count() >= 2;
+        let blank = if blank_before && has_content && !already_blank {
+            eol
+        } else {
+            ""
+        };
+        edits.push(TextEdit {
+            range: close_line_start..close_line_start,
+            new_text: format!("{blank}{text}"),
+        });
+    } else {
+        let tail_start = g.open_end + body.trim_end().len();
+        let blank = if blank_before && has_content { eol } else { "" };
+        edits.push(TextEdit {
+            range: tail_start..g.close_start,
+            new_text: format!("{eol}{blank}{text}{}", g.base_indent),
+        });
+    }
+    edits
+}
+
+/// Drops a comment that ends the current line (`# …`, `// …`, `/* … */`).
+fn strip_inline_comment(between: &str) -> &str {
+    let mut rest = between.trim_start_matches([' ', '\t']);
+    loop {
+        if rest.starts_with('#') || rest.starts_with("//") {
+            return &rest[rest.find('\n').unwrap_or(rest.len())..];
+        }
+        if let Some(after) = rest.strip_prefix("/*") {
+            match after.find("*/") {
+                Some(end) if !after[..end].contains('\n') => {
+                    rest = after[end + 2..].trim_start_matches([' ', '\t']);
+                    continue;
+                }
+                _ => return rest,
+            }
+        }
+        return rest;
+    }
+}
+
+/// Are two items on consecutive lines, with nothing but an inline comment
+/// between them? (`terraform fmt` chains only such lines.)
+fn adjacent(between: &str) -> bool {
+    let rest = strip_inline_comment(between);
+    rest.trim().is_empty() && rest.matches('\n').count() == 1
+}
+
+/// The whitespace between an attribute's key and its `=`.
+fn equals_gap(at: Abs<'_>, attr: Node<'_>) -> Option<Range<usize>> {
+    let key = attr.named_child(0)?;
+    let mut cursor = attr.walk();
+    let eq = attr.children(&mut cursor).find(|c| c.kind() == "=")?;
+    let gap = at.range(key).end..at.range(eq).start;
+    at.src[gap.clone()]
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        .then_some(gap)
+}
+
+/// One body item as laid out after the edit.
+struct Slot {
+    /// The key of an attribute; `None` for a nested block.
+    key: Option<String>,
+    multi_line: bool,
+    /// On the line right after the previous item.
+    adjacent: bool,
+    /// The existing whitespace before `=`.
+    gap: Option<Range<usize>>,
+    /// Added or changed by the fix: its chain gets aligned.
+    touched: bool,
+}
+
+/// The number of spaces before `=` for each slot in a chain that the fix
+/// touches (`None` elsewhere: those lines are left alone).
+fn align_chains(slots: &[Slot]) -> Vec<Option<usize>> {
+    let mut out = vec![None; slots.len()];
+    let mut start = 0;
+    while start < slots.len() {
+        // A chain: consecutive attribute lines; a multi-line value ends it.
+        let mut end = start + 1;
+        if slots[start].key.is_some() {
+            while end < slots.len()
+                && slots[end].key.is_some()
+                && slots[end].adjacent
+                && !slots[end - 1].multi_line
+            {
+                end += 1;
+            }
+        }
+        let chain = &slots[start..end];
+        if chain.iter().any(|s| s.touched) && chain[0].key.is_some() {
+            let width = chain
+                .iter()
+                .filter_map(|s| s.key.as_ref())
+                .map(|k| k.chars().count())
+                .max()
+                .unwrap_or(0);
+            for (i, slot) in chain.iter().enumerate() {
+                if let Some(key) = &slot.key {
+                    out[start + i] = Some(width - key.chars().count() + 1);
+                }
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_comments_do_not_break_adjacency() {
+        assert!(adjacent("\n  "));
+        assert!(adjacent(" # note\n  "));
+        assert!(adjacent(" /* a */ // b\n"));
+        assert!(!adjacent("\n\n  "));
+        assert!(!adjacent("\n  # own line\n  "));
+        assert!(!adjacent(" "));
+    }
+
+    #[test]
+    fn names_that_clearly_hold_ids() {
+        use VpcAttribute::*;
+        for name in [
+            "subnet_ids",
+            "private_subnets",
+            "vpc_subnet_ids",
+            "ml_private_subnet_ids",
+        ] {
+            assert!(name_score(Subnets, name).is_some(), "{name}");
+        }
+        for name in [
+            "subnet_cidrs",
+            "public_subnets",
+            "subnet_id",
+            "subnet_names",
+            "vpc_id",
+        ] {
+            assert!(name_score(Subnets, name).is_none(), "{name}");
+        }
+        for name in [
+            "security_group_ids",
+            "model_sg_ids",
+            "extra_security_groups",
+            "sgs",
+        ] {
+            assert!(name_score(SecurityGroupIds, name).is_some(), "{name}");
+        }
+        for name in ["security_group_rules", "sg_name", "security_group_id"] {
+            assert!(name_score(SecurityGroupIds, name).is_none(), "{name}");
+        }
+        assert!(name_score(Subnets, "private_subnet_ids") > name_score(Subnets, "subnet_ids"));
+    }
+}

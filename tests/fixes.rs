@@ -1,0 +1,189 @@
+//! Fixes, tested by applying their edits to each `tests/fixtures/fixes/*.tf`
+//! and comparing the resulting text with a reviewed snapshot; every result must
+//! clear the finding it fixes, and stay `terraform fmt`-clean when the input
+//! was (checked only where `terraform` is installed).
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use sagemaker_vpc_lsp::analysis::fix::{self, FixContext, TextEdit};
+use sagemaker_vpc_lsp::analysis::module::{ModuleFile, ModuleIndex};
+use sagemaker_vpc_lsp::analysis::{self, Finding, syntax};
+
+fn apply(src: &str, edits: &[TextEdit]) -> String {
+    let mut sorted = edits.to_vec();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    for pair in sorted.windows(2) {
+        assert!(
+            pair[0].range.end <= pair[1].range.start,
+            "overlapping edits {pair:?}"
+        );
+    }
+    let mut out = src.to_owned();
+    for edit in sorted.iter().rev() {
+        out.replace_range(edit.range.clone(), &edit.new_text);
+    }
+    out
+}
+
+/// Applies a fix to `src`, declaring its variables at the end of the same
+/// file (what the server does when the module has no `variables.tf`).
+fn apply_fix(src: &str, fix: &fix::Fix) -> String {
+    let fixed = apply(src, &fix.edits);
+    let tree = syntax::parse(&fixed, None);
+    match fix::declaration_edit(&fixed, &tree, &fix.declare) {
+        Some(edit) => apply(&fixed, &[edit]),
+        None => fixed,
+    }
+}
+
+fn terraform_fmt(src: &str) -> Option<String> {
+    let mut child = Command::new("terraform")
+        .args(["fmt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(src.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+fn same_place(a: &Finding, b: &Finding) -> bool {
+    a.resource.address() == b.resource.address()
+        && std::mem::discriminant(&a.problem) == std::mem::discriminant(&b.problem)
+        && format!("{:?}", a.problem).split(',').next()
+            == format!("{:?}", b.problem).split(',').next()
+}
+
+#[test]
+fn fix_fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fixes");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 8);
+    let mut fmt_checked = 0;
+    for path in paths {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let tree = syntax::parse(&src, None);
+        let module = ModuleIndex::build([ModuleFile {
+            path: &path,
+            src: &src,
+            tree: &tree,
+        }]);
+        let ctx = FixContext {
+            src: &src,
+            tree: &tree,
+            module: &module,
+        };
+        let input_fmt_clean = terraform_fmt(&src).map(|f| f == src);
+        let findings = analysis::analyze_text(&src);
+        assert!(!findings.is_empty(), "{path:?} has nothing to fix");
+        let mut report = String::new();
+        let crlf_input = src.contains("\r\n");
+        let tab_input = src.contains("\n\t");
+        let mut check = |label: &str, fixed: &str| {
+            // insta normalises line endings, so check them here.
+            let lf = fixed.matches('\n').count();
+            let crlf = fixed.matches("\r\n").count();
+            if crlf_input {
+                assert_eq!(crlf, lf, "{path:?} {label}: mixed line endings");
+            } else {
+                assert_eq!(crlf, 0, "{path:?} {label}: CR introduced");
+            }
+            if tab_input {
+                assert!(
+                    !fixed.lines().any(|l| l.starts_with(' ')),
+                    "{path:?} {label}: space indentation in a tab-indented file"
+                );
+            }
+            if input_fmt_clean == Some(true) {
+                let formatted = terraform_fmt(fixed).unwrap_or_default();
+                assert_eq!(
+                    formatted, fixed,
+                    "{path:?} {label}: not terraform fmt-clean"
+                );
+                fmt_checked += 1;
+            }
+        };
+        for finding in &findings {
+            let fixes = fix::fixes_for(finding, &ctx);
+            assert_eq!(fixes.len(), 1, "{path:?}: {finding:?}");
+            let fix = &fixes[0];
+            assert!(fix.preferred);
+            let fixed = apply_fix(&src, fix);
+            let after = analysis::analyze_text(&fixed);
+            assert!(
+                !after.iter().any(|f| same_place(f, finding)),
+                "{path:?}: `{}` left {after:#?}\n{fixed}",
+                fix.title
+            );
+            check(&fix.title, &fixed);
+            report.push_str(&format!(
+                "## {} — {}\n{fixed}\n",
+                finding.resource.address(),
+                fix.title
+            ));
+        }
+        let all = fix::fix_all(&findings, &ctx).unwrap();
+        let fixed = apply_fix(&src, &all);
+        assert_eq!(
+            analysis::analyze_text(&fixed),
+            Vec::new(),
+            "{path:?}:\n{fixed}"
+        );
+        check("fix all", &fixed);
+        report.push_str(&format!("## {}\n{fixed}", all.title));
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        insta::with_settings!({ snapshot_path => "snapshots/fixes", prepend_module_to_snapshot => false, description => format!("tests/fixtures/fixes/{name}.tf"), omit_expression => true }, {
+            insta::assert_snapshot!(name, report);
+        });
+    }
+    if fmt_checked == 0 {
+        eprintln!("note: terraform is not installed; fmt-cleanliness was not checked");
+    }
+}
+
+#[test]
+fn declarations_go_after_existing_text_in_its_style() {
+    let vars = [fix::NewVariable {
+        name: "subnet_ids".into(),
+        description: "d",
+    }];
+    let cases = [
+        (
+            "",
+            "variable \"subnet_ids\" {\n  description = \"d\"\n  type        = list(string)\n}\n",
+        ),
+        (
+            "a = 1\n",
+            "a = 1\n\nvariable \"subnet_ids\" {\n  description = \"d\"\n  type        = list(string)\n}\n",
+        ),
+        (
+            "a = 1",
+            "a = 1\n\nvariable \"subnet_ids\" {\n  description = \"d\"\n  type        = list(string)\n}\n",
+        ),
+        (
+            "a = 1\n\n",
+            "a = 1\n\nvariable \"subnet_ids\" {\n  description = \"d\"\n  type        = list(string)\n}\n",
+        ),
+        (
+            "b {\r\n\tc = 1\r\n}\r\n",
+            "b {\r\n\tc = 1\r\n}\r\n\r\nvariable \"subnet_ids\" {\r\n\tdescription = \"d\"\r\n\ttype        = list(string)\r\n}\r\n",
+        ),
+    ];
+    for (target, expected) in cases {
+        let tree = syntax::parse(target, None);
+        let edit = fix::declaration_edit(target, &tree, &vars).unwrap();
+        assert_eq!(apply(target, &[edit]), expected, "{target:?}");
+    }
+}
