@@ -25,6 +25,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the language server on stdio (the default with no subcommand)
+    Serve,
     /// Check Terraform files and folders (default: the current folder)
     Check {
         /// Files or folders to check; folders are walked for *.tf files
@@ -44,6 +46,20 @@ enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// Logs go to stderr: stdout is the protocol channel. The level comes from
+/// `SAGEMAKER_VPC_LSP_LOG` (or `RUST_LOG`), `info` by default.
+fn init_logging() {
+    let filter = std::env::var("SAGEMAKER_VPC_LSP_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_owned());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -66,9 +82,9 @@ fn main() -> ExitCode {
             };
             cli::run_check(&CheckOptions { paths, format })
         }
-        None => {
-            eprintln!("the language server is not built yet; use `sagemaker-vpc-lsp check`");
-            ExitCode::from(cli::EXIT_ERROR)
+        Some(Command::Serve) | None => {
+            init_logging();
+            ExitCode::from(sagemaker_vpc_lsp::server::run())
         }
     }
 }

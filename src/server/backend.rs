@@ -1,0 +1,266 @@
+//! The method table: each LSP method is one short handler here that calls
+//! into the module that does the work.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+use tower_lsp::jsonrpc::{Error, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+use crate::server::code_action::{self, fix_all_kind};
+use crate::server::config::{self, Config};
+use crate::server::diagnostics::{self, Publication, panic_message};
+use crate::server::documents::{self, ChangeOutcome};
+use crate::server::session::{ClientSupport, Session};
+use crate::server::{convert, hover};
+
+pub struct Backend {
+    shared: Shared,
+    shutdown_requested: Arc<AtomicBool>,
+    /// Settings errors from `initializationOptions`, shown once initialized.
+    pending_config_errors: std::sync::Mutex<Option<String>>,
+}
+
+/// What handlers and the tasks they spawn share (cheap to clone).
+#[derive(Clone)]
+struct Shared {
+    client: Client,
+    session: Arc<Session>,
+    publish: UnboundedSender<Publication>,
+}
+
+impl Backend {
+    pub fn new(
+        client: Client,
+        session: Arc<Session>,
+        publish: UnboundedSender<Publication>,
+        shutdown_requested: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            shared: Shared {
+                client,
+                session,
+                publish,
+            },
+            shutdown_requested,
+            pending_config_errors: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn schedule(&self, uri: &Url) {
+        self.shared.schedule(uri);
+    }
+
+    /// Runs a synchronous request body, turning a panic into an error reply.
+    fn guarded<T>(&self, what: &str, f: impl FnOnce() -> T) -> Result<T> {
+        catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+            let message = panic_message(&*panic);
+            tracing::error!("{what} panicked: {message}");
+            Error::internal_error()
+        })
+    }
+}
+
+impl Shared {
+    fn schedule(&self, uri: &Url) {
+        diagnostics::schedule(&self.session, &self.publish, uri);
+    }
+
+    /// Re-analyses every open document (after a settings change).
+    fn republish_all(&self) {
+        for uri in self.session.open_uris() {
+            let generation = self.session.next_generation();
+            if let Some(entry) = self.session.docs().get_mut(&uri) {
+                entry.generation = generation;
+                entry.analysed = None;
+            }
+            self.schedule(&uri);
+        }
+    }
+
+    async fn apply_settings(&self, value: Option<&Value>) {
+        let (config, errors) = Config::from_json(value);
+        if let Some(message) = config::describe_errors(&errors) {
+            self.client.show_message(MessageType::ERROR, message).await;
+        }
+        if config != self.session.config() {
+            tracing::info!(?config, "settings changed");
+            self.session.set_config(config);
+            self.republish_all();
+        }
+    }
+
+    /// Asks the client for our settings section (`workspace/configuration`).
+    async fn pull_settings(&self) -> Option<Value> {
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some(config::SECTION.to_owned()),
+        };
+        match self.client.configuration(vec![item]).await {
+            Ok(mut values) if !values.is_empty() => Some(values.swap_remove(0)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("workspace/configuration failed: {e}");
+                None
+            }
+        }
+    }
+
+    /// Pulls settings when the client supports it, else uses `pushed`.
+    /// Runs as its own task: a handler that awaited a client reply would
+    /// keep the server from exiting if the client never answered.
+    fn refresh_settings(&self, pushed: Option<Value>) {
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let pulled = if shared.session.support().configuration_pull {
+                shared.pull_settings().await
+            } else {
+                None
+            };
+            if let Some(value) = pulled.or(pushed) {
+                shared.apply_settings(Some(&value)).await;
+            }
+        });
+    }
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let caps = &params.capabilities;
+        let encoding = convert::negotiate_encoding(caps);
+        self.shared.session.set_encoding(encoding);
+        let workspace = caps.workspace.as_ref();
+        self.shared.session.set_support(ClientSupport {
+            document_changes: workspace
+                .and_then(|w| w.workspace_edit.as_ref())
+                .and_then(|e| e.document_changes)
+                .unwrap_or(false),
+            configuration_pull: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            dynamic_configuration: workspace
+                .and_then(|w| w.did_change_configuration.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            related_information: true,
+        });
+        let (config, errors) = Config::from_json(params.initialization_options.as_ref());
+        self.shared.session.set_config(config);
+        if let Ok(mut pending) = self.pending_config_errors.lock() {
+            *pending = config::describe_errors(&errors);
+        }
+        tracing::info!(?encoding, "initialize");
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(convert::encoding_kind(encoding)),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                            include_text: Some(false),
+                        })),
+                        ..Default::default()
+                    },
+                )),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, fix_all_kind()]),
+                        resolve_provider: Some(false),
+                        ..Default::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                ..Default::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "sagemaker-vpc-lsp".to_owned(),
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            }),
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let pending = self
+            .pending_config_errors
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take());
+        if let Some(message) = pending {
+            self.shared
+                .client
+                .show_message(MessageType::ERROR, message)
+                .await;
+        }
+        let support = self.shared.session.support();
+        if support.dynamic_configuration {
+            let client = self.shared.client.clone();
+            tokio::spawn(async move {
+                let registration = Registration {
+                    id: "sagemaker-vpc-lsp/didChangeConfiguration".to_owned(),
+                    method: "workspace/didChangeConfiguration".to_owned(),
+                    register_options: None,
+                };
+                if let Err(e) = client.register_capability(vec![registration]).await {
+                    tracing::warn!("could not register for configuration changes: {e}");
+                }
+            });
+        }
+        self.shared.refresh_settings(None);
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shutdown_requested.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        if let Some(uri) = documents::open(&self.shared.session, params) {
+            self.schedule(&uri);
+        }
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri.clone();
+        match documents::change(&self.shared.session, params) {
+            ChangeOutcome::Applied => self.schedule(&uri),
+            ChangeOutcome::Unknown => {}
+            ChangeOutcome::Dropped(why) => {
+                let _ = self.shared.publish.send(Publication::Closed(uri.clone()));
+                self.shared.client
+                    .show_message(
+                        MessageType::WARNING,
+                        format!("sagemaker-vpc-lsp stopped checking {uri}: {why}. Reopen the file to check it again."),
+                    )
+                    .await;
+            }
+        }
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri.clone();
+        if documents::close(&self.shared.session, params) {
+            let _ = self.shared.publish.send(Publication::Closed(uri));
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        self.shared.refresh_settings(Some(params.settings));
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let actions = self.guarded("codeAction", || {
+            code_action::code_actions(&self.shared.session, &params)
+        })?;
+        Ok(Some(actions))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        self.guarded("hover", || hover::hover(&self.shared.session, &params))
+    }
+}

@@ -1,0 +1,131 @@
+//! `didOpen`, `didChange`, `didClose`: keeping the document store in sync.
+//!
+//! Each function is synchronous and runs before its handler's first `.await`,
+//! so notifications apply in the order the client sent them.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use tower_lsp::lsp_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, Url,
+};
+
+use crate::server::convert;
+use crate::server::diagnostics::{is_terraform, panic_message};
+use crate::server::document::{Change, ChangeWarning, Document};
+use crate::server::session::{Entry, Session};
+
+/// Documents above this size are not analysed (one message says so).
+pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
+
+/// What a change notification led to.
+pub enum ChangeOutcome {
+    /// Applied: analyse the document again.
+    Applied,
+    /// The document was not open and the change could not recreate it.
+    Unknown,
+    /// Applying failed; the document was dropped until the client resends it.
+    Dropped(String),
+}
+
+pub fn open(session: &Session, params: DidOpenTextDocumentParams) -> Option<Url> {
+    let item = params.text_document;
+    if !is_terraform(&item.uri, &item.language_id) {
+        tracing::debug!(uri = %item.uri, language = item.language_id, "not Terraform; ignored");
+        return None;
+    }
+    if item.text.len() > MAX_DOCUMENT_BYTES {
+        tracing::warn!(uri = %item.uri, bytes = item.text.len(), "document too large; not analysed");
+        return None;
+    }
+    let generation = session.next_generation();
+    let entry = Entry {
+        doc: Document::new(&item.text, item.version),
+        language_id: item.language_id,
+        generation,
+        analysed: None,
+    };
+    session.docs().insert(item.uri.clone(), entry);
+    Some(item.uri)
+}
+
+pub fn change(session: &Session, params: DidChangeTextDocumentParams) -> ChangeOutcome {
+    let uri = params.text_document.uri;
+    let version = params.text_document.version;
+    let changes: Vec<Change> = params
+        .content_changes
+        .into_iter()
+        .map(convert::change)
+        .collect();
+    let encoding = session.encoding();
+    let generation = session.next_generation();
+    let mut docs = session.docs();
+    let Some(entry) = docs.get_mut(&uri) else {
+        // A full text lets us start over; a range change has nothing to apply to.
+        if let Some(last_full) = changes.iter().rposition(|c| c.range.is_none()) {
+            tracing::warn!(%uri, version, "change for a document that is not open; resyncing from its full text");
+            let mut doc = Document::new(&changes[last_full].text, version);
+            doc.apply_changes(&changes[last_full + 1..], encoding);
+            docs.insert(
+                uri,
+                Entry {
+                    doc,
+                    language_id: String::new(),
+                    generation,
+                    analysed: None,
+                },
+            );
+            return ChangeOutcome::Applied;
+        }
+        tracing::warn!(%uri, version, "change for a document that is not open; ignored");
+        return ChangeOutcome::Unknown;
+    };
+    if version <= entry.doc.version {
+        tracing::warn!(
+            %uri,
+            version,
+            previous = entry.doc.version,
+            "document version went backwards or repeated; applying the change anyway"
+        );
+    }
+    let applied = catch_unwind(AssertUnwindSafe(|| {
+        entry.doc.apply_changes(&changes, encoding)
+    }));
+    match applied {
+        Ok(warnings) => {
+            for warning in warnings {
+                match warning {
+                    ChangeWarning::Clamped { position, how } => tracing::warn!(
+                        %uri,
+                        version,
+                        line = position.line,
+                        character = position.col,
+                        "change position out of range ({how:?}); clamped"
+                    ),
+                    ChangeWarning::Reversed => {
+                        tracing::warn!(%uri, version, "change range ends before it starts; reversed")
+                    }
+                }
+            }
+            entry.doc.version = version;
+            entry.generation = generation;
+            entry.analysed = None;
+            if entry.doc.rope.len_bytes() > MAX_DOCUMENT_BYTES {
+                docs.remove(&uri);
+                return ChangeOutcome::Dropped("the document grew past 128 MiB".to_owned());
+            }
+            ChangeOutcome::Applied
+        }
+        Err(panic) => {
+            // The rope and tree may disagree now: never keep a wrong tree.
+            docs.remove(&uri);
+            let message = panic_message(&*panic);
+            tracing::error!(%uri, version, "applying a change panicked: {message}; document dropped");
+            ChangeOutcome::Dropped(message)
+        }
+    }
+}
+
+/// Forgets the document; true if it was open.
+pub fn close(session: &Session, params: DidCloseTextDocumentParams) -> bool {
+    session.docs().remove(&params.text_document.uri).is_some()
+}

@@ -1,0 +1,367 @@
+//! A small LSP client for end-to-end tests: spawns the real binary, speaks
+//! JSON-RPC over its stdio, answers the server's requests, and fails loudly on
+//! timeouts and on messages nobody looked at.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sagemaker-vpc-lsp");
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Value>,
+    next_id: i64,
+    /// Messages received but not yet consumed by the test.
+    pending: VecDeque<Value>,
+    /// What `workspace/configuration` answers.
+    pub settings: Value,
+    /// Every request the server sent us (method, params).
+    pub server_requests: Vec<(String, Value)>,
+    finished: bool,
+}
+
+/// Reads `Content-Length`-framed messages until the stream ends.
+fn read_messages(stdout: impl Read, tx: std::sync::mpsc::Sender<Value>) {
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                length = v.parse::<usize>().ok();
+            }
+        }
+        let mut body = vec![0; length.expect("Content-Length header")];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let value: Value = serde_json::from_slice(&body).expect("server sent invalid JSON");
+        if tx.send(value).is_err() {
+            return;
+        }
+    }
+}
+
+impl Server {
+    pub fn spawn() -> Self {
+        Self::spawn_with(&[])
+    }
+
+    pub fn spawn_with(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("SAGEMAKER_VPC_LSP_LOG", "debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || read_messages(stdout, tx));
+        // Drain stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if std::env::var_os("LSP_TEST_STDERR").is_some() {
+                    eprintln!("[server] {line}");
+                }
+            }
+        });
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            next_id: 1,
+            pending: VecDeque::new(),
+            settings: Value::Null,
+            server_requests: Vec::new(),
+            finished: false,
+        }
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    pub fn send(&mut self, message: &Value) {
+        let body = serde_json::to_vec(message).unwrap();
+        let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        framed.extend(body);
+        self.send_raw(&framed);
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        let mut message = json!({"jsonrpc": "2.0", "method": method});
+        if !params.is_null() {
+            message["params"] = params;
+        }
+        self.send(&message);
+    }
+
+    /// Sends a request and returns its whole response (`result` or `error`).
+    pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if !params.is_null() {
+            message["params"] = params;
+        }
+        self.send(&message);
+        self.take(
+            |m| m.get("id") == Some(&json!(id)) && m.get("method").is_none(),
+            method,
+        )
+    }
+
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// Receives one message, answering server requests on the way.
+    fn receive(&mut self, deadline: Instant) -> Option<Value> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(message) => {
+                    if message.get("id").is_some() && message.get("method").is_some() {
+                        self.answer(&message);
+                        continue;
+                    }
+                    return Some(message);
+                }
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    fn answer(&mut self, request: &Value) {
+        let method = request["method"].as_str().unwrap().to_owned();
+        self.server_requests
+            .push((method.clone(), request["params"].clone()));
+        let result = match method.as_str() {
+            "workspace/configuration" => {
+                let n = request["params"]["items"].as_array().map_or(1, Vec::len);
+                Value::Array(vec![self.settings.clone(); n])
+            }
+            _ => Value::Null,
+        };
+        let id = request["id"].clone();
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
+    }
+
+    /// The first message (pending or new) that satisfies `pred`.
+    pub fn take(&mut self, pred: impl Fn(&Value) -> bool, what: &str) -> Value {
+        if let Some(i) = self.pending.iter().position(&pred) {
+            return self.pending.remove(i).unwrap();
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        while let Some(message) = self.receive(deadline) {
+            if pred(&message) {
+                return message;
+            }
+            self.pending.push_back(message);
+        }
+        panic!(
+            "timed out waiting for {what}; unconsumed: {:#?}",
+            self.pending
+        );
+    }
+
+    pub fn await_notification(&mut self, method: &str) -> Value {
+        self.take(|m| m["method"] == method, method)["params"].clone()
+    }
+
+    /// The next `publishDiagnostics` for `uri`.
+    pub fn await_diagnostics(&mut self, uri: &str) -> Value {
+        let uri = uri.to_owned();
+        self.take(
+            move |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri,
+            "publishDiagnostics",
+        )["params"]
+            .clone()
+    }
+
+    /// Waits for the diagnostics of `uri` at `version`, skipping older ones.
+    pub fn await_diagnostics_at(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        loop {
+            let params = self.await_diagnostics(uri);
+            let got = params["version"].as_i64().unwrap_or(-1);
+            assert!(
+                got <= version,
+                "published version {got} after asking for {version}"
+            );
+            if got == version {
+                return params["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    /// Nothing else arrives within `wait`.
+    pub fn assert_quiet(&mut self, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        if let Some(message) = self.receive(deadline) {
+            self.pending.push_back(message);
+        }
+        let unexpected: Vec<&Value> = self
+            .pending
+            .iter()
+            .filter(|m| m["method"] != "window/logMessage")
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "unexpected messages: {unexpected:#?}"
+        );
+    }
+
+    pub fn initialize(&mut self, capabilities: Value, options: Value) -> Value {
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": null,
+                "capabilities": capabilities,
+                "initializationOptions": options,
+            }),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    pub fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "terraform", "version": 1, "text": text}}),
+        );
+    }
+
+    /// Shuts down and exits; returns the exit status.
+    pub fn shutdown(mut self) -> ExitStatus {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        self.wait_exit()
+    }
+
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        self.finished = true;
+        drop(self.stdin.take());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.child.kill();
+        }
+        if !std::thread::panicking() && self.finished {
+            let unexpected: Vec<&Value> = self
+                .pending
+                .iter()
+                .filter(|m| {
+                    m["method"] != "window/logMessage"
+                        && m["method"] != "textDocument/publishDiagnostics"
+                })
+                .collect();
+            assert!(
+                unexpected.is_empty(),
+                "messages nobody consumed: {unexpected:#?}"
+            );
+        }
+    }
+}
+
+/// Client capabilities of a modern client: UTF-8 offered or not, versioned
+/// document changes, configuration pull.
+pub fn capabilities(utf8: bool) -> Value {
+    let encodings = if utf8 {
+        json!(["utf-8", "utf-16"])
+    } else {
+        json!(["utf-16"])
+    };
+    json!({
+        "general": {"positionEncodings": encodings},
+        "workspace": {
+            "workspaceEdit": {"documentChanges": true},
+            "configuration": true,
+            "didChangeConfiguration": {"dynamicRegistration": true}
+        },
+        "textDocument": {
+            "publishDiagnostics": {"relatedInformation": true, "versionSupport": true},
+            "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}}}
+        }
+    })
+}
+
+/// Applies LSP text edits (positions in `encoding`) to `text`.
+pub fn apply_edits(text: &str, edits: &[Value], utf8: bool) -> String {
+    let offset = |pos: &Value| -> usize {
+        let line = pos["line"].as_u64().unwrap() as usize;
+        let character = pos["character"].as_u64().unwrap() as usize;
+        let mut start = 0;
+        for _ in 0..line {
+            start += text[start..].find('\n').unwrap() + 1;
+        }
+        if utf8 {
+            return start + character;
+        }
+        let mut units = 0;
+        for (i, c) in text[start..].char_indices() {
+            if units >= character {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    let mut resolved: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    resolved.sort_by_key(|(s, e, _)| (*s, *e));
+    let mut out = text.to_owned();
+    for (s, e, t) in resolved.into_iter().rev() {
+        out.replace_range(s..e, &t);
+    }
+    out
+}
+
+pub fn file_uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}

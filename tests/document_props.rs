@@ -1,0 +1,151 @@
+//! Property test of the document store: random edit sequences applied
+//! incrementally (rope + tree edits + one re-parse per notification) must
+//! leave exactly the text a plain string model has, and a tree identical to a
+//! fresh parse of that text, in UTF-16 and UTF-8 positions.
+#![allow(clippy::unwrap_used)]
+
+use proptest::prelude::*;
+use ropey::Rope;
+use sagemaker_vpc_lsp::analysis::syntax;
+use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
+use sagemaker_vpc_lsp::server::document::{Change, Document};
+use tree_sitter::{Node, Tree};
+
+const SEEDS: &[&str] = &[
+    "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"x\"\n}\n",
+    "resource \"aws_sagemaker_model\" \"m\" {\r\n  vpc_config {\r\n    subnets = [\"a\", \"💣\"]\r\n  }\r\n}\r\n",
+    "# 中文 ß ℝ 💣\nlocals {\n  a = [for s in var.x : s if s != \"\"]\n  b = <<EOT\nhi ${var.y}\nEOT\n}\n",
+    "",
+];
+
+const PIECES: &[&str] = &[
+    "a",
+    " ",
+    "\n",
+    "\r\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    "=",
+    "💣",
+    "中",
+    "ß",
+    "ℝ",
+    "#",
+    "resource \"aws_sagemaker_model\" \"n\" {\n}\n",
+    "vpc_config {\n",
+    "subnets = []\n",
+    "security_group_ids = [\"sg\"]",
+    "${",
+    "<<EOT\n",
+    "EOT\n",
+    "/*",
+    "*/",
+    "\t",
+];
+
+/// One edit, as fractions of the text so it always lands inside.
+#[derive(Debug, Clone)]
+struct Edit {
+    start: f64,
+    len: f64,
+    insert: String,
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    (
+        0.0..=1.0f64,
+        prop_oneof![Just(0.0), 0.0..0.2f64],
+        prop::collection::vec(prop::sample::select(PIECES), 0..4).prop_map(|p| p.concat()),
+    )
+        .prop_map(|(start, len, insert)| Edit { start, len, insert })
+}
+
+/// Snaps a byte offset down to a character boundary.
+fn floor(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn signature(tree: &Tree) -> Vec<(String, usize, usize, bool, bool)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Node<'_>> = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        out.push((
+            node.kind().to_owned(),
+            node.start_byte(),
+            node.end_byte(),
+            node.is_missing(),
+            node.is_error(),
+        ));
+        let mut cursor = node.walk();
+        let children: Vec<_> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out
+}
+
+fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<(), TestCaseError> {
+    let mut model = seed.to_owned();
+    let mut doc = Document::new(seed, 0);
+    for (version, edits) in notifications.iter().enumerate() {
+        let mut changes = Vec::new();
+        for e in edits {
+            // Each change's range is against the text left by the previous one.
+            let start = floor(&model, (e.start * model.len() as f64) as usize);
+            let end = floor(&model, start + (e.len * model.len() as f64) as usize);
+            let rope = Rope::from_str(&model);
+            let (s, t) = (
+                to_line_col(&rope, start, encoding),
+                to_line_col(&rope, end, encoding),
+            );
+            // A position between `\r` and `\n` does not exist in LSP.
+            if model[..start].ends_with('\r') && model[start..].starts_with('\n')
+                || model[..end].ends_with('\r') && model[end..].starts_with('\n')
+            {
+                continue;
+            }
+            model.replace_range(start..end, &e.insert);
+            changes.push(Change {
+                range: Some((s, t)),
+                text: e.insert.clone(),
+            });
+        }
+        let warnings = doc.apply_changes(&changes, encoding);
+        prop_assert!(warnings.is_empty(), "{warnings:?}");
+        prop_assert_eq!(doc.text(), model.clone(), "after notification {}", version);
+        let fresh = syntax::parse(&model, None);
+        prop_assert_eq!(
+            signature(&doc.tree),
+            signature(&fresh),
+            "incremental tree differs from a fresh parse of {:?}",
+            model
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_equals_fresh_utf16(
+        seed in prop::sample::select(SEEDS),
+        notifications in prop::collection::vec(prop::collection::vec(edit(), 1..4), 1..8),
+    ) {
+        run(seed, &notifications, Encoding::Utf16)?;
+    }
+
+    #[test]
+    fn incremental_equals_fresh_utf8(
+        seed in prop::sample::select(SEEDS),
+        notifications in prop::collection::vec(prop::collection::vec(edit(), 1..4), 1..8),
+    ) {
+        run(seed, &notifications, Encoding::Utf8)?;
+    }
+}
