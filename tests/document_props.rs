@@ -116,9 +116,14 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
                 text: e.insert.clone(),
             });
         }
-        let warnings = doc.apply_changes(&changes, encoding);
+        let warnings = doc.apply_changes(&changes, encoding).warnings;
         prop_assert!(warnings.is_empty(), "{warnings:?}");
         prop_assert_eq!(doc.text(), model.clone(), "after notification {}", version);
+        prop_assert_eq!(
+            doc.rope.to_string(),
+            model.clone(),
+            "rope and string disagree"
+        );
         let fresh = syntax::parse(&model, None);
         prop_assert_eq!(
             signature(&doc.tree),

@@ -142,9 +142,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Moves every byte offset by `offset` (for a block re-parsed on its own).
-    pub fn shift(&mut self, offset: usize) {
-        let mv = |r: &mut Range<usize>| *r = r.start + offset..r.end + offset;
+    /// Moves every byte offset in this file by `delta` (for a block re-parsed
+    /// on its own, or text inserted or deleted before the finding).
+    pub fn shift(&mut self, delta: isize) {
+        let mv = |r: &mut Range<usize>| {
+            *r = r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta);
+        };
         mv(&mut self.range);
         mv(&mut self.resource.block);
         mv(&mut self.resource.header);

@@ -7,6 +7,7 @@
 pub mod eval;
 pub mod finding;
 pub mod fix;
+pub mod incremental;
 pub mod module;
 pub mod queries;
 pub mod rules;
@@ -24,11 +25,13 @@ pub fn analyze(src: &str, tree: &Tree, ctx: &Context<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for island in terraform::islands(src, tree) {
         let before = findings.len();
-        for rule in rules::RULES {
-            rule.check(&island, ctx, &mut findings);
+        for resource in island.resources() {
+            for rule in rules::RULES {
+                rule.check_resource(&resource, island.src, ctx, &mut findings);
+            }
         }
         for finding in &mut findings[before..] {
-            finding.shift(island.offset);
+            finding.shift(island.offset as isize);
         }
     }
     findings.sort_by(|a, b| {

@@ -48,9 +48,23 @@ impl Compiled {
         &self,
         node: Node<'t>,
         src: &str,
+        f: impl FnMut(&[Option<Node<'t>>]),
+    ) {
+        self.for_each_match_within(node, None, src, f);
+    }
+
+    /// Like [`Self::for_each_match`], but matches only start at most
+    /// `max_depth` levels below `node` (the cursor does not descend further,
+    /// which is what keeps top-level lookups fast on large files).
+    pub fn for_each_match_within<'t>(
+        &self,
+        node: Node<'t>,
+        max_depth: Option<u32>,
+        src: &str,
         mut f: impl FnMut(&[Option<Node<'t>>]),
     ) {
         let mut cursor = QueryCursor::new();
+        cursor.set_max_start_depth(max_depth);
         let mut matches = cursor.matches(&self.query, node, src.as_bytes());
         let mut row = vec![None; self.captures.len()];
         while let Some(m) = matches.next() {

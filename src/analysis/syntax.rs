@@ -40,19 +40,6 @@ pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
     })
 }
 
-/// Parses text handed out in chunks (a rope), reusing `old_tree` when given.
-pub fn parse_chunks<'a, F>(mut chunk_at: F, old_tree: Option<&Tree>) -> Tree
-where
-    F: FnMut(usize) -> &'a [u8],
-{
-    PARSER.with(|parser| {
-        parser
-            .borrow_mut()
-            .parse_with_options(&mut |offset, _| chunk_at(offset), old_tree, None)
-            .expect("parser has a language and no cancellation")
-    })
-}
-
 /// The source text of `node`, or `""` if its range does not fall on `src`'s
 /// character boundaries (never expected, but never worth a panic either).
 pub fn text<'s>(node: Node<'_>, src: &'s str) -> &'s str {

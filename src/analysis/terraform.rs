@@ -47,42 +47,91 @@ impl<'a> Island<'a> {
     /// The resource blocks of this island, in source order.
     pub fn resources(&self) -> Vec<Resource<'_>> {
         let mut found = Vec::new();
-        let root = self.root();
-        let (block_i, type_i, name_i) = (0, 1, 2);
-        RESOURCE_BLOCKS.for_each_match(root, self.src, |row| {
-            let (Some(block), Some(type_label), Some(name_label)) =
-                (row[block_i], row[type_i], row[name_i])
-            else {
-                return;
-            };
-            // A re-parsed island stands for exactly the one block at its start.
-            if self.offset > 0 && block.start_byte() != 0 {
-                return;
-            }
-            if !is_top_level(block) {
-                return;
-            }
-            let (Some(kind), Some(name)) = (
-                syntax::label_value(type_label, self.src),
-                syntax::label_value(name_label, self.src),
-            ) else {
-                return;
-            };
-            let Some(parts) = BlockParts::of(block) else {
-                return;
-            };
-            found.push(Resource {
-                block,
-                parts,
-                kind,
-                name,
-                type_label: type_label.byte_range(),
-                header: block.start_byte()..name_label.end_byte(),
-            });
-        });
+        for container in containers(self.root()) {
+            // Blocks are direct children of their container.
+            collect_resources(container, Some(1), self.src, &mut found);
+        }
+        // A re-parsed island stands for exactly the one block at its start.
+        if self.offset > 0 {
+            found.retain(|r| r.block.start_byte() == 0);
+        }
         found.sort_by_key(|r| r.block.start_byte());
         found
     }
+}
+
+/// The resource that `block` (a top-level block of `src`) is, if it is one.
+pub fn resource_of<'t>(block: Node<'t>, src: &str) -> Option<Resource<'t>> {
+    let mut found = Vec::new();
+    collect_resources(block, Some(0), src, &mut found);
+    found.pop()
+}
+
+fn collect_resources<'t>(
+    node: Node<'t>,
+    max_depth: Option<u32>,
+    src: &str,
+    found: &mut Vec<Resource<'t>>,
+) {
+    RESOURCE_BLOCKS.for_each_match_within(node, max_depth, src, |row| {
+        let [Some(block), Some(type_label), Some(name_label)] = [row[0], row[1], row[2]] else {
+            return;
+        };
+        let (Some(kind), Some(name), Some(parts)) = (
+            syntax::label_value(type_label, src),
+            syntax::label_value(name_label, src),
+            BlockParts::of(block),
+        ) else {
+            return;
+        };
+        found.push(Resource {
+            block,
+            parts,
+            kind,
+            name,
+            type_label: type_label.byte_range(),
+            header: block.start_byte()..name_label.end_byte(),
+        });
+    });
+}
+
+/// The nodes whose child blocks Terraform would read as top-level blocks:
+/// the file's body, `ERROR` nodes on the way, and the bodies of unclosed
+/// blocks (see the module docs). A block nested in a closed block is not
+/// reached.
+pub fn containers(root: Node<'_>) -> Vec<Node<'_>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    if root.kind() == "ERROR" {
+        out.push(root);
+    }
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            match child.kind() {
+                "body" => {
+                    out.push(child);
+                    if child.has_error() {
+                        stack.push(child);
+                    }
+                }
+                "ERROR" => {
+                    out.push(child);
+                    stack.push(child);
+                }
+                // An unclosed block's items count as top level (the user is
+                // still typing it); a closed block's nested blocks never do.
+                "block"
+                    if child.has_error()
+                        && BlockParts::of(child).is_some_and(|p| !p.is_closed()) =>
+                {
+                    stack.push(child);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// A top-level `resource "TYPE" "NAME" { … }` block.
@@ -129,27 +178,6 @@ pub fn islands<'a>(src: &'a str, tree: &'a Tree) -> Vec<Island<'a>> {
         }
     }
     out
-}
-
-/// Decides whether a `resource` block sits where Terraform would read it as a
-/// resource (see the module docs).
-fn is_top_level(block: Node<'_>) -> bool {
-    let mut node = block;
-    while let Some(parent) = node.parent() {
-        match parent.kind() {
-            "config_file" => return true,
-            "ERROR" | "body" => {}
-            "block" => {
-                if BlockParts::of(parent).is_none_or(|p| p.is_closed()) {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-        node = parent;
-    }
-    // The root itself is an ERROR node wrapping the whole file.
-    true
 }
 
 /// `ERROR` nodes that are not inside another `ERROR`.

@@ -62,7 +62,7 @@ pub fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeAct
     let current = LoadedFile {
         path: uri.to_file_path().unwrap_or_default(),
         uri: uri.clone(),
-        text: analysed.text.clone(),
+        text: analysed.text.as_str().to_owned(),
         tree: analysed.tree.clone(),
         version: Some(analysed.version),
     };

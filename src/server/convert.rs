@@ -17,6 +17,9 @@ pub const SOURCE: &str = "sagemaker-vpc-lsp";
 /// Where the control is documented.
 pub const DOCS_URL: &str = "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc";
 
+static DOCS_HREF: std::sync::LazyLock<Option<Url>> =
+    std::sync::LazyLock::new(|| Url::parse(DOCS_URL).ok());
+
 /// Picks the position encoding: UTF-8 if the client offers it (no conversion
 /// for ropey and tree-sitter), else UTF-16, which every client supports.
 pub fn negotiate_encoding(caps: &ClientCapabilities) -> Encoding {
@@ -145,9 +148,7 @@ pub fn diagnostic(
         range: range(rope, finding.range.clone(), encoding),
         severity: Some(severity(severity_override)),
         code: Some(NumberOrString::String(finding.rule.to_owned())),
-        code_description: Url::parse(DOCS_URL)
-            .ok()
-            .map(|href| CodeDescription { href }),
+        code_description: DOCS_HREF.clone().map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_owned()),
         message: finding.message.clone(),
         related_information: (!related.is_empty()).then_some(related),

@@ -15,6 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp::Client;
 use tower_lsp::lsp_types::{Diagnostic, Url};
 
+use crate::analysis::incremental::Incremental;
 use crate::analysis::{self, Context, eval::NoScope};
 use crate::server::convert;
 use crate::server::session::{Analysed, Session, Snapshot};
@@ -42,13 +43,22 @@ pub fn is_terraform(uri: &Url, language_id: &str) -> bool {
     language_id == "terraform" || uri.path().ends_with(".tf")
 }
 
-/// Analyses a snapshot (pure: no protocol, no locks).
+/// Analyses a snapshot from scratch (pure: no protocol, no locks).
 pub fn analyse(snapshot: &Snapshot) -> Analysed {
-    let text = snapshot.rope.to_string();
-    let findings = if is_terraform(&snapshot.uri, &snapshot.language_id) {
-        analysis::analyze(&text, &snapshot.tree, &Context { scope: &NoScope })
-    } else {
+    analyse_with(snapshot, None)
+}
+
+/// Analyses a snapshot, reusing `cache` (brought up to this snapshot's
+/// text) when given.
+fn analyse_with(snapshot: &Snapshot, cache: Option<&mut Incremental>) -> Analysed {
+    let text = Arc::clone(&snapshot.text);
+    let ctx = Context { scope: &NoScope };
+    let findings = if !is_terraform(&snapshot.uri, &snapshot.language_id) {
         Vec::new()
+    } else if let Some(cache) = cache {
+        cache.analyze(&text, &snapshot.tree, &ctx).0
+    } else {
+        analysis::analyze(&text, &snapshot.tree, &ctx)
     };
     Analysed {
         generation: snapshot.generation,
@@ -60,22 +70,31 @@ pub fn analyse(snapshot: &Snapshot) -> Analysed {
     }
 }
 
-/// Schedules the analysis of the current state of `uri`.
+/// Schedules the analysis of the current state of `uri`. Analyses of one
+/// document run one at a time: if one is running, it re-runs for the latest
+/// state when it ends (so bursts of keystrokes coalesce).
 pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: &Url) {
-    let Some(snapshot) = session.snapshot(uri) else {
-        return;
+    let (snapshot, mut cache) = {
+        let mut docs = session.docs();
+        let Some(entry) = docs.get_mut(uri) else {
+            return;
+        };
+        if entry.analysing {
+            return; // the running analysis re-checks the generation at its end
+        }
+        entry.analysing = true;
+        let cache = entry.cache.take().unwrap_or_default();
+        (Session::snapshot_of(uri, entry), cache)
     };
     let session = Arc::clone(session);
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
-        // A newer change already landed: its own analysis will publish.
-        if session.current_generation(&snapshot.uri) != Some(snapshot.generation) {
-            return;
-        }
         let config = session.config();
         let encoding = session.encoding();
+        let started = std::time::Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let analysed = analyse(&snapshot);
+            let analysed = analyse_with(&snapshot, Some(&mut cache));
+            let analysed_at = started.elapsed();
             let diagnostics = if config.enable {
                 analysed
                     .findings
@@ -94,11 +113,19 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
             } else {
                 Vec::new()
             };
+            tracing::debug!(
+                uri = %snapshot.uri,
+                version = snapshot.version,
+                findings = analysed.findings.len(),
+                analysis = ?analysed_at,
+                total = ?started.elapsed(),
+                "analysed"
+            );
             (analysed, diagnostics)
         }));
         let message = match result {
             Ok((analysed, diagnostics)) => Publication::Analysed {
-                uri: snapshot.uri,
+                uri: snapshot.uri.clone(),
                 analysed: Arc::new(analysed),
                 diagnostics,
             },
@@ -109,8 +136,10 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
                     "analysis panicked: {}; clearing its diagnostics",
                     panic_message(&*panic)
                 );
+                // The cache may be half-updated: start it over.
+                cache.invalidate();
                 Publication::Failed {
-                    uri: snapshot.uri,
+                    uri: snapshot.uri.clone(),
                     generation: snapshot.generation,
                     version: snapshot.version,
                 }
@@ -118,6 +147,24 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
         };
         // The receiver only goes away when the server stops.
         let _ = tx.send(message);
+        // Hand the cache back, with the changes it missed meanwhile.
+        let again = {
+            let mut docs = session.docs();
+            match docs.get_mut(&snapshot.uri) {
+                Some(entry) => {
+                    for op in entry.pending.drain(..) {
+                        cache.apply(&op);
+                    }
+                    entry.cache = Some(cache);
+                    entry.analysing = false;
+                    entry.generation != snapshot.generation
+                }
+                None => false,
+            }
+        };
+        if again {
+            schedule(&session, &tx, &snapshot.uri);
+        }
     });
 }
 

@@ -7,9 +7,12 @@
 //! tree is re-parsed once, reusing what the edits left intact. Computing every
 //! `InputEdit` against the original text instead desynchronises the tree.
 
+use std::sync::Arc;
+
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
+use crate::analysis::incremental::{ByteEdit, CacheOp};
 use crate::analysis::syntax;
 use crate::position::{self, Clamp, Encoding, LineCol};
 
@@ -30,8 +33,20 @@ pub enum ChangeWarning {
     Reversed,
 }
 
+/// What [`Document::apply_changes`] did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub warnings: Vec<ChangeWarning>,
+    pub ops: Vec<CacheOp>,
+}
+
 pub struct Document {
+    /// For position conversions (O(log n) per position).
     pub rope: Rope,
+    /// The same text as one string: tree-sitter parses a contiguous buffer
+    /// several times faster than rope chunks, and analysis reads it too.
+    /// Shared with snapshots; a change copies it only while one is alive.
+    pub text: Arc<String>,
     pub tree: Tree,
     pub version: i32,
 }
@@ -40,20 +55,25 @@ impl Document {
     pub fn new(text: &str, version: i32) -> Self {
         Self {
             rope: Rope::from_str(text),
+            text: Arc::new(text.to_owned()),
             tree: syntax::parse(text, None),
             version,
         }
     }
 
     /// Applies `changes` in order and re-parses once. Never panics on bad
-    /// positions: they are clamped and reported.
-    pub fn apply_changes(&mut self, changes: &[Change], encoding: Encoding) -> Vec<ChangeWarning> {
+    /// positions: they are clamped and reported. Also returns what an
+    /// [`Incremental`] analysis cache must learn of the change.
+    pub fn apply_changes(&mut self, changes: &[Change], encoding: Encoding) -> Applied {
         let mut warnings = Vec::new();
+        let mut ops = Vec::new();
         let mut old_tree = Some(self.tree.clone());
         for change in changes {
             let Some((start, end)) = change.range else {
                 self.rope = Rope::from_str(&change.text);
+                self.text = Arc::new(change.text.clone());
                 old_tree = None;
+                ops.push(CacheOp::Invalidate);
                 continue;
             };
             let (mut start_byte, start_clamp) = position::to_offset(&self.rope, start, encoding);
@@ -74,6 +94,12 @@ impl Document {
             let end_char = self.rope.byte_to_char(end_byte);
             self.rope.remove(start_char..end_char);
             self.rope.insert(start_char, &change.text);
+            Arc::make_mut(&mut self.text).replace_range(start_byte..end_byte, &change.text);
+            ops.push(CacheOp::Edit(ByteEdit {
+                start: start_byte,
+                old_end: end_byte,
+                new_end: start_byte + change.text.len(),
+            }));
             if let Some(tree) = old_tree.as_mut() {
                 tree.edit(&InputEdit {
                     start_byte,
@@ -86,23 +112,12 @@ impl Document {
             }
         }
         self.tree = self.reparse(old_tree.as_ref());
-        warnings
+        Applied { warnings, ops }
     }
 
-    /// Parses the rope, reusing `old_tree` (already edited) when given.
+    /// Parses the text, reusing `old_tree` (already edited) when given.
     fn reparse(&self, old_tree: Option<&Tree>) -> Tree {
-        let rope = &self.rope;
-        let len = rope.len_bytes();
-        syntax::parse_chunks(
-            |offset| {
-                if offset >= len {
-                    return &[][..];
-                }
-                let (chunk, chunk_start, _, _) = rope.chunk_at_byte(offset);
-                &chunk.as_bytes()[offset - chunk_start..]
-            },
-            old_tree,
-        )
+        syntax::parse(&self.text, old_tree)
     }
 
     /// The tree-sitter point of a byte offset (rows split at `\n`, as
@@ -116,9 +131,9 @@ impl Document {
         }
     }
 
-    /// The text, for analysis (one copy per analysed version).
+    /// A copy of the text.
     pub fn text(&self) -> String {
-        self.rope.to_string()
+        self.text.as_str().to_owned()
     }
 }
 
@@ -161,10 +176,12 @@ mod tests {
     fn changes_apply_in_order_against_the_previous_text() {
         let mut doc = Document::new("a = 1\nb = 2\n", 1);
         // The second change's position is only right after the first one.
-        let warnings = doc.apply_changes(
-            &[change(0, 0, 0, 0, "x = 0\n"), change(2, 4, 2, 5, "3")],
-            Encoding::Utf16,
-        );
+        let warnings = doc
+            .apply_changes(
+                &[change(0, 0, 0, 0, "x = 0\n"), change(2, 4, 2, 5, "3")],
+                Encoding::Utf16,
+            )
+            .warnings;
         assert!(warnings.is_empty());
         assert_eq!(doc.text(), "x = 0\na = 1\nb = 3\n");
         assert_fresh(&doc);
@@ -184,7 +201,9 @@ mod tests {
     #[test]
     fn out_of_range_changes_are_clamped_and_reported() {
         let mut doc = Document::new("a = 1\n", 1);
-        let warnings = doc.apply_changes(&[change(9, 0, 9, 0, "b = 2\n")], Encoding::Utf16);
+        let warnings = doc
+            .apply_changes(&[change(9, 0, 9, 0, "b = 2\n")], Encoding::Utf16)
+            .warnings;
         assert_eq!(doc.text(), "a = 1\nb = 2\n");
         assert!(matches!(
             warnings[0],
@@ -193,7 +212,9 @@ mod tests {
                 ..
             }
         ));
-        let warnings = doc.apply_changes(&[change(0, 5, 0, 1, "")], Encoding::Utf16);
+        let warnings = doc
+            .apply_changes(&[change(0, 5, 0, 1, "")], Encoding::Utf16)
+            .warnings;
         assert_eq!(warnings, [ChangeWarning::Reversed]);
         assert_eq!(doc.text(), "a\nb = 2\n");
         assert_fresh(&doc);

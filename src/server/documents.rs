@@ -38,12 +38,11 @@ pub fn open(session: &Session, params: DidOpenTextDocumentParams) -> Option<Url>
         return None;
     }
     let generation = session.next_generation();
-    let entry = Entry {
-        doc: Document::new(&item.text, item.version),
-        language_id: item.language_id,
+    let entry = Entry::new(
+        Document::new(&item.text, item.version),
+        item.language_id,
         generation,
-        analysed: None,
-    };
+    );
     session.docs().insert(item.uri.clone(), entry);
     Some(item.uri)
 }
@@ -65,15 +64,7 @@ pub fn change(session: &Session, params: DidChangeTextDocumentParams) -> ChangeO
             tracing::warn!(%uri, version, "change for a document that is not open; resyncing from its full text");
             let mut doc = Document::new(&changes[last_full].text, version);
             doc.apply_changes(&changes[last_full + 1..], encoding);
-            docs.insert(
-                uri,
-                Entry {
-                    doc,
-                    language_id: String::new(),
-                    generation,
-                    analysed: None,
-                },
-            );
+            docs.insert(uri, Entry::new(doc, String::new(), generation));
             return ChangeOutcome::Applied;
         }
         tracing::warn!(%uri, version, "change for a document that is not open; ignored");
@@ -87,12 +78,15 @@ pub fn change(session: &Session, params: DidChangeTextDocumentParams) -> ChangeO
             "document version went backwards or repeated; applying the change anyway"
         );
     }
+    let started = std::time::Instant::now();
     let applied = catch_unwind(AssertUnwindSafe(|| {
         entry.doc.apply_changes(&changes, encoding)
     }));
+    tracing::debug!(%uri, version, elapsed = ?started.elapsed(), "applied changes and re-parsed");
     match applied {
-        Ok(warnings) => {
-            for warning in warnings {
+        Ok(applied) => {
+            entry.record(applied.ops);
+            for warning in applied.warnings {
                 match warning {
                     ChangeWarning::Clamped { position, how } => tracing::warn!(
                         %uri,

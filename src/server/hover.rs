@@ -24,8 +24,8 @@ pub fn hover(session: &Session, params: &HoverParams) -> Option<Hover> {
         params.text_document_position_params.position,
         encoding,
     );
-    let text = snapshot.rope.to_string();
-    for island in terraform::islands(&text, &snapshot.tree) {
+    let text = &snapshot.text;
+    for island in terraform::islands(text, &snapshot.tree) {
         let Some(local) = offset.checked_sub(island.offset) else {
             continue;
         };

@@ -14,6 +14,7 @@ use tower_lsp::lsp_types::Url;
 use tree_sitter::Tree;
 
 use crate::analysis::Finding;
+use crate::analysis::incremental::{CacheOp, Incremental};
 use crate::position::Encoding;
 use crate::server::config::Config;
 use crate::server::document::Document;
@@ -26,6 +27,34 @@ pub struct Entry {
     pub generation: u64,
     /// The latest analysis, if it is of this generation.
     pub analysed: Option<Arc<Analysed>>,
+    /// The incremental analysis cache; `None` while an analysis has it.
+    pub cache: Option<Incremental>,
+    /// Changes the cache has not seen yet (logged while it is away).
+    pub pending: Vec<CacheOp>,
+    /// An analysis of this document is running; at most one runs at a time.
+    pub analysing: bool,
+}
+
+impl Entry {
+    pub fn new(doc: Document, language_id: String, generation: u64) -> Self {
+        Self {
+            doc,
+            language_id,
+            generation,
+            analysed: None,
+            cache: Some(Incremental::default()),
+            pending: Vec::new(),
+            analysing: false,
+        }
+    }
+
+    /// Tells the cache about a change, now or when it comes back.
+    pub fn record(&mut self, ops: Vec<CacheOp>) {
+        match self.cache.as_mut() {
+            Some(cache) => ops.iter().for_each(|op| cache.apply(op)),
+            None => self.pending.extend(ops),
+        }
+    }
 }
 
 /// An immutable view of a document at one generation (cheap to take: the
@@ -34,6 +63,7 @@ pub struct Entry {
 pub struct Snapshot {
     pub uri: Url,
     pub rope: Rope,
+    pub text: Arc<String>,
     pub tree: Tree,
     pub version: i32,
     pub generation: u64,
@@ -44,7 +74,7 @@ pub struct Snapshot {
 pub struct Analysed {
     pub generation: u64,
     pub version: i32,
-    pub text: String,
+    pub text: Arc<String>,
     pub tree: Tree,
     pub rope: Rope,
     pub findings: Vec<Finding>,
@@ -119,15 +149,19 @@ impl Session {
 
     pub fn snapshot(&self, uri: &Url) -> Option<Snapshot> {
         let docs = self.docs();
-        let entry = docs.get(uri)?;
-        Some(Snapshot {
+        docs.get(uri).map(|entry| Self::snapshot_of(uri, entry))
+    }
+
+    pub fn snapshot_of(uri: &Url, entry: &Entry) -> Snapshot {
+        Snapshot {
             uri: uri.clone(),
             rope: entry.doc.rope.clone(),
+            text: Arc::clone(&entry.doc.text),
             tree: entry.doc.tree.clone(),
             version: entry.doc.version,
             generation: entry.generation,
             language_id: entry.language_id.clone(),
-        })
+        }
     }
 
     pub fn open_uris(&self) -> Vec<Url> {

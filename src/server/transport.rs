@@ -141,6 +141,11 @@ fn error_reply(id: Value, code: i64, message: String) -> Vec<u8> {
     frame(reply.to_string().as_bytes())
 }
 
+fn is_exit(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .is_ok_and(|v| v["method"] == "exit" && v.get("id").is_none())
+}
+
 /// Decides what to do with one body: forward it, or answer it with an error.
 fn check(body: &[u8]) -> Result<(), Vec<u8>> {
     let value: Value = match serde_json::from_slice(body) {
@@ -182,6 +187,11 @@ async fn pump_input<R: AsyncRead + Unpin>(
                 Ok(()) => {
                     if server.write_all(&frame(&body)).await.is_err() {
                         break; // the server stopped
+                    }
+                    // tower-lsp notices `exit` only when the next message
+                    // arrives (tower-lsp#239); end its input so it stops now.
+                    if is_exit(&body) {
+                        break;
                     }
                 }
                 Err(reply) => {

@@ -258,11 +258,27 @@ impl Server {
         );
     }
 
-    /// Shuts down and exits; returns the exit status.
+    /// Shuts down and exits; returns the exit status. stdin stays open, as
+    /// editors leave it: `exit` alone must end the process.
     pub fn shutdown(mut self) -> ExitStatus {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
-        self.wait_exit()
+        self.wait_exit_keeping_stdin()
+    }
+
+    pub fn wait_exit_keeping_stdin(&mut self) -> ExitStatus {
+        self.finished = true;
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit after `exit`"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn wait_exit(&mut self) -> ExitStatus {

@@ -1,12 +1,12 @@
 //! The rules: each checks one island of a file and appends findings.
 //!
-//! A rule sees the island's resources and a [`Context`] (the scope that
+//! A rule sees one resource block at a time and a [`Context`] (the scope that
 //! resolves references, later also cross-file facts); adding a rule means adding
 //! a module here and an entry in [`RULES`].
 
 use super::eval::Scope;
 use super::finding::Finding;
-use super::terraform::Island;
+use super::terraform::Resource;
 
 pub mod sagemaker_model_in_vpc;
 
@@ -18,7 +18,14 @@ pub struct Context<'a> {
 
 pub trait Rule: Sync {
     fn id(&self) -> &'static str;
-    fn check(&self, island: &Island<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>);
+    /// Checks one top-level resource block of `src` (its island's text).
+    fn check_resource(
+        &self,
+        resource: &Resource<'_>,
+        src: &str,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    );
 }
 
 /// Every rule, in the order their findings are produced.

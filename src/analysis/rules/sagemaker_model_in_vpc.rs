@@ -14,7 +14,7 @@ use crate::analysis::finding::{
     Emptiness, Finding, Problem, Related, ResourceRef, Severity, VpcAttribute,
 };
 use crate::analysis::syntax::{self, BlockParts};
-use crate::analysis::terraform::{Island, Resource};
+use crate::analysis::terraform::Resource;
 
 pub const ID: &str = "sagemaker_model_in_vpc";
 pub const RESOURCE_TYPE: &str = "aws_sagemaker_model";
@@ -27,11 +27,15 @@ impl Rule for SagemakerModelInVpc {
         ID
     }
 
-    fn check(&self, island: &Island<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        for resource in island.resources() {
-            if resource.kind == RESOURCE_TYPE {
-                check_model(&resource, island.src, ctx, out);
-            }
+    fn check_resource(
+        &self,
+        resource: &Resource<'_>,
+        src: &str,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if resource.kind == RESOURCE_TYPE {
+            check_model(resource, src, ctx, out);
         }
     }
 }

@@ -1,0 +1,150 @@
+//! Property test of incremental analysis: after any sequence of edits, the
+//! findings reused from the per-item cache must equal a full analysis of the
+//! text, finding for finding.
+#![allow(clippy::unwrap_used)]
+
+use proptest::prelude::*;
+use ropey::Rope;
+use sagemaker_vpc_lsp::analysis::incremental::Incremental;
+use sagemaker_vpc_lsp::analysis::{self, Context, eval::NoScope};
+use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
+use sagemaker_vpc_lsp::server::document::{Change, Document};
+
+const SEED: &str = r#"resource "aws_subnet" "a" {
+  vpc_id = "vpc-1"
+}
+/* a comment */
+locals {
+  doc = <<EOT
+resource "aws_sagemaker_model" "in_heredoc" {}
+EOT
+}
+
+resource "aws_sagemaker_model" "one" {
+  name = "one"
+}
+
+resource "aws_sagemaker_model" "two" {
+  vpc_config {
+    security_group_ids = ["sg-1"]
+    subnets            = []
+  }
+}
+variable "x" {}
+resource "aws_sagemaker_model" "three" {
+  vpc_config {
+    subnets = ["s"]
+  }
+}
+"#;
+
+const PIECES: &[&str] = &[
+    "a",
+    " ",
+    "\n",
+    "}",
+    "{",
+    "\"",
+    "[]",
+    "[\"x\"]",
+    "#",
+    "💣",
+    "resource \"aws_sagemaker_model\" \"n\" {}\n",
+    "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = []\n  }\n}\n",
+    "vpc_config {\n}\n",
+    "security_group_ids = []\n",
+    "subnets",
+    "locals {\n",
+    "/*",
+    "*/",
+    "a = <<EOT\n",
+    "EOT\n",
+    "x = <<-EOT\n  y\n  EOT\n",
+    "//",
+    "\\",
+];
+
+fn floor(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_findings_equal_full_analysis(
+        notifications in prop::collection::vec(
+            prop::collection::vec(
+                (0.0..=1.0f64, prop_oneof![Just(0.0), 0.0..0.1f64], prop::sample::select(PIECES)),
+                1..4,
+            ),
+            1..15,
+        )
+    ) {
+        let mut text = SEED.to_owned();
+        let mut doc = Document::new(&text, 0);
+        let mut cache = Incremental::default();
+        let ctx = Context { scope: &NoScope };
+        let (first, _) = cache.analyze(&doc.text, &doc.tree, &ctx);
+        prop_assert_eq!(first, analysis::analyze(&text, &doc.tree, &ctx));
+        for edits in notifications {
+            // Several changes in one notification, each against the text
+            // left by the previous one.
+            let mut changes = Vec::new();
+            for (start, len, piece) in edits {
+                let s = floor(&text, (start * text.len() as f64) as usize);
+                let e = floor(&text, s + (len * text.len() as f64) as usize);
+                let rope = Rope::from_str(&text);
+                changes.push(Change {
+                    range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
+                    text: piece.to_owned(),
+                });
+                text.replace_range(s..e, piece);
+            }
+            let applied = doc.apply_changes(&changes, Encoding::Utf8);
+            for op in &applied.ops {
+                cache.apply(op);
+            }
+            let (incremental, _) = cache.analyze(&doc.text, &doc.tree, &ctx);
+            let full = analysis::analyze(&text, &doc.tree, &ctx);
+            prop_assert_eq!(incremental, full, "text:\n{}", text);
+        }
+    }
+}
+
+#[test]
+fn a_keystroke_rechecks_one_item() {
+    let mut text = String::new();
+    for i in 0..200 {
+        text.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m{i}\"\n}}\n\n"
+        ));
+    }
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    let ctx = Context { scope: &NoScope };
+    let (_, stats) = cache.analyze(&doc.text, &doc.tree, &ctx);
+    assert!(stats.full);
+    // Type inside the name of model 100.
+    let line = 100 * 4 + 1;
+    let at = sagemaker_vpc_lsp::position::LineCol { line, col: 10 };
+    let applied = doc.apply_changes(
+        &[Change {
+            range: Some((at, at)),
+            text: "x".into(),
+        }],
+        Encoding::Utf8,
+    );
+    for op in &applied.ops {
+        cache.apply(op);
+    }
+    let (findings, stats) = cache.analyze(&doc.text, &doc.tree, &ctx);
+    assert!(!stats.full);
+    assert_eq!(stats.rechecked, 1, "{stats:?}");
+    assert_eq!(findings.len(), 200);
+    assert_eq!(findings, analysis::analyze(&doc.text, &doc.tree, &ctx));
+}
