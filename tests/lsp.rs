@@ -606,3 +606,31 @@ fn non_terraform_documents_are_ignored() {
     server.assert_quiet(Duration::from_millis(300));
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+#[test]
+fn a_panic_in_analysis_clears_diagnostics_and_the_server_keeps_serving() {
+    let mut server = Server::spawn_env(&[], &[("SAGEMAKER_VPC_LSP_FAULT", "analysis")]);
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///w/main.tf";
+    server.open(uri, MODEL);
+    assert_eq!(server.await_diagnostics_at(uri, 1).len(), 1);
+    // This version makes the analysis panic: its diagnostics are cleared
+    // rather than left stale.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": format!("# FAULT-INJECTION\n{MODEL}")}]}),
+    );
+    assert_eq!(server.await_diagnostics_at(uri, 2), Vec::<Value>::new());
+    // The next version analyses normally; other requests are answered.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": MODEL}]}),
+    );
+    assert_eq!(server.await_diagnostics_at(uri, 3).len(), 1);
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 12}}),
+    );
+    assert!(hover["contents"]["value"].is_string());
+    assert_eq!(server.shutdown().code(), Some(0));
+}

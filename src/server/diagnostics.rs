@@ -52,6 +52,7 @@ pub fn analyse(snapshot: &Snapshot) -> Analysed {
 /// text) when given.
 fn analyse_with(snapshot: &Snapshot, cache: Option<&mut Incremental>) -> Analysed {
     let text = Arc::clone(&snapshot.text);
+    inject_fault(&text);
     let ctx = Context { scope: &NoScope };
     let findings = if !is_terraform(&snapshot.uri, &snapshot.language_id) {
         Vec::new()
@@ -166,6 +167,18 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
             schedule(&session, &tx, &snapshot.uri);
         }
     });
+}
+
+/// Fault injection for the end-to-end tests (debug builds only): with
+/// `SAGEMAKER_VPC_LSP_FAULT=analysis`, analysing a text that contains
+/// `FAULT-INJECTION` panics, so the tests can prove a panic is contained.
+fn inject_fault(text: &str) {
+    if cfg!(debug_assertions)
+        && std::env::var("SAGEMAKER_VPC_LSP_FAULT").as_deref() == Ok("analysis")
+        && text.contains("FAULT-INJECTION")
+    {
+        panic!("injected analysis fault");
+    }
 }
 
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -63,8 +63,13 @@ impl Server {
     }
 
     pub fn spawn_with(args: &[&str]) -> Self {
+        Self::spawn_env(args, &[])
+    }
+
+    pub fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BIN)
             .args(args)
+            .envs(env.iter().copied())
             .env("SAGEMAKER_VPC_LSP_LOG", "debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
