@@ -233,7 +233,7 @@ fn quick_fix_adds_vpc_config_and_the_diagnostic_goes_away() {
     let fixed = apply_edits(MODEL, &edits_for(&fix["edit"], &uri), false);
     assert_eq!(
         fixed,
-        "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n\n  vpc_config {\n    security_group_ids = var.security_group_ids\n    subnets            = var.subnet_ids\n  }\n}\n\nvariable \"security_group_ids\" {\n  description = \"Security groups of the SageMaker model's network interfaces; allow egress on 443 to the VPC endpoints (sagemaker_model_in_vpc).\"\n  type        = list(string)\n}\n\nvariable \"subnet_ids\" {\n  description = \"Private subnets for the SageMaker model's network interfaces, in every AZ the endpoint uses (sagemaker_model_in_vpc).\"\n  type        = list(string)\n}\n"
+        "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n\n  vpc_config {\n    security_group_ids = var.security_group_ids\n    subnets            = var.subnet_ids\n  }\n}\n\nvariable \"security_group_ids\" {\n  description = \"Security groups for the SageMaker model's network interfaces (sagemaker_model_in_vpc); allow egress on 443.\"\n  type        = list(string)\n}\n\nvariable \"subnet_ids\" {\n  description = \"Private subnets for the SageMaker model's network interfaces (sagemaker_model_in_vpc).\"\n  type        = list(string)\n}\n"
     );
     server.notify(
         "textDocument/didChange",

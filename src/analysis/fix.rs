@@ -208,10 +208,10 @@ fn default_variable(attribute: VpcAttribute) -> &'static str {
 fn description(attribute: VpcAttribute) -> &'static str {
     match attribute {
         VpcAttribute::SecurityGroupIds => {
-            "Security groups of the SageMaker model's network interfaces; allow egress on 443 to the VPC endpoints (sagemaker_model_in_vpc)."
+            "Security groups for the SageMaker model's network interfaces (sagemaker_model_in_vpc); allow egress on 443."
         }
         VpcAttribute::Subnets => {
-            "Private subnets for the SageMaker model's network interfaces, in every AZ the endpoint uses (sagemaker_model_in_vpc)."
+            "Private subnets for the SageMaker model's network interfaces (sagemaker_model_in_vpc)."
         }
     }
 }
