@@ -1,0 +1,63 @@
+;;; test.el --- batch test of sagemaker-vpc-lsp through eglot  -*- lexical-binding: t; -*-
+;; Run by test/run.sh: opens a non-compliant model, waits for eglot's
+;; diagnostic, applies the quick fix with eglot-code-actions, saves, and
+;; checks the saved text and that the diagnostic is gone.
+
+(require 'eglot)
+(require 'flymake)
+
+(defun t--env (name) (or (getenv name) (error "missing %s" name)))
+(defun t--say (fmt &rest args) (princ (concat (apply #'format fmt args) "\n")))
+(defun t--fail (fmt &rest args)
+  (t--say "FAIL: %s" (apply #'format fmt args))
+  (kill-emacs 1))
+
+;; Emacs 28 has no terraform-mode: a stub is enough for eglot.
+(unless (fboundp 'terraform-mode)
+  (define-derived-mode terraform-mode prog-mode "Terraform"))
+(add-to-list 'auto-mode-alist '("\\.tf\\'" . terraform-mode))
+
+(load (expand-file-name "sagemaker-vpc-lsp.el" (t--env "PLUGIN_DIR")))
+(setq sagemaker-vpc-lsp-command (t--env "SAGEMAKER_VPC_LSP_BIN"))
+(setq eglot-sync-connect t)
+
+(defun t--wait (seconds what pred)
+  (let ((deadline (+ (float-time) seconds)))
+    (while (and (not (funcall pred)) (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    (unless (funcall pred) (t--fail "timed out waiting for %s" what))))
+
+(defun t--diagnostics ()
+  (flymake-start)
+  (accept-process-output nil 0.05)
+  (flymake-diagnostics))
+
+(let ((file (t--env "TF_FILE"))
+      (expected (with-temp-buffer
+                  (insert-file-contents-literally (t--env "EXPECTED_FILE"))
+                  (buffer-string))))
+  (find-file file)
+  (unless (eq major-mode 'terraform-mode) (t--fail "major mode is %s" major-mode))
+  (eglot-ensure)
+  ;; eglot-ensure connects from post-command-hook, which batch never runs.
+  (run-hooks 'post-command-hook)
+  (t--wait 15 "eglot to connect" (lambda () (eglot-current-server)))
+  (t--wait 15 "the diagnostic" (lambda () (t--diagnostics)))
+  (let* ((diag (car (t--diagnostics)))
+         (text (flymake-diagnostic-text diag)))
+    (t--say "diagnostic: %s" text)
+    (unless (string-match-p "aws_sagemaker_model\\.inference" text)
+      (t--fail "unexpected diagnostic text %s" text))
+    (unless (eq (flymake-diagnostic-type diag) 'eglot-warning)
+      (t--fail "expected a warning, got %s" (flymake-diagnostic-type diag)))
+    (eglot-code-actions (flymake-diagnostic-beg diag) (flymake-diagnostic-end diag) "quickfix" t))
+  (t--wait 15 "the fix to be applied"
+           (lambda () (save-excursion (goto-char (point-min)) (search-forward "vpc_config {" nil t))))
+  ;; didChange goes out from an idle timer batch never runs; saving flushes it.
+  (save-buffer)
+  (t--wait 15 "the diagnostic to go away" (lambda () (null (t--diagnostics))))
+  (let ((written (with-temp-buffer (insert-file-contents-literally file) (buffer-string))))
+    (unless (string= written expected)
+      (t--fail "written text differs:\n%s\n--- expected ---\n%s" written expected)))
+  (t--say "PASS: diagnostic shown, quick fix applied, file saved, diagnostic cleared")
+  (kill-emacs 0))

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the headless Neovim test against a built server.
+# Usage: editors/nvim/test/run.sh [path/to/sagemaker-vpc-lsp]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+bin="${1:-$repo/target/debug/sagemaker-vpc-lsp}"
+[ -x "$bin" ] || { echo "server binary not found: $bin (build it first)" >&2; exit 2; }
+command -v nvim >/dev/null || { echo "nvim is not installed" >&2; exit 2; }
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/module" "$tmp/xdg/cache" "$tmp/xdg/data" "$tmp/xdg/state" "$tmp/xdg/config"
+cp "$repo/editors/testdata/model.tf" "$tmp/module/model.tf"
+
+XDG_CACHE_HOME="$tmp/xdg/cache" XDG_DATA_HOME="$tmp/xdg/data" \
+XDG_STATE_HOME="$tmp/xdg/state" XDG_CONFIG_HOME="$tmp/xdg/config" \
+SAGEMAKER_VPC_LSP_BIN="$bin" PLUGIN_DIR="$repo/editors/nvim" \
+TF_FILE="$tmp/module/model.tf" EXPECTED_FILE="$repo/editors/testdata/model.fixed.tf" \
+  timeout 60 nvim --headless --clean -c "luafile $here/test.lua"

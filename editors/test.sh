@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what the editor tests need, builds the server, and runs the tests
+# in real editors: headless Neovim, batch Emacs + eglot, and VS Code
+# (code-server in headless Chromium).
+#
+# Usage: editors/test.sh [nvim] [emacs] [vscode]     (default: all three)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+cd "$repo"
+
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(nvim emacs vscode)
+wants() { local x; for x in "${want[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
+
+# Debian packages, installed only when missing.
+packages=()
+if wants nvim; then command -v nvim >/dev/null || packages+=(neovim); fi
+if wants emacs; then
+  command -v emacs >/dev/null || packages+=(emacs-nox)
+  dpkg -s elpa-eglot >/dev/null 2>&1 || packages+=(elpa-eglot)
+fi
+if wants vscode; then
+  # Chromium for Playwright; ripgrep to seed @vscode/ripgrep; the rest to
+  # build code-server's native modules (see shared EDITOR_TESTING.md).
+  for p in chromium ripgrep build-essential pkg-config python3 libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev; do
+    dpkg -s "$p" >/dev/null 2>&1 || packages+=("$p")
+  done
+  command -v node >/dev/null || packages+=(nodejs npm)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "==> installing: ${packages[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+echo "==> building the server (release)"
+cargo build --release --quiet
+bin="$repo/target/release/sagemaker-vpc-lsp"
+
+status=0
+if wants nvim; then
+  echo "==> Neovim ($(nvim --version | head -1))"
+  "$here/nvim/test/run.sh" "$bin" || status=1
+fi
+if wants emacs; then
+  echo "==> Emacs + eglot ($(emacs --version | head -1))"
+  "$here/emacs/test/run.sh" "$bin" || status=1
+fi
+if wants vscode; then
+  echo "==> VS Code (code-server + headless Chromium)"
+  (
+    cd "$here/vscode"
+    npm ci --no-audit --no-fund
+    SAGEMAKER_VPC_LSP_BIN="$bin" npm test
+  ) || status=1
+fi
+exit $status

@@ -1,0 +1,8 @@
+resource "aws_sagemaker_model" "inference" {
+  name               = "churn-scorer"
+  execution_role_arn = "arn:aws:iam::123456789012:role/sagemaker"
+
+  primary_container {
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-scorer:1.4.0"
+  }
+}

@@ -1,0 +1,337 @@
+// End-to-end test in real VS Code: code-server 4.100.3 in headless Chromium,
+// driven by playwright-core. Installs the built .vsix, opens a non-compliant
+// model, waits for the warning squiggle and the Problems entry, hovers it,
+// applies the quick fix with Ctrl+., saves, and checks the saved text.
+// Screenshots go to a folder printed at the end.
+//
+//   npm test                  (from editors/vscode; builds what is missing)
+//
+// Environment: SAGEMAKER_VPC_LSP_BIN (server binary), E2E_CACHE (where
+// code-server is installed once), CHROMIUM (browser, default /usr/bin/chromium),
+// E2E_SCREENSHOTS (where screenshots go).
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const extensionDir = join(here, "..");
+const repo = join(extensionDir, "..", "..");
+const CODE_SERVER_VERSION = "4.100.3";
+const cache = process.env.E2E_CACHE ?? join(extensionDir, ".e2e", "cache");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const work = mkdtempSync(join(tmpdir(), "sagemaker-vpc-lsp-e2e-"));
+const shots = process.env.E2E_SCREENSHOTS ?? join(work, "screenshots");
+mkdirSync(shots, { recursive: true });
+
+const log = (msg) => console.log(`[e2e] ${msg}`);
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+
+function serverBinary() {
+  const candidates = [
+    process.env.SAGEMAKER_VPC_LSP_BIN,
+    join(repo, "target", "release", "sagemaker-vpc-lsp"),
+    join(repo, "target", "debug", "sagemaker-vpc-lsp"),
+  ].filter(Boolean);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error("no server binary: run `cargo build --release` first or set SAGEMAKER_VPC_LSP_BIN");
+  }
+  return found;
+}
+
+/** Installs code-server once into the cache (offline-safe, see EDITOR_TESTING.md). */
+function ensureCodeServer() {
+  const bin = join(cache, "node_modules", ".bin", "code-server");
+  if (existsSync(bin)) {
+    return bin;
+  }
+  log(`installing code-server ${CODE_SERVER_VERSION} into ${cache} (once)`);
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(join(cache, "package.json"), JSON.stringify({ name: "e2e-cache", private: true }));
+  // @vscode/ripgrep's postinstall downloads from GitHub; seed its cache with
+  // Debian's rg instead.
+  const npmTmp = join(cache, "tmp");
+  const rgCache = join(npmTmp, "vscode-ripgrep-cache-1.15.11");
+  mkdirSync(rgCache, { recursive: true });
+  const rgDir = mkdtempSync(join(tmpdir(), "rg-"));
+  copyFileSync(execFileSync("which", ["rg"]).toString().trim(), join(rgDir, "rg"));
+  execFileSync("tar", ["-czf", join(rgCache, "ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"), "-C", rgDir, "rg"]);
+  execFileSync(
+    "npm",
+    ["install", "--foreground-scripts", "--no-audit", "--no-fund", `code-server@${CODE_SERVER_VERSION}`],
+    {
+      cwd: cache,
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        TMPDIR: npmTmp,
+        npm_config_nodedir: "/usr", // local node headers for native modules
+        npm_config_yes: "true", // node-pty's postinstall runs `npx node-gyp`
+        // code-server's postinstall refuses to run as root without it (npm
+        // itself no longer reads it and warns).
+        npm_config_unsafe_perm: "true",
+        // npm 11 skips dependency install scripts unless allowed; code-server
+        // builds its native modules in them.
+        npm_config_dangerously_allow_all_scripts: "true",
+      },
+    },
+  );
+  return bin;
+}
+
+/** The .vsix under test, built with the server bundled. */
+function buildVsix(server) {
+  log("packaging the extension");
+  execFileSync("npm", ["run", "package"], {
+    cwd: extensionDir,
+    stdio: "inherit",
+    env: { ...process.env, SAGEMAKER_VPC_LSP_BIN: server },
+  });
+  return join(extensionDir, "sagemaker-vpc-lsp.vsix");
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function waitForHttp(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok || res.status === 302) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`code-server did not answer at ${url}`);
+}
+
+let codeServer;
+let context;
+let step = 0;
+let page;
+
+async function quickOpen(name) {
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget", { state: "visible" });
+  await page.keyboard.type(name);
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Enter");
+  await page.waitForTimeout(300);
+}
+
+/** Replaces user (or workspace) settings through "Preferences: Open … Settings (JSON)". */
+async function editUserSettings(values, scope = "User") {
+  await page.keyboard.press("F1");
+  await page.waitForSelector(".quick-input-widget", { state: "visible" });
+  await page.keyboard.type(`Preferences: Open ${scope} Settings (JSON)`);
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".monaco-editor.focused", { timeout: 20000 });
+  await page.waitForTimeout(500);
+  // Paste rather than type: typing would auto-close brackets and indent.
+  await page.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify(values, null, 2));
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Control+V");
+  await page.keyboard.press("Control+S");
+  await page.waitForTimeout(500);
+}
+
+async function shot(name) {
+  step += 1;
+  const file = join(shots, `${String(step).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  log(`screenshot ${file}`);
+}
+
+async function main() {
+  const server = serverBinary();
+  const codeServerBin = ensureCodeServer();
+  const vsix = process.env.E2E_VSIX ?? buildVsix(server);
+
+  const home = join(work, "home");
+  const userData = join(work, "user-data");
+  const extensions = join(work, "extensions");
+  const workspace = join(work, "workspace");
+  for (const d of [home, userData, extensions, workspace, join(userData, "User")]) {
+    mkdirSync(d, { recursive: true });
+  }
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local/share"), XDG_CACHE_HOME: join(home, ".cache") };
+  const model = join(workspace, "model.tf");
+  copyFileSync(join(repo, "editors", "testdata", "model.tf"), model);
+  writeFileSync(
+    join(userData, "User", "settings.json"),
+    JSON.stringify({
+      "workbench.startupEditor": "none",
+      "workbench.tips.enabled": false,
+      "workbench.welcomePage.walkthroughs.openOnInstall": false,
+      "security.workspace.trust.enabled": false,
+      "telemetry.telemetryLevel": "off",
+      "extensions.autoCheckUpdates": false,
+      "extensions.autoUpdate": false,
+      "editor.hover.delay": 200,
+      "files.autoSave": "off",
+      "sagemakerVpcLsp.severity": "warning",
+    }),
+  );
+
+  log(`installing ${vsix}`);
+  execFileSync(codeServerBin, ["--install-extension", vsix, "--extensions-dir", extensions, "--user-data-dir", userData], { env, stdio: "inherit" });
+
+  const port = await freePort();
+  const config = join(work, "config.yaml");
+  writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  codeServer = spawn(
+    codeServerBin,
+    ["--config", config, "--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--user-data-dir", userData, "--extensions-dir", extensions, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const serverLog = [];
+  codeServer.stdout.on("data", (d) => serverLog.push(d.toString()));
+  codeServer.stderr.on("data", (d) => serverLog.push(d.toString()));
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60000);
+  log(`code-server up on ${port} (${elapsed()})`);
+
+  context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    permissions: ["clipboard-read", "clipboard-write"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+  await page.waitForTimeout(1500);
+  log(`workbench loaded (${elapsed()})`);
+
+  // Open the file with Ctrl+P.
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget", { state: "visible" });
+  await page.keyboard.type("model.tf");
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30000 });
+  log(`file open (${elapsed()})`);
+
+  // The warning squiggle.
+  const squiggle = page.locator(".monaco-editor .squiggly-warning").first();
+  await squiggle.waitFor({ state: "attached", timeout: 60000 });
+  log(`warning squiggle shown (${elapsed()})`);
+  await shot("warning");
+
+  // The Problems panel names the rule.
+  await page.keyboard.press("Control+Shift+M");
+  const problem = page.locator(".markers-panel .monaco-list-row", { hasText: "sagemaker_model_in_vpc" }).first();
+  await problem.waitFor({ timeout: 30000 });
+  const problemText = await problem.innerText();
+  if (!problemText.includes("aws_sagemaker_model.inference")) {
+    throw new Error(`Problems entry does not name the model: ${problemText}`);
+  }
+  log(`Problems entry: ${problemText.replace(/\s+/g, " ").slice(0, 120)}`);
+  await shot("problems");
+
+  // Hover the squiggle (locator.hover() times out: the text layer is on top).
+  const box = await squiggle.boundingBox();
+  if (!box) throw new Error("the squiggle has no bounding box");
+  // The squiggle covers `resource "aws_sagemaker_model" "inference"`; the
+  // control's hover belongs to the type label, about 40% along it.
+  const labelX = box.x + box.width * 0.4;
+  const midY = box.y + box.height / 2;
+  await page.mouse.move(box.x + 5, midY);
+  await page.mouse.move(labelX, midY, { steps: 5 });
+  const hover = page.locator(".monaco-hover", { hasText: /SAGEMAKER_MODEL_IN_VPC/ }).first();
+  await hover.waitFor({ state: "visible", timeout: 20000 });
+  const hoverText = await hover.innerText();
+  for (const needle of ["blue-green", "VPC endpoints", "sagemaker_models_vpc_settings_configured", "not compliant"]) {
+    if (!hoverText.includes(needle)) throw new Error(`hover lacks "${needle}": ${hoverText}`);
+  }
+  log(`hover shown (${elapsed()})`);
+  await shot("hover");
+
+  // Put the cursor on the model header and apply the quick fix with Ctrl+.
+  await page.mouse.click(labelX, midY);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+.");
+  // The quick-fix menu lists the fix, focused as the preferred one.
+  await page.getByText("Add vpc_config block", { exact: true }).first().waitFor({ state: "visible", timeout: 20000 });
+  await shot("quick-fix-menu");
+  await page.keyboard.press("Enter");
+  // The squiggle goes away once the server re-analysed the edited buffer.
+  await page.locator(".monaco-editor .squiggly-warning").first().waitFor({ state: "detached", timeout: 30000 });
+  log(`quick fix applied, warning gone (${elapsed()})`);
+  await page.keyboard.press("Control+S");
+  const expected = readFileSync(join(repo, "editors", "testdata", "model.fixed.tf"), "utf8");
+  const deadline = Date.now() + 20000;
+  let saved = "";
+  while (Date.now() < deadline) {
+    saved = readFileSync(model, "utf8");
+    if (saved === expected) break;
+    await page.waitForTimeout(200);
+  }
+  await shot("fixed-and-saved");
+  if (saved !== expected) {
+    throw new Error(`saved text differs:\n${saved}\n--- expected ---\n${expected}`);
+  }
+  const problemsLeft = await page.locator(".markers-panel .monaco-list-row", { hasText: "sagemaker_model_in_vpc" }).count();
+  if (problemsLeft !== 0) throw new Error(`${problemsLeft} Problems entries remain`);
+
+  // Settings reach the running server without a reload: change the severity
+  // the way a user does, in the user settings JSON.
+  writeFileSync(join(workspace, "second.tf"), 'resource "aws_sagemaker_model" "second" {}\n');
+  await quickOpen("second.tf");
+  await page.locator(".monaco-editor .squiggly-warning").first().waitFor({ state: "attached", timeout: 30000 });
+  const settings = JSON.parse(readFileSync(join(userData, "User", "settings.json"), "utf8"));
+  await editUserSettings({ ...settings, "sagemakerVpcLsp.severity": "error" });
+  await quickOpen("second.tf");
+  await page.locator(".monaco-editor .squiggly-error").first().waitFor({ state: "attached", timeout: 30000 });
+  log(`severity setting applied live: the squiggle is an error now (${elapsed()})`);
+  await shot("severity-error");
+
+  // A server path that does not exist: one clear notification naming the
+  // setting. The path is machine-overridable, so in a remote window such as
+  // code-server it is set per workspace (user settings would not apply).
+  await editUserSettings({ "sagemakerVpcLsp.server.path": "/nonexistent/sagemaker-vpc-lsp" }, "Workspace");
+  const notice = page.locator(".notifications-toasts .notification-toast", { hasText: "sagemakerVpcLsp.server.path" }).first();
+  await notice.waitFor({ state: "visible", timeout: 30000 });
+  const noticeText = (await notice.innerText()).replace(/\s+/g, " ");
+  if (!noticeText.includes("/nonexistent/sagemaker-vpc-lsp")) throw new Error(`notification: ${noticeText}`);
+  log(`missing server reported: ${noticeText.slice(0, 160)} (${elapsed()})`);
+  await shot("missing-server");
+  log(`PASS in ${elapsed()}: squiggle, Problems entry, hover, quick fix, save, live settings, missing server. Screenshots: ${shots}`);
+  if (process.env.E2E_KEEP_LOG) console.log(serverLog.join(""));
+}
+
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  console.error(`[e2e] FAIL: ${error.stack ?? error}`);
+  if (page) await shot("failure").catch(() => {});
+  console.error(`[e2e] screenshots: ${shots}`);
+} finally {
+  await context?.close().catch(() => {});
+  codeServer?.kill("SIGTERM");
+  if (!failed && !process.env.E2E_SCREENSHOTS) {
+    // Keep the screenshots; drop the rest of the scratch space.
+    for (const d of ["home", "user-data", "extensions", "chromium-profile"]) {
+      rmSync(join(work, d), { recursive: true, force: true });
+    }
+  }
+}
+process.exit(failed ? 1 : 0);
