@@ -38,6 +38,16 @@ enum Command {
         /// When to colour text output
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
+        /// Report findings that suppression comments accept
+        #[arg(long)]
+        no_suppress: bool,
+        /// Apply the preferred fix of every finding to the files (written
+        /// atomically), then report what is left
+        #[arg(long, conflicts_with = "diff")]
+        fix: bool,
+        /// Show the fixes as a unified diff without writing anything
+        #[arg(long)]
+        diff: bool,
     },
 }
 
@@ -69,6 +79,9 @@ fn main() -> ExitCode {
             paths,
             format,
             color,
+            no_suppress,
+            fix,
+            diff,
         }) => {
             match color {
                 ColorChoice::Auto => {}
@@ -80,7 +93,13 @@ fn main() -> ExitCode {
             } else {
                 paths
             };
-            cli::run_check(&CheckOptions { paths, format })
+            cli::run_check(&CheckOptions {
+                paths,
+                format,
+                suppress: !no_suppress,
+                fix,
+                diff,
+            })
         }
         Some(Command::Serve) | None => {
             init_logging();

@@ -22,8 +22,17 @@ fn describe(src: &str, findings: &[Finding]) -> String {
             Problem::EmptyValue {
                 attribute,
                 emptiness,
+                resolved,
                 ..
-            } => format!("empty {} ({emptiness:?})", attribute.name()),
+            } => format!(
+                "empty {} ({emptiness:?}{})",
+                attribute.name(),
+                if *resolved { ", resolved" } else { "" }
+            ),
+            Problem::EmptyForEach { .. } => "empty for_each".to_owned(),
+            Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
+            Problem::InvalidSuppression => "invalid suppression".to_owned(),
+            Problem::ExpiredSuppression => "expired suppression".to_owned(),
         };
         writeln!(
             out,

@@ -257,7 +257,11 @@ fn declarations_go_to_variables_tf_when_the_module_has_one() {
     server.open(&uri, MODEL);
     let d = server.await_diagnostics_at(&uri, 1);
     let actions = code_actions(&mut server, &uri, &d[0], Some(json!(["quickfix"])));
-    assert_eq!(actions.len(), 1);
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Add vpc_config block", "Suppress with a reason…"]);
     let edit = &actions[0]["edit"];
     let vars_change = edit["documentChanges"]
         .as_array()

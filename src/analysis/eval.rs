@@ -37,13 +37,28 @@ pub enum Verdict {
 }
 
 impl Value {
-    /// Is this value, used as a list of ids, certainly empty?
+    /// Is this value, used as a list of ids, certainly empty? A list of
+    /// only `""` and `null` is (the AWS API rejects them); a list with any
+    /// other element, even one not known statically (`aws_subnet.a.id`), is
+    /// not.
     pub fn list_verdict(&self) -> Verdict {
         match self {
             Value::Null => Verdict::Empty(Emptiness::Null),
             Value::List(items) if items.is_empty() => Verdict::Empty(Emptiness::EmptyList),
+            Value::List(items) if items.iter().all(Value::is_blank) => {
+                Verdict::Empty(Emptiness::BlankElements)
+            }
             Value::List(_) => Verdict::NonEmpty,
             _ => Verdict::Unknown,
+        }
+    }
+
+    /// `""` or `null`: no id at all.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            _ => false,
         }
     }
 }
@@ -60,6 +75,32 @@ pub trait Scope {
     fn resolve(&self, _reference: Reference<'_>, _depth: usize) -> Value {
         Value::Unknown
     }
+
+    /// Resolves a local without trusting variables: `var.*` inside it (and
+    /// inside locals it uses) is unknown. For `count`/`for_each`, where a
+    /// toggle's default must not hide a resource.
+    fn resolve_literally(&self, _reference: Reference<'_>, _depth: usize) -> Value {
+        Value::Unknown
+    }
+
+    /// Starts recording the definitions that resolutions use.
+    fn begin_trace(&self) {}
+
+    /// The definitions used since [`Scope::begin_trace`], outermost first.
+    fn take_trace(&self) -> Vec<Origin> {
+        Vec::new()
+    }
+}
+
+/// A definition a value was resolved through: a variable's default, a
+/// tfvars assignment, a local.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: std::path::PathBuf,
+    /// Byte range of the defining expression in that file.
+    pub range: std::ops::Range<usize>,
+    /// What it is, for messages: `the default of variable "subnets"`.
+    pub what: String,
 }
 
 /// A scope that resolves nothing: every reference is unknown.
@@ -245,6 +286,33 @@ fn eval_function(node: Node<'_>, src: &str, scope: &dyn Scope, depth: usize) -> 
     }
 }
 
+/// Evaluates the HCL expression written in `text` (a local's value kept as
+/// text, or an interpolation inside a JSON string).
+pub fn eval_text(text: &str, scope: &dyn Scope, depth: usize) -> Value {
+    if depth > MAX_DEPTH {
+        return Value::Unknown;
+    }
+    let src = format!("x = {text}\n");
+    let tree = syntax::parse(&src, None);
+    let Some(body) = tree
+        .root_node()
+        .named_child(0)
+        .filter(|n| n.kind() == "body")
+    else {
+        return Value::Unknown;
+    };
+    let mut items = syntax::body_items(body);
+    match (items.next(), items.next()) {
+        (Some(attr), None) => match syntax::attribute_parts(attr) {
+            Some((_, Some(expr))) if expr.end_byte() + 1 == src.len() => {
+                eval(expr, &src, scope, depth)
+            }
+            _ => Value::Unknown,
+        },
+        _ => Value::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +361,35 @@ mod tests {
         ] {
             assert_eq!(verdict_of(expr), Verdict::Unknown, "{expr}");
         }
+    }
+
+    #[test]
+    fn blank_elements_are_empty_but_unknown_elements_are_not() {
+        assert_eq!(
+            verdict_of("[\"\"]"),
+            Verdict::Empty(Emptiness::BlankElements)
+        );
+        assert_eq!(
+            verdict_of("[null]"),
+            Verdict::Empty(Emptiness::BlankElements)
+        );
+        assert_eq!(
+            verdict_of("[\"\", null]"),
+            Verdict::Empty(Emptiness::BlankElements)
+        );
+        assert_eq!(verdict_of("[\"\", \"subnet-1\"]"), Verdict::NonEmpty);
+        assert_eq!(verdict_of("[\"\", var.x]"), Verdict::NonEmpty);
+    }
+
+    #[test]
+    fn expression_text_evaluates_alone() {
+        assert_eq!(eval_text("[]", &NoScope, 0), Value::List(vec![]));
+        assert_eq!(
+            eval_text("concat([\"a\"], [])", &NoScope, 0).list_verdict(),
+            Verdict::NonEmpty
+        );
+        assert_eq!(eval_text("[] # trailing", &NoScope, 0), Value::Unknown);
+        assert_eq!(eval_text("1\ny = 2", &NoScope, 0), Value::Unknown);
     }
 
     #[test]

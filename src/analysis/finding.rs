@@ -98,7 +98,26 @@ pub enum Problem {
         emptiness: Emptiness,
         /// The `vpc_config` block holding the argument.
         vpc_config: Range<usize>,
+        /// The emptiness comes from a definition elsewhere (a variable's
+        /// default, tfvars, a local): fixing the value here is not the fix.
+        resolved: bool,
     },
+    /// A `dynamic "vpc_config"` whose `for_each` is certainly empty, and no
+    /// other `vpc_config`: the model gets none.
+    EmptyForEach {
+        /// The `dynamic` block.
+        dynamic: Range<usize>,
+    },
+    /// More than one `vpc_config` (the provider allows one).
+    DuplicateVpcConfig {
+        /// The extra block.
+        block: Range<usize>,
+    },
+    /// A suppression comment that suppresses nothing: no reason, unknown
+    /// rule, bad date.
+    InvalidSuppression,
+    /// A suppression past its expiry date: the finding is back.
+    ExpiredSuppression,
 }
 
 /// A secondary location that explains a finding (the model's header, the
@@ -108,6 +127,9 @@ pub struct Related {
     pub path: Option<std::path::PathBuf>,
     pub range: Range<usize>,
     pub message: String,
+    /// A cause (the definition that made a value empty) rather than a
+    /// pointer back to the resource; the CLI prints causes as notes.
+    pub cause: bool,
 }
 
 /// A Terraform resource address and where its block is.
@@ -139,6 +161,9 @@ pub struct Finding {
     pub resource: ResourceRef,
     pub problem: Problem,
     pub related: Vec<Related>,
+    /// The reason of the suppression comment that accepts this finding;
+    /// suppressed findings are counted, not reported.
+    pub suppressed: Option<String>,
 }
 
 impl Finding {
@@ -160,6 +185,9 @@ impl Finding {
                 mv(value);
                 mv(vpc_config);
             }
+            Problem::EmptyForEach { dynamic } => mv(dynamic),
+            Problem::DuplicateVpcConfig { block } => mv(block),
+            Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
         }
         for related in &mut self.related {
             if related.path.is_none() {

@@ -37,6 +37,22 @@ pub struct TextEdit {
     pub new_text: String,
 }
 
+/// Applies non-overlapping `edits` (byte ranges into `text`) to `text`.
+pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in sorted {
+        let start = edit.range.start.clamp(at, text.len());
+        out.push_str(&text[at..start]);
+        out.push_str(&edit.new_text);
+        at = edit.range.end.clamp(start, text.len());
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 /// A variable a fix references that the module does not declare yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVariable {
@@ -62,38 +78,255 @@ pub struct FixContext<'a> {
     pub module: &'a ModuleIndex,
 }
 
-/// The fixes offered for one finding.
+/// Where a fix takes the ids it writes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Form {
+    /// `var.subnet_ids` and friends (declared when missing).
+    Variables,
+    /// `[aws_subnet.a.id, …]`, `[aws_security_group.x.id]`: resources the
+    /// module already declares.
+    Resources {
+        subnets: Vec<String>,
+        security_groups: Vec<String>,
+    },
+}
+
+/// The fixes offered for one finding: the preferred one (variables), one
+/// using the module's own subnets and security group when it has them, and
+/// a suppression with a reason.
 pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
-    let title = match &finding.problem {
-        Problem::MissingVpcConfig => "Add vpc_config block".to_owned(),
-        Problem::MissingAttribute { attribute, .. } => format!("Add {}", attribute.name()),
-        Problem::EmptyValue { attribute, .. } => {
-            format!("Use var.{}", choose_variable(*attribute, ctx.module).name)
-        }
+    let mut fixes = Vec::new();
+    let fixable = match &finding.problem {
+        Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
+        Problem::EmptyValue { resolved, .. } => !resolved,
+        _ => false,
     };
-    let mut planner = Planner::new(ctx);
-    match planner.fix_resource(&[finding]) {
-        Some(edits) => vec![Fix {
-            title,
-            preferred: true,
-            edits,
-            declare: planner.declare,
-        }],
-        None => Vec::new(),
+    let chain = replacement_warning(&finding.resource.name, ctx.module);
+    if fixable {
+        let resources = resource_form(ctx.module);
+        for form in std::iter::once(Form::Variables).chain(resources) {
+            let mut planner = Planner::new(ctx, form.clone());
+            let Some(edits) = planner.fix_resource(&[finding]) else {
+                continue;
+            };
+            let title = format!("{}{chain}", title(&finding.problem, &form, ctx.module));
+            fixes.push(Fix {
+                title,
+                preferred: form == Form::Variables,
+                edits,
+                declare: planner.declare,
+            });
+        }
     }
+    if suppressible(&finding.problem)
+        && let Some(fix) = suppression_fix(finding, ctx)
+    {
+        fixes.push(fix);
+    }
+    fixes
+}
+
+fn suppressible(problem: &Problem) -> bool {
+    matches!(
+        problem,
+        Problem::MissingVpcConfig
+            | Problem::MissingAttribute { .. }
+            | Problem::EmptyValue { .. }
+            | Problem::EmptyForEach { .. }
+    )
+}
+
+fn title(problem: &Problem, form: &Form, module: &ModuleIndex) -> String {
+    let refs = |list: &[String]| list.join(", ");
+    match (problem, form) {
+        (Problem::MissingVpcConfig, Form::Variables) => "Add vpc_config block".to_owned(),
+        (
+            Problem::MissingVpcConfig,
+            Form::Resources {
+                subnets,
+                security_groups,
+            },
+        ) => format!(
+            "Add vpc_config block with {} and {}",
+            refs(subnets),
+            refs(security_groups)
+        ),
+        (Problem::MissingAttribute { attribute, .. }, Form::Variables) => {
+            format!("Add {}", attribute.name())
+        }
+        (Problem::EmptyValue { attribute, .. }, Form::Variables) => {
+            format!("Use var.{}", choose_variable(*attribute, module).name)
+        }
+        (
+            Problem::MissingAttribute { attribute, .. } | Problem::EmptyValue { attribute, .. },
+            Form::Resources {
+                subnets,
+                security_groups,
+            },
+        ) => {
+            let list = match attribute {
+                VpcAttribute::Subnets => subnets,
+                VpcAttribute::SecurityGroupIds => security_groups,
+            };
+            let verb = if matches!(problem, Problem::MissingAttribute { .. }) {
+                "Add"
+            } else {
+                "Set"
+            };
+            format!(
+                "{verb} {} = [{}]",
+                attribute.name(),
+                list.iter()
+                    .map(|r| format!("{r}.id"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// The module's private subnets and best security group, when it has both.
+fn resource_form(module: &ModuleIndex) -> Option<Form> {
+    use super::eval::Value;
+    let subnets: Vec<&str> = module
+        .resources("aws_subnet")
+        .map(|(_, r)| r)
+        .filter(|r| r.public_ip != Some(Value::Bool(true)))
+        .filter(|r| !r.name.to_ascii_lowercase().contains("public"))
+        .map(|r| r.name.as_str())
+        .collect();
+    let private: Vec<&str> = subnets
+        .iter()
+        .copied()
+        .filter(|n| n.to_ascii_lowercase().contains("private"))
+        .collect();
+    let subnets = if private.is_empty() { subnets } else { private };
+    let group = module
+        .resources("aws_security_group")
+        .map(|(_, r)| r.name.as_str())
+        .max_by_key(|name| {
+            let lower = name.to_ascii_lowercase();
+            let score = ["sagemaker", "model", "ml", "inference", "endpoint"]
+                .iter()
+                .filter(|t| lower.contains(*t))
+                .count();
+            (score, std::cmp::Reverse(*name))
+        })?;
+    if subnets.is_empty() {
+        return None;
+    }
+    Some(Form::Resources {
+        subnets: subnets.iter().map(|n| format!("aws_subnet.{n}")).collect(),
+        security_groups: vec![format!("aws_security_group.{group}")],
+    })
+}
+
+/// " (replaces … : stage a blue-green cutover)" when endpoint configurations
+/// serve the model, or "".
+pub fn replacement_warning(model: &str, module: &ModuleIndex) -> String {
+    let chain = endpoint_chain(model, module);
+    if chain.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (replaces aws_sagemaker_model.{model} and, through it, {}: stage a blue-green cutover)",
+        chain.join(", ")
+    )
+}
+
+/// The endpoint configurations serving `model`, and the endpoints using them.
+pub fn endpoint_chain(model: &str, module: &ModuleIndex) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, config) in module.resources("aws_sagemaker_endpoint_configuration") {
+        if !config.model_refs.iter().any(|m| m == model) {
+            continue;
+        }
+        out.push(format!(
+            "aws_sagemaker_endpoint_configuration.{}",
+            config.name
+        ));
+        for (_, endpoint) in module.resources("aws_sagemaker_endpoint") {
+            if endpoint.config_ref.as_deref() == Some(config.name.as_str()) {
+                out.push(format!("aws_sagemaker_endpoint.{}", endpoint.name));
+            }
+        }
+    }
+    out
+}
+
+/// "Suppress with a reason…": a directive above the header, with a reason
+/// placeholder the user must replace (until then it suppresses nothing and
+/// says so). An existing directive there is replaced.
+fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
+    let src = ctx.src;
+    let header = finding.resource.header.start;
+    let line_start = src[..header].rfind('\n').map_or(0, |i| i + 1);
+    let indent = style::line_indent(src, header).to_owned();
+    let style = Style::detect(src, ctx.tree.root_node());
+    let directive = format!(
+        "# {}:{} -- {}",
+        super::suppress::DIRECTIVE,
+        finding.rule,
+        super::suppress::REASON_PLACEHOLDER
+    );
+    // An existing directive on the line above is replaced, not stacked.
+    let existing = terraform::islands(src, ctx.tree)
+        .into_iter()
+        .find_map(|island| {
+            let resource = island
+                .resources()
+                .into_iter()
+                .find(|r| r.block.start_byte() + island.offset == finding.resource.block.start)?;
+            let d = super::suppress::for_hcl_block(
+                resource.block,
+                island.src,
+                &super::rules::rule_ids(),
+            )?;
+            let range = d.range.start + island.offset..d.range.end + island.offset;
+            // Only one on its own line above the header is replaced in place.
+            (range.end <= line_start).then_some(range)
+        });
+    let edit = match existing {
+        Some(range) => {
+            let text = &src[range.clone()];
+            let trimmed = text.trim_end_matches(['\n', '\r']);
+            TextEdit {
+                range: range.start..range.start + trimmed.len(),
+                new_text: directive,
+            }
+        }
+        None => TextEdit {
+            range: line_start..line_start,
+            new_text: format!("{indent}{directive}{}", style.eol),
+        },
+    };
+    Some(Fix {
+        title: "Suppress with a reason…".to_owned(),
+        preferred: false,
+        edits: vec![edit],
+        declare: Vec::new(),
+    })
 }
 
 /// Every preferred fix of `findings` (one file) merged into one fix, or `None`
 /// when there is nothing to fix.
 pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
     let mut by_resource: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
-    for finding in findings {
-        by_resource
-            .entry(finding.resource.block.start)
-            .or_default()
-            .push(finding);
+    for finding in findings.iter().filter(|f| f.suppressed.is_none()) {
+        let fixable = match &finding.problem {
+            Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
+            Problem::EmptyValue { resolved, .. } => !resolved,
+            _ => false,
+        };
+        if fixable {
+            by_resource
+                .entry(finding.resource.block.start)
+                .or_default()
+                .push(finding);
+        }
     }
-    let mut planner = Planner::new(ctx);
+    let mut planner = Planner::new(ctx, Form::Variables);
     let mut edits = Vec::new();
     for group in by_resource.values() {
         if let Some(more) = planner.fix_resource(group) {
@@ -177,8 +410,8 @@ pub fn choose_variable(attribute: VpcAttribute, module: &ModuleIndex) -> Variabl
         };
     }
     let best = module
-        .variables
-        .iter()
+        .variables()
+        .map(|(_, v)| v)
         .filter(|v| v.is_list())
         .filter_map(|v| name_score(attribute, &v.name).map(|score| (score, v)))
         .max_by(|(sa, a), (sb, b)| {
@@ -281,20 +514,34 @@ fn align_assignments(pairs: &[(&str, &str)]) -> Vec<String> {
 struct Planner<'c, 'a> {
     ctx: &'c FixContext<'a>,
     style: Style,
+    form: Form,
     declare: Vec<NewVariable>,
 }
 
 impl<'c, 'a> Planner<'c, 'a> {
-    fn new(ctx: &'c FixContext<'a>) -> Self {
+    fn new(ctx: &'c FixContext<'a>, form: Form) -> Self {
         Self {
             ctx,
             style: Style::detect(ctx.src, ctx.tree.root_node()),
+            form,
             declare: Vec::new(),
         }
     }
 
     /// The value text for `attribute`, noting a declaration if needed.
     fn value_for(&mut self, attribute: VpcAttribute) -> String {
+        if let Form::Resources {
+            subnets,
+            security_groups,
+        } = &self.form
+        {
+            let list = match attribute {
+                VpcAttribute::Subnets => subnets,
+                VpcAttribute::SecurityGroupIds => security_groups,
+            };
+            let ids: Vec<String> = list.iter().map(|r| format!("{r}.id")).collect();
+            return format!("[{}]", ids.join(", "));
+        }
         let choice = choose_variable(attribute, self.ctx.module);
         if !choice.exists && !self.declare.iter().any(|v| v.name == choice.name) {
             self.declare.push(NewVariable {
@@ -361,7 +608,16 @@ impl<'c, 'a> Planner<'c, 'a> {
             .into_iter()
             .flat_map(syntax::body_items)
             .find(|item| at.range(*item) == wanted_block)?;
-        let parts = BlockParts::of(vpc_config)?;
+        let mut parts = BlockParts::of(vpc_config)?;
+        // In a `dynamic "vpc_config"`, the arguments live in `content`.
+        if at.text(parts.ident) == "dynamic" {
+            let content = parts
+                .body
+                .into_iter()
+                .flat_map(syntax::body_items)
+                .find(|i| BlockParts::of(*i).is_some_and(|p| at.text(p.ident) == "content"))?;
+            parts = BlockParts::of(content)?;
+        }
         let geometry = Geometry::of(at, &parts)?;
 
         let mut replace: Vec<(Node<'_>, String)> = Vec::new();
@@ -370,8 +626,12 @@ impl<'c, 'a> Planner<'c, 'a> {
             .iter()
             .filter_map(|f| match f.problem {
                 Problem::MissingAttribute { attribute, .. } => Some((attribute, false)),
-                Problem::EmptyValue { attribute, .. } => Some((attribute, true)),
-                Problem::MissingVpcConfig => None,
+                Problem::EmptyValue {
+                    attribute,
+                    resolved: false,
+                    ..
+                } => Some((attribute, true)),
+                _ => None,
             })
             .collect();
         wanted.sort();
@@ -478,7 +738,7 @@ fn vpc_config_range(findings: &[&Finding]) -> Option<Range<usize>> {
         Problem::MissingAttribute { vpc_config, .. } | Problem::EmptyValue { vpc_config, .. } => {
             Some(vpc_config.clone())
         }
-        Problem::MissingVpcConfig => None,
+        _ => None,
     })
 }
 

@@ -1,23 +1,31 @@
-//! Incremental analysis: findings cached per top-level item of the file.
+//! Incremental analysis: facts and findings cached per top-level item.
 //!
 //! After a keystroke, only the top-level items of the new tree that overlap
-//! an edited range are checked again; every other item's findings are reused,
-//! shifted by the edit. That is enough because a change of top-level structure
-//! starts at the edit and spreads forward: the item of the new tree that holds
-//! the edit spans everything whose tokens changed (a `/*` that comments out
-//! ten blocks becomes one comment item covering them), and cached items it
-//! overlaps are dropped. tree-sitter's `changed_ranges` would say the same at
-//! a cost of milliseconds on large files. The result is identical to
-//! [`super::analyze`]; a property test with comments, heredocs and braces
-//! holds it to that. The cache only serves clean trees: when the tree has
-//! errors, resources may sit inside `ERROR` nodes or unclosed blocks, and the
-//! full analysis runs instead.
+//! an edited range are read again; every other item's facts and findings are
+//! reused, shifted by the edit. That is enough because a change of top-level
+//! structure starts at the edit and spreads forward: the item of the new tree
+//! that holds the edit spans everything whose tokens changed (a `/*` that
+//! comments out ten blocks becomes one comment item covering them), and cached
+//! items it overlaps are dropped. tree-sitter's `changed_ranges` would say the
+//! same at a cost of milliseconds on large files. The item right after an
+//! edit is read again too: the edit may have touched its suppression comment.
+//!
+//! Analysis happens in two steps so cross-file facts can sit in between:
+//! [`Incremental::sync`] brings the items (and their [`ItemFacts`]) up to the
+//! new tree; the caller assembles the file's facts and the module index from
+//! them; [`Incremental::check`] then re-checks the items that changed — or
+//! all of them when the module's facts changed (its fingerprint differs).
+//! The result is identical to [`super::analyze`]; property tests with
+//! comments, heredocs, braces and multi-change edits hold it to that. The
+//! cache only serves clean trees: with syntax errors, resources may sit inside
+//! `ERROR` nodes or unclosed blocks, and the full analysis runs instead.
 
 use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::rules::{self, Context};
+use super::module::{self, ItemFacts};
+use super::rules::Context;
 use super::{Finding, terraform};
 
 /// One edit in byte offsets: `start..old_end` became `start..new_end`.
@@ -32,31 +40,48 @@ pub struct ByteEdit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheOp {
     Edit(ByteEdit),
-    /// Start over (full text replaced, or facts from outside changed).
+    /// Start over (full text replaced).
     Invalidate,
 }
 
 #[derive(Debug, Clone)]
 struct Entry {
     range: Range<usize>,
-    findings: Vec<Finding>,
+    facts: ItemFacts,
+    /// `None` until checked against the current module facts.
+    findings: Option<Vec<Finding>>,
 }
 
-/// Findings per top-level item, kept in step with edits.
+/// Facts and findings per top-level item, kept in step with edits.
 #[derive(Debug, Clone, Default)]
 pub struct Incremental {
     entries: Vec<Entry>,
     valid: bool,
-    /// Ranges (current offsets) whose items must be checked again.
+    /// Ranges (current offsets) whose items must be read again.
     dirty: Vec<Range<usize>>,
+    /// The module fingerprint the cached findings were computed against.
+    checked_with: Option<u64>,
 }
 
-/// Statistics of the last [`Incremental::analyze`], for tests and benchmarks.
+/// What [`Incremental::sync`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sync {
+    /// The tree is clean and the cache follows it; `check` may be used.
+    pub usable: bool,
+    /// Some item's facts (variables, locals, resources) changed.
+    pub facts_changed: bool,
+}
+
+/// Statistics of the last [`Incremental::check`], for tests and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     pub full: bool,
     pub rechecked: usize,
     pub reused: usize,
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
 
 impl Incremental {
@@ -71,6 +96,7 @@ impl Incremental {
         self.valid = false;
         self.entries.clear();
         self.dirty.clear();
+        self.checked_with = None;
     }
 
     fn edit(&mut self, e: ByteEdit) {
@@ -79,13 +105,14 @@ impl Incremental {
         }
         let delta = e.new_end as isize - e.old_end as isize;
         let shift = |x: usize| x.saturating_add_signed(delta);
-        // An item that touches the edit (even at its edge) is checked again.
+        // An item that touches the edit (even at its edge) is read again.
         self.entries.retain_mut(|entry| {
             if entry.range.end < e.start {
                 true
             } else if entry.range.start > e.old_end {
                 entry.range = shift(entry.range.start)..shift(entry.range.end);
-                for finding in &mut entry.findings {
+                entry.facts.shift(delta);
+                for finding in entry.findings.iter_mut().flatten() {
                     finding.shift(delta);
                 }
                 true
@@ -106,110 +133,180 @@ impl Incremental {
         self.dirty.push(e.start..e.new_end);
     }
 
-    /// The findings of `src` (whose tree is `tree`), reusing what it can.
-    pub fn analyze(&mut self, src: &str, tree: &Tree, ctx: &Context<'_>) -> (Vec<Finding>, Stats) {
+    /// Brings the cached items up to `tree` (the tree of `src`).
+    pub fn sync(&mut self, src: &str, tree: &Tree) -> Sync {
         let root = tree.root_node();
         if root.kind() != "config_file" || root.has_error() {
+            let had_facts = self.entries.iter().any(|e| !e.facts.is_empty());
             self.invalidate();
-            let findings = super::analyze(src, tree, ctx);
+            return Sync {
+                usable: false,
+                facts_changed: had_facts,
+            };
+        }
+        let mut cursor = root.walk();
+        // Comments before or after all items are children of the root, not
+        // of the body: a `/*` can turn the rest of the file into one comment.
+        let children: Vec<Node<'_>> = root.children(&mut cursor).collect();
+        let body = children.iter().copied().find(|n| n.kind() == "body");
+        let Some(body) = body else {
+            let had_facts = self.entries.iter().any(|e| !e.facts.is_empty());
+            self.entries.clear();
+            self.dirty.clear();
+            self.valid = true;
+            return Sync {
+                usable: true,
+                facts_changed: had_facts,
+            };
+        };
+        if !self.valid {
+            let mut cursor = body.walk();
+            self.entries = body
+                .children(&mut cursor)
+                .map(|item| Entry {
+                    range: item.byte_range(),
+                    facts: module::item_facts(item, src),
+                    findings: None,
+                })
+                .collect();
+            self.dirty.clear();
+            self.valid = true;
+            self.checked_with = None;
+            return Sync {
+                usable: true,
+                facts_changed: true,
+            };
+        }
+        let outside: Vec<Node<'_>> = children
+            .into_iter()
+            .filter(|n| n.kind() != "body")
+            .collect();
+        let mut fresh: Vec<Node<'_>> = Vec::new();
+        for d in std::mem::take(&mut self.dirty) {
+            // Include an item that ends exactly where the range starts.
+            let mut node = body.first_child_for_byte(d.start.saturating_sub(1));
+            while let Some(item) = node {
+                if item.start_byte() > d.end {
+                    // The item after the edit too: the edit may have changed
+                    // (or removed) the suppression comment above it.
+                    if !fresh.contains(&item) {
+                        fresh.push(item);
+                    }
+                    break;
+                }
+                if !fresh.contains(&item) {
+                    fresh.push(item);
+                }
+                node = item.next_sibling();
+            }
+            for item in &outside {
+                if item.start_byte() <= d.end && d.start <= item.end_byte() && !fresh.contains(item)
+                {
+                    fresh.push(*item);
+                }
+            }
+        }
+        let mut facts_changed = false;
+        self.entries.retain(|entry| {
+            let keep = !fresh
+                .iter()
+                .any(|item| overlaps(&entry.range, &item.byte_range()));
+            if !keep && !entry.facts.is_empty() {
+                facts_changed = true;
+            }
+            keep
+        });
+        for item in fresh {
+            let facts = module::item_facts(item, src);
+            facts_changed |= !facts.is_empty();
+            self.entries.push(Entry {
+                range: item.byte_range(),
+                facts,
+                findings: None,
+            });
+        }
+        self.entries.sort_by_key(|e| (e.range.start, e.range.end));
+        Sync {
+            usable: true,
+            facts_changed,
+        }
+    }
+
+    /// The facts of every item, in order (after [`Incremental::sync`]).
+    pub fn item_facts(&self) -> impl Iterator<Item = &ItemFacts> {
+        self.entries.iter().map(|e| &e.facts)
+    }
+
+    /// The findings of `src`, checking again the items that changed, or all
+    /// of them if the module's facts (`fingerprint`) changed. Call after a
+    /// [`Incremental::sync`] that reported `usable`.
+    pub fn check(
+        &mut self,
+        src: &str,
+        tree: &Tree,
+        ctx: &Context<'_>,
+        fingerprint: u64,
+    ) -> (Vec<Finding>, Stats) {
+        let mut stats = Stats::default();
+        if self.checked_with != Some(fingerprint) {
+            for entry in &mut self.entries {
+                entry.findings = None;
+            }
+            stats.full = true;
+            self.checked_with = Some(fingerprint);
+        }
+        let mut cursor = tree.root_node().walk();
+        let body = tree
+            .root_node()
+            .children(&mut cursor)
+            .find(|n| n.kind() == "body");
+        for entry in &mut self.entries {
+            if entry.findings.is_some() {
+                stats.reused += 1;
+                continue;
+            }
+            stats.rechecked += 1;
+            let item = body
+                .and_then(|b| b.first_child_for_byte(entry.range.start))
+                .filter(|n| n.byte_range() == entry.range);
+            entry.findings = Some(
+                item.map(|item| check_item(item, src, ctx))
+                    .unwrap_or_default(),
+            );
+        }
+        let findings = self
+            .entries
+            .iter()
+            .flat_map(|e| e.findings.iter().flatten().cloned())
+            .collect();
+        (findings, stats)
+    }
+
+    /// Sync and check in one go, for callers without cross-file facts: the
+    /// full analysis when the tree has errors.
+    pub fn analyze(&mut self, src: &str, tree: &Tree, ctx: &Context<'_>) -> (Vec<Finding>, Stats) {
+        if !self.sync(src, tree).usable {
             return (
-                findings,
+                super::analyze(src, tree, ctx),
                 Stats {
                     full: true,
                     ..Stats::default()
                 },
             );
         }
-        // Comments before the first item are siblings of the body, not in it.
-        let mut cursor = root.walk();
-        let body = root
-            .named_children(&mut cursor)
-            .find(|n| n.kind() == "body");
-        let mut stats = Stats::default();
-        match body {
-            None => {
-                self.entries.clear();
-                self.dirty.clear();
-            }
-            Some(body) if !self.valid => {
-                stats.full = true;
-                let mut cursor = body.walk();
-                self.entries = body
-                    .children(&mut cursor)
-                    .map(|item| check_item(item, src, ctx))
-                    .collect();
-                self.dirty.clear();
-                stats.rechecked = self.entries.len();
-            }
-            Some(body) => {
-                // Comments before or after all items are children of the
-                // root, not of the body: a `/*` can turn the rest of the file
-                // into one such comment.
-                let mut cursor = root.walk();
-                let outside: Vec<Node<'_>> = root
-                    .children(&mut cursor)
-                    .filter(|n| n.kind() != "body")
-                    .collect();
-                let mut fresh: Vec<Node<'_>> = Vec::new();
-                for d in std::mem::take(&mut self.dirty) {
-                    // Include an item that ends exactly where the range starts.
-                    let mut node = body.first_child_for_byte(d.start.saturating_sub(1));
-                    while let Some(item) = node {
-                        if item.start_byte() > d.end {
-                            break;
-                        }
-                        if !fresh.contains(&item) {
-                            fresh.push(item);
-                        }
-                        node = item.next_sibling();
-                    }
-                    for item in &outside {
-                        if item.start_byte() <= d.end
-                            && d.start <= item.end_byte()
-                            && !fresh.contains(item)
-                        {
-                            fresh.push(*item);
-                        }
-                    }
-                }
-                let overlaps = |a: &Range<usize>, b: &Range<usize>| {
-                    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
-                };
-                self.entries.retain(|entry| {
-                    !fresh
-                        .iter()
-                        .any(|item| overlaps(&entry.range, &item.byte_range()))
-                });
-                stats.rechecked = fresh.len();
-                stats.reused = self.entries.len();
-                self.entries
-                    .extend(fresh.into_iter().map(|item| check_item(item, src, ctx)));
-                self.entries.sort_by_key(|e| (e.range.start, e.range.end));
-            }
-        }
-        self.valid = true;
-        let findings = self
-            .entries
-            .iter()
-            .flat_map(|e| e.findings.iter().cloned())
-            .collect();
-        (findings, stats)
+        let fingerprint = ctx.module.map_or(0, |m| m.fingerprint());
+        self.check(src, tree, ctx, fingerprint)
     }
 }
 
 /// The findings of one top-level item, sorted as [`super::analyze`] sorts.
-fn check_item(item: Node<'_>, src: &str, ctx: &Context<'_>) -> Entry {
+fn check_item(item: Node<'_>, src: &str, ctx: &Context<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(resource) = terraform::resource_of(item, src) {
-        for rule in rules::RULES {
-            rule.check_resource(&resource, src, ctx, &mut findings);
-        }
+        super::check_resource(&resource, src, ctx, &mut findings);
         findings.sort_by(|a, b| {
             (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
         });
     }
-    Entry {
-        range: item.byte_range(),
-        findings,
-    }
+    findings
 }

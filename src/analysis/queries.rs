@@ -88,15 +88,6 @@ pub static RESOURCE_BLOCKS: LazyLock<Compiled> = LazyLock::new(|| {
     )
 });
 
-/// `queries/variable_blocks.scm`: captures `block`, `name`.
-pub static VARIABLE_BLOCKS: LazyLock<Compiled> = LazyLock::new(|| {
-    Compiled::new(
-        "variable_blocks",
-        include_str!("../../queries/variable_blocks.scm"),
-        &["block", "name"],
-    )
-});
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,13 +131,5 @@ locals { resource = 1 }
             ]
         );
         assert_eq!(RESOURCE_BLOCKS.query.capture_names().len(), 4);
-    }
-
-    #[test]
-    fn variable_blocks_compiles_and_captures_name() {
-        let src = "variable \"subnet_ids\" {\n  type = list(string)\n}\nvariable sg {}\n";
-        let rows = captures_of(&VARIABLE_BLOCKS, src, &["name"]);
-        assert_eq!(rows, [["\"subnet_ids\""], ["sg"]]);
-        assert!(VARIABLE_BLOCKS.capture("block") < 4);
     }
 }

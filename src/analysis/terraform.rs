@@ -18,6 +18,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
+use super::json;
 use super::queries::RESOURCE_BLOCKS;
 use super::syntax::{self, BlockParts};
 
@@ -128,6 +129,39 @@ pub fn containers(root: Node<'_>) -> Vec<Node<'_>> {
                     stack.push(child);
                 }
                 _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// A resource in a `.tf.json` file: `resource.TYPE.NAME`.
+#[derive(Debug, Clone)]
+pub struct JsonResource<'t> {
+    pub kind: String,
+    pub name: String,
+    /// The `"NAME": { … }` member.
+    pub member: json::Member<'t>,
+}
+
+/// The resources of a `.tf.json` document, in source order.
+pub fn json_resources<'t>(root: Node<'t>, src: &str) -> Vec<JsonResource<'t>> {
+    let mut out = Vec::new();
+    for (section, member) in json::members(root, src) {
+        if section != "resource" {
+            continue;
+        }
+        for types in json::objects(member.value) {
+            for (kind, names) in json::members(types, src) {
+                for names in json::objects(names.value) {
+                    for (name, member) in json::members(names, src) {
+                        out.push(JsonResource {
+                            kind: kind.clone(),
+                            name,
+                            member,
+                        });
+                    }
+                }
             }
         }
     }

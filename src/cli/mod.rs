@@ -1,16 +1,18 @@
 //! The `check` command: walk, analyse in parallel, print in a stable order.
 
+pub mod fixes;
+pub mod modules;
+pub mod progress;
 pub mod render;
 pub mod walk;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use ropey::Rope;
 
-use crate::analysis;
 use render::{FileReport, Totals};
 
 /// Output format of `check`.
@@ -23,6 +25,12 @@ pub enum Format {
 pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     pub format: Format,
+    /// Honour suppression comments (`--no-suppress` turns this off).
+    pub suppress: bool,
+    /// Apply the preferred fixes to the files (`--fix`).
+    pub fix: bool,
+    /// Print the fixes as a diff instead of writing them (`--diff`).
+    pub diff: bool,
 }
 
 /// Exit codes: what CI scripts branch on.
@@ -41,19 +49,25 @@ pub enum ReadError {
 
 /// Reads a file as UTF-8 text, dropping a leading byte-order mark.
 pub fn read_source(path: &std::path::Path) -> Result<String, ReadError> {
+    read_source_bom(path).map(|(text, _)| text)
+}
+
+/// Reads a file as UTF-8 text; says whether it started with a byte-order
+/// mark (dropped from the text, restored when a fix writes the file).
+pub fn read_source_bom(path: &std::path::Path) -> Result<(String, bool), ReadError> {
     let bytes = std::fs::read(path)?;
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let line = 1 + e.as_bytes()[..valid]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        ReadError::NotUtf8 { line }
-    })
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let bytes = if bom { bytes[3..].to_vec() } else { bytes };
+    String::from_utf8(bytes)
+        .map(|text| (text, bom))
+        .map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            ReadError::NotUtf8 { line }
+        })
 }
 
 pub fn run_check(options: &CheckOptions) -> ExitCode {
@@ -64,38 +78,97 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         report_error(stderr, &e.path, &e.reason);
     }
 
-    let results: Vec<(String, Result<FileReport, ReadError>)> = targets
-        .par_iter()
-        .map(|target| {
-            let result = read_source(&target.path).map(|text| {
-                let findings = analysis::analyze_text(&text);
-                FileReport {
-                    display: target.display.clone(),
-                    rope: Rope::from_str(&text),
-                    findings,
-                }
-            });
-            (target.display.clone(), result)
+    // Files are checked module by module: a module is a folder, and its
+    // variables, locals and tfvars decide what references resolve to.
+    let mut folders: BTreeMap<PathBuf, Vec<walk::Target>> = BTreeMap::new();
+    for target in targets {
+        folders
+            .entry(modules::folder_of(&target.path))
+            .or_default()
+            .push(target);
+    }
+    let progress = progress::Progress::new(
+        folders.values().map(Vec::len).sum(),
+        options.format == Format::Text && !options.diff,
+    );
+    let mut checked: Vec<modules::CheckedModule> = folders
+        .into_par_iter()
+        .map(|(folder, targets)| {
+            let module = modules::CheckedModule::check(folder, targets, options.suppress);
+            progress.advance(module.files.len());
+            module
         })
         .collect();
+    progress.finish();
+    checked.sort_by(|a, b| a.folder.cmp(&b.folder));
 
-    let mut reports = Vec::new();
-    let mut read_errors = Vec::new();
-    for (display, result) in results {
-        match result {
-            Ok(report) => reports.push(report),
-            Err(e) => read_errors.push((display, e)),
+    for module in &checked {
+        for warning in &module.warnings {
+            report_warning(stderr, warning);
+        }
+        for (display, e) in &module.errors {
+            failed = true;
+            report_error(stderr, display, e);
         }
     }
-    read_errors.sort_by(|a, b| a.0.cmp(&b.0));
-    for (display, e) in &read_errors {
-        failed = true;
-        report_error(stderr, display, &e.to_string());
-    }
-    reports.sort_by(|a, b| a.display.cmp(&b.display));
 
+    if options.fix || options.diff {
+        let stdout = &mut anstream::stdout();
+        let mut changed_files = 0;
+        for module in &mut checked {
+            match module.fix(options.suppress) {
+                Ok(changes) => {
+                    for change in changes {
+                        changed_files += 1;
+                        if options.diff {
+                            let _ = write!(stdout, "{}", change.diff());
+                        } else if let Err(e) =
+                            fixes::write_atomic(&change.path, &change.new_text, change.bom)
+                        {
+                            failed = true;
+                            report_error(
+                                stderr,
+                                &change.display,
+                                &format!("cannot write the fix: {e}"),
+                            );
+                        } else {
+                            let _ = writeln!(
+                                stderr,
+                                "fixed {}: {}",
+                                change.display,
+                                change.summary.join("; ")
+                            );
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    report_error(stderr, &module.folder.display().to_string(), &e);
+                }
+            }
+        }
+        if options.diff {
+            let _ = stdout.flush();
+            let _ = writeln!(
+                stderr,
+                "{changed_files} file{} would be changed by --fix",
+                if changed_files == 1 { "" } else { "s" }
+            );
+            return ExitCode::from(if failed {
+                EXIT_ERROR
+            } else if changed_files > 0 {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            });
+        }
+    }
+
+    let mut reports: Vec<FileReport> = checked.into_iter().flat_map(|m| m.reports()).collect();
+    reports.sort_by(|a, b| a.display.cmp(&b.display));
     let totals = Totals {
         files_checked: reports.len(),
+        suppressed: reports.iter().map(|r| r.suppressed).sum(),
     };
     let stdout = &mut anstream::stdout();
     let written = match options.format {
@@ -119,6 +192,13 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
     } else {
         EXIT_CLEAN
     })
+}
+
+fn report_warning(stderr: &mut dyn Write, message: &str) {
+    let yellow = anstyle::Style::new()
+        .fg_color(Some(anstyle::AnsiColor::Yellow.into()))
+        .bold();
+    let _ = writeln!(stderr, "{yellow}warning{yellow:#}: {message}");
 }
 
 fn report_error(stderr: &mut dyn Write, path: &str, reason: &str) {

@@ -14,12 +14,18 @@ use crate::position::{self, Encoding, LineCol};
 pub struct FileReport {
     pub display: String,
     pub rope: Rope,
+    /// Unsuppressed findings, sorted by position.
     pub findings: Vec<Finding>,
+    /// Per finding: notes on the definitions that caused it.
+    pub notes: Vec<Vec<String>>,
+    /// How many findings suppression comments accepted.
+    pub suppressed: usize,
 }
 
 /// Totals for the summary line.
 pub struct Totals {
     pub files_checked: usize,
+    pub suppressed: usize,
 }
 
 const TAB_WIDTH: usize = 4;
@@ -61,12 +67,17 @@ pub fn text(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
         if !report.findings.is_empty() {
             files += 1;
         }
-        for finding in &report.findings {
+        for (i, finding) in report.findings.iter().enumerate() {
             findings += 1;
-            text_block(out, report, finding)?;
+            let notes = report.notes.get(i).map_or(&[][..], Vec::as_slice);
+            text_block(out, report, finding, notes)?;
         }
     }
-    writeln!(out, "{}", summary(findings, files, totals.files_checked))
+    let mut line = summary(findings, files, totals.files_checked);
+    if totals.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed by comments", totals.suppressed));
+    }
+    writeln!(out, "{line}")
 }
 
 /// `N findings in M files (K files checked)`, in correct English.
@@ -86,7 +97,12 @@ pub fn summary(findings: usize, files: usize, checked: usize) -> String {
     )
 }
 
-fn text_block(out: &mut dyn Write, report: &FileReport, finding: &Finding) -> io::Result<()> {
+fn text_block(
+    out: &mut dyn Write,
+    report: &FileReport,
+    finding: &Finding,
+    notes: &[String],
+) -> io::Result<()> {
     let rope = &report.rope;
     let start = human(rope, finding.range.start);
     let sev = severity_style(finding.severity);
@@ -102,6 +118,13 @@ fn text_block(out: &mut dyn Write, report: &FileReport, finding: &Finding) -> io
         finding.message,
     )?;
     snippet(out, rope, finding.range.clone(), sev)?;
+    let g = gutter_style();
+    let width = (position::to_line_col(rope, finding.range.end, Encoding::Utf8).line + 1)
+        .to_string()
+        .len();
+    for note in notes {
+        writeln!(out, "{g}{:width$} ={g:#} {b}note{b:#}: {note}", "")?;
+    }
     writeln!(out)
 }
 

@@ -1,9 +1,11 @@
 //! Finds the files `check` reads: the paths the user named, and under each
-//! folder every `*.tf` file, skipping `.terraform/`, `.git/`, hidden files
+//! folder every `*.tf` and `*.tf.json` file, skipping `.terraform/`, `.git/`, hidden files
 //! (Terraform itself ignores them) and whatever `.gitignore` excludes.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
+
+use crate::analysis::module::FileKind;
 
 /// A file to check: where it is, and how to name it to the user.
 #[derive(Debug, Clone)]
@@ -21,11 +23,25 @@ pub struct WalkError {
     pub reason: String,
 }
 
-/// Is `path` a Terraform file the walk picks up?
+/// Is `path` a Terraform configuration file the walk checks (`*.tf`,
+/// `*.tf.json`)? tfvars files are read as module context, not checked.
 pub fn is_terraform_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(".tf") && n.len() > 3)
+    FileKind::of(path).is_some_and(FileKind::is_config)
+}
+
+/// The Terraform files directly in `folder` (configuration and tfvars), as
+/// Terraform reads them to build the module.
+pub fn module_files(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && FileKind::of(p).is_some())
+        .collect();
+    paths.sort();
+    paths
 }
 
 /// Collects the files under `roots`, deduplicated, in no particular order.
@@ -147,7 +163,7 @@ mod tests {
     #[test]
     fn terraform_files_by_name() {
         assert!(is_terraform_file(Path::new("a/main.tf")));
-        assert!(!is_terraform_file(Path::new("a/main.tf.json")));
+        assert!(is_terraform_file(Path::new("a/main.tf.json")));
         assert!(!is_terraform_file(Path::new("a/terraform.tfvars")));
         assert!(!is_terraform_file(Path::new("a/.tf")));
     }

@@ -16,6 +16,7 @@ use crate::server::config::{self, Config};
 use crate::server::diagnostics::{self, Publication, panic_message};
 use crate::server::documents::{self, ChangeOutcome};
 use crate::server::session::{ClientSupport, Session};
+use crate::server::workspace::folder_of;
 use crate::server::{convert, hover};
 
 pub struct Backend {
@@ -68,6 +69,13 @@ impl Backend {
 impl Shared {
     fn schedule(&self, uri: &Url) {
         diagnostics::schedule(&self.session, &self.publish, uri);
+    }
+
+    /// Checks every open file of a module again (its facts changed).
+    fn schedule_module(&self, folder: &std::path::Path) {
+        for uri in self.session.open_in(folder) {
+            self.schedule(&uri);
+        }
     }
 
     /// Re-analyses every open document (after a settings change).
@@ -244,8 +252,17 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri.clone();
-        if documents::close(&self.shared.session, params) {
-            let _ = self.shared.publish.send(Publication::Closed(uri));
+        let Some(entry) = documents::close(&self.shared.session, params) else {
+            return;
+        };
+        let _ = self.shared.publish.send(Publication::Closed(uri));
+        // Its facts revert to the file on disk; if that changes the module,
+        // the other open files of the module are checked again.
+        if let Some(path) = entry.path {
+            let changed = self.shared.session.workspace().close(&path);
+            if changed {
+                self.shared.schedule_module(&folder_of(&path));
+            }
         }
     }
 

@@ -14,12 +14,12 @@ use tower_lsp::lsp_types::{
 };
 
 use crate::analysis::fix::{self, Fix, FixContext};
+use crate::analysis::module::FileKind;
 use crate::analysis::{Finding, syntax};
 use crate::position::Encoding;
 use crate::server::convert::{self, FindingKey};
 use crate::server::diagnostics;
 use crate::server::session::{Analysed, Session};
-use crate::server::workspace::{LoadedFile, Module};
 
 pub const FIX_ALL_KIND: &str = "source.fixAll.sagemaker-vpc-lsp";
 
@@ -48,7 +48,8 @@ pub fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeAct
     let Some(analysed) = current_analysis(session, uri) else {
         return Vec::new();
     };
-    if analysed.findings.is_empty() {
+    // Fixes write HCL; JSON files are usually generated and get none.
+    if analysed.findings.is_empty() || analysed.kind != FileKind::Hcl {
         return Vec::new();
     }
     let encoding = session.encoding();
@@ -59,27 +60,15 @@ pub fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeAct
         return Vec::new();
     }
 
-    let current = LoadedFile {
-        path: uri.to_file_path().unwrap_or_default(),
-        uri: uri.clone(),
-        text: analysed.text.as_str().to_owned(),
-        tree: analysed.tree.clone(),
-        version: Some(analysed.version),
-    };
-    let folder = uri
-        .to_file_path()
-        .ok()
-        .and_then(|p| p.parent().map(|p| p.to_path_buf()));
-    let module = Module::load(session, folder.as_deref(), current);
     let ctx = FixContext {
         src: &analysed.text,
         tree: &analysed.tree,
-        module: &module.index,
+        module: &analysed.index,
     };
     let edits = EditBuilder {
         uri,
         analysed: &analysed,
-        module: &module,
+        variables_file: variables_file(session, uri, &analysed),
         encoding,
         document_changes: session.support().document_changes,
     };
@@ -103,6 +92,7 @@ pub fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeAct
                     uri,
                     config.severity,
                     analysed.version,
+                    &mut convert::OtherFiles::new(&analysed.index),
                 )
             });
             for fix in fix::fixes_for(finding, &ctx) {
@@ -137,7 +127,7 @@ fn current_analysis(session: &Session, uri: &Url) -> Option<Arc<Analysed>> {
         return Some(analysed);
     }
     let snapshot = session.snapshot(uri)?;
-    let analysed = Arc::new(diagnostics::analyse(&snapshot));
+    let analysed = Arc::new(diagnostics::analyse(session, &snapshot));
     session.store_analysis(uri, Arc::clone(&analysed));
     Some(analysed)
 }
@@ -158,12 +148,41 @@ fn matching_diagnostic<'d>(
     })
 }
 
+/// The module's `variables.tf` (not the document itself), with the text and
+/// version the editor has if it is open.
+struct VariablesFile {
+    uri: Url,
+    text: String,
+    version: Option<i32>,
+}
+
+fn variables_file(session: &Session, uri: &Url, analysed: &Analysed) -> Option<VariablesFile> {
+    let path = uri.to_file_path().ok()?;
+    let target = path.parent()?.join("variables.tf");
+    if target == path {
+        return None;
+    }
+    if let Some((uri, text, version)) = session.open_text_at(&target) {
+        return Some(VariablesFile {
+            uri,
+            text,
+            version: Some(version),
+        });
+    }
+    let facts = analysed.index.files.iter().find(|f| f.path == target)?;
+    Some(VariablesFile {
+        uri: Url::from_file_path(&target).ok()?,
+        text: facts.text.as_str().to_owned(),
+        version: None,
+    })
+}
+
 /// Turns a [`Fix`] into a `WorkspaceEdit`: its edits in the document, and the
 /// variables it needs declared in `variables.tf` (else the document's end).
 struct EditBuilder<'a> {
     uri: &'a Url,
     analysed: &'a Analysed,
-    module: &'a Module,
+    variables_file: Option<VariablesFile>,
     encoding: Encoding,
     document_changes: bool,
 }
@@ -178,11 +197,11 @@ impl EditBuilder<'_> {
             .collect();
         per_file.push((self.uri.clone(), Some(self.analysed.version), own));
 
-        let target = self.module.variables_file().filter(|f| f.uri != *self.uri);
-        match target {
+        match &self.variables_file {
             Some(file) => {
-                if let Some(edit) = fix::declaration_edit(&file.text, &file.tree, &fix.declare) {
-                    let rope = file.rope();
+                let tree = syntax::parse(&file.text, None);
+                if let Some(edit) = fix::declaration_edit(&file.text, &tree, &fix.declare) {
+                    let rope = ropey::Rope::from_str(&file.text);
                     per_file.push((
                         file.uri.clone(),
                         file.version,

@@ -8,6 +8,10 @@ use tower_lsp::lsp_types::{
     DiagnosticSeverity, NumberOrString, PositionEncodingKind, TextDocumentContentChangeEvent, Url,
 };
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::module::ModuleIndex;
 use crate::analysis::{Finding, Problem, Severity, VpcAttribute};
 use crate::position::{self, Clamp, Encoding, LineCol};
 use crate::server::document::Change;
@@ -105,6 +109,10 @@ impl FindingKey {
             Problem::MissingVpcConfig => ("missing_vpc_config", None),
             Problem::MissingAttribute { attribute, .. } => ("missing_attribute", Some(*attribute)),
             Problem::EmptyValue { attribute, .. } => ("empty_value", Some(*attribute)),
+            Problem::EmptyForEach { .. } => ("empty_for_each", None),
+            Problem::DuplicateVpcConfig { .. } => ("duplicate_vpc_config", None),
+            Problem::InvalidSuppression => ("invalid_suppression", None),
+            Problem::ExpiredSuppression => ("expired_suppression", None),
         };
         Self {
             rule: finding.rule.to_owned(),
@@ -127,6 +135,46 @@ impl FindingKey {
     }
 }
 
+/// Texts of the module's other files, read once per batch, for related
+/// information that points into them.
+pub struct OtherFiles<'a> {
+    index: &'a ModuleIndex,
+    ropes: HashMap<PathBuf, Option<Rope>>,
+}
+
+impl<'a> OtherFiles<'a> {
+    pub fn new(index: &'a ModuleIndex) -> Self {
+        Self {
+            index,
+            ropes: HashMap::new(),
+        }
+    }
+
+    fn location(
+        &mut self,
+        path: &Path,
+        range: std::ops::Range<usize>,
+        encoding: Encoding,
+    ) -> Option<lsp::Location> {
+        let index = self.index;
+        let rope = self
+            .ropes
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                index
+                    .files
+                    .iter()
+                    .find(|f| f.path == path)
+                    .map(|f| Rope::from_str(&f.text))
+            })
+            .as_ref()?;
+        Some(lsp::Location::new(
+            Url::from_file_path(path).ok()?,
+            self::range(rope, range, encoding),
+        ))
+    }
+}
+
 pub fn diagnostic(
     finding: &Finding,
     rope: &Rope,
@@ -134,14 +182,20 @@ pub fn diagnostic(
     uri: &Url,
     severity_override: Severity,
     version: i32,
+    others: &mut OtherFiles<'_>,
 ) -> lsp::Diagnostic {
     let related: Vec<DiagnosticRelatedInformation> = finding
         .related
         .iter()
-        .filter(|r| r.path.is_none())
-        .map(|r| DiagnosticRelatedInformation {
-            location: lsp::Location::new(uri.clone(), range(rope, r.range.clone(), encoding)),
-            message: r.message.clone(),
+        .filter_map(|r| {
+            let location = match &r.path {
+                None => lsp::Location::new(uri.clone(), range(rope, r.range.clone(), encoding)),
+                Some(path) => others.location(path, r.range.clone(), encoding)?,
+            };
+            Some(DiagnosticRelatedInformation {
+                location,
+                message: r.message.clone(),
+            })
         })
         .collect();
     lsp::Diagnostic {

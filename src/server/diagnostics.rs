@@ -9,16 +9,22 @@
 //! (never left stale), and the server keeps serving.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp::Client;
 use tower_lsp::lsp_types::{Diagnostic, Url};
 
-use crate::analysis::incremental::Incremental;
-use crate::analysis::{self, Context, eval::NoScope};
+use crate::analysis::incremental::{self, Incremental};
+use crate::analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
+use crate::analysis::suppress::Date;
+use crate::analysis::{self, Context};
+use crate::position::Encoding;
+use crate::server::config::Config;
 use crate::server::convert;
 use crate::server::session::{Analysed, Session, Snapshot};
+use crate::server::workspace::folder_of;
 
 /// What the publisher is asked to send.
 pub enum Publication {
@@ -38,37 +44,116 @@ pub enum Publication {
     },
 }
 
-/// Is this document Terraform configuration the control applies to?
-pub fn is_terraform(uri: &Url, language_id: &str) -> bool {
-    language_id == "terraform" || uri.path().ends_with(".tf")
+/// Analyses a snapshot from scratch (no cache), with the workspace's module
+/// facts.
+pub fn analyse(session: &Session, snapshot: &Snapshot) -> Analysed {
+    analyse_with(session, snapshot, None).0
 }
 
-/// Analyses a snapshot from scratch (pure: no protocol, no locks).
-pub fn analyse(snapshot: &Snapshot) -> Analysed {
-    analyse_with(snapshot, None)
-}
-
-/// Analyses a snapshot, reusing `cache` (brought up to this snapshot's
-/// text) when given.
-fn analyse_with(snapshot: &Snapshot, cache: Option<&mut Incremental>) -> Analysed {
+/// Analyses a snapshot, reusing `cache` (brought up to this snapshot's text)
+/// when given. Records the document's facts in the workspace first; returns
+/// the folder whose module facts that changed, if they did.
+fn analyse_with(
+    session: &Session,
+    snapshot: &Snapshot,
+    mut cache: Option<&mut Incremental>,
+) -> (Analysed, Option<PathBuf>) {
     let text = Arc::clone(&snapshot.text);
     inject_fault(&text);
-    let ctx = Context { scope: &NoScope };
-    let findings = if !is_terraform(&snapshot.uri, &snapshot.language_id) {
-        Vec::new()
-    } else if let Some(cache) = cache {
-        cache.analyze(&text, &snapshot.tree, &ctx).0
-    } else {
-        analysis::analyze(&text, &snapshot.tree, &ctx)
+    let path = snapshot
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(snapshot.uri.path()));
+    let sync = match (snapshot.kind, cache.as_deref_mut()) {
+        (FileKind::Hcl, Some(cache)) => cache.sync(&text, &snapshot.tree),
+        _ => incremental::Sync::default(),
     };
-    Analysed {
+    let facts = match (sync.usable, cache.as_deref()) {
+        (true, Some(cache)) => {
+            FileFacts::from_items(&path, snapshot.kind, Arc::clone(&text), cache.item_facts())
+        }
+        _ => FileFacts::extract(
+            &path,
+            snapshot.kind,
+            Arc::clone(&text),
+            Some(&snapshot.tree),
+        ),
+    };
+    let facts = Arc::new(facts);
+    // Facts of unsaved buffers count for the whole module.
+    let (index, changed) = if snapshot.path.is_some() {
+        let mut workspace = session.workspace();
+        let changed = workspace.put_open(Arc::clone(&facts));
+        (
+            workspace.index(&folder_of(&path)),
+            changed.then(|| folder_of(&path)),
+        )
+    } else {
+        (Arc::new(ModuleIndex::new(vec![Arc::clone(&facts)])), None)
+    };
+    let scope = ModuleScope::new(&index);
+    let ctx = Context {
+        scope: &scope,
+        module: Some(&index),
+        path: Some(&path),
+        today: Date::today(),
+        suppressions: true,
+    };
+    let findings = match snapshot.kind {
+        FileKind::Tfvars | FileKind::TfvarsJson => Vec::new(),
+        FileKind::Json => analysis::analyze_json(&text, &ctx),
+        FileKind::Hcl => match cache {
+            Some(cache) if sync.usable => {
+                cache
+                    .check(&text, &snapshot.tree, &ctx, index.fingerprint())
+                    .0
+            }
+            _ => analysis::analyze(&text, &snapshot.tree, &ctx),
+        },
+    };
+    let analysed = Analysed {
         generation: snapshot.generation,
         version: snapshot.version,
         text,
         tree: snapshot.tree.clone(),
         rope: snapshot.rope.clone(),
-        findings,
+        findings: findings
+            .into_iter()
+            .filter(|f| f.suppressed.is_none())
+            .collect(),
+        index,
+        kind: snapshot.kind,
+    };
+    (analysed, changed)
+}
+
+/// The diagnostics of an analysis, or none for a file that is not
+/// configuration (tfvars are only read for their values).
+fn diagnostics_of(
+    analysed: &Analysed,
+    snapshot: &Snapshot,
+    config: &Config,
+    encoding: Encoding,
+) -> Vec<Diagnostic> {
+    if !config.enable || !snapshot.kind.is_config() {
+        return Vec::new();
     }
+    let mut texts = convert::OtherFiles::new(&analysed.index);
+    analysed
+        .findings
+        .iter()
+        .map(|f| {
+            convert::diagnostic(
+                f,
+                &analysed.rope,
+                encoding,
+                &snapshot.uri,
+                config.severity,
+                analysed.version,
+                &mut texts,
+            )
+        })
+        .collect()
 }
 
 /// Schedules the analysis of the current state of `uri`. Analyses of one
@@ -93,27 +178,12 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
         let config = session.config();
         let encoding = session.encoding();
         let started = std::time::Instant::now();
+        let mut module_changed = None;
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let analysed = analyse_with(&snapshot, Some(&mut cache));
+            let (analysed, changed) = analyse_with(&session, &snapshot, Some(&mut cache));
+            module_changed = changed;
             let analysed_at = started.elapsed();
-            let diagnostics = if config.enable {
-                analysed
-                    .findings
-                    .iter()
-                    .map(|f| {
-                        convert::diagnostic(
-                            f,
-                            &analysed.rope,
-                            encoding,
-                            &snapshot.uri,
-                            config.severity,
-                            analysed.version,
-                        )
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let diagnostics = diagnostics_of(&analysed, &snapshot, &config, encoding);
             tracing::debug!(
                 uri = %snapshot.uri,
                 version = snapshot.version,
@@ -165,6 +235,15 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
         };
         if again {
             schedule(&session, &tx, &snapshot.uri);
+        }
+        // Its facts changed the module: every other open file of the module
+        // is checked again against them.
+        if let Some(folder) = module_changed {
+            for uri in session.open_in(&folder) {
+                if uri != snapshot.uri {
+                    schedule(&session, &tx, &uri);
+                }
+            }
         }
     });
 }

@@ -9,8 +9,9 @@ use tower_lsp::lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, Url,
 };
 
+use crate::analysis::module::FileKind;
 use crate::server::convert;
-use crate::server::diagnostics::{is_terraform, panic_message};
+use crate::server::diagnostics::panic_message;
 use crate::server::document::{Change, ChangeWarning, Document};
 use crate::server::session::{Entry, Session};
 
@@ -29,10 +30,10 @@ pub enum ChangeOutcome {
 
 pub fn open(session: &Session, params: DidOpenTextDocumentParams) -> Option<Url> {
     let item = params.text_document;
-    if !is_terraform(&item.uri, &item.language_id) {
+    let Some(kind) = kind_of(&item.uri, &item.language_id) else {
         tracing::debug!(uri = %item.uri, language = item.language_id, "not Terraform; ignored");
         return None;
-    }
+    };
     if item.text.len() > MAX_DOCUMENT_BYTES {
         tracing::warn!(uri = %item.uri, bytes = item.text.len(), "document too large; not analysed");
         return None;
@@ -40,7 +41,9 @@ pub fn open(session: &Session, params: DidOpenTextDocumentParams) -> Option<Url>
     let generation = session.next_generation();
     let entry = Entry::new(
         Document::new(&item.text, item.version),
+        &item.uri,
         item.language_id,
+        kind,
         generation,
     );
     session.docs().insert(item.uri.clone(), entry);
@@ -60,11 +63,15 @@ pub fn change(session: &Session, params: DidChangeTextDocumentParams) -> ChangeO
     let mut docs = session.docs();
     let Some(entry) = docs.get_mut(&uri) else {
         // A full text lets us start over; a range change has nothing to apply to.
-        if let Some(last_full) = changes.iter().rposition(|c| c.range.is_none()) {
+        let kind = kind_of(&uri, "");
+        if let (Some(kind), Some(last_full)) =
+            (kind, changes.iter().rposition(|c| c.range.is_none()))
+        {
             tracing::warn!(%uri, version, "change for a document that is not open; resyncing from its full text");
             let mut doc = Document::new(&changes[last_full].text, version);
             doc.apply_changes(&changes[last_full + 1..], encoding);
-            docs.insert(uri, Entry::new(doc, String::new(), generation));
+            let entry = Entry::new(doc, &uri, String::new(), kind, generation);
+            docs.insert(uri, entry);
             return ChangeOutcome::Applied;
         }
         tracing::warn!(%uri, version, "change for a document that is not open; ignored");
@@ -119,7 +126,24 @@ pub fn change(session: &Session, params: DidChangeTextDocumentParams) -> ChangeO
     }
 }
 
-/// Forgets the document; true if it was open.
-pub fn close(session: &Session, params: DidCloseTextDocumentParams) -> bool {
-    session.docs().remove(&params.text_document.uri).is_some()
+/// Forgets the document; returns its entry if it was open.
+pub fn close(session: &Session, params: DidCloseTextDocumentParams) -> Option<Entry> {
+    session.docs().remove(&params.text_document.uri)
+}
+
+/// What Terraform makes of a document: by its file name, else its language.
+pub fn kind_of(uri: &Url, language_id: &str) -> Option<FileKind> {
+    let by_name = uri
+        .to_file_path()
+        .ok()
+        .and_then(|p| FileKind::of(&p))
+        .or_else(|| {
+            // Non-file URIs (untitled:, vscode-remote:): judge by the path.
+            FileKind::of(std::path::Path::new(uri.path()))
+        });
+    by_name.or(match language_id {
+        "terraform" => Some(FileKind::Hcl),
+        "terraform-vars" => Some(FileKind::Tfvars),
+        _ => None,
+    })
 }

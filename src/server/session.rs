@@ -15,14 +15,20 @@ use tree_sitter::Tree;
 
 use crate::analysis::Finding;
 use crate::analysis::incremental::{CacheOp, Incremental};
+use crate::analysis::module::{FileKind, ModuleIndex};
 use crate::position::Encoding;
 use crate::server::config::Config;
 use crate::server::document::Document;
+use crate::server::workspace::Workspace;
 
 /// An open document and what the server knows about it.
 pub struct Entry {
     pub doc: Document,
     pub language_id: String,
+    /// What Terraform makes of the file.
+    pub kind: FileKind,
+    /// Its path, for `file:` URIs (module facts are per folder).
+    pub path: Option<PathBuf>,
     /// Bumped on every change; a result for an older generation is stale.
     pub generation: u64,
     /// The latest analysis, if it is of this generation.
@@ -36,10 +42,18 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(doc: Document, language_id: String, generation: u64) -> Self {
+    pub fn new(
+        doc: Document,
+        uri: &Url,
+        language_id: String,
+        kind: FileKind,
+        generation: u64,
+    ) -> Self {
         Self {
             doc,
             language_id,
+            kind,
+            path: uri.to_file_path().ok(),
             generation,
             analysed: None,
             cache: Some(Incremental::default()),
@@ -62,6 +76,8 @@ impl Entry {
 #[derive(Clone)]
 pub struct Snapshot {
     pub uri: Url,
+    pub path: Option<PathBuf>,
+    pub kind: FileKind,
     pub rope: Rope,
     pub text: Arc<String>,
     pub tree: Tree,
@@ -78,6 +94,9 @@ pub struct Analysed {
     pub tree: Tree,
     pub rope: Rope,
     pub findings: Vec<Finding>,
+    /// The module facts the findings were computed with.
+    pub index: Arc<ModuleIndex>,
+    pub kind: FileKind,
 }
 
 /// What the client said it can do, reduced to what the server uses.
@@ -95,6 +114,7 @@ pub struct Session {
     encoding: Mutex<Encoding>,
     support: Mutex<ClientSupport>,
     generation: AtomicU64,
+    workspace: Mutex<Workspace>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -110,6 +130,7 @@ impl Default for Session {
             encoding: Mutex::new(Encoding::Utf16),
             support: Mutex::new(ClientSupport::default()),
             generation: AtomicU64::new(0),
+            workspace: Mutex::new(Workspace::default()),
         }
     }
 }
@@ -121,6 +142,20 @@ impl Session {
 
     pub fn docs(&self) -> MutexGuard<'_, HashMap<Url, Entry>> {
         lock(&self.docs)
+    }
+
+    /// The workspace's module facts. Never take it while holding `docs()`.
+    pub fn workspace(&self) -> MutexGuard<'_, Workspace> {
+        lock(&self.workspace)
+    }
+
+    /// Open documents whose file is in `folder`.
+    pub fn open_in(&self, folder: &std::path::Path) -> Vec<Url> {
+        self.docs()
+            .iter()
+            .filter(|(_, e)| e.path.as_deref().and_then(std::path::Path::parent) == Some(folder))
+            .map(|(uri, _)| uri.clone())
+            .collect()
     }
 
     pub fn config(&self) -> Config {
@@ -155,6 +190,8 @@ impl Session {
     pub fn snapshot_of(uri: &Url, entry: &Entry) -> Snapshot {
         Snapshot {
             uri: uri.clone(),
+            path: entry.path.clone(),
+            kind: entry.kind,
             rope: entry.doc.rope.clone(),
             text: Arc::clone(&entry.doc.text),
             tree: entry.doc.tree.clone(),

@@ -1,102 +1,207 @@
-//! The files of a document's module (its folder): editor buffers where open
-//! (unsaved text wins), the disk otherwise.
+//! The module index of the workspace: per folder, the facts of every
+//! Terraform file — from the editor's buffer when the file is open (unsaved
+//! text wins), from disk otherwise — kept current by document changes and
+//! `workspace/didChangeWatchedFiles`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use ropey::Rope;
-use tower_lsp::lsp_types::Url;
-use tree_sitter::Tree;
+use crate::analysis::module::{FileFacts, FileKind, ModuleIndex};
 
-use crate::analysis::module::{ModuleFile, ModuleIndex};
-use crate::analysis::syntax;
-use crate::cli::walk::is_terraform_file;
-use crate::server::session::Session;
-
-/// One file of the module, parsed.
-pub struct LoadedFile {
-    pub path: PathBuf,
-    pub uri: Url,
-    pub text: String,
-    pub tree: Tree,
-    /// The editor's version when the text came from an open buffer.
-    pub version: Option<i32>,
+/// One folder's files.
+#[derive(Default)]
+struct ModuleState {
+    files: BTreeMap<PathBuf, Arc<FileFacts>>,
+    /// Files whose facts come from an open buffer.
+    open: std::collections::BTreeSet<PathBuf>,
+    index: Arc<ModuleIndex>,
 }
 
-impl LoadedFile {
-    pub fn rope(&self) -> Rope {
-        Rope::from_str(&self.text)
+impl ModuleState {
+    fn rebuild(&mut self) -> bool {
+        let before = self.index.fingerprint();
+        self.index = Arc::new(ModuleIndex::new(self.files.values().cloned().collect()));
+        self.index.fingerprint() != before
     }
 }
 
-/// The module a document belongs to.
-pub struct Module {
-    pub files: Vec<LoadedFile>,
-    pub index: ModuleIndex,
+#[derive(Default)]
+pub struct Workspace {
+    modules: HashMap<PathBuf, ModuleState>,
 }
 
-impl Module {
-    /// Loads the `*.tf` files of `folder`, preferring open buffers. The
-    /// document itself (`current`, not necessarily saved) is always included.
-    pub fn load(session: &Session, folder: Option<&Path>, current: LoadedFile) -> Self {
-        let mut files = vec![];
-        if let Some(folder) = folder
-            && let Ok(entries) = std::fs::read_dir(folder)
-        {
-            let mut paths: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && is_terraform_file(p) && !is_hidden(p))
-                .filter(|p| *p != current.path)
-                .collect();
-            paths.sort();
-            for path in paths {
-                if let Some(file) = load_file(session, &path) {
-                    files.push(file);
+/// The folder (module) a file belongs to.
+pub fn folder_of(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Reads a file's facts from disk; `None` if it is not a Terraform file or
+/// cannot be read (logged).
+pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
+    let kind = FileKind::of(path)?;
+    match crate::cli::read_source(path) {
+        Ok(text) => Some(Arc::new(FileFacts::extract(
+            path,
+            kind,
+            Arc::new(text),
+            None,
+        ))),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "cannot read module file: {e}");
+            None
+        }
+    }
+}
+
+pub use crate::cli::walk::module_files;
+
+impl Workspace {
+    /// Loads `folder` from disk the first time it is needed.
+    fn module(&mut self, folder: &Path) -> &mut ModuleState {
+        self.modules.entry(folder.to_path_buf()).or_insert_with(|| {
+            let mut state = ModuleState::default();
+            if !folder.as_os_str().is_empty() {
+                for path in module_files(folder) {
+                    if let Some(facts) = read_facts(&path) {
+                        state.files.insert(path, facts);
+                    }
                 }
             }
-        }
-        files.push(current);
-        let index = ModuleIndex::build(files.iter().map(|f| ModuleFile {
-            path: &f.path,
-            src: &f.text,
-            tree: &f.tree,
-        }));
-        Self { files, index }
+            state.rebuild();
+            state
+        })
     }
 
-    /// The file that should receive new variable declarations: the module's
-    /// `variables.tf` if it has one.
-    pub fn variables_file(&self) -> Option<&LoadedFile> {
-        self.files
-            .iter()
-            .find(|f| f.path.file_name().is_some_and(|n| n == "variables.tf"))
-    }
-}
-
-fn is_hidden(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.'))
-}
-
-fn load_file(session: &Session, path: &Path) -> Option<LoadedFile> {
-    let uri = Url::from_file_path(path).ok()?;
-    let (text, version) = match session.open_text_at(path) {
-        Some((_, text, version)) => (text, Some(version)),
-        None => match crate::cli::read_source(path) {
-            Ok(text) => (text, None),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), "cannot read module file: {e}");
-                return None;
+    /// Adds a folder read elsewhere (the initial workspace scan); files
+    /// already open in the editor keep their buffer's facts.
+    pub fn add_scanned(&mut self, folder: PathBuf, files: Vec<Arc<FileFacts>>) -> bool {
+        let state = self.modules.entry(folder).or_default();
+        for facts in files {
+            if !state.open.contains(&facts.path) {
+                state.files.insert(facts.path.clone(), facts);
             }
-        },
-    };
-    let tree = syntax::parse(&text, None);
-    Some(LoadedFile {
-        path: path.to_path_buf(),
-        uri,
-        text,
-        tree,
-        version,
-    })
+        }
+        state.rebuild()
+    }
+
+    pub fn is_known(&self, folder: &Path) -> bool {
+        self.modules.contains_key(folder)
+    }
+
+    /// The index of `folder` (loading it if needed).
+    pub fn index(&mut self, folder: &Path) -> Arc<ModuleIndex> {
+        Arc::clone(&self.module(folder).index)
+    }
+
+    /// Records the facts of an open buffer; true if the module's facts
+    /// changed for analysis (its fingerprint).
+    pub fn put_open(&mut self, facts: Arc<FileFacts>) -> bool {
+        let folder = folder_of(&facts.path);
+        let state = self.module(&folder);
+        state.open.insert(facts.path.clone());
+        let unchanged = state
+            .files
+            .get(&facts.path)
+            .is_some_and(|old| old.semantic == facts.semantic);
+        state.files.insert(facts.path.clone(), facts);
+        if unchanged {
+            // Same meaning, new positions: keep the index's ranges current
+            // without telling anyone.
+            state.rebuild();
+            return false;
+        }
+        state.rebuild()
+    }
+
+    /// A buffer closed: its file's facts come from disk again.
+    pub fn close(&mut self, path: &Path) -> bool {
+        let folder = folder_of(path);
+        let state = self.module(&folder);
+        state.open.remove(path);
+        match read_facts(path) {
+            Some(facts) => state.files.insert(path.to_path_buf(), facts),
+            None => state.files.remove(path),
+        };
+        state.rebuild()
+    }
+
+    /// A file changed, appeared or vanished on disk; ignored while it is open
+    /// (the buffer wins). Returns the folder if its facts changed.
+    pub fn disk_changed(&mut self, path: &Path) -> Option<PathBuf> {
+        FileKind::of(path)?;
+        let folder = folder_of(path);
+        if !self.modules.contains_key(&folder) {
+            return None; // not loaded yet: it will be read when needed
+        }
+        let state = self.module(&folder);
+        if state.open.contains(path) {
+            return None;
+        }
+        match read_facts(path) {
+            Some(facts) => state.files.insert(path.to_path_buf(), facts),
+            None => state.files.remove(path),
+        };
+        state.rebuild().then_some(folder)
+    }
+
+    /// The text and tree-less facts of `path` as the index knows it.
+    pub fn facts(&mut self, path: &Path) -> Option<Arc<FileFacts>> {
+        let folder = folder_of(path);
+        self.module(&folder).files.get(path).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn buffers_win_over_disk_until_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = write(
+            dir.path(),
+            "variables.tf",
+            "variable \"s\" {\n  default = [\"a\"]\n}\n",
+        );
+        let mut ws = Workspace::default();
+        let index = ws.index(dir.path());
+        assert!(index.variable("s").is_some());
+        let fingerprint = index.fingerprint();
+        // The user empties the default in the editor, unsaved.
+        let edited = Arc::new(FileFacts::extract(
+            &vars,
+            FileKind::Hcl,
+            Arc::new("variable \"s\" {\n  default = []\n}\n".to_owned()),
+            None,
+        ));
+        assert!(ws.put_open(edited));
+        assert_ne!(ws.index(dir.path()).fingerprint(), fingerprint);
+        // Disk events for an open file are ignored.
+        assert_eq!(ws.disk_changed(&vars), None);
+        // Closing without saving: back to the disk version.
+        assert!(ws.close(&vars));
+        assert_eq!(ws.index(dir.path()).fingerprint(), fingerprint);
+    }
+
+    #[test]
+    fn disk_changes_update_loaded_modules() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::default();
+        assert!(ws.index(dir.path()).files.is_empty());
+        let path = write(dir.path(), "terraform.tfvars", "s = []\n");
+        assert_eq!(ws.disk_changed(&path), Some(dir.path().to_path_buf()));
+        assert_eq!(ws.index(dir.path()).files.len(), 1);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(ws.disk_changed(&path), Some(dir.path().to_path_buf()));
+        assert!(ws.index(dir.path()).files.is_empty());
+        // A file Terraform does not read changes nothing.
+        assert_eq!(ws.disk_changed(&dir.path().join("notes.md")), None);
+    }
 }

@@ -1,19 +1,45 @@
-//! The rules: each checks one island of a file and appends findings.
+//! The rules: each checks one resource at a time and appends findings.
 //!
-//! A rule sees one resource block at a time and a [`Context`] (the scope that
-//! resolves references, later also cross-file facts); adding a rule means adding
-//! a module here and an entry in [`RULES`].
+//! A rule sees one resource (HCL or JSON) and a [`Context`] (the scope that
+//! resolves references, the module's facts, the date suppressions expire
+//! against); adding a rule means adding a module here and an entry in
+//! [`RULES`].
+
+use std::path::Path;
 
 use super::eval::Scope;
 use super::finding::Finding;
-use super::terraform::Resource;
+use super::module::ModuleIndex;
+use super::suppress::Date;
+use super::terraform::{JsonResource, Resource};
 
 pub mod sagemaker_model_in_vpc;
 
-/// What a rule may know beyond the island's own text.
+/// What a rule may know beyond the resource's own text.
 pub struct Context<'a> {
     /// Resolves `var.*` and `local.*` references.
     pub scope: &'a dyn Scope,
+    /// The facts of the module the file belongs to, if known.
+    pub module: Option<&'a ModuleIndex>,
+    /// The analysed file (definitions elsewhere are related by path).
+    pub path: Option<&'a Path>,
+    /// Suppressions expire against this date.
+    pub today: Date,
+    /// Honour suppression comments (`check --no-suppress` turns this off).
+    pub suppressions: bool,
+}
+
+impl<'a> Context<'a> {
+    /// A context that knows nothing beyond the file.
+    pub fn standalone(scope: &'a dyn Scope) -> Self {
+        Self {
+            scope,
+            module: None,
+            path: None,
+            today: Date::today(),
+            suppressions: true,
+        }
+    }
 }
 
 pub trait Rule: Sync {
@@ -26,7 +52,21 @@ pub trait Rule: Sync {
         ctx: &Context<'_>,
         out: &mut Vec<Finding>,
     );
+    /// Checks one resource of a `.tf.json` file.
+    fn check_json_resource(
+        &self,
+        _resource: &JsonResource<'_>,
+        _src: &str,
+        _ctx: &Context<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
 }
 
 /// Every rule, in the order their findings are produced.
 pub static RULES: &[&dyn Rule] = &[&sagemaker_model_in_vpc::SagemakerModelInVpc];
+
+/// The ids a suppression comment may name.
+pub fn rule_ids() -> Vec<&'static str> {
+    RULES.iter().map(|r| r.id()).collect()
+}

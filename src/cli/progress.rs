@@ -1,0 +1,42 @@
+//! A progress bar for long `check` runs, drawn on stderr only when it is a
+//! terminal and the output is text (never in JSON output or when piped).
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Runs with fewer files than this finish before a bar would help.
+const MIN_FILES: usize = 200;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(files: usize, text_output: bool) -> Self {
+        let show = text_output && files >= MIN_FILES && std::io::stderr().is_terminal();
+        let bar = show.then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(files as u64), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("checking {pos}/{len} files {wide_bar} {eta}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self { bar }
+    }
+
+    pub fn advance(&self, files: usize) {
+        if let Some(bar) = &self.bar {
+            bar.inc(files as u64);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
