@@ -268,3 +268,156 @@ fn multi_line_ranges_show_every_line() {
         "{text}"
     );
 }
+
+#[test]
+fn fix_writes_the_files_and_declares_variables_in_variables_tf() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", BAD);
+    write(
+        dir.path(),
+        "variables.tf",
+        "variable \"region\" {\n  type = string\n}\n",
+    );
+    let out = run(dir.path(), &["check", "--fix"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("fixed main.tf: added vpc_config to aws_sagemaker_model.bad"),
+        "{err}"
+    );
+    assert!(
+        err.contains("fixed variables.tf: declared variables security_group_ids, subnet_ids"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).ends_with("0 findings in 0 files (2 files checked)\n"),
+        "{}",
+        stdout(&out)
+    );
+    let main = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
+    assert!(main.contains("  vpc_config {\n    security_group_ids = var.security_group_ids\n    subnets            = var.subnet_ids\n  }\n"), "{main}");
+    let vars = std::fs::read_to_string(dir.path().join("variables.tf")).unwrap();
+    assert!(
+        vars.starts_with(
+            "variable \"region\" {\n  type = string\n}\n\nvariable \"security_group_ids\" {"
+        ),
+        "{vars}"
+    );
+    // Nothing left to fix, nothing left over.
+    assert_eq!(run(dir.path(), &["check"]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temporary files"
+    );
+}
+
+#[test]
+fn diff_shows_the_fixes_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", BAD);
+    let out = run(dir.path(), &["check", "--diff"]);
+    assert_eq!(out.status.code(), Some(1));
+    let diff = stdout(&out);
+    assert!(diff.starts_with("--- a/main.tf\n+++ b/main.tf\n"), "{diff}");
+    assert!(diff.contains("+  vpc_config {\n"), "{diff}");
+    assert!(diff.contains("+variable \"subnet_ids\" {\n"), "{diff}");
+    assert!(stderr(&out).contains("1 file would be changed by --fix"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+        BAD
+    );
+    // A clean module: an empty diff and exit 0.
+    let clean = tempfile::tempdir().unwrap();
+    write(clean.path(), "main.tf", GOOD);
+    let out = run(clean.path(), &["check", "--diff"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn suppressed_findings_are_counted_and_no_suppress_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        format!("# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- offline batch model\n{BAD}"),
+    );
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "0 findings in 0 files (1 file checked); 1 suppressed by comments\n"
+    );
+    let out = run(dir.path(), &["check", "--no-suppress"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("main.tf:2:1: warning[sagemaker_model_in_vpc]"));
+}
+
+#[test]
+fn notes_point_at_the_definition_that_made_a_value_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "variables.tf",
+        "variable \"subnets\" {\n  default = []\n}\n",
+    );
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    security_group_ids = [\"sg\"]\n    subnets            = var.subnets\n  }\n}\n",
+    );
+    let parent = dir.path().parent().unwrap();
+    let name = dir.path().file_name().unwrap().to_str().unwrap();
+    // A single file named on the command line is still read with its module.
+    let out = run(parent, &["check", &format!("{name}/main.tf")]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("{name}/main.tf:4:5: warning[sagemaker_model_in_vpc]: subnets of aws_sagemaker_model.m resolves to an empty list")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "= note: resolved through the default of variable \"subnets\": {name}/variables.tf:2:13"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn tf_json_files_are_walked_with_json_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf.json",
+        "{\n  \"resource\": {\n    \"aws_sagemaker_model\": {\n      \"m\": {\n        \"vpc_config\": { \"security_group_ids\": [\"sg\"], \"subnets\": [] }\n      }\n    }\n  }\n}\n",
+    );
+    let out = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["path"], "main.tf.json");
+    assert_eq!(json["findings"][0]["resource"], "aws_sagemaker_model.m");
+    assert_eq!(
+        json["findings"][0]["range"],
+        serde_json::json!({"start": {"line": 5, "column": 66}, "end": {"line": 5, "column": 68}})
+    );
+}
+
+#[test]
+fn unreadable_module_context_is_a_warning_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", GOOD);
+    write(dir.path(), "terraform.tfvars", b"s = \"caf\xe9\"\n");
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: terraform.tfvars")
+            || stderr(&out).contains("terraform.tfvars: not valid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -17,7 +17,7 @@ use crate::server::diagnostics::{self, Publication, panic_message};
 use crate::server::documents::{self, ChangeOutcome};
 use crate::server::session::{ClientSupport, Session};
 use crate::server::workspace::folder_of;
-use crate::server::{convert, hover};
+use crate::server::{convert, hover, indexing};
 
 pub struct Backend {
     shared: Shared,
@@ -74,6 +74,7 @@ impl Shared {
     /// Checks every open file of a module again (its facts changed).
     fn schedule_module(&self, folder: &std::path::Path) {
         for uri in self.session.open_in(folder) {
+            self.session.touch(&uri);
             self.schedule(&uri);
         }
     }
@@ -81,11 +82,7 @@ impl Shared {
     /// Re-analyses every open document (after a settings change).
     fn republish_all(&self) {
         for uri in self.session.open_uris() {
-            let generation = self.session.next_generation();
-            if let Some(entry) = self.session.docs().get_mut(&uri) {
-                entry.generation = generation;
-                entry.analysed = None;
-            }
+            self.session.touch(&uri);
             self.schedule(&uri);
         }
     }
@@ -153,8 +150,29 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.did_change_configuration.as_ref())
                 .and_then(|d| d.dynamic_registration)
                 .unwrap_or(false),
+            dynamic_watched_files: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            work_done_progress: caps
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
+                .unwrap_or(false),
             related_information: true,
         });
+        let roots: Vec<std::path::PathBuf> = match &params.workspace_folders {
+            Some(folders) => folders
+                .iter()
+                .filter_map(|f| f.uri.to_file_path().ok())
+                .collect(),
+            None => params
+                .root_uri
+                .iter()
+                .filter_map(|u| u.to_file_path().ok())
+                .collect(),
+        };
+        self.shared.session.set_roots(roots);
         let (config, errors) = Config::from_json(params.initialization_options.as_ref());
         self.shared.session.set_config(config);
         if let Ok(mut pending) = self.pending_config_errors.lock() {
@@ -204,20 +222,73 @@ impl LanguageServer for Backend {
                 .await;
         }
         let support = self.shared.session.support();
+        let mut registrations = Vec::new();
         if support.dynamic_configuration {
+            registrations.push(Registration {
+                id: "sagemaker-vpc-lsp/didChangeConfiguration".to_owned(),
+                method: "workspace/didChangeConfiguration".to_owned(),
+                register_options: None,
+            });
+        }
+        if support.dynamic_watched_files {
+            // Files changed on disk (git checkout, another editor, terraform
+            // fmt) change module facts; open buffers win over them.
+            let options = DidChangeWatchedFilesRegistrationOptions {
+                watchers: ["**/*.tf", "**/*.tf.json", "**/*.tfvars", "**/*.tfvars.json"]
+                    .into_iter()
+                    .map(|glob| FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(glob.to_owned()),
+                        kind: None,
+                    })
+                    .collect(),
+            };
+            registrations.push(Registration {
+                id: "sagemaker-vpc-lsp/didChangeWatchedFiles".to_owned(),
+                method: "workspace/didChangeWatchedFiles".to_owned(),
+                register_options: serde_json::to_value(options).ok(),
+            });
+        }
+        if !registrations.is_empty() {
             let client = self.shared.client.clone();
             tokio::spawn(async move {
-                let registration = Registration {
-                    id: "sagemaker-vpc-lsp/didChangeConfiguration".to_owned(),
-                    method: "workspace/didChangeConfiguration".to_owned(),
-                    register_options: None,
-                };
-                if let Err(e) = client.register_capability(vec![registration]).await {
-                    tracing::warn!("could not register for configuration changes: {e}");
+                if let Err(e) = client.register_capability(registrations).await {
+                    tracing::warn!("could not register for change notifications: {e}");
                 }
             });
         }
         self.shared.refresh_settings(None);
+        // Index the workspace in the background. Open files load their own
+        // module on demand (and the scan skips those), so nothing waits.
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let roots = shared.session.roots();
+            indexing::index_workspace(
+                shared.client.clone(),
+                std::sync::Arc::clone(&shared.session),
+                roots,
+                support.work_done_progress,
+            )
+            .await;
+        });
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut changed = std::collections::BTreeSet::new();
+        {
+            let mut workspace = self.shared.session.workspace();
+            for event in params.changes {
+                let Ok(path) = event.uri.to_file_path() else {
+                    continue;
+                };
+                if let Some(folder) = workspace.disk_changed(&path) {
+                    changed.insert(folder);
+                }
+            }
+        }
+        for folder in changed {
+            tracing::debug!(folder = %folder.display(), "module changed on disk");
+            self.shared.schedule_module(&folder);
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {

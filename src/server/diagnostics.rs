@@ -241,6 +241,7 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
         if let Some(folder) = module_changed {
             for uri in session.open_in(&folder) {
                 if uri != snapshot.uri {
+                    session.touch(&uri);
                     schedule(&session, &tx, &uri);
                 }
             }

@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod document;
 pub mod documents;
 pub mod hover;
+pub mod indexing;
 pub mod session;
 pub mod transport;
 pub mod workspace;

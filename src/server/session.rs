@@ -105,6 +105,8 @@ pub struct ClientSupport {
     pub document_changes: bool,
     pub configuration_pull: bool,
     pub dynamic_configuration: bool,
+    pub dynamic_watched_files: bool,
+    pub work_done_progress: bool,
     pub related_information: bool,
 }
 
@@ -115,6 +117,7 @@ pub struct Session {
     support: Mutex<ClientSupport>,
     generation: AtomicU64,
     workspace: Mutex<Workspace>,
+    roots: Mutex<Vec<PathBuf>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -131,6 +134,7 @@ impl Default for Session {
             support: Mutex::new(ClientSupport::default()),
             generation: AtomicU64::new(0),
             workspace: Mutex::new(Workspace::default()),
+            roots: Mutex::new(Vec::new()),
         }
     }
 }
@@ -142,6 +146,14 @@ impl Session {
 
     pub fn docs(&self) -> MutexGuard<'_, HashMap<Url, Entry>> {
         lock(&self.docs)
+    }
+
+    pub fn roots(&self) -> Vec<PathBuf> {
+        lock(&self.roots).clone()
+    }
+
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *lock(&self.roots) = roots;
     }
 
     /// The workspace's module facts. Never take it while holding `docs()`.
@@ -203,6 +215,17 @@ impl Session {
 
     pub fn open_uris(&self) -> Vec<Url> {
         self.docs().keys().cloned().collect()
+    }
+
+    /// Marks `uri` as needing a new analysis although its text did not change
+    /// (settings or module facts did): a running analysis of it becomes stale
+    /// and re-runs when it ends.
+    pub fn touch(&self, uri: &Url) {
+        let generation = self.next_generation();
+        if let Some(entry) = self.docs().get_mut(uri) {
+            entry.generation = generation;
+            entry.analysed = None;
+        }
     }
 
     /// The generation of the open document `uri`, if it is open.

@@ -478,7 +478,7 @@ pub fn decide(facts: &ModelFacts, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .map(|o| Related {
                 path: (Some(o.path.as_path()) != ctx.path).then(|| o.path.clone()),
                 range: o.range.clone(),
-                message: format!("{} makes it empty", o.what),
+                message: format!("resolved through {}", o.what),
                 cause: true,
             })
             .collect()
@@ -605,19 +605,21 @@ fn empty_message(
 ) -> String {
     let name = attribute.name();
     let noun = attribute.noun();
-    let how = if resolved { " as resolved" } else { "" };
+    // "is" for a literal; "resolves to" when a variable or local decides.
+    let is = if resolved { "resolves to" } else { "is" };
     match emptiness {
         Emptiness::EmptyList => format!(
-            "{name} of {address} is an empty list{how}, so the model is not placed in your VPC: \
+            "{name} of {address} {is} an empty list, so the model is not placed in your VPC: \
              give at least one {noun}"
         ),
         Emptiness::Null => format!(
-            "{name} of {address} is null{how}, which is the same as leaving it out: \
+            "{name} of {address} {is} null, which is the same as leaving it out: \
              give at least one {noun}"
         ),
         Emptiness::BlankElements => format!(
-            "{name} of {address} holds only empty strings or nulls{how}, which AWS rejects: \
-             give at least one {noun}"
+            "{name} of {address} {} only empty strings or nulls, which AWS rejects: \
+             give at least one {noun}",
+            if resolved { "resolves to" } else { "holds" }
         ),
     }
 }

@@ -1,0 +1,273 @@
+//! End to end: the server's module index — edits in one file change the
+//! diagnostics of another, files changed on disk too, and large workspaces
+//! are indexed with progress.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, capabilities, file_uri};
+use serde_json::{Value, json};
+
+const MODEL: &str = "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    security_group_ids = [\"sg-1\"]\n    subnets            = var.subnets\n  }\n}\n";
+const VARS_OK: &str = "variable \"subnets\" {\n  default = [\"subnet-1\"]\n}\n";
+
+fn caps_with_watchers() -> Value {
+    let mut caps = capabilities(false);
+    caps["workspace"]["didChangeWatchedFiles"] = json!({"dynamicRegistration": true});
+    caps["window"] = json!({"workDoneProgress": true});
+    caps
+}
+
+fn open(server: &mut Server, uri: &str, text: &str) {
+    server.open(uri, text);
+}
+
+fn change_full(server: &mut Server, uri: &str, version: i64, text: &str) {
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+    );
+}
+
+/// Waits until `uri` is published with `count` diagnostics (any version).
+fn await_count(server: &mut Server, uri: &str, count: usize) -> Vec<Value> {
+    loop {
+        let params = server.await_diagnostics(uri);
+        let diagnostics = params["diagnostics"].as_array().unwrap().clone();
+        if diagnostics.len() == count {
+            return diagnostics;
+        }
+    }
+}
+
+#[test]
+fn an_unsaved_edit_in_variables_tf_changes_another_open_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("variables.tf"), VARS_OK).unwrap();
+    std::fs::write(dir.path().join("main.tf"), MODEL).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let vars = file_uri(&dir.path().join("variables.tf"));
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    open(&mut server, &main, MODEL);
+    assert!(server.await_diagnostics_at(&main, 1).is_empty());
+    open(&mut server, &vars, VARS_OK);
+    server.await_diagnostics_at(&vars, 1);
+    // Empty the default in the editor, without saving.
+    change_full(
+        &mut server,
+        &vars,
+        2,
+        "variable \"subnets\" {\n  default = []\n}\n",
+    );
+    let d = await_count(&mut server, &main, 1);
+    assert_eq!(d[0]["range"]["start"], json!({"line": 3, "character": 4}));
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("resolves to an empty list")
+    );
+    let related = d[0]["relatedInformation"].as_array().unwrap();
+    let cause = related
+        .iter()
+        .find(|r| r["location"]["uri"] == vars)
+        .unwrap();
+    assert_eq!(
+        cause["location"]["range"]["start"],
+        json!({"line": 1, "character": 12})
+    );
+    assert!(
+        cause["message"]
+            .as_str()
+            .unwrap()
+            .contains("the default of variable \"subnets\"")
+    );
+    // Put it back: the warning goes away again.
+    change_full(&mut server, &vars, 3, VARS_OK);
+    await_count(&mut server, &main, 0);
+    // Closing the unsaved buffer returns to the file on disk (non-empty).
+    change_full(
+        &mut server,
+        &vars,
+        4,
+        "variable \"subnets\" {\n  default = []\n}\n",
+    );
+    await_count(&mut server, &main, 1);
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": vars}}),
+    );
+    await_count(&mut server, &main, 0);
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn a_file_changed_on_disk_changes_open_files_of_its_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars_path = dir.path().join("variables.tf");
+    std::fs::write(&vars_path, VARS_OK).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let mut server = Server::spawn();
+    server.initialize(caps_with_watchers(), Value::Null);
+    open(&mut server, &main, MODEL);
+    assert!(server.await_diagnostics_at(&main, 1).is_empty());
+    // The server asked to be told about Terraform files on disk.
+    let watched = server
+        .server_requests
+        .iter()
+        .filter(|(m, _)| m == "client/registerCapability")
+        .flat_map(|(_, p)| p["registrations"].as_array().unwrap().clone())
+        .find(|r| r["method"] == "workspace/didChangeWatchedFiles")
+        .expect("a watcher registration");
+    assert!(
+        watched["registerOptions"]["watchers"]
+            .to_string()
+            .contains("**/*.tfvars")
+    );
+    // `git checkout` of a tfvars file that empties the list.
+    std::fs::write(dir.path().join("terraform.tfvars"), "subnets = []\n").unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&dir.path().join("terraform.tfvars")), "type": 1}]}),
+    );
+    let d = await_count(&mut server, &main, 1);
+    let related = d[0]["relatedInformation"].as_array().unwrap();
+    assert!(related.iter().any(|r| {
+        r["location"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("terraform.tfvars")
+    }));
+    // Deleted again.
+    std::fs::remove_file(dir.path().join("terraform.tfvars")).unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&dir.path().join("terraform.tfvars")), "type": 3}]}),
+    );
+    await_count(&mut server, &main, 0);
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn a_large_workspace_is_indexed_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..120 {
+        let folder = dir.path().join(format!("m{}", i % 12));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join(format!("f{i}.tf")),
+            format!("variable \"v{i}\" {{}}\n"),
+        )
+        .unwrap();
+    }
+    let mut server = Server::spawn();
+    let init = json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": caps_with_watchers(),
+    });
+    server.request("initialize", init);
+    server.notify("initialized", json!({}));
+    let mut kinds = Vec::new();
+    while kinds.last().map(String::as_str) != Some("end") {
+        let p = server.await_notification("$/progress");
+        assert_eq!(p["token"], "sagemaker-vpc-lsp/indexing");
+        kinds.push(p["value"]["kind"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(kinds.first().map(String::as_str), Some("begin"));
+    assert!(kinds.iter().any(|k| k == "report"));
+    assert!(
+        server
+            .server_requests
+            .iter()
+            .any(|(m, _)| m == "window/workDoneProgress/create")
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn small_workspaces_are_indexed_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), "variable \"v\" {}\n").unwrap();
+    let mut server = Server::spawn();
+    let init = json!({"processId": null, "rootUri": file_uri(dir.path()), "capabilities": caps_with_watchers()});
+    server.request("initialize", init);
+    server.notify("initialized", json!({}));
+    server.assert_quiet(Duration::from_millis(500));
+    assert!(
+        !server
+            .server_requests
+            .iter()
+            .any(|(m, _)| m == "window/workDoneProgress/create")
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn tf_json_documents_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = file_uri(&dir.path().join("main.tf.json"));
+    let text = "{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": \"x\"}}}}\n";
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}}),
+    );
+    let d = server.await_diagnostics_at(&uri, 1);
+    assert_eq!(d.len(), 1);
+    // The name key `"m"`.
+    assert_eq!(d[0]["range"]["start"], json!({"line": 0, "character": 38}));
+    // No HCL fixes for JSON.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d[0]["range"], "context": {"diagnostics": d}}),
+    );
+    assert_eq!(actions, json!([]));
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn suppression_comment_typed_in_the_editor_takes_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = file_uri(&dir.path().join("main.tf"));
+    let model = "resource \"aws_sagemaker_model\" \"m\" {}\n";
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    open(&mut server, &uri, model);
+    let d = server.await_diagnostics_at(&uri, 1);
+    // The quick fix inserts a directive with a placeholder reason…
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d[0]["range"], "context": {"diagnostics": d}}),
+    );
+    let suppress = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Suppress with a reason…")
+        .unwrap()
+        .clone();
+    let edits = &suppress["edit"]["documentChanges"][0]["edits"];
+    let with_placeholder = common::apply_edits(model, edits.as_array().unwrap(), false);
+    assert!(
+        with_placeholder
+            .starts_with("# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- <reason>\n")
+    );
+    change_full(&mut server, &uri, 2, &with_placeholder);
+    // …which suppresses nothing until a reason is written.
+    let d = server.await_diagnostics_at(&uri, 2);
+    let codes: Vec<&str> = d.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["invalid_suppression", "sagemaker_model_in_vpc"]);
+    change_full(
+        &mut server,
+        &uri,
+        3,
+        &with_placeholder.replace("<reason>", "batch only, no network"),
+    );
+    assert_eq!(server.await_diagnostics_at(&uri, 3), Vec::<Value>::new());
+    assert_eq!(server.shutdown().code(), Some(0));
+}
