@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use ropey::Rope;
 use sagemaker_vpc_lsp::analysis::incremental::Incremental;
+use sagemaker_vpc_lsp::analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
 use sagemaker_vpc_lsp::analysis::{self, Context, eval::NoScope};
 use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
 use sagemaker_vpc_lsp::server::document::{Change, Document};
@@ -62,6 +63,10 @@ const PIECES: &[&str] = &[
     "x = <<-EOT\n  y\n  EOT\n",
     "//",
     "\\",
+    "variable \"v\" {\n  default = []\n}\n",
+    "locals {\n  l = []\n}\n",
+    "default",
+    "var.v",
 ];
 
 fn floor(text: &str, mut at: usize) -> usize {
@@ -109,9 +114,35 @@ proptest! {
             for op in &applied.ops {
                 cache.apply(op);
             }
-            let (incremental, _) = cache.analyze(&doc.text, &doc.tree, &ctx);
-            let full = analysis::analyze(&text, &doc.tree, &ctx);
+            // With the module's facts (this file's variables and locals), as
+            // the server analyses: a changed variable re-checks everything.
+            let path = std::path::Path::new("main.tf");
+            let index = ModuleIndex::new(vec![std::sync::Arc::new(FileFacts::extract(
+                path,
+                FileKind::Hcl,
+                doc.text.clone(),
+                Some(&doc.tree),
+            ))]);
+            let scope = ModuleScope::new(&index);
+            let module_ctx = Context {
+                scope: &scope,
+                module: Some(&index),
+                path: Some(path),
+                ..Context::standalone(&NoScope)
+            };
+            let (incremental, _) = cache.analyze(&doc.text, &doc.tree, &module_ctx);
+            let full = analysis::analyze(&text, &doc.tree, &module_ctx);
             prop_assert_eq!(incremental, full, "text:\n{}", text);
+            // The file's facts, assembled from cached items, match a fresh read.
+            if !doc.tree.root_node().has_error() {
+                let path = std::path::Path::new("main.tf");
+                let cached = cache.file_facts(path, FileKind::Hcl, doc.text.clone());
+                let fresh = FileFacts::extract(path, FileKind::Hcl, doc.text.clone(), Some(&doc.tree));
+                prop_assert_eq!(&cached.variables, &fresh.variables);
+                prop_assert_eq!(&cached.locals, &fresh.locals);
+                prop_assert_eq!(&cached.resources, &fresh.resources);
+                prop_assert_eq!(cached.semantic, fresh.semantic);
+            }
         }
     }
 }

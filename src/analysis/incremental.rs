@@ -24,7 +24,10 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::module::{self, ItemFacts};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::module::{self, FileFacts, FileKind, ItemFacts};
 use super::rules::Context;
 use super::{Finding, terraform};
 
@@ -61,6 +64,10 @@ pub struct Incremental {
     dirty: Vec<Range<usize>>,
     /// The module fingerprint the cached findings were computed against.
     checked_with: Option<u64>,
+    /// The file's facts as last assembled, and whether an item's facts
+    /// changed since.
+    file_facts: Option<Arc<FileFacts>>,
+    facts_changed: bool,
 }
 
 /// What [`Incremental::sync`] found.
@@ -97,6 +104,29 @@ impl Incremental {
         self.entries.clear();
         self.dirty.clear();
         self.checked_with = None;
+        self.file_facts = None;
+    }
+
+    /// The facts of the whole file after a [`Incremental::sync`] that was
+    /// `usable`: assembled again only when an item's facts changed;
+    /// otherwise the last ones, with the (few) variables and locals at their
+    /// new positions.
+    pub fn file_facts(&mut self, path: &Path, kind: FileKind, text: Arc<String>) -> Arc<FileFacts> {
+        let facts = match (&self.file_facts, self.facts_changed) {
+            (Some(previous), false) if previous.path == path => {
+                let items = self
+                    .entries
+                    .iter()
+                    .map(|e| &e.facts)
+                    .filter(|f| !f.variables.is_empty() || !f.locals.is_empty());
+                FileFacts::moved(previous, text, items)
+            }
+            _ => FileFacts::from_items(path, kind, text, self.item_facts()),
+        };
+        let facts = Arc::new(facts);
+        self.file_facts = Some(Arc::clone(&facts));
+        self.facts_changed = false;
+        facts
     }
 
     fn edit(&mut self, e: ByteEdit) {
@@ -106,6 +136,7 @@ impl Incremental {
         let delta = e.new_end as isize - e.old_end as isize;
         let shift = |x: usize| x.saturating_add_signed(delta);
         // An item that touches the edit (even at its edge) is read again.
+        let mut dropped_facts = false;
         self.entries.retain_mut(|entry| {
             if entry.range.end < e.start {
                 true
@@ -117,9 +148,11 @@ impl Incremental {
                 }
                 true
             } else {
+                dropped_facts |= !entry.facts.is_empty();
                 false
             }
         });
+        self.facts_changed |= dropped_facts;
         for d in &mut self.dirty {
             if d.end < e.start {
                 continue;
@@ -154,6 +187,7 @@ impl Incremental {
             self.entries.clear();
             self.dirty.clear();
             self.valid = true;
+            self.facts_changed = true;
             return Sync {
                 usable: true,
                 facts_changed: had_facts,
@@ -172,6 +206,7 @@ impl Incremental {
             self.dirty.clear();
             self.valid = true;
             self.checked_with = None;
+            self.facts_changed = true;
             return Sync {
                 usable: true,
                 facts_changed: true,
@@ -226,6 +261,7 @@ impl Incremental {
             });
         }
         self.entries.sort_by_key(|e| (e.range.start, e.range.end));
+        self.facts_changed |= facts_changed;
         Sync {
             usable: true,
             facts_changed,

@@ -136,12 +136,12 @@ pub struct Assignment {
     pub value: Defined,
 }
 
-/// A resource, with the few attributes rules and fixes use.
+/// A resource, with the few attributes rules and fixes use (no positions:
+/// a keystroke earlier in the file must not change them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceFact {
     pub kind: String,
     pub name: String,
-    pub header: Range<usize>,
     /// `map_public_ip_on_launch` of an `aws_subnet`, when written.
     pub public_ip: Option<Value>,
     /// Models an `aws_sagemaker_endpoint_configuration` serves
@@ -180,9 +180,6 @@ impl ItemFacts {
         }
         for l in &mut self.locals {
             mv(&mut l.range);
-        }
-        for r in &mut self.resources {
-            mv(&mut r.header);
         }
     }
 }
@@ -268,7 +265,8 @@ pub struct FileFacts {
     pub variables: Vec<Variable>,
     pub locals: Vec<Local>,
     pub assignments: Vec<Assignment>,
-    pub resources: Vec<ResourceFact>,
+    /// Shared between versions of a file whose resources did not change.
+    pub resources: Arc<Vec<ResourceFact>>,
     /// What analysis reads from the file, hashed (see [`ModuleIndex::fingerprint`]).
     pub semantic: u64,
 }
@@ -284,7 +282,7 @@ impl FileFacts {
             variables: Vec::new(),
             locals: Vec::new(),
             assignments: Vec::new(),
-            resources: Vec::new(),
+            resources: Arc::new(Vec::new()),
             semantic: 0,
         };
         match kind {
@@ -347,7 +345,7 @@ impl FileFacts {
     fn add(&mut self, item: ItemFacts) {
         self.variables.extend(item.variables);
         self.locals.extend(item.locals);
-        self.resources.extend(item.resources);
+        Arc::make_mut(&mut self.resources).extend(item.resources);
     }
 
     /// A file's facts assembled from its items' (see [`ItemFacts`]).
@@ -364,7 +362,7 @@ impl FileFacts {
             variables: Vec::new(),
             locals: Vec::new(),
             assignments: Vec::new(),
-            resources: Vec::new(),
+            resources: Arc::new(Vec::new()),
             semantic: 0,
         };
         let mut h = DefaultHasher::new();
@@ -373,6 +371,31 @@ impl FileFacts {
             facts.add(item.clone());
         }
         facts.semantic = h.finish();
+        facts
+    }
+
+    /// `previous` with a new text and the variables and locals of `items`
+    /// (whose positions may have moved); its resources and meaning are kept.
+    /// For a keystroke that changed no item's facts.
+    pub fn moved<'i>(
+        previous: &FileFacts,
+        text: Arc<String>,
+        items: impl IntoIterator<Item = &'i ItemFacts>,
+    ) -> Self {
+        let mut facts = FileFacts {
+            path: previous.path.clone(),
+            kind: previous.kind,
+            text,
+            variables: Vec::new(),
+            locals: Vec::new(),
+            assignments: Vec::new(),
+            resources: Arc::clone(&previous.resources),
+            semantic: previous.semantic,
+        };
+        for item in items {
+            facts.variables.extend(item.variables.iter().cloned());
+            facts.locals.extend(item.locals.iter().cloned());
+        }
         facts
     }
 
@@ -432,7 +455,7 @@ impl FileFacts {
                         for (kind, names) in json::members(object, src) {
                             for names in json::objects(names.value) {
                                 for (name, body) in json::members(names, src) {
-                                    self.resources
+                                    Arc::make_mut(&mut self.resources)
                                         .push(json_resource_fact(&kind, name, body, src));
                                 }
                             }
@@ -519,7 +542,6 @@ fn hcl_resource_fact(resource: &terraform::Resource<'_>, src: &str) -> ResourceF
     let mut fact = ResourceFact {
         kind: resource.kind.clone(),
         name: resource.name.clone(),
-        header: resource.header.clone(),
         public_ip: None,
         model_refs: Vec::new(),
         config_ref: None,
@@ -562,7 +584,6 @@ fn json_resource_fact(kind: &str, name: String, body: json::Member<'_>, src: &st
     let mut fact = ResourceFact {
         kind: kind.to_owned(),
         name,
-        header: body.key.byte_range(),
         public_ip: None,
         model_refs: Vec::new(),
         config_ref: None,
