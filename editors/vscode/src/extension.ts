@@ -94,6 +94,11 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     documentSelector: [
       { scheme: "file", language: "terraform" },
       { scheme: "file", pattern: "**/*.tf" },
+      { scheme: "file", pattern: "**/*.tf.json" },
+      // tfvars are read for their values: unsaved edits count.
+      { scheme: "file", language: "terraform-vars" },
+      { scheme: "file", pattern: "**/*.tfvars" },
+      { scheme: "file", pattern: "**/*.tfvars.json" },
       { scheme: "untitled", language: "terraform" },
     ],
     synchronize: { configurationSection: SECTION },

@@ -10,7 +10,8 @@ local M = {}
 
 local defaults = {
   cmd = { "sagemaker-vpc-lsp" },
-  filetypes = { "terraform", "terraform-vars" },
+  -- json buffers are attached only for *.tf.json and *.tfvars.json files.
+  filetypes = { "terraform", "terraform-vars", "json" },
   root_markers = { ".terraform", ".git" },
   -- Sent as initializationOptions and as the `sagemakerVpcLsp` section.
   settings = { enable = true, severity = "warning" },
@@ -83,7 +84,13 @@ end
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local name = vim.api.nvim_buf_get_name(bufnr)
-  if name == "" or not executable_ok() then
+  if name == "" then
+    return
+  end
+  if vim.bo[bufnr].filetype == "json" and not (name:match("%.tf%.json$") or name:match("%.tfvars%.json$")) then
+    return
+  end
+  if not executable_ok() then
     return
   end
   local root = M.find_root(name)
