@@ -421,3 +421,23 @@ fn unreadable_module_context_is_a_warning_not_an_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn no_progress_bar_when_piped_even_for_long_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..250 {
+        write(
+            dir.path(),
+            &format!("m{}/f{i}.tf", i % 25),
+            GOOD.replace("good", &format!("g{i}")),
+        );
+    }
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "",
+        "stderr must stay clean when not a terminal"
+    );
+    assert_eq!(stdout(&out), "0 findings in 0 files (250 files checked)\n");
+}

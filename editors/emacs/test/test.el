@@ -5,6 +5,8 @@
 
 (require 'eglot)
 (require 'flymake)
+(require 'cl-lib)
+(require 'subr-x)
 
 (defun t--env (name) (or (getenv name) (error "missing %s" name)))
 (defun t--say (fmt &rest args) (princ (concat (apply #'format fmt args) "\n")))
@@ -50,7 +52,18 @@
       (t--fail "unexpected diagnostic text %s" text))
     (unless (eq (flymake-diagnostic-type diag) 'eglot-warning)
       (t--fail "expected a warning, got %s" (flymake-diagnostic-type diag)))
-    (eglot-code-actions (flymake-diagnostic-beg diag) (flymake-diagnostic-end diag) "quickfix" t))
+    ;; Several quick fixes: eglot offers a menu whose default is the
+    ;; preferred one; the user accepts the default with RET.
+    (let ((last-nonmenu-event ?\r)
+          (offered nil))
+      (cl-letf (((symbol-function 'completing-read)
+                 (lambda (_prompt collection &optional _pred _req _init _hist default &rest _)
+                   (setq offered (mapcar #'car collection))
+                   default)))
+        (eglot-code-actions (flymake-diagnostic-beg diag) (flymake-diagnostic-end diag) "quickfix" t))
+      (t--say "offered: %s" (string-join offered " | "))
+      (unless (equal (car offered) "Add vpc_config block")
+        (t--fail "the preferred fix is not offered first: %S" offered))))
   (t--wait 15 "the fix to be applied"
            (lambda () (save-excursion (goto-char (point-min)) (search-forward "vpc_config {" nil t))))
   ;; didChange goes out from an idle timer batch never runs; saving flushes it.
