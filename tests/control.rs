@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use ropey::Rope;
-use sagemaker_vpc_lsp::analysis::{self, Finding, Problem};
+use sagemaker_vpc_lsp::analysis::{self, Finding};
 use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
 
 fn describe(src: &str, findings: &[Finding]) -> String {
@@ -16,24 +16,7 @@ fn describe(src: &str, findings: &[Finding]) -> String {
     for f in findings {
         let start = to_line_col(&rope, f.range.start, Encoding::Utf32);
         let end = to_line_col(&rope, f.range.end, Encoding::Utf32);
-        let kind = match &f.problem {
-            Problem::MissingVpcConfig => "missing vpc_config".to_owned(),
-            Problem::MissingAttribute { attribute, .. } => format!("missing {}", attribute.name()),
-            Problem::EmptyValue {
-                attribute,
-                emptiness,
-                resolved,
-                ..
-            } => format!(
-                "empty {} ({emptiness:?}{})",
-                attribute.name(),
-                if *resolved { ", resolved" } else { "" }
-            ),
-            Problem::EmptyForEach { .. } => "empty for_each".to_owned(),
-            Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
-            Problem::InvalidSuppression => "invalid suppression".to_owned(),
-            Problem::ExpiredSuppression => "expired suppression".to_owned(),
-        };
+        let kind = f.problem.summary();
         writeln!(
             out,
             "{}:{}-{}:{} {} {} [{}] {}",

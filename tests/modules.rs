@@ -8,7 +8,6 @@ use std::fmt::Write;
 use std::path::Path;
 
 use ropey::Rope;
-use sagemaker_vpc_lsp::analysis::Problem;
 use sagemaker_vpc_lsp::cli::modules::CheckedModule;
 use sagemaker_vpc_lsp::cli::walk;
 use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
@@ -34,26 +33,7 @@ fn describe(dir: &Path) -> String {
             writeln!(out, "no findings").unwrap();
         }
         for f in &file.findings {
-            let kind = match &f.problem {
-                Problem::MissingVpcConfig => "missing vpc_config".to_owned(),
-                Problem::MissingAttribute { attribute, .. } => {
-                    format!("missing {}", attribute.name())
-                }
-                Problem::EmptyValue {
-                    attribute,
-                    emptiness,
-                    resolved,
-                    ..
-                } => format!(
-                    "empty {} ({emptiness:?}{})",
-                    attribute.name(),
-                    if *resolved { ", resolved" } else { "" }
-                ),
-                Problem::EmptyForEach { .. } => "empty for_each".to_owned(),
-                Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
-                Problem::InvalidSuppression => "invalid suppression".to_owned(),
-                Problem::ExpiredSuppression => "expired suppression".to_owned(),
-            };
+            let kind = f.problem.summary();
             writeln!(
                 out,
                 "{} {} [{}] {kind}{}",

@@ -120,6 +120,30 @@ pub enum Problem {
     ExpiredSuppression,
 }
 
+impl Problem {
+    /// A short label: `missing vpc_config`, `empty subnets (EmptyList, resolved)`.
+    pub fn summary(&self) -> String {
+        match self {
+            Problem::MissingVpcConfig => "missing vpc_config".to_owned(),
+            Problem::MissingAttribute { attribute, .. } => format!("missing {}", attribute.name()),
+            Problem::EmptyValue {
+                attribute,
+                emptiness,
+                resolved,
+                ..
+            } => format!(
+                "empty {} ({emptiness:?}{})",
+                attribute.name(),
+                if *resolved { ", resolved" } else { "" }
+            ),
+            Problem::EmptyForEach { .. } => "empty for_each".to_owned(),
+            Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
+            Problem::InvalidSuppression => "invalid suppression".to_owned(),
+            Problem::ExpiredSuppression => "expired suppression".to_owned(),
+        }
+    }
+}
+
 /// A secondary location that explains a finding (the model's header, the
 /// variable default that made a value empty, …). `path: None` is the same file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
