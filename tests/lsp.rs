@@ -478,6 +478,12 @@ fn settings_pushed_without_pull_support_are_used() {
         json!({"settings": {"sagemakerVpcLsp": {"severity": "error"}}}),
     );
     assert_eq!(server.await_diagnostics_at(uri, 1)[0]["severity"], 1);
+    // A notification without settings keeps them.
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    server.assert_quiet(Duration::from_millis(300));
     assert_eq!(server.shutdown().code(), Some(0));
 }
 

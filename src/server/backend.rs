@@ -126,7 +126,10 @@ impl Shared {
             } else {
                 None
             };
-            if let Some(value) = pulled.or(pushed) {
+            // A notification without settings (`null`, as clients that expect
+            // a pull send it) says nothing: keep the current ones.
+            let pushed = pushed.filter(|v| !v.is_null());
+            if let Some(value) = pulled.filter(|v| !v.is_null()).or(pushed) {
                 shared.apply_settings(Some(&value)).await;
             }
         });
