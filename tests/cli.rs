@@ -441,3 +441,28 @@ fn no_progress_bar_when_piped_even_for_long_runs() {
     );
     assert_eq!(stdout(&out), "0 findings in 0 files (250 files checked)\n");
 }
+
+/// The committed fixture tree `tests/fixtures/walk`: a root module, a nested
+/// module (HCL and JSON), a `.terraform/` copy, a `.gitignore`d folder, a
+/// hidden file and a non-Terraform file.
+#[test]
+fn walk_fixture_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let out = run(&root, &["check", "--format", "json", "walk"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["files_checked"], 3);
+    let found: Vec<(String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_owned(), f["resource"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("walk/modules/ml/model.tf".to_owned(), "aws_sagemaker_model.inner".to_owned()),
+            ("walk/modules/ml/network.tf.json".to_owned(), "aws_sagemaker_model.json_model".to_owned()),
+        ]
+    );
+}

@@ -125,6 +125,15 @@ let context;
 let step = 0;
 let page;
 
+async function runCommand(title) {
+  await page.keyboard.press("F1");
+  await page.waitForSelector(".quick-input-widget", { state: "visible" });
+  await page.keyboard.type(title);
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Enter");
+  await page.waitForTimeout(500);
+}
+
 async function quickOpen(name) {
   await page.keyboard.press("Control+P");
   await page.waitForSelector(".quick-input-widget", { state: "visible" });
@@ -302,6 +311,15 @@ async function main() {
   log(`severity setting applied live: the squiggle is an error now (${elapsed()})`);
   await shot("severity-error");
 
+  // The restart command, then the log command showing it happened.
+  await runCommand("sagemaker-vpc-lsp: Restart Server");
+  await runCommand("sagemaker-vpc-lsp: Show Server Log");
+  await page.locator(".output-view, .panel", { hasText: "Restarting the server" }).first().waitFor({ timeout: 20000 });
+  await quickOpen("second.tf");
+  await page.locator(".monaco-editor .squiggly-error").first().waitFor({ state: "attached", timeout: 30000 });
+  log(`restart command: server log shows the restart, the warning is back (${elapsed()})`);
+  await shot("restarted");
+
   // A server path that does not exist: one clear notification naming the
   // setting. The path is machine-overridable, so in a remote window such as
   // code-server it is set per workspace (user settings would not apply).
@@ -312,7 +330,7 @@ async function main() {
   if (!noticeText.includes("/nonexistent/sagemaker-vpc-lsp")) throw new Error(`notification: ${noticeText}`);
   log(`missing server reported: ${noticeText.slice(0, 160)} (${elapsed()})`);
   await shot("missing-server");
-  log(`PASS in ${elapsed()}: squiggle, Problems entry, hover, quick fix, save, live settings, missing server. Screenshots: ${shots}`);
+  log(`PASS in ${elapsed()}: squiggle, Problems entry, hover, quick fix, save, live settings, restart, server log, missing server. Screenshots: ${shots}`);
   if (process.env.E2E_KEEP_LOG) console.log(serverLog.join(""));
 }
 
