@@ -456,13 +456,24 @@ fn walk_fixture_tree() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["path"].as_str().unwrap().to_owned(), f["resource"].as_str().unwrap().to_owned()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["resource"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         found,
         [
-            ("walk/modules/ml/model.tf".to_owned(), "aws_sagemaker_model.inner".to_owned()),
-            ("walk/modules/ml/network.tf.json".to_owned(), "aws_sagemaker_model.json_model".to_owned()),
+            (
+                "walk/modules/ml/model.tf".to_owned(),
+                "aws_sagemaker_model.inner".to_owned()
+            ),
+            (
+                "walk/modules/ml/network.tf.json".to_owned(),
+                "aws_sagemaker_model.json_model".to_owned()
+            ),
         ]
     );
 }

@@ -1,13 +1,28 @@
 //! The module index of the workspace: per folder, the facts of every
 //! Terraform file — from the editor's buffer when the file is open (unsaved
 //! text wins), from disk otherwise — kept current by document changes and
-//! `workspace/didChangeWatchedFiles`.
+//! `workspace/didChangeWatchedFiles`. Clients that cannot watch files (Neovim
+//! 0.7, eglot) are covered too: while a module's files are being edited, its
+//! folder is looked at again (names, sizes, modification times) every couple
+//! of seconds.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::analysis::module::{FileFacts, FileKind, ModuleIndex};
+
+/// How often a folder is looked at again for changes nobody reported.
+const RESCAN: Duration = Duration::from_secs(2);
+
+/// What a file on disk looked like when it was read.
+type Stamp = (Option<SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok(), meta.len()))
+}
 
 /// One folder's files.
 #[derive(Default)]
@@ -16,9 +31,56 @@ struct ModuleState {
     /// Files whose facts come from an open buffer.
     open: std::collections::BTreeSet<PathBuf>,
     index: Arc<ModuleIndex>,
+    /// Disk files as read, to notice changes without a watcher.
+    stamps: BTreeMap<PathBuf, Stamp>,
+    scanned: Option<Instant>,
 }
 
 impl ModuleState {
+    /// Re-reads disk files that changed since they were read (not open
+    /// ones); true if any did.
+    fn rescan(&mut self, folder: &Path) -> bool {
+        self.scanned = Some(Instant::now());
+        if folder.as_os_str().is_empty() {
+            return false;
+        }
+        let on_disk = module_files(folder);
+        let mut changed = false;
+        for path in &on_disk {
+            if self.open.contains(path) {
+                continue;
+            }
+            let now = stamp(path);
+            if now.is_some() && self.stamps.get(path) == now.as_ref() {
+                continue;
+            }
+            match read_facts(path) {
+                Some(facts) => {
+                    self.files.insert(path.clone(), facts);
+                }
+                None => {
+                    self.files.remove(path);
+                }
+            }
+            if let Some(now) = now {
+                self.stamps.insert(path.clone(), now);
+            }
+            changed = true;
+        }
+        let gone: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|p| !self.open.contains(*p) && !on_disk.contains(p))
+            .cloned()
+            .collect();
+        for path in gone {
+            self.files.remove(&path);
+            self.stamps.remove(&path);
+            changed = true;
+        }
+        changed
+    }
+
     fn rebuild(&mut self) -> bool {
         let before = self.index.fingerprint();
         self.index = Arc::new(ModuleIndex::new(self.files.values().cloned().collect()));
@@ -61,13 +123,7 @@ impl Workspace {
     fn module(&mut self, folder: &Path) -> &mut ModuleState {
         self.modules.entry(folder.to_path_buf()).or_insert_with(|| {
             let mut state = ModuleState::default();
-            if !folder.as_os_str().is_empty() {
-                for path in module_files(folder) {
-                    if let Some(facts) = read_facts(&path) {
-                        state.files.insert(path, facts);
-                    }
-                }
-            }
+            state.rescan(folder);
             state.rebuild();
             state
         })
@@ -79,9 +135,13 @@ impl Workspace {
         let state = self.modules.entry(folder).or_default();
         for facts in files {
             if !state.open.contains(&facts.path) {
+                if let Some(now) = stamp(&facts.path) {
+                    state.stamps.insert(facts.path.clone(), now);
+                }
                 state.files.insert(facts.path.clone(), facts);
             }
         }
+        state.scanned = Some(Instant::now());
         state.rebuild()
     }
 
@@ -100,10 +160,14 @@ impl Workspace {
         let folder = folder_of(&facts.path);
         let state = self.module(&folder);
         state.open.insert(facts.path.clone());
-        let unchanged = state
-            .files
-            .get(&facts.path)
-            .is_some_and(|old| old.semantic == facts.semantic);
+        // Changes on disk that no watcher reported, now and then.
+        let disk_changed =
+            state.scanned.is_none_or(|t| t.elapsed() >= RESCAN) && state.rescan(&folder);
+        let unchanged = !disk_changed
+            && state
+                .files
+                .get(&facts.path)
+                .is_some_and(|old| old.semantic == facts.semantic);
         state.files.insert(facts.path.clone(), facts);
         if unchanged {
             // Same meaning, new positions: keep the index's ranges current
@@ -123,6 +187,9 @@ impl Workspace {
             Some(facts) => state.files.insert(path.to_path_buf(), facts),
             None => state.files.remove(path),
         };
+        if let Some(now) = stamp(path) {
+            state.stamps.insert(path.to_path_buf(), now);
+        }
         state.rebuild()
     }
 
@@ -141,6 +208,10 @@ impl Workspace {
         match read_facts(path) {
             Some(facts) => state.files.insert(path.to_path_buf(), facts),
             None => state.files.remove(path),
+        };
+        match stamp(path) {
+            Some(now) => state.stamps.insert(path.to_path_buf(), now),
+            None => state.stamps.remove(path),
         };
         state.rebuild().then_some(folder)
     }
@@ -184,10 +255,54 @@ mod tests {
         assert!(ws.put_open(edited));
         assert_ne!(ws.index(dir.path()).fingerprint(), fingerprint);
         // Disk events for an open file are ignored.
+        std::fs::write(&vars, "variable \"s\" {\n  default = [\"b\"]\n}\n").unwrap();
         assert_eq!(ws.disk_changed(&vars), None);
-        // Closing without saving: back to the disk version.
+        // Closing without saving: back to the disk version (as it is now).
         assert!(ws.close(&vars));
-        assert_eq!(ws.index(dir.path()).fingerprint(), fingerprint);
+        let on_disk = ws.index(dir.path());
+        let default = on_disk
+            .variable("s")
+            .unwrap()
+            .1
+            .default
+            .clone()
+            .unwrap()
+            .value;
+        assert_eq!(
+            default,
+            crate::analysis::eval::Value::List(vec![crate::analysis::eval::Value::String(
+                "b".into()
+            )])
+        );
+        assert_ne!(on_disk.fingerprint(), fingerprint);
+    }
+
+    #[test]
+    fn changes_nobody_reported_are_noticed_while_editing() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = write(
+            dir.path(),
+            "main.tf",
+            "resource \"aws_sagemaker_model\" \"m\" {}\n",
+        );
+        let mut ws = Workspace::default();
+        let open = |ws: &mut Workspace| {
+            ws.put_open(Arc::new(FileFacts::extract(
+                &main,
+                FileKind::Hcl,
+                Arc::new("resource \"aws_sagemaker_model\" \"m\" {}\n".to_owned()),
+                None,
+            )))
+        };
+        open(&mut ws);
+        // A tfvars file appears without any notification.
+        write(dir.path(), "terraform.tfvars", "s = []\n");
+        // Within the rescan interval nothing is looked at…
+        assert!(!open(&mut ws));
+        // …after it, the change is found.
+        ws.modules.get_mut(dir.path()).unwrap().scanned = Instant::now().checked_sub(RESCAN);
+        assert!(open(&mut ws));
+        assert!(ws.index(dir.path()).assignment("s").is_some());
     }
 
     #[test]
