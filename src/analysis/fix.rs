@@ -96,11 +96,7 @@ enum Form {
 /// a suppression with a reason.
 pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
     let mut fixes = Vec::new();
-    let fixable = match &finding.problem {
-        Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
-        Problem::EmptyValue { resolved, .. } => !resolved,
-        _ => false,
-    };
+    let fixable = fixable(&finding.problem);
     let chain = replacement_warning(&finding.resource.name, ctx.module);
     if fixable {
         let resources = resource_form(ctx.module);
@@ -124,6 +120,16 @@ pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
         fixes.push(fix);
     }
     fixes
+}
+
+/// Can a change to the model's own text fix it? (An empty value that comes
+/// from a default or tfvars elsewhere cannot: the cause is there.)
+fn fixable(problem: &Problem) -> bool {
+    match problem {
+        Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
+        Problem::EmptyValue { resolved, .. } => !resolved,
+        _ => false,
+    }
 }
 
 fn suppressible(problem: &Problem) -> bool {
@@ -314,12 +320,7 @@ fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
 pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
     let mut by_resource: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
     for finding in findings.iter().filter(|f| f.suppressed.is_none()) {
-        let fixable = match &finding.problem {
-            Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
-            Problem::EmptyValue { resolved, .. } => !resolved,
-            _ => false,
-        };
-        if fixable {
+        if fixable(&finding.problem) {
             by_resource
                 .entry(finding.resource.block.start)
                 .or_default()

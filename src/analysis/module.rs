@@ -62,6 +62,11 @@ impl FileKind {
     }
 }
 
+/// The module (folder) a file belongs to.
+pub fn folder_of(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
 /// Where Terraform applies a tfvars file: later files win.
 fn tfvars_precedence(path: &Path) -> (u8, String) {
     let name = path

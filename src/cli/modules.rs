@@ -18,10 +18,7 @@ use crate::analysis::suppress::Date;
 use crate::analysis::{self, Context, Finding, Problem, syntax};
 use crate::position::{self, Encoding};
 
-/// The folder (module) of a file.
-pub fn folder_of(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).unwrap_or_default()
-}
+pub use crate::analysis::module::folder_of;
 
 /// A file of the module, as read.
 struct Source {

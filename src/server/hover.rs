@@ -154,17 +154,14 @@ fn verdict(facts: &ModelFacts, src: &str) -> String {
         return "never created (`count`/`for_each` is empty as written), nothing to check."
             .to_owned();
     }
-    let blocks = match &facts.vpc {
+    match &facts.vpc {
         VpcState::Absent => return "**not compliant**: it has no `vpc_config` block.".to_owned(),
         VpcState::Undecided => return "not decided yet: the block has syntax errors.".to_owned(),
-        VpcState::Blocks(blocks) => blocks,
-    };
+        VpcState::Blocks(_) => {}
+    }
     let mut problems = Vec::new();
     let mut unknown = Vec::new();
-    let live: Vec<_> = blocks
-        .iter()
-        .filter(|b| b.dynamic.as_ref().is_none_or(|d| !d.certainly_empty))
-        .collect();
+    let live = facts.live_blocks();
     if live.is_empty() {
         problems.push("its dynamic `vpc_config` iterates over an empty `for_each`".to_owned());
     }

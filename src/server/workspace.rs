@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+pub use crate::analysis::module::folder_of;
 use crate::analysis::module::{FileFacts, FileKind, ModuleIndex};
 
 /// How often a folder is looked at again for changes nobody reported.
@@ -91,11 +92,6 @@ impl ModuleState {
 #[derive(Default)]
 pub struct Workspace {
     modules: HashMap<PathBuf, ModuleState>,
-}
-
-/// The folder (module) a file belongs to.
-pub fn folder_of(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Reads a file's facts from disk; `None` if it is not a Terraform file or

@@ -129,7 +129,7 @@ pub enum Argument {
 impl ModelFacts {
     /// The blocks that exist: static ones, and dynamic ones whose `for_each`
     /// is not certainly empty.
-    fn live_blocks(&self) -> Vec<&VpcBlock> {
+    pub fn live_blocks(&self) -> Vec<&VpcBlock> {
         match &self.vpc {
             VpcState::Blocks(blocks) => blocks
                 .iter()
@@ -260,6 +260,18 @@ fn hcl_block(
             .map(|a| (*a, hcl_argument(body, *a, src, ctx)))
             .collect(),
     })
+}
+
+/// `vpc_config { … }` or `dynamic "vpc_config" { … }`.
+pub fn is_vpc_config(parts: &BlockParts<'_>, src: &str) -> bool {
+    let ident = syntax::text(parts.ident, src);
+    ident == BLOCK
+        || (ident == "dynamic"
+            && parts
+                .label(0)
+                .and_then(|l| syntax::label_value(l, src))
+                .as_deref()
+                == Some(BLOCK))
 }
 
 /// Reads a model written in HCL.
