@@ -22,7 +22,7 @@ fn temp_uri(dir: &tempfile::TempDir, name: &str) -> String {
 
 #[test]
 fn initialize_negotiates_utf8_and_advertises_what_is_implemented() {
-    let mut server = Server::spawn_with(&["--stdio"]);
+    let mut server = Server::spawn_with(&["--stdio", "--clientProcessId=4242"]);
     let result = server.initialize(capabilities(true), Value::Null);
     let caps = &result["capabilities"];
     assert_eq!(caps["positionEncoding"], "utf-8");
