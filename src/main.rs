@@ -22,7 +22,12 @@ struct Args {
     #[arg(long, global = true, hide = true)]
     stdio: bool,
     /// Accepted and ignored: some clients pass their process id.
-    #[arg(long = "clientProcessId", global = true, hide = true, value_name = "PID")]
+    #[arg(
+        long = "clientProcessId",
+        global = true,
+        hide = true,
+        value_name = "PID"
+    )]
     client_process_id: Option<String>,
 }
 
