@@ -1,18 +1,13 @@
 // Copies the built server into server/ so the .vsix works with nothing else
 // installed. Uses SAGEMAKER_VPC_LSP_BIN, else the repository's release build,
 // else its debug build; without one, the extension falls back to PATH.
-import { copyFileSync, chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, chmodSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findServerBinary } from "./server-binary.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, "..", "..");
-const candidates = [
-  process.env.SAGEMAKER_VPC_LSP_BIN,
-  join(repo, "target", "release", "sagemaker-vpc-lsp"),
-  join(repo, "target", "debug", "sagemaker-vpc-lsp"),
-].filter(Boolean);
-const found = candidates.find((p) => existsSync(p));
+const found = findServerBinary();
 const target = join(here, "server", "sagemaker-vpc-lsp");
 mkdirSync(join(here, "server"), { recursive: true });
 rmSync(target, { force: true });

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { findServerBinary } from "../server-binary.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const extensionDir = join(here, "..");
@@ -32,12 +33,7 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 
 function serverBinary() {
-  const candidates = [
-    process.env.SAGEMAKER_VPC_LSP_BIN,
-    join(repo, "target", "release", "sagemaker-vpc-lsp"),
-    join(repo, "target", "debug", "sagemaker-vpc-lsp"),
-  ].filter(Boolean);
-  const found = candidates.find((p) => existsSync(p));
+  const found = findServerBinary();
   if (!found) {
     throw new Error("no server binary: run `cargo build --release` first or set SAGEMAKER_VPC_LSP_BIN");
   }
