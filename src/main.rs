@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sagemaker_vpc_lsp::cli::{self, CheckOptions, Format};
+use svl_cli::{self as cli, CheckOptions, Format};
 
 #[derive(Parser)]
 #[command(
@@ -111,7 +111,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Serve) | None => {
             init_logging();
-            ExitCode::from(sagemaker_vpc_lsp::server::run())
+            ExitCode::from(svl_server::run())
         }
     }
 }

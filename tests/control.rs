@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 use ropey::Rope;
-use sagemaker_vpc_lsp::analysis::{self, Finding};
-use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
+use svl_analysis::position::{Encoding, to_line_col};
+use svl_analysis::{self as analysis, Finding};
 
 fn describe(src: &str, findings: &[Finding]) -> String {
     let rope = Rope::from_str(src);

@@ -6,9 +6,9 @@
 
 use proptest::prelude::*;
 use ropey::Rope;
-use sagemaker_vpc_lsp::analysis::syntax;
-use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
-use sagemaker_vpc_lsp::server::document::{Change, Document};
+use svl_analysis::document::{Change, Document};
+use svl_analysis::position::{Encoding, to_line_col};
+use svl_analysis::syntax;
 use tree_sitter::{Node, Tree};
 
 const SEEDS: &[&str] = &[

@@ -8,11 +8,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use sagemaker_vpc_lsp::analysis::fix::{self, FixContext, TextEdit};
 use std::sync::Arc;
+use svl_analysis::fix::{self, FixContext, TextEdit};
 
-use sagemaker_vpc_lsp::analysis::module::{FileFacts, FileKind, ModuleIndex};
-use sagemaker_vpc_lsp::analysis::{self, Finding, syntax};
+use svl_analysis::module::{FileFacts, FileKind, ModuleIndex};
+use svl_analysis::{self as analysis, Finding, syntax};
 
 fn apply(src: &str, edits: &[TextEdit]) -> String {
     let mut sorted = edits.to_vec();

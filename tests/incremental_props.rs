@@ -5,11 +5,11 @@
 
 use proptest::prelude::*;
 use ropey::Rope;
-use sagemaker_vpc_lsp::analysis::incremental::Incremental;
-use sagemaker_vpc_lsp::analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
-use sagemaker_vpc_lsp::analysis::{self, Context, eval::NoScope};
-use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
-use sagemaker_vpc_lsp::server::document::{Change, Document};
+use svl_analysis::document::{Change, Document};
+use svl_analysis::incremental::Incremental;
+use svl_analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
+use svl_analysis::position::{Encoding, to_line_col};
+use svl_analysis::{self as analysis, Context, eval::NoScope};
 
 const SEED: &str = r#"resource "aws_subnet" "a" {
   vpc_id = "vpc-1"
@@ -162,7 +162,7 @@ fn a_keystroke_rechecks_one_item() {
     assert!(stats.full);
     // Type inside the name of model 100.
     let line = 100 * 4 + 1;
-    let at = sagemaker_vpc_lsp::position::LineCol { line, col: 10 };
+    let at = svl_analysis::position::LineCol { line, col: 10 };
     let applied = doc.apply_changes(
         &[Change {
             range: Some((at, at)),

@@ -8,9 +8,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use ropey::Rope;
-use sagemaker_vpc_lsp::cli::modules::CheckedModule;
-use sagemaker_vpc_lsp::cli::walk;
-use sagemaker_vpc_lsp::position::{Encoding, to_line_col};
+use svl_analysis::position::{Encoding, to_line_col};
+use svl_cli::modules::CheckedModule;
+use svl_project::walk;
 
 fn at(text: &str, offset: usize) -> String {
     let lc = to_line_col(&Rope::from_str(text), offset, Encoding::Utf32);

@@ -1,0 +1,239 @@
+//! An open document: its text as a rope, its syntax tree, its version.
+//!
+//! Changes of one notification are applied in order, each against the text
+//! left by the previous one (the LSP spec requires it). Each range change is
+//! converted with the current rope, turned into the matching tree-sitter
+//! `InputEdit`, applied to the rope and to the tree; after all of them the
+//! tree is re-parsed once, reusing what the edits left intact. Computing every
+//! `InputEdit` against the original text instead desynchronises the tree.
+
+use std::sync::Arc;
+
+use ropey::Rope;
+use tree_sitter::{InputEdit, Point, Tree};
+
+use crate::incremental::{ByteEdit, CacheOp};
+use crate::position::{self, Clamp, Encoding, LineCol};
+use crate::syntax;
+
+/// One content change, in protocol terms but without protocol types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `None` replaces the whole text.
+    pub range: Option<(LineCol, LineCol)>,
+    pub text: String,
+}
+
+/// Something odd about a change that was nonetheless applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeWarning {
+    /// A position past the end, or inside a character, was clamped.
+    Clamped { position: LineCol, how: Clamp },
+    /// The range ended before it started; it was read end-to-start.
+    Reversed,
+}
+
+/// What [`Document::apply_changes`] did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub warnings: Vec<ChangeWarning>,
+    pub ops: Vec<CacheOp>,
+}
+
+pub struct Document {
+    /// For position conversions (O(log n) per position).
+    pub rope: Rope,
+    /// The same text as one string: tree-sitter parses a contiguous buffer
+    /// several times faster than rope chunks, and analysis reads it too.
+    /// Shared with snapshots; a change copies it only while one is alive.
+    pub text: Arc<String>,
+    pub tree: Tree,
+    pub version: i32,
+}
+
+impl Document {
+    pub fn new(text: &str, version: i32) -> Self {
+        Self {
+            rope: Rope::from_str(text),
+            text: Arc::new(text.to_owned()),
+            tree: syntax::parse(text, None),
+            version,
+        }
+    }
+
+    /// Applies `changes` in order and re-parses once. Never panics on bad
+    /// positions: they are clamped and reported. Also returns what an
+    /// [`Incremental`] analysis cache must learn of the change.
+    pub fn apply_changes(&mut self, changes: &[Change], encoding: Encoding) -> Applied {
+        let mut warnings = Vec::new();
+        let mut ops = Vec::new();
+        let mut old_tree = Some(self.tree.clone());
+        for change in changes {
+            let Some((start, end)) = change.range else {
+                self.rope = Rope::from_str(&change.text);
+                self.text = Arc::new(change.text.clone());
+                old_tree = None;
+                ops.push(CacheOp::Invalidate);
+                continue;
+            };
+            let (mut start_byte, start_clamp) = position::to_offset(&self.rope, start, encoding);
+            let (mut end_byte, end_clamp) = position::to_offset(&self.rope, end, encoding);
+            for (pos, how) in [(start, start_clamp), (end, end_clamp)] {
+                if matches!(how, Clamp::PastEnd | Clamp::InsideCharacter) {
+                    warnings.push(ChangeWarning::Clamped { position: pos, how });
+                }
+            }
+            if end_byte < start_byte {
+                warnings.push(ChangeWarning::Reversed);
+                std::mem::swap(&mut start_byte, &mut end_byte);
+            }
+            let start_point = self.point(start_byte);
+            let old_end_point = self.point(end_byte);
+            let new_end_point = advance(start_point, &change.text);
+            let start_char = self.rope.byte_to_char(start_byte);
+            let end_char = self.rope.byte_to_char(end_byte);
+            self.rope.remove(start_char..end_char);
+            self.rope.insert(start_char, &change.text);
+            Arc::make_mut(&mut self.text).replace_range(start_byte..end_byte, &change.text);
+            ops.push(CacheOp::Edit(ByteEdit {
+                start: start_byte,
+                old_end: end_byte,
+                new_end: start_byte + change.text.len(),
+            }));
+            if let Some(tree) = old_tree.as_mut() {
+                tree.edit(&InputEdit {
+                    start_byte,
+                    old_end_byte: end_byte,
+                    new_end_byte: start_byte + change.text.len(),
+                    start_position: start_point,
+                    old_end_position: old_end_point,
+                    new_end_position: new_end_point,
+                });
+            }
+        }
+        self.tree = self.reparse(old_tree.as_ref());
+        Applied { warnings, ops }
+    }
+
+    /// Parses the text, reusing `old_tree` (already edited) when given.
+    fn reparse(&self, old_tree: Option<&Tree>) -> Tree {
+        syntax::parse(&self.text, old_tree)
+    }
+
+    /// The tree-sitter point of a byte offset (rows split at `\n`, as
+    /// tree-sitter counts them; columns in bytes).
+    fn point(&self, byte: usize) -> Point {
+        let line = self.rope.byte_to_line(byte);
+        let line_start = self.rope.line_to_byte(line);
+        Point {
+            row: line,
+            column: byte - line_start,
+        }
+    }
+
+    /// A copy of the text.
+    pub fn text(&self) -> String {
+        self.text.as_str().to_owned()
+    }
+}
+
+/// The point reached by writing `text` at `start`.
+fn advance(start: Point, text: &str) -> Point {
+    match text.rfind('\n') {
+        Some(last) => Point {
+            row: start.row + text.matches('\n').count(),
+            column: text.len() - last - 1,
+        },
+        None => Point {
+            row: start.row,
+            column: start.column + text.len(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(l1: usize, c1: usize, l2: usize, c2: usize, text: &str) -> Change {
+        Change {
+            range: Some((LineCol { line: l1, col: c1 }, LineCol { line: l2, col: c2 })),
+            text: text.to_owned(),
+        }
+    }
+
+    fn assert_fresh(doc: &Document) {
+        let text = doc.text();
+        let fresh = syntax::parse(&text, None);
+        assert_eq!(
+            doc.tree.root_node().to_sexp(),
+            fresh.root_node().to_sexp(),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn changes_apply_in_order_against_the_previous_text() {
+        let mut doc = Document::new("a = 1\nb = 2\n", 1);
+        // The second change's position is only right after the first one.
+        let warnings = doc
+            .apply_changes(
+                &[change(0, 0, 0, 0, "x = 0\n"), change(2, 4, 2, 5, "3")],
+                Encoding::Utf16,
+            )
+            .warnings;
+        assert!(warnings.is_empty());
+        assert_eq!(doc.text(), "x = 0\na = 1\nb = 3\n");
+        assert_fresh(&doc);
+    }
+
+    #[test]
+    fn utf16_and_utf8_columns_after_astral_characters() {
+        for (enc, col) in [(Encoding::Utf16, 12), (Encoding::Utf8, 18)] {
+            let mut doc = Document::new("a = \"💣中💣\" # x\n", 1);
+            // Replace `# x` (after the closing quote and a space).
+            doc.apply_changes(&[change(0, col, 0, col + 3, "# y")], enc);
+            assert_eq!(doc.text(), "a = \"💣中💣\" # y\n", "{enc:?}");
+            assert_fresh(&doc);
+        }
+    }
+
+    #[test]
+    fn out_of_range_changes_are_clamped_and_reported() {
+        let mut doc = Document::new("a = 1\n", 1);
+        let warnings = doc
+            .apply_changes(&[change(9, 0, 9, 0, "b = 2\n")], Encoding::Utf16)
+            .warnings;
+        assert_eq!(doc.text(), "a = 1\nb = 2\n");
+        assert!(matches!(
+            warnings[0],
+            ChangeWarning::Clamped {
+                how: Clamp::PastEnd,
+                ..
+            }
+        ));
+        let warnings = doc
+            .apply_changes(&[change(0, 5, 0, 1, "")], Encoding::Utf16)
+            .warnings;
+        assert_eq!(warnings, [ChangeWarning::Reversed]);
+        assert_eq!(doc.text(), "a\nb = 2\n");
+        assert_fresh(&doc);
+    }
+
+    #[test]
+    fn full_replacement_then_ranges() {
+        let mut doc = Document::new("old", 1);
+        doc.apply_changes(
+            &[
+                Change {
+                    range: None,
+                    text: "a = 1\r\n".into(),
+                },
+                change(1, 0, 1, 0, "b = 2\r\n"),
+            ],
+            Encoding::Utf8,
+        );
+        assert_eq!(doc.text(), "a = 1\r\nb = 2\r\n");
+        assert_fresh(&doc);
+    }
+}

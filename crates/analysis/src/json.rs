@@ -1,0 +1,191 @@
+//! Terraform's JSON syntax (`*.tf.json`, `*.tfvars.json`), parsed with
+//! tree-sitter-json so every key and value keeps its byte range.
+//!
+//! Values follow Terraform's rules: strings are templates, so `"${var.x}"` is
+//! the expression `var.x` (evaluated like HCL) while a string with any other
+//! interpolation or directive is unknown; arrays are tuples; objects objects.
+
+use std::cell::RefCell;
+
+use tree_sitter::{Language, Node, Parser, Tree};
+
+use super::eval::{self, MAX_DEPTH, Scope, Value};
+
+pub fn language() -> Language {
+    tree_sitter_json::LANGUAGE.into()
+}
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new({
+        let mut parser = Parser::new();
+        parser
+            .set_language(&language())
+            .expect("tree-sitter-json is ABI-compatible with the linked tree-sitter");
+        parser
+    });
+}
+
+pub fn parse(text: &str) -> Tree {
+    PARSER.with(|p| {
+        p.borrow_mut()
+            .parse(text, None)
+            .expect("parser has a language and no cancellation")
+    })
+}
+
+/// The top-level object of a JSON document, if that is what it holds.
+pub fn root_object(tree: &Tree) -> Option<Node<'_>> {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .find(|n| n.kind() == "object")
+}
+
+/// A `"key": value` member of an object.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'t> {
+    pub pair: Node<'t>,
+    pub key: Node<'t>,
+    pub value: Node<'t>,
+}
+
+/// The members of `object`, with their decoded keys, in order.
+pub fn members<'t>(object: Node<'t>, src: &str) -> Vec<(String, Member<'t>)> {
+    if object.kind() != "object" {
+        return Vec::new();
+    }
+    let mut cursor = object.walk();
+    object
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == "pair")
+        .filter_map(|pair| {
+            let key = pair.child_by_field_name("key")?;
+            let value = pair.child_by_field_name("value")?;
+            Some((string_value(key, src)?, Member { pair, key, value }))
+        })
+        .collect()
+}
+
+/// The value of member `name` of `object` (the last one if repeated).
+pub fn member<'t>(object: Node<'t>, name: &str, src: &str) -> Option<Member<'t>> {
+    members(object, src)
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, m)| m)
+}
+
+/// A JSON string literal decoded (escapes resolved); `None` if not a string.
+pub fn string_value(node: Node<'_>, src: &str) -> Option<String> {
+    if node.kind() != "string" {
+        return None;
+    }
+    serde_json::from_str(src.get(node.byte_range())?).ok()
+}
+
+/// Where a block may be written as an object or an array of objects, the
+/// objects.
+pub fn objects<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    match node.kind() {
+        "object" => vec![node],
+        "array" => {
+            let mut cursor = node.walk();
+            node.named_children(&mut cursor)
+                .filter(|n| n.kind() == "object")
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Evaluates a JSON value as Terraform reads it.
+pub fn eval(node: Node<'_>, src: &str, scope: &dyn Scope, depth: usize) -> Value {
+    if depth > MAX_DEPTH || node.has_error() || node.is_missing() {
+        return Value::Unknown;
+    }
+    match node.kind() {
+        "null" => Value::Null,
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "number" => Value::Number(src.get(node.byte_range()).unwrap_or("").to_owned()),
+        "string" => match string_value(node, src) {
+            Some(s) => template(&s, scope, depth + 1),
+            None => Value::Unknown,
+        },
+        "array" => {
+            let mut cursor = node.walk();
+            Value::List(
+                node.named_children(&mut cursor)
+                    .filter(|n| n.kind() != "comment")
+                    .map(|n| eval(n, src, scope, depth + 1))
+                    .collect(),
+            )
+        }
+        "object" => Value::Object(
+            members(node, src)
+                .into_iter()
+                .map(|(k, m)| (k, eval(m.value, src, scope, depth + 1)))
+                .collect(),
+        ),
+        _ => Value::Unknown,
+    }
+}
+
+/// A JSON string as a Terraform template: literal text, or exactly one
+/// interpolation (`"${expr}"`), whose expression is evaluated.
+fn template(s: &str, scope: &dyn Scope, depth: usize) -> Value {
+    if !s.contains("${") && !s.contains("%{") {
+        return Value::String(s.to_owned());
+    }
+    if let Some(inner) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
+        && !inner.contains("${")
+        && !inner.contains('}')
+    {
+        return eval::eval_text(inner.trim(), scope, depth);
+    }
+    Value::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::NoScope;
+
+    fn value_of(json: &str) -> Value {
+        let src = format!("{{\"x\": {json}}}");
+        let tree = parse(&src);
+        let object = root_object(&tree).unwrap();
+        let x = member(object, "x", &src).unwrap();
+        eval(x.value, &src, &NoScope, 0)
+    }
+
+    #[test]
+    fn values_and_templates() {
+        assert_eq!(value_of("[]"), Value::List(vec![]));
+        assert_eq!(
+            value_of("[\"\", null]").list_verdict(),
+            crate::eval::Verdict::Empty(crate::Emptiness::BlankElements)
+        );
+        assert_eq!(value_of("\"subnet-1\""), Value::String("subnet-1".into()));
+        assert_eq!(value_of("\"${[]}\""), Value::List(vec![]));
+        assert_eq!(value_of("\"${var.x}\""), Value::Unknown);
+        assert_eq!(value_of("\"a-${var.x}\""), Value::Unknown);
+        assert_eq!(
+            value_of("{\"a\": 1}"),
+            Value::Object(vec![("a".into(), Value::Number("1".into()))])
+        );
+    }
+
+    #[test]
+    fn members_keep_positions_and_decode_keys() {
+        let src = r#"{"resource": {"aws_sagemaker_model": {"m\u0031": {}}}}"#;
+        let tree = parse(src);
+        let root = root_object(&tree).unwrap();
+        let resource = member(root, "resource", src).unwrap();
+        let types = members(resource.value, src);
+        assert_eq!(types[0].0, "aws_sagemaker_model");
+        let names = members(types[0].1.value, src);
+        assert_eq!(names[0].0, "m1");
+        assert_eq!(&src[names[0].1.key.byte_range()], "\"m\\u0031\"");
+    }
+}

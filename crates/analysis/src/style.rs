@@ -1,0 +1,121 @@
+//! The layout conventions of a file, so generated text looks like its
+//! neighbours: the indentation unit (spaces or a tab) and the line ending.
+//! Defaults follow `terraform fmt`: two spaces, `\n`.
+
+use tree_sitter::Node;
+
+use super::syntax;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Style {
+    /// One level of indentation: `"  "`, `"    "` or `"\t"`.
+    pub indent: String,
+    /// `"\n"` or `"\r\n"`.
+    pub eol: &'static str,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Self {
+            indent: "  ".to_owned(),
+            eol: "\n",
+        }
+    }
+}
+
+impl Style {
+    /// Reads the conventions of `src`, whose tree's root is `root`.
+    pub fn detect(src: &str, root: Node<'_>) -> Self {
+        let crlf = src.matches("\r\n").count();
+        let lf = src.matches('\n').count() - crlf;
+        let eol = if crlf > lf { "\r\n" } else { "\n" };
+        let indent = detect_indent(src, root).unwrap_or_else(|| "  ".to_owned());
+        Self { indent, eol }
+    }
+
+    /// `level` indentation units.
+    pub fn indent(&self, level: usize) -> String {
+        self.indent.repeat(level)
+    }
+}
+
+/// The most common step between a block's line indentation and the
+/// indentation of its first item, over the blocks near the top of the tree.
+fn detect_indent(src: &str, root: Node<'_>) -> Option<String> {
+    let mut steps: Vec<(String, usize)> = Vec::new();
+    let mut stack = vec![(root, 0usize)];
+    let mut seen = 0;
+    while let Some((node, depth)) = stack.pop() {
+        if seen > 200 || depth > 6 {
+            continue;
+        }
+        if node.kind() == "block" {
+            seen += 1;
+            if let Some(body) = syntax::BlockParts::of(node).and_then(|p| p.body)
+                && let Some(first) = syntax::body_items(body).next()
+            {
+                let outer = line_indent(src, node.start_byte());
+                let inner = line_indent(src, first.start_byte());
+                // Only when the item starts its own line, deeper than the block.
+                if first.start_position().row != node.start_position().row
+                    && let Some(step) = inner.strip_prefix(outer)
+                    && !step.is_empty()
+                {
+                    match steps.iter_mut().find(|(s, _)| s == step) {
+                        Some((_, n)) => *n += 1,
+                        None => steps.push((step.to_owned(), 1)),
+                    }
+                }
+            }
+        }
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if matches!(child.kind(), "body" | "block" | "ERROR" | "config_file") {
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    steps
+        .into_iter()
+        .filter(|(s, _)| s == "\t" || s.chars().all(|c| c == ' '))
+        .max_by_key(|(s, n)| (*n, std::cmp::Reverse(s.len())))
+        .map(|(s, _)| s)
+}
+
+/// The whitespace that starts the line containing byte `at`.
+pub fn line_indent(src: &str, at: usize) -> &str {
+    let at = at.min(src.len());
+    let start = src[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line = &src[start..];
+    let end = line
+        .find(|c: char| c != ' ' && c != '\t')
+        .unwrap_or(line.len());
+    &line[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn style_of(src: &str) -> Style {
+        let tree = parse(src, None);
+        Style::detect(src, tree.root_node())
+    }
+
+    #[test]
+    fn detects_spaces_tabs_and_line_endings() {
+        assert_eq!(style_of("a {\n  b = 1\n}\n").indent, "  ");
+        assert_eq!(style_of("a {\n    b = 1\n  c {\n  }\n}\n").indent, "    ");
+        assert_eq!(style_of("a {\n\tb {\n\t\tc = 1\n\t}\n}\n").indent, "\t");
+        assert_eq!(style_of("a {\r\n  b = 1\r\n}\r\n").eol, "\r\n");
+        assert_eq!(style_of("a {}\n").indent, "  ");
+        assert_eq!(style_of("a { b = 1 }\n").indent, "  ");
+    }
+
+    #[test]
+    fn line_indent_of_a_position() {
+        assert_eq!(line_indent("x\n\t  y", 5), "\t  ");
+        assert_eq!(line_indent("y", 0), "");
+    }
+}

@@ -1,0 +1,304 @@
+//! How `check` prints findings: rustc/ruff-style text blocks, or JSON.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use ropey::Rope;
+use serde::Serialize;
+use unicode_width::UnicodeWidthChar;
+
+use svl_analysis::position::{self, Encoding, LineCol};
+use svl_analysis::{Finding, Severity};
+
+/// One checked file and what was found in it.
+pub struct FileReport {
+    pub display: String,
+    pub rope: Rope,
+    /// Unsuppressed findings, sorted by position.
+    pub findings: Vec<Finding>,
+    /// Per finding: notes on the definitions that caused it.
+    pub notes: Vec<Vec<String>>,
+    /// How many findings suppression comments accepted.
+    pub suppressed: usize,
+}
+
+/// Totals for the summary line.
+pub struct Totals {
+    pub files_checked: usize,
+    pub suppressed: usize,
+}
+
+const TAB_WIDTH: usize = 4;
+/// Ranges longer than this many lines show their first and last lines only.
+const MAX_SNIPPET_LINES: usize = 6;
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Error => AnsiColor::Red,
+        Severity::Warning => AnsiColor::Yellow,
+        Severity::Information => AnsiColor::Blue,
+        Severity::Hint => AnsiColor::Cyan,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+fn gutter_style() -> Style {
+    Style::new().fg_color(Some(AnsiColor::Blue.into())).bold()
+}
+
+fn bold() -> Style {
+    Style::new().bold()
+}
+
+/// 1-based line and column in Unicode characters, as the CLI reports them.
+fn human(rope: &Rope, offset: usize) -> LineCol {
+    let lc = position::to_line_col(rope, offset, Encoding::Utf32);
+    LineCol {
+        line: lc.line + 1,
+        col: lc.col + 1,
+    }
+}
+
+/// Writes every finding as a text block, then the summary line.
+pub fn text(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io::Result<()> {
+    let mut findings = 0;
+    let mut files = 0;
+    for report in reports {
+        if !report.findings.is_empty() {
+            files += 1;
+        }
+        for (i, finding) in report.findings.iter().enumerate() {
+            findings += 1;
+            let notes = report.notes.get(i).map_or(&[][..], Vec::as_slice);
+            text_block(out, report, finding, notes)?;
+        }
+    }
+    let mut line = summary(findings, files, totals.files_checked);
+    if totals.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed by comments", totals.suppressed));
+    }
+    writeln!(out, "{line}")
+}
+
+/// `N findings in M files (K files checked)`, in correct English.
+pub fn summary(findings: usize, files: usize, checked: usize) -> String {
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    format!(
+        "{} in {} ({} checked)",
+        plural(findings, "finding"),
+        plural(files, "file"),
+        plural(checked, "file")
+    )
+}
+
+fn text_block(
+    out: &mut dyn Write,
+    report: &FileReport,
+    finding: &Finding,
+    notes: &[String],
+) -> io::Result<()> {
+    let rope = &report.rope;
+    let start = human(rope, finding.range.start);
+    let sev = severity_style(finding.severity);
+    let b = bold();
+    writeln!(
+        out,
+        "{b}{}:{}:{}:{b:#} {sev}{}[{}]{sev:#}{b}:{b:#} {}",
+        report.display,
+        start.line,
+        start.col,
+        finding.severity.as_str(),
+        finding.rule,
+        finding.message,
+    )?;
+    snippet(out, rope, finding.range.clone(), sev)?;
+    let g = gutter_style();
+    let width = (position::to_line_col(rope, finding.range.end, Encoding::Utf8).line + 1)
+        .to_string()
+        .len();
+    for note in notes {
+        writeln!(out, "{g}{:width$} ={g:#} {b}note{b:#}: {note}", "")?;
+    }
+    writeln!(out)
+}
+
+/// The source lines of `range`, each with its part of the range underlined.
+fn snippet(
+    out: &mut dyn Write,
+    rope: &Rope,
+    range: std::ops::Range<usize>,
+    mark: Style,
+) -> io::Result<()> {
+    let first = position::to_line_col(rope, range.start, Encoding::Utf8).line;
+    // An end at column 0 belongs to the line before (a range ending in `\n`).
+    let end_lc = position::to_line_col(rope, range.end, Encoding::Utf8);
+    let last = if end_lc.col == 0 && end_lc.line > first {
+        end_lc.line - 1
+    } else {
+        end_lc.line
+    };
+    let lines: Vec<usize> = if last - first < MAX_SNIPPET_LINES {
+        (first..=last).collect()
+    } else {
+        vec![first, first + 1, usize::MAX, last - 1, last]
+    };
+    let width = (last + 1).to_string().len();
+    let g = gutter_style();
+    writeln!(out, "{g}{:width$} |{g:#}", "")?;
+    for line in lines {
+        if line == usize::MAX {
+            writeln!(out, "{g}{:width$} |{g:#} ...", "")?;
+            continue;
+        }
+        let line_start = rope.line_to_byte(line);
+        let content: String = rope
+            .line(line)
+            .chars()
+            .take_while(|c| *c != '\n' && *c != '\r')
+            .collect();
+        let line_end = line_start + content.len();
+        let (shown, marks) = underline(&content, line_start, line_end, &range);
+        writeln!(out, "{g}{:>width$} |{g:#} {shown}", line + 1)?;
+        writeln!(out, "{g}{:width$} |{g:#} {mark}{marks}{mark:#}", "")?;
+    }
+    Ok(())
+}
+
+/// Expands tabs and measures display widths so the carets sit under the
+/// range even after tabs, CJK and emoji. Returns the line and the carets.
+fn underline(
+    content: &str,
+    line_start: usize,
+    line_end: usize,
+    range: &std::ops::Range<usize>,
+) -> (String, String) {
+    // On continuation lines, start at the first visible character rather than
+    // underlining indentation.
+    let indent = content.len() - content.trim_start().len();
+    let from = range
+        .start
+        .clamp(line_start + indent, line_end.max(line_start + indent));
+    let to = range.end.clamp(line_start, line_end);
+    let mut shown = String::with_capacity(content.len());
+    let mut pad = 0;
+    let mut carets = 0;
+    let mut column = 0;
+    for (i, c) in content.char_indices() {
+        let at = line_start + i;
+        let w = if c == '\t' {
+            TAB_WIDTH - column % TAB_WIDTH
+        } else {
+            c.width().unwrap_or(0)
+        };
+        if c == '\t' {
+            shown.extend(std::iter::repeat_n(' ', w));
+        } else if c.is_control() {
+            // Never print raw control characters into a terminal.
+            shown.push(char::REPLACEMENT_CHARACTER);
+        } else {
+            shown.push(c);
+        }
+        if at < from {
+            pad += w;
+        } else if at < to {
+            carets += w;
+        }
+        column += w;
+    }
+    let marks = format!("{}{}", " ".repeat(pad), "^".repeat(carets.max(1)));
+    (shown, marks)
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    files_checked: usize,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    path: &'a str,
+    resource: String,
+    message: &'a str,
+    range: JsonRange,
+}
+
+#[derive(Serialize)]
+struct JsonRange {
+    start: JsonPos,
+    end: JsonPos,
+}
+
+#[derive(Serialize)]
+struct JsonPos {
+    line: usize,
+    column: usize,
+}
+
+/// Writes the stable JSON report (`version: 1`).
+pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io::Result<()> {
+    let findings = reports
+        .iter()
+        .flat_map(|report| {
+            report.findings.iter().map(move |f| {
+                let start = human(&report.rope, f.range.start);
+                let end = human(&report.rope, f.range.end);
+                JsonFinding {
+                    rule: f.rule,
+                    severity: f.severity.as_str(),
+                    path: &report.display,
+                    resource: f.resource.address(),
+                    message: &f.message,
+                    range: JsonRange {
+                        start: JsonPos {
+                            line: start.line,
+                            column: start.col,
+                        },
+                        end: JsonPos {
+                            line: end.line,
+                            column: end.col,
+                        },
+                    },
+                }
+            })
+        })
+        .collect();
+    let report = JsonReport {
+        version: 1,
+        files_checked: totals.files_checked,
+        findings,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carets_follow_tabs_and_wide_characters() {
+        // `\t` expands to 4 columns, `💣` and `中` are 2 columns wide.
+        let line = "\t💣中 = []";
+        let start = line.find('[').unwrap();
+        let (shown, marks) = underline(line, 0, line.len(), &(start..start + 2));
+        assert_eq!(shown, "    💣中 = []");
+        assert_eq!(marks, "           ^^");
+    }
+
+    #[test]
+    fn summary_is_correct_english() {
+        assert_eq!(summary(1, 1, 1), "1 finding in 1 file (1 file checked)");
+        assert_eq!(summary(0, 0, 3), "0 findings in 0 files (3 files checked)");
+        assert_eq!(summary(2, 1, 2), "2 findings in 1 file (2 files checked)");
+    }
+}
