@@ -34,11 +34,13 @@ fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A module tree: a compliant root, a nested module with a failing model, a
-/// `.terraform/` copy of a module, an ignored folder and a hidden file.
+/// A module tree in a git repository: a compliant root, a nested module with
+/// a failing model, a `.terraform/` copy of a module, an ignored folder and a
+/// hidden file.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
     write(root, "main.tf", GOOD);
     write(root, "modules/ml/model.tf", BAD.replace("bad", "inner"));
     write(root, ".terraform/modules/ml/model.tf", BAD);

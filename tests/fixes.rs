@@ -77,12 +77,15 @@ fn fix_fixtures() {
     for path in paths {
         let src = std::fs::read_to_string(&path).unwrap();
         let tree = syntax::parse(&src, None);
-        let module = ModuleIndex::new(vec![Arc::new(FileFacts::extract(
-            &path,
-            FileKind::Hcl,
-            Arc::new(src.clone()),
-            Some(&tree),
-        ))]);
+        let module = ModuleIndex::new(
+            std::path::PathBuf::from("."),
+            vec![Arc::new(FileFacts::extract(
+                &path,
+                FileKind::Hcl,
+                Arc::new(src.clone()),
+                Some(&tree),
+            ))],
+        );
         let ctx = FixContext {
             src: &src,
             tree: &tree,

@@ -5,11 +5,14 @@
 
 use proptest::prelude::*;
 use ropey::Rope;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use svl_analysis::document::{Change, Document};
-use svl_analysis::incremental::Incremental;
-use svl_analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
+
+use svl_analysis::incremental::{Incremental, Stats};
+use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::{Encoding, to_line_col};
-use svl_analysis::{self as analysis, Context, eval::NoScope};
+use svl_analysis::{Finding, Options};
 
 const SEED: &str = r#"resource "aws_subnet" "a" {
   vpc_id = "vpc-1"
@@ -69,6 +72,58 @@ const PIECES: &[&str] = &[
     "var.v",
 ];
 
+/// A root frame over the file alone.
+fn frames(facts: &Arc<FileFacts>) -> Vec<Arc<Frame>> {
+    let index = ModuleIndex::new(PathBuf::from("."), vec![Arc::clone(facts)]);
+    vec![Arc::new(Frame::root(Arc::new(index)))]
+}
+
+/// What the server does: the cache when the tree is clean, else a full
+/// analysis.
+fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats) {
+    let path = Path::new("main.tf");
+    let options = Options::default();
+    if !cache.sync(&doc.text, &doc.tree).usable {
+        let facts = Arc::new(FileFacts::extract(
+            path,
+            FileKind::Hcl,
+            doc.text.clone(),
+            Some(&doc.tree),
+        ));
+        let stats = Stats {
+            full: true,
+            ..Stats::default()
+        };
+        return (
+            svl_analysis::analyze_file(&facts, &frames(&facts), &options),
+            stats,
+        );
+    }
+    let facts = Arc::new(FileFacts::from_parts(
+        path,
+        FileKind::Hcl,
+        doc.text.clone(),
+        cache.blocks(),
+        Vec::new(),
+    ));
+    let frames = frames(&facts);
+    let fingerprint = frames[0].fingerprint();
+    cache.check(fingerprint, |block| {
+        svl_analysis::analyze_block(path, block, &frames, &options)
+    })
+}
+
+/// A full analysis of the text, from scratch.
+fn full(text: &str) -> Vec<Finding> {
+    let facts = Arc::new(FileFacts::extract(
+        Path::new("main.tf"),
+        FileKind::Hcl,
+        Arc::new(text.to_owned()),
+        None,
+    ));
+    svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
+}
+
 fn floor(text: &str, mut at: usize) -> usize {
     at = at.min(text.len());
     while !text.is_char_boundary(at) {
@@ -93,9 +148,8 @@ proptest! {
         let mut text = SEED.to_owned();
         let mut doc = Document::new(&text, 0);
         let mut cache = Incremental::default();
-        let ctx = Context::standalone(&NoScope);
-        let (first, _) = cache.analyze(&doc.text, &doc.tree, &ctx);
-        prop_assert_eq!(first, analysis::analyze(&text, &doc.tree, &ctx));
+        let (first, _) = incremental(&mut cache, &doc);
+        prop_assert_eq!(first, full(&text));
         for edits in notifications {
             // Several changes in one notification, each against the text
             // left by the previous one.
@@ -116,32 +170,14 @@ proptest! {
             }
             // With the module's facts (this file's variables and locals), as
             // the server analyses: a changed variable re-checks everything.
-            let path = std::path::Path::new("main.tf");
-            let index = ModuleIndex::new(vec![std::sync::Arc::new(FileFacts::extract(
-                path,
-                FileKind::Hcl,
-                doc.text.clone(),
-                Some(&doc.tree),
-            ))]);
-            let scope = ModuleScope::new(&index);
-            let module_ctx = Context {
-                scope: &scope,
-                module: Some(&index),
-                path: Some(path),
-                ..Context::standalone(&NoScope)
-            };
-            let (incremental, _) = cache.analyze(&doc.text, &doc.tree, &module_ctx);
-            let full = analysis::analyze(&text, &doc.tree, &module_ctx);
-            prop_assert_eq!(incremental, full, "text:\n{}", text);
-            // The file's facts, assembled from cached items, match a fresh read.
+            let (incremental, _) = incremental(&mut cache, &doc);
+            prop_assert_eq!(incremental, full(&text), "text:\n{}", text);
+            // The file's blocks, kept per item, match a fresh read.
             if !doc.tree.root_node().has_error() {
-                let path = std::path::Path::new("main.tf");
-                let cached = cache.file_facts(path, FileKind::Hcl, doc.text.clone());
-                let fresh = FileFacts::extract(path, FileKind::Hcl, doc.text.clone(), Some(&doc.tree));
-                prop_assert_eq!(&cached.variables, &fresh.variables);
-                prop_assert_eq!(&cached.locals, &fresh.locals);
-                prop_assert_eq!(&cached.resources, &fresh.resources);
-                prop_assert_eq!(cached.semantic, fresh.semantic);
+                let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(&doc.tree));
+                let cached: Vec<_> = cache.blocks().into_iter().map(|b| (*b).clone()).collect();
+                let fresh_blocks: Vec<_> = fresh.blocks.iter().map(|b| (**b).clone()).collect();
+                prop_assert_eq!(cached, fresh_blocks);
             }
         }
     }
@@ -157,8 +193,7 @@ fn a_keystroke_rechecks_one_item() {
     }
     let mut doc = Document::new(&text, 0);
     let mut cache = Incremental::default();
-    let ctx = Context::standalone(&NoScope);
-    let (_, stats) = cache.analyze(&doc.text, &doc.tree, &ctx);
+    let (_, stats) = incremental(&mut cache, &doc);
     assert!(stats.full);
     // Type inside the name of model 100.
     let line = 100 * 4 + 1;
@@ -173,12 +208,12 @@ fn a_keystroke_rechecks_one_item() {
     for op in &applied.ops {
         cache.apply(op);
     }
-    let (findings, stats) = cache.analyze(&doc.text, &doc.tree, &ctx);
+    let (findings, stats) = incremental(&mut cache, &doc);
     assert!(!stats.full);
     assert_eq!(
         stats.rechecked, 2,
         "the edited item and the next: {stats:?}"
     );
     assert_eq!(findings.len(), 200);
-    assert_eq!(findings, analysis::analyze(&doc.text, &doc.tree, &ctx));
+    assert_eq!(findings, full(&doc.text));
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use ropey::Rope;
 use svl_analysis::position::{Encoding, to_line_col};
-use svl_cli::modules::CheckedModule;
+use svl_cli::modules::Batch;
 use svl_project::walk;
 
 fn at(text: &str, offset: usize) -> String {
@@ -18,12 +18,12 @@ fn at(text: &str, offset: usize) -> String {
 }
 
 fn describe(dir: &Path) -> String {
-    let (targets, errors) = walk::collect(&[dir.to_path_buf()]);
-    assert!(errors.is_empty(), "{errors:?}");
-    let module = CheckedModule::check(dir.to_path_buf(), targets, true);
-    assert!(module.errors.is_empty(), "{:?}", module.errors);
+    let walk = walk::collect(&[dir.to_path_buf()]);
+    assert!(walk.errors.is_empty(), "{:?}", walk.errors);
+    let batch = Batch::check(walk.targets, svl_analysis::Options::default());
+    assert!(batch.errors.is_empty(), "{:?}", batch.errors);
     let mut out = String::new();
-    let mut files: Vec<_> = module.files.iter().collect();
+    let mut files: Vec<_> = batch.modules.iter().flat_map(|m| m.files.iter()).collect();
     files.sort_by(|a, b| a.target.path.cmp(&b.target.path));
     for file in files {
         let name = file.target.path.file_name().unwrap().to_str().unwrap();

@@ -23,9 +23,11 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
+use super::eval::types::Type;
+use super::eval::{self, NoScope, Value};
 use super::finding::{Finding, Problem, VpcAttribute};
-use super::module::ModuleIndex;
-use super::rules::sagemaker_model_in_vpc::BLOCK;
+use super::module::{ModuleIndex, VariableDecl};
+use super::rules::sagemaker_model_in_vpc::{self as control, BLOCK};
 use super::style::{self, Style};
 use super::syntax::{self, BlockParts};
 use super::terraform;
@@ -69,6 +71,8 @@ pub struct Fix {
     /// Sorted, non-overlapping edits of the analysed file.
     pub edits: Vec<TextEdit>,
     pub declare: Vec<NewVariable>,
+    /// Where the resources it fixes start (their `block.start`).
+    pub resources: Vec<usize>,
 }
 
 /// What fixes may consult.
@@ -97,7 +101,10 @@ enum Form {
 pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
     let mut fixes = Vec::new();
     let fixable = fixable(&finding.problem);
-    let chain = replacement_warning(&finding.resource.name, ctx.module);
+    let chain = match finding.problem {
+        Problem::MissingVpcConfig => replacement_note(&finding.resource.name, ctx.module),
+        _ => String::new(),
+    };
     if fixable {
         let resources = resource_form(ctx.module);
         for form in std::iter::once(Form::Variables).chain(resources) {
@@ -111,6 +118,7 @@ pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
                 preferred: form == Form::Variables,
                 edits,
                 declare: planner.declare,
+                resources: vec![finding.resource.block.start],
             });
         }
     }
@@ -124,7 +132,7 @@ pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
 
 /// Can a change to the model's own text fix it? (An empty value that comes
 /// from a default or tfvars elsewhere cannot: the cause is there.)
-fn fixable(problem: &Problem) -> bool {
+pub fn fixable(problem: &Problem) -> bool {
     match problem {
         Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
         Problem::EmptyValue { resolved, .. } => !resolved,
@@ -194,30 +202,33 @@ fn title(problem: &Problem, form: &Form, module: &ModuleIndex) -> String {
 
 /// The module's private subnets and best security group, when it has both.
 fn resource_form(module: &ModuleIndex) -> Option<Form> {
-    use super::eval::Value;
-    let subnets: Vec<&str> = module
+    let public = |m: &super::module::Merged<'_>| {
+        m.attribute("map_public_ip_on_launch")
+            .and_then(|(_, a)| a.value.as_ref())
+            .is_some_and(|e| eval::eval(e, &NoScope, 0) == Value::Bool(true))
+    };
+    let subnets: Vec<String> = module
         .resources("aws_subnet")
-        .map(|(_, r)| r)
-        .filter(|r| r.public_ip != Some(Value::Bool(true)))
-        .filter(|r| !r.name.to_ascii_lowercase().contains("public"))
-        .map(|r| r.name.as_str())
+        .filter(|m| !public(m))
+        .filter_map(|m| m.base.1.label(1).map(str::to_owned))
+        .filter(|n| !n.to_ascii_lowercase().contains("public"))
         .collect();
-    let private: Vec<&str> = subnets
+    let private: Vec<String> = subnets
         .iter()
-        .copied()
         .filter(|n| n.to_ascii_lowercase().contains("private"))
+        .cloned()
         .collect();
     let subnets = if private.is_empty() { subnets } else { private };
     let group = module
         .resources("aws_security_group")
-        .map(|(_, r)| r.name.as_str())
+        .filter_map(|m| m.base.1.label(1).map(str::to_owned))
         .max_by_key(|name| {
             let lower = name.to_ascii_lowercase();
             let score = ["sagemaker", "model", "ml", "inference", "endpoint"]
                 .iter()
                 .filter(|t| lower.contains(*t))
                 .count();
-            (score, std::cmp::Reverse(*name))
+            (score, std::cmp::Reverse(name.clone()))
         })?;
     if subnets.is_empty() {
         return None;
@@ -228,37 +239,46 @@ fn resource_form(module: &ModuleIndex) -> Option<Form> {
     })
 }
 
-/// " (replaces … : stage a blue-green cutover)" when endpoint configurations
-/// serve the model, or "".
-pub fn replacement_warning(model: &str, module: &ModuleIndex) -> String {
-    let chain = endpoint_chain(model, module);
-    if chain.is_empty() {
+/// What the *Add vpc_config block* title says about the resources that
+/// serve the model (empty when nothing does): see
+/// [`control::replacement_advice`] for the whole story.
+pub fn replacement_note(model: &str, module: &ModuleIndex) -> String {
+    let chain = control::endpoint_chain(model, module);
+    if chain.configs.is_empty() {
         return String::new();
     }
-    format!(
-        " (replaces aws_sagemaker_model.{model} and, through it, {}: stage a blue-green cutover)",
-        chain.join(", ")
-    )
-}
-
-/// The endpoint configurations serving `model`, and the endpoints using them.
-pub fn endpoint_chain(model: &str, module: &ModuleIndex) -> Vec<String> {
-    let mut out = Vec::new();
-    for (_, config) in module.resources("aws_sagemaker_endpoint_configuration") {
-        if !config.model_refs.iter().any(|m| m == model) {
-            continue;
-        }
-        out.push(format!(
-            "aws_sagemaker_endpoint_configuration.{}",
-            config.name
-        ));
-        for (_, endpoint) in module.resources("aws_sagemaker_endpoint") {
-            if endpoint.config_ref.as_deref() == Some(config.name.as_str()) {
-                out.push(format!("aws_sagemaker_endpoint.{}", endpoint.name));
-            }
-        }
+    let configs: Vec<String> = chain
+        .configs
+        .iter()
+        .map(|c| format!("aws_sagemaker_endpoint_configuration.{}", c.name))
+        .collect();
+    let endpoints: Vec<String> = chain
+        .configs
+        .iter()
+        .flat_map(|c| c.endpoints.iter())
+        .map(|e| format!("aws_sagemaker_endpoint.{e}"))
+        .collect();
+    if chain.fixed_model_name {
+        let serving = if endpoints.is_empty() {
+            configs.join(", ")
+        } else {
+            endpoints.join(", ")
+        };
+        format!(
+            " (replaces aws_sagemaker_model.{model} only: its fixed name leaves {serving} on the old model)"
+        )
+    } else if endpoints.is_empty() {
+        format!(
+            " (replaces aws_sagemaker_model.{model} and {})",
+            configs.join(", ")
+        )
+    } else {
+        format!(
+            " (replaces aws_sagemaker_model.{model} and {}; updates {} in place)",
+            configs.join(", "),
+            endpoints.join(", ")
+        )
     }
-    out
 }
 
 /// "Suppress with a reason…": a directive above the header, with a reason
@@ -284,11 +304,12 @@ fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
                 .resources()
                 .into_iter()
                 .find(|r| r.block.start_byte() + island.offset == finding.resource.block.start)?;
-            let d = super::suppress::for_hcl_block(
-                resource.block,
-                island.src,
-                &super::rules::rule_ids(),
-            )?;
+            let ids = super::rules::rule_ids();
+            let d = super::suppress::candidate_comments(resource.block, island.src)
+                .into_iter()
+                .find_map(|c| {
+                    super::suppress::parse(syntax::text(c, island.src), c.byte_range(), &ids)
+                })?;
             let range = d.range.start + island.offset..d.range.end + island.offset;
             // Only one on its own line above the header is replaced in place.
             (range.end <= line_start).then_some(range)
@@ -312,6 +333,7 @@ fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
         preferred: false,
         edits: vec![edit],
         declare: Vec::new(),
+        resources: Vec::new(),
     })
 }
 
@@ -329,9 +351,11 @@ pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
     }
     let mut planner = Planner::new(ctx, Form::Variables);
     let mut edits = Vec::new();
-    for group in by_resource.values() {
+    let mut resources = Vec::new();
+    for (start, group) in &by_resource {
         if let Some(more) = planner.fix_resource(group) {
             edits.extend(more);
+            resources.push(*start);
         }
     }
     if edits.is_empty() {
@@ -343,6 +367,7 @@ pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
         preferred: false,
         edits,
         declare: planner.declare,
+        resources,
     })
 }
 
@@ -395,40 +420,77 @@ pub fn declaration_edit(
     })
 }
 
-/// The variable a fix uses for `attribute`: an existing list variable whose
-/// name clearly holds such ids, else `subnet_ids` / `security_group_ids`.
+/// The variable a fix uses for `attribute`: an existing variable that can
+/// hold a list of ids and whose name clearly holds such ids, else a new one
+/// named `subnet_ids` / `security_group_ids` — or, when a variable of that
+/// name exists with another type (`type = string`), a free name.
 pub struct VariableChoice {
     pub name: String,
     pub exists: bool,
 }
 
+/// Can `var` hold a list of ids, by its type, else by its default?
+fn holds_id_list(var: &VariableDecl<'_>) -> bool {
+    match var.type_expr() {
+        Some(ty) => Type::parse(ty).can_be_id_list(),
+        None => match var.default().and_then(|(_, a)| a.value.as_ref()) {
+            Some(default) => matches!(
+                eval::eval(default, &NoScope, 0),
+                Value::List(_) | Value::Null | Value::Unknown
+            ),
+            None => true,
+        },
+    }
+}
+
 pub fn choose_variable(attribute: VpcAttribute, module: &ModuleIndex) -> VariableChoice {
     let default = default_variable(attribute);
-    if module.variable(default).is_some() {
-        return VariableChoice {
-            name: default.to_owned(),
-            exists: true,
-        };
+    // A variable whose value is certainly empty (`default = []`) would only
+    // move the finding: not reused.
+    let empty = |v: &VariableDecl<'_>| {
+        let value = module
+            .assignment(v.name)
+            .or_else(|| v.default())
+            .and_then(|(_, a)| a.value.as_ref())
+            .map(|e| eval::eval(e, &NoScope, 0));
+        value.is_some_and(|v| matches!(v.list_verdict(), eval::Verdict::Empty(_)))
+    };
+    if let Some(var) = module.variable(default) {
+        if holds_id_list(&var) && !empty(&var) {
+            return VariableChoice {
+                name: default.to_owned(),
+                exists: true,
+            };
+        }
     }
     let best = module
         .variables()
-        .map(|(_, v)| v)
-        .filter(|v| v.is_list())
-        .filter_map(|v| name_score(attribute, &v.name).map(|score| (score, v)))
+        .filter(holds_id_list)
+        .filter(|v| !empty(v))
+        .filter(|v| v.type_expr().is_some() || v.default().is_some())
+        .filter_map(|v| name_score(attribute, v.name).map(|score| (score, v.name.to_owned())))
         .max_by(|(sa, a), (sb, b)| {
             sa.cmp(sb)
-                .then_with(|| b.name.len().cmp(&a.name.len()))
-                .then_with(|| b.name.cmp(&a.name))
+                .then_with(|| b.len().cmp(&a.len()))
+                .then_with(|| b.cmp(a))
         });
-    match best {
-        Some((_, v)) => VariableChoice {
-            name: v.name.clone(),
-            exists: true,
-        },
-        None => VariableChoice {
-            name: default.to_owned(),
-            exists: false,
-        },
+    if let Some((_, name)) = best {
+        return VariableChoice { name, exists: true };
+    }
+    // A new variable, under a name nothing declares yet.
+    let candidates = [
+        default.to_owned(),
+        format!("model_{default}"),
+        format!("sagemaker_{default}"),
+    ];
+    let name = candidates
+        .into_iter()
+        .chain((2..).map(|i| format!("{default}_{i}")))
+        .find(|n| module.variable(n).is_none())
+        .unwrap_or_else(|| default.to_owned());
+    VariableChoice {
+        name,
+        exists: false,
     }
 }
 
@@ -564,6 +626,15 @@ impl<'c, 'a> Planner<'c, 'a> {
                 if resource.block.start_byte() + island.offset != block_start {
                     continue;
                 }
+                // Never touch a block that did not parse cleanly, nor text
+                // that is really inside a string, heredoc or comment.
+                if syntax::is_broken(resource.block) || !resource.parts.is_closed() {
+                    return None;
+                }
+                let non_code = crate::lex::non_code(src);
+                if crate::lex::inside(&non_code, block_start) {
+                    return None;
+                }
                 let at = Abs {
                     src,
                     offset: island.offset,
@@ -571,11 +642,16 @@ impl<'c, 'a> Planner<'c, 'a> {
                 let missing = findings
                     .iter()
                     .any(|f| matches!(f.problem, Problem::MissingVpcConfig));
-                return if missing {
+                let edits = if missing {
                     self.add_vpc_config(at, &resource.parts)
                 } else {
                     self.amend_vpc_config(at, &resource.parts, findings)
-                };
+                }?;
+                let safe = edits.iter().all(|e| {
+                    !crate::lex::inside(&non_code, e.range.start)
+                        && !crate::lex::inside(&non_code, e.range.end)
+                });
+                return safe.then_some(edits);
             }
         }
         None

@@ -11,25 +11,24 @@
 //! edit is read again too: the edit may have touched its suppression comment.
 //!
 //! Analysis happens in two steps so cross-file facts can sit in between:
-//! [`Incremental::sync`] brings the items (and their [`ItemFacts`]) up to the
-//! new tree; the caller assembles the file's facts and the module index from
-//! them; [`Incremental::check`] then re-checks the items that changed — or
-//! all of them when the module's facts changed (its fingerprint differs).
-//! The result is identical to [`super::analyze`]; property tests with
+//! [`Incremental::sync`] brings the items (each lowered to a [`Block`]) up to
+//! the new tree; the caller assembles the file's facts and the module index
+//! from them; [`Incremental::check`] then re-checks the items that changed —
+//! or all of them when the module's facts changed (its fingerprint differs).
+//! The result is identical to [`super::analyze_file`]; property tests with
 //! comments, heredocs, braces and multi-change edits hold it to that. The
 //! cache only serves clean trees: with syntax errors, resources may sit inside
 //! `ERROR` nodes or unclosed blocks, and the full analysis runs instead.
 
 use std::ops::Range;
 
-use tree_sitter::{Node, Tree};
-
-use std::path::Path;
 use std::sync::Arc;
 
-use super::module::{self, FileFacts, FileKind, ItemFacts};
-use super::rules::Context;
-use super::{Finding, terraform};
+use tree_sitter::{Node, Tree};
+
+use super::Finding;
+use super::hir::Block;
+use super::module::shared_hash;
 
 /// One edit in byte offsets: `start..old_end` became `start..new_end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,9 +49,39 @@ pub enum CacheOp {
 #[derive(Debug, Clone)]
 struct Entry {
     range: Range<usize>,
-    facts: ItemFacts,
+    /// The item lowered (`None` for a comment or a stray attribute).
+    block: Option<Arc<Block>>,
+    /// [`shared_hash`] of `block`: what other blocks may read from it
+    /// (`None`: nothing).
+    hash: Option<u64>,
     /// `None` until checked against the current module facts.
     findings: Option<Vec<Finding>>,
+}
+
+impl Entry {
+    fn new(item: Node<'_>, src: &str, override_file: bool) -> Self {
+        let block = (item.kind() == "block")
+            .then(|| crate::lower::hcl::block(item, src))
+            .flatten()
+            .map(|mut b| {
+                b.comments = crate::suppress::candidate_comments(item, src)
+                    .into_iter()
+                    .map(|c| (c.byte_range(), crate::syntax::text(c, src).to_owned()))
+                    .collect();
+                Arc::new(b)
+            });
+        Self {
+            range: item.byte_range(),
+            hash: block.as_deref().and_then(|b| shared_hash(b, override_file)),
+            block,
+            findings: None,
+        }
+    }
+
+    /// Declares something other blocks of the module may read.
+    fn has_facts(&self) -> bool {
+        self.hash.is_some()
+    }
 }
 
 /// Facts and findings per top-level item, kept in step with edits.
@@ -64,10 +93,10 @@ pub struct Incremental {
     dirty: Vec<Range<usize>>,
     /// The module fingerprint the cached findings were computed against.
     checked_with: Option<u64>,
-    /// The file's facts as last assembled, and whether an item's facts
-    /// changed since.
-    file_facts: Option<Arc<FileFacts>>,
-    facts_changed: bool,
+    /// Hashes of items an edit dropped since the last `sync`.
+    dropped: Vec<u64>,
+    /// The file is an override file: every block of it is shared.
+    override_file: bool,
 }
 
 /// What [`Incremental::sync`] found.
@@ -75,7 +104,7 @@ pub struct Incremental {
 pub struct Sync {
     /// The tree is clean and the cache follows it; `check` may be used.
     pub usable: bool,
-    /// Some item's facts (variables, locals, resources) changed.
+    /// Some item's meaning (what other files may read) changed.
     pub facts_changed: bool,
 }
 
@@ -92,6 +121,14 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 }
 
 impl Incremental {
+    /// A cache for the file at `path` (override files share every block).
+    pub fn for_file(path: &std::path::Path) -> Self {
+        Self {
+            override_file: super::module::is_override(path),
+            ..Self::default()
+        }
+    }
+
     pub fn apply(&mut self, op: &CacheOp) {
         match op {
             CacheOp::Edit(edit) => self.edit(*edit),
@@ -103,30 +140,8 @@ impl Incremental {
         self.valid = false;
         self.entries.clear();
         self.dirty.clear();
+        self.dropped.clear();
         self.checked_with = None;
-        self.file_facts = None;
-    }
-
-    /// The facts of the whole file after a [`Incremental::sync`] that was
-    /// `usable`: assembled again only when an item's facts changed;
-    /// otherwise the last ones, with the (few) variables and locals at their
-    /// new positions.
-    pub fn file_facts(&mut self, path: &Path, kind: FileKind, text: Arc<String>) -> Arc<FileFacts> {
-        let facts = match (&self.file_facts, self.facts_changed) {
-            (Some(previous), false) if previous.path == path => {
-                let items = self
-                    .entries
-                    .iter()
-                    .map(|e| &e.facts)
-                    .filter(|f| !f.variables.is_empty() || !f.locals.is_empty());
-                FileFacts::moved(previous, text, items)
-            }
-            _ => FileFacts::from_items(path, kind, text, self.item_facts()),
-        };
-        let facts = Arc::new(facts);
-        self.file_facts = Some(Arc::clone(&facts));
-        self.facts_changed = false;
-        facts
     }
 
     fn edit(&mut self, e: ByteEdit) {
@@ -136,23 +151,27 @@ impl Incremental {
         let delta = e.new_end as isize - e.old_end as isize;
         let shift = |x: usize| x.saturating_add_signed(delta);
         // An item that touches the edit (even at its edge) is read again.
-        let mut dropped_facts = false;
+        let dropped = &mut self.dropped;
         self.entries.retain_mut(|entry| {
             if entry.range.end < e.start {
                 true
             } else if entry.range.start > e.old_end {
                 entry.range = shift(entry.range.start)..shift(entry.range.end);
-                entry.facts.shift(delta);
+                if let Some(block) = &mut entry.block {
+                    Arc::make_mut(block).shift(delta);
+                }
                 for finding in entry.findings.iter_mut().flatten() {
                     finding.shift(delta);
                 }
                 true
             } else {
-                dropped_facts |= !entry.facts.is_empty();
+                // Dropped: `sync` reads it again and compares hashes.
+                if let Some(hash) = entry.hash {
+                    dropped.push(hash);
+                }
                 false
             }
         });
-        self.facts_changed |= dropped_facts;
         for d in &mut self.dirty {
             if d.end < e.start {
                 continue;
@@ -170,7 +189,7 @@ impl Incremental {
     pub fn sync(&mut self, src: &str, tree: &Tree) -> Sync {
         let root = tree.root_node();
         if root.kind() != "config_file" || root.has_error() {
-            let had_facts = self.entries.iter().any(|e| !e.facts.is_empty());
+            let had_facts = self.entries.iter().any(Entry::has_facts);
             self.invalidate();
             return Sync {
                 usable: false,
@@ -183,11 +202,10 @@ impl Incremental {
         let children: Vec<Node<'_>> = root.children(&mut cursor).collect();
         let body = children.iter().copied().find(|n| n.kind() == "body");
         let Some(body) = body else {
-            let had_facts = self.entries.iter().any(|e| !e.facts.is_empty());
+            let had_facts = self.entries.iter().any(Entry::has_facts);
             self.entries.clear();
             self.dirty.clear();
             self.valid = true;
-            self.facts_changed = true;
             return Sync {
                 usable: true,
                 facts_changed: had_facts,
@@ -197,16 +215,11 @@ impl Incremental {
             let mut cursor = body.walk();
             self.entries = body
                 .children(&mut cursor)
-                .map(|item| Entry {
-                    range: item.byte_range(),
-                    facts: module::item_facts(item, src),
-                    findings: None,
-                })
+                .map(|item| Entry::new(item, src, self.override_file))
                 .collect();
             self.dirty.clear();
             self.valid = true;
             self.checked_with = None;
-            self.facts_changed = true;
             return Sync {
                 usable: true,
                 facts_changed: true,
@@ -241,47 +254,52 @@ impl Incremental {
                 }
             }
         }
-        let mut facts_changed = false;
+        // Hashes of what was dropped here (or by `edit`), against what is
+        // read again: equal multisets mean no other file sees a change.
+        let mut before: Vec<u64> = Vec::new();
         self.entries.retain(|entry| {
             let keep = !fresh
                 .iter()
                 .any(|item| overlaps(&entry.range, &item.byte_range()));
-            if !keep && !entry.facts.is_empty() {
-                facts_changed = true;
+            if !keep && let Some(hash) = entry.hash {
+                before.push(hash);
             }
             keep
         });
+        before.extend(std::mem::take(&mut self.dropped));
+        let mut after: Vec<u64> = Vec::new();
         for item in fresh {
-            let facts = module::item_facts(item, src);
-            facts_changed |= !facts.is_empty();
-            self.entries.push(Entry {
-                range: item.byte_range(),
-                facts,
-                findings: None,
-            });
+            let entry = Entry::new(item, src, self.override_file);
+            if let Some(hash) = entry.hash {
+                after.push(hash);
+            }
+            self.entries.push(entry);
         }
+        before.sort_unstable();
+        after.sort_unstable();
+        let facts_changed = before != after;
         self.entries.sort_by_key(|e| (e.range.start, e.range.end));
-        self.facts_changed |= facts_changed;
         Sync {
             usable: true,
             facts_changed,
         }
     }
 
-    /// The facts of every item, in order (after [`Incremental::sync`]).
-    pub fn item_facts(&self) -> impl Iterator<Item = &ItemFacts> {
-        self.entries.iter().map(|e| &e.facts)
+    /// The lowered top-level blocks, in order (after [`Incremental::sync`]).
+    pub fn blocks(&self) -> Vec<Arc<Block>> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.block.clone())
+            .collect()
     }
 
-    /// The findings of `src`, checking again the items that changed, or all
-    /// of them if the module's facts (`fingerprint`) changed. Call after a
-    /// [`Incremental::sync`] that reported `usable`.
+    /// The findings of the file, checking again the items that changed, or
+    /// all of them if the module's facts (`fingerprint`) changed. Call after
+    /// a [`Incremental::sync`] that reported `usable`.
     pub fn check(
         &mut self,
-        src: &str,
-        tree: &Tree,
-        ctx: &Context<'_>,
         fingerprint: u64,
+        mut check_block: impl FnMut(&Block) -> Vec<Finding>,
     ) -> (Vec<Finding>, Stats) {
         let mut stats = Stats::default();
         if self.checked_with != Some(fingerprint) {
@@ -291,22 +309,17 @@ impl Incremental {
             stats.full = true;
             self.checked_with = Some(fingerprint);
         }
-        let mut cursor = tree.root_node().walk();
-        let body = tree
-            .root_node()
-            .children(&mut cursor)
-            .find(|n| n.kind() == "body");
         for entry in &mut self.entries {
             if entry.findings.is_some() {
                 stats.reused += 1;
                 continue;
             }
             stats.rechecked += 1;
-            let item = body
-                .and_then(|b| b.first_child_for_byte(entry.range.start))
-                .filter(|n| n.byte_range() == entry.range);
             entry.findings = Some(
-                item.map(|item| check_item(item, src, ctx))
+                entry
+                    .block
+                    .as_deref()
+                    .map(&mut check_block)
                     .unwrap_or_default(),
             );
         }
@@ -317,32 +330,4 @@ impl Incremental {
             .collect();
         (findings, stats)
     }
-
-    /// Sync and check in one go, for callers without cross-file facts: the
-    /// full analysis when the tree has errors.
-    pub fn analyze(&mut self, src: &str, tree: &Tree, ctx: &Context<'_>) -> (Vec<Finding>, Stats) {
-        if !self.sync(src, tree).usable {
-            return (
-                super::analyze(src, tree, ctx),
-                Stats {
-                    full: true,
-                    ..Stats::default()
-                },
-            );
-        }
-        let fingerprint = ctx.module.map_or(0, |m| m.fingerprint());
-        self.check(src, tree, ctx, fingerprint)
-    }
-}
-
-/// The findings of one top-level item, sorted as [`super::analyze`] sorts.
-fn check_item(item: Node<'_>, src: &str, ctx: &Context<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if let Some(resource) = terraform::resource_of(item, src) {
-        super::check_resource(&resource, src, ctx, &mut findings);
-        findings.sort_by(|a, b| {
-            (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
-        });
-    }
-    findings
 }

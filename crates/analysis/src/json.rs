@@ -1,15 +1,11 @@
 //! Terraform's JSON syntax (`*.tf.json`, `*.tfvars.json`), parsed with
 //! tree-sitter-json so every key and value keeps its byte range.
 //!
-//! Values follow Terraform's rules: strings are templates, so `"${var.x}"` is
-//! the expression `var.x` (evaluated like HCL) while a string with any other
-//! interpolation or directive is unknown; arrays are tuples; objects objects.
+//! Here are the tree helpers; what the values mean is in [`crate::lower::json`].
 
 use std::cell::RefCell;
 
 use tree_sitter::{Language, Node, Parser, Tree};
-
-use super::eval::{self, MAX_DEPTH, Scope, Value};
 
 pub fn language() -> Language {
     tree_sitter_json::LANGUAGE.into()
@@ -98,83 +94,9 @@ pub fn objects<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     }
 }
 
-/// Evaluates a JSON value as Terraform reads it.
-pub fn eval(node: Node<'_>, src: &str, scope: &dyn Scope, depth: usize) -> Value {
-    if depth > MAX_DEPTH || node.has_error() || node.is_missing() {
-        return Value::Unknown;
-    }
-    match node.kind() {
-        "null" => Value::Null,
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "number" => Value::Number(src.get(node.byte_range()).unwrap_or("").to_owned()),
-        "string" => match string_value(node, src) {
-            Some(s) => template(&s, scope, depth + 1),
-            None => Value::Unknown,
-        },
-        "array" => {
-            let mut cursor = node.walk();
-            Value::List(
-                node.named_children(&mut cursor)
-                    .filter(|n| n.kind() != "comment")
-                    .map(|n| eval(n, src, scope, depth + 1))
-                    .collect(),
-            )
-        }
-        "object" => Value::Object(
-            members(node, src)
-                .into_iter()
-                .map(|(k, m)| (k, eval(m.value, src, scope, depth + 1)))
-                .collect(),
-        ),
-        _ => Value::Unknown,
-    }
-}
-
-/// A JSON string as a Terraform template: literal text, or exactly one
-/// interpolation (`"${expr}"`), whose expression is evaluated.
-fn template(s: &str, scope: &dyn Scope, depth: usize) -> Value {
-    if !s.contains("${") && !s.contains("%{") {
-        return Value::String(s.to_owned());
-    }
-    if let Some(inner) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
-        && !inner.contains("${")
-        && !inner.contains('}')
-    {
-        return eval::eval_text(inner.trim(), scope, depth);
-    }
-    Value::Unknown
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::NoScope;
-
-    fn value_of(json: &str) -> Value {
-        let src = format!("{{\"x\": {json}}}");
-        let tree = parse(&src);
-        let object = root_object(&tree).unwrap();
-        let x = member(object, "x", &src).unwrap();
-        eval(x.value, &src, &NoScope, 0)
-    }
-
-    #[test]
-    fn values_and_templates() {
-        assert_eq!(value_of("[]"), Value::List(vec![]));
-        assert_eq!(
-            value_of("[\"\", null]").list_verdict(),
-            crate::eval::Verdict::Empty(crate::Emptiness::BlankElements)
-        );
-        assert_eq!(value_of("\"subnet-1\""), Value::String("subnet-1".into()));
-        assert_eq!(value_of("\"${[]}\""), Value::List(vec![]));
-        assert_eq!(value_of("\"${var.x}\""), Value::Unknown);
-        assert_eq!(value_of("\"a-${var.x}\""), Value::Unknown);
-        assert_eq!(
-            value_of("{\"a\": 1}"),
-            Value::Object(vec![("a".into(), Value::Number("1".into()))])
-        );
-    }
 
     #[test]
     fn members_keep_positions_and_decode_keys() {

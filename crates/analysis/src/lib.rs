@@ -1,15 +1,22 @@
-//! The analysis core: text + tree in, findings (and later fixes) out.
+//! The analysis core: Terraform text in, findings and fixes out.
 //!
-//! Nothing here knows about LSP or the terminal: ranges are byte offsets into
-//! the analysed text. The language server and the `check` CLI are two thin
-//! front ends over [`analyze`].
+//! Nothing here reads files or knows about LSP or the terminal: ranges are
+//! byte offsets into the analysed text. Files become a syntax-free model
+//! ([`hir`], via [`lower`]); a folder's files make a [`module::ModuleIndex`];
+//! each instance of a module is a [`module::Frame`] in which [`eval`]
+//! resolves values; the [`rules`] judge resources in a frame. The project
+//! layer (crate `svl-project`) supplies texts and frames; the language server
+//! and the `check` CLI are thin front ends over both.
 
 pub mod document;
 pub mod eval;
 pub mod finding;
 pub mod fix;
+pub mod hir;
 pub mod incremental;
 pub mod json;
+pub mod lex;
+pub mod lower;
 pub mod module;
 pub mod position;
 pub mod queries;
@@ -19,90 +26,122 @@ pub mod suppress;
 pub mod syntax;
 pub mod terraform;
 
-use tree_sitter::Tree;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
 pub use finding::{Emptiness, Finding, Problem, Related, ResourceRef, Severity, VpcAttribute};
 pub use rules::Context;
 
-/// Checks one parsed HCL file with every rule; findings are sorted by position.
-pub fn analyze(src: &str, tree: &Tree, ctx: &Context<'_>) -> Vec<Finding> {
+use hir::Block;
+use module::{FileFacts, Frame};
+use suppress::Date;
+
+/// How findings are produced.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Suppressions expire against this date.
+    pub today: Date,
+    /// Honour suppression comments.
+    pub suppressions: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            today: Date::today(),
+            suppressions: true,
+        }
+    }
+}
+
+/// The findings of every top-level block of `file` (a configuration file
+/// of the module the frames are instances of), sorted by position.
+pub fn analyze_file(file: &FileFacts, frames: &[Arc<Frame>], options: &Options) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for island in terraform::islands(src, tree) {
-        let before = findings.len();
-        for resource in island.resources() {
-            check_resource(&resource, island.src, ctx, &mut findings);
-        }
-        for finding in &mut findings[before..] {
-            finding.shift(island.offset as isize);
-        }
+    for block in &file.blocks {
+        findings.extend(analyze_block(&file.path, block, frames, options));
     }
     sort(&mut findings);
     findings
 }
 
-/// Checks one `.tf.json` file with every rule.
-pub fn analyze_json(src: &str, ctx: &Context<'_>) -> Vec<Finding> {
-    let tree = json::parse(src);
-    let mut findings = Vec::new();
-    let Some(root) = json::root_object(&tree) else {
-        return findings;
-    };
+/// The findings of one top-level block of the file at `path`, in every
+/// instance of its module (findings that differ only by instance are
+/// merged, their related information combined), sorted by position.
+pub fn analyze_block(
+    path: &Path,
+    block: &Block,
+    frames: &[Arc<Frame>],
+    options: &Options,
+) -> Vec<Finding> {
+    if block.resource_address().is_none() {
+        return Vec::new();
+    }
     let ids = rules::rule_ids();
-    for resource in terraform::json_resources(root, src) {
-        let before = findings.len();
-        for rule in rules::RULES {
-            rule.check_json_resource(&resource, src, ctx, &mut findings);
-        }
-        // A suppression is the value of a `"//"` member of the resource.
-        let directive = json::objects(resource.member.value)
-            .into_iter()
-            .next()
-            .and_then(|object| json::member(object, "//", src))
-            .and_then(|m| {
-                let text = json::string_value(m.value, src)?;
-                suppress::parse(&text, m.value.byte_range(), &ids)
-            });
-        let reference = ResourceRef {
-            kind: resource.kind.clone(),
-            name: resource.name.clone(),
-            block: resource.member.pair.byte_range(),
-            header: resource.member.key.byte_range(),
+    let mut merged: BTreeMap<(usize, usize, &'static str, String), Finding> = BTreeMap::new();
+    for frame in frames {
+        let Some(target_merged) = frame.index.merged_for(path, block) else {
+            continue;
         };
-        apply_suppression(directive, reference, ctx, &mut findings, before);
+        let target = rules::Target {
+            block,
+            merged: target_merged,
+        };
+        let ctx = Context {
+            frame,
+            path,
+            today: options.today,
+            suppressions: options.suppressions,
+        };
+        let mut out = Vec::new();
+        for rule in rules::RULES {
+            rule.check(&target, &ctx, &mut out);
+        }
+        let directive = suppress::for_block(block, &ids)
+            .or_else(|| suppress::for_block(target.merged.base.1, &ids));
+        let directive_here = suppress::for_block(block, &ids).is_some();
+        apply_suppression(
+            directive,
+            directive_here,
+            target.resource_ref(),
+            &ctx,
+            &mut out,
+        );
+        for finding in out {
+            let key = (
+                finding.range.start,
+                finding.range.end,
+                finding.rule,
+                finding.problem.summary(),
+            );
+            match merged.get_mut(&key) {
+                Some(existing) => {
+                    for r in finding.related {
+                        if !existing.related.contains(&r) {
+                            existing.related.push(r);
+                        }
+                    }
+                }
+                None => {
+                    merged.insert(key, finding);
+                }
+            }
+        }
     }
+    let mut findings: Vec<Finding> = merged.into_values().collect();
     sort(&mut findings);
     findings
 }
 
-/// Runs every rule on one HCL resource and applies its suppression comment.
-pub(crate) fn check_resource(
-    resource: &terraform::Resource<'_>,
-    src: &str,
-    ctx: &Context<'_>,
-    out: &mut Vec<Finding>,
-) {
-    let before = out.len();
-    for rule in rules::RULES {
-        rule.check_resource(resource, src, ctx, out);
-    }
-    let directive = suppress::for_hcl_block(resource.block, src, &rules::rule_ids());
-    let reference = ResourceRef {
-        kind: resource.kind.clone(),
-        name: resource.name.clone(),
-        block: resource.block.byte_range(),
-        header: resource.header.clone(),
-    };
-    apply_suppression(directive, reference, ctx, out, before);
-}
-
-/// Marks `out[from..]` suppressed by a valid, current directive, or reports
-/// what is wrong with the directive.
+/// Marks `out` suppressed by a valid, current directive, or reports what is
+/// wrong with the directive (when it is in the analysed file).
 fn apply_suppression(
     directive: Option<suppress::Directive>,
+    directive_here: bool,
     resource: ResourceRef,
     ctx: &Context<'_>,
     out: &mut Vec<Finding>,
-    from: usize,
 ) {
     let Some(directive) = directive else {
         return;
@@ -118,47 +157,90 @@ fn apply_suppression(
         suppressed: None,
     };
     if let Some(problem) = &directive.problem {
-        out.push(report(
-            suppress::INVALID_RULE,
-            format!(
-                "this suppression of {} has no effect: {problem}",
-                resource.address()
-            ),
-            Problem::InvalidSuppression,
-        ));
+        if directive_here {
+            out.push(report(
+                suppress::INVALID_RULE,
+                format!(
+                    "this suppression of {} has no effect: {problem}",
+                    resource.address()
+                ),
+                Problem::InvalidSuppression,
+            ));
+        }
         return;
     }
     if let Some(expired) = directive.expired(ctx.today) {
-        out.push(report(
-            suppress::EXPIRED_RULE,
-            format!(
-                "this suppression of {} expired on {expired}: its findings are reported again; \
-                 fix them or renew the date with a reason",
-                resource.address()
-            ),
-            Problem::ExpiredSuppression,
-        ));
+        if directive_here {
+            out.push(report(
+                suppress::EXPIRED_RULE,
+                format!(
+                    "this suppression of {} expired on {expired}: its findings are reported again; \
+                     fix them or renew the date with a reason",
+                    resource.address()
+                ),
+                Problem::ExpiredSuppression,
+            ));
+        }
         return;
     }
     if !ctx.suppressions {
         return;
     }
     let reason = directive.reason.clone().unwrap_or_default();
-    for finding in &mut out[from..] {
+    for finding in out.iter_mut() {
         if directive.suppresses(finding.rule, ctx.today) {
             finding.suppressed = Some(reason.clone());
         }
     }
 }
 
-fn sort(findings: &mut [Finding]) {
+pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
     });
 }
 
-/// Parses and checks HCL `src` with no knowledge beyond the file itself.
+/// What the rules say about the resource at `offset` of `file` (hover), in
+/// the first instance of its module.
+pub fn explain(
+    file: &FileFacts,
+    frames: &[Arc<Frame>],
+    offset: usize,
+) -> Option<rules::Explanation> {
+    let block = file
+        .blocks
+        .iter()
+        .find(|b| b.span.start <= offset && offset <= b.span.end)?;
+    block.resource_address()?;
+    let options = Options::default();
+    frames.iter().find_map(|frame| {
+        let merged = frame.index.merged_for(&file.path, block)?;
+        let target = rules::Target { block, merged };
+        let ctx = Context {
+            frame,
+            path: &file.path,
+            today: options.today,
+            suppressions: options.suppressions,
+        };
+        rules::RULES
+            .iter()
+            .find_map(|rule| rule.explain(&target, &ctx, offset))
+    })
+}
+
+/// Checks HCL `src` alone, as the only file of a root module (tests and
+/// quick checks).
 pub fn analyze_text(src: &str) -> Vec<Finding> {
-    let tree = syntax::parse(src, None);
-    analyze(src, &tree, &Context::standalone(&eval::NoScope))
+    let path = Path::new("main.tf");
+    let facts = Arc::new(FileFacts::extract(
+        path,
+        module::FileKind::Hcl,
+        Arc::new(src.to_owned()),
+        None,
+    ));
+    let index = Arc::new(module::ModuleIndex::new(
+        module::folder_of(path),
+        vec![Arc::clone(&facts)],
+    ));
+    analyze_file(&facts, &[Arc::new(Frame::root(index))], &Options::default())
 }

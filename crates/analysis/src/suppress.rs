@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
-use super::syntax::{self, BlockParts};
+use super::syntax::BlockParts;
 
 pub const DIRECTIVE: &str = "sagemaker-vpc-lsp:ignore";
 /// The rule id of a finding about a directive that suppresses nothing.
@@ -195,9 +195,9 @@ pub fn parse(text: &str, range: Range<usize>, known_rules: &[&str]) -> Option<Di
     Some(directive)
 }
 
-/// The suppression comment of an HCL block: on the line directly above its
-/// header, or on its header line.
-pub fn for_hcl_block(block: Node<'_>, src: &str, known_rules: &[&str]) -> Option<Directive> {
+/// The comments that may hold a block's suppression directive: the one on
+/// the line directly above its header, and one on its header line.
+pub fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>> {
     let header_row = block.start_position().row;
     let mut candidates = Vec::new();
     // Directly above: the comment token that ends the previous line (it may
@@ -236,16 +236,18 @@ pub fn for_hcl_block(block: Node<'_>, src: &str, known_rules: &[&str]) -> Option
                     })
                     .unwrap_or_default(),
             )
-            .find(|n| n.kind() == "comment" && n.start_position().row == header_row);
+            .filter(|n| n.kind() == "comment" && n.start_position().row == header_row);
         candidates.extend(inline);
     }
-    candidates.into_iter().find_map(|comment| {
-        parse(
-            syntax::text(comment, src),
-            comment.byte_range(),
-            known_rules,
-        )
-    })
+    candidates
+}
+
+/// The suppression directive among a block's candidate comments.
+pub fn for_block(block: &crate::hir::Block, known_rules: &[&str]) -> Option<Directive> {
+    block
+        .comments
+        .iter()
+        .find_map(|(span, text)| parse(text, span.clone(), known_rules))
 }
 
 #[cfg(test)]

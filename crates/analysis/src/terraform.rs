@@ -18,7 +18,6 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::json;
 use super::queries::RESOURCE_BLOCKS;
 use super::syntax::{self, BlockParts};
 
@@ -45,6 +44,25 @@ impl<'a> Island<'a> {
         }
     }
 
+    /// The top-level blocks of this island (of any type), in source order.
+    pub fn top_blocks(&self) -> Vec<Node<'_>> {
+        let mut found = Vec::new();
+        for container in containers(self.root()) {
+            let mut cursor = container.walk();
+            found.extend(
+                container
+                    .named_children(&mut cursor)
+                    .filter(|n| n.kind() == "block"),
+            );
+        }
+        // A re-parsed island stands for exactly the one block at its start.
+        if self.offset > 0 {
+            found.retain(|b| b.start_byte() == 0);
+        }
+        found.sort_by_key(|b| b.start_byte());
+        found
+    }
+
     /// The resource blocks of this island, in source order.
     pub fn resources(&self) -> Vec<Resource<'_>> {
         let mut found = Vec::new();
@@ -52,7 +70,6 @@ impl<'a> Island<'a> {
             // Blocks are direct children of their container.
             collect_resources(container, Some(1), self.src, &mut found);
         }
-        // A re-parsed island stands for exactly the one block at its start.
         if self.offset > 0 {
             found.retain(|r| r.block.start_byte() == 0);
         }
@@ -75,13 +92,21 @@ fn collect_resources<'t>(
     found: &mut Vec<Resource<'t>>,
 ) {
     RESOURCE_BLOCKS.for_each_match_within(node, max_depth, src, |row| {
-        let [Some(block), Some(type_label), Some(name_label)] = [row[0], row[1], row[2]] else {
+        let Some(block) = row[0] else {
             return;
         };
-        let (Some(kind), Some(name), Some(parts)) = (
+        let Some(parts) = BlockParts::of(block) else {
+            return;
+        };
+        let (Some(type_label), Some(name_label)) = (parts.label(0), parts.label(1)) else {
+            return;
+        };
+        if parts.label_count != 2 || parts.block_start.is_none() {
+            return;
+        }
+        let (Some(kind), Some(name)) = (
             syntax::label_value(type_label, src),
             syntax::label_value(name_label, src),
-            BlockParts::of(block),
         ) else {
             return;
         };
@@ -94,6 +119,28 @@ fn collect_resources<'t>(
             header: block.start_byte()..name_label.end_byte(),
         });
     });
+}
+
+/// The top-level blocks of a parsed HCL file, lowered, in source order:
+/// those of the file's tree and those recovered from `ERROR` nodes.
+pub fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
+    let mut out: Vec<crate::hir::Block> = Vec::new();
+    for island in islands(src, tree) {
+        for node in island.top_blocks() {
+            if let Some(mut block) = crate::lower::hcl::block(node, island.src) {
+                block.comments = crate::suppress::candidate_comments(node, island.src)
+                    .into_iter()
+                    .map(|c| (c.byte_range(), syntax::text(c, island.src).to_owned()))
+                    .collect();
+                block.shift(island.offset as isize);
+                if !out.iter().any(|b| b.span.start == block.span.start) {
+                    out.push(block);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|b| b.span.start);
+    out
 }
 
 /// The nodes whose child blocks Terraform would read as top-level blocks:
@@ -135,39 +182,6 @@ pub fn containers(root: Node<'_>) -> Vec<Node<'_>> {
     out
 }
 
-/// A resource in a `.tf.json` file: `resource.TYPE.NAME`.
-#[derive(Debug, Clone)]
-pub struct JsonResource<'t> {
-    pub kind: String,
-    pub name: String,
-    /// The `"NAME": { … }` member.
-    pub member: json::Member<'t>,
-}
-
-/// The resources of a `.tf.json` document, in source order.
-pub fn json_resources<'t>(root: Node<'t>, src: &str) -> Vec<JsonResource<'t>> {
-    let mut out = Vec::new();
-    for (section, member) in json::members(root, src) {
-        if section != "resource" {
-            continue;
-        }
-        for types in json::objects(member.value) {
-            for (kind, names) in json::members(types, src) {
-                for names in json::objects(names.value) {
-                    for (name, member) in json::members(names, src) {
-                        out.push(JsonResource {
-                            kind: kind.clone(),
-                            name,
-                            member,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 /// A top-level `resource "TYPE" "NAME" { … }` block.
 #[derive(Debug, Clone)]
 pub struct Resource<'t> {
@@ -193,11 +207,14 @@ pub fn islands<'a>(src: &'a str, tree: &'a Tree) -> Vec<Island<'a>> {
     if !root.has_error() {
         return out;
     }
+    // Recovery is by text: never from inside a string, heredoc or comment,
+    // whatever the broken tree says.
+    let non_code = crate::lex::non_code(src);
     for error in outermost_errors(root) {
         let range = error.byte_range();
         let headers: Vec<usize> = header_candidates(src, range.clone())
             .into_iter()
-            .filter(|&at| !starts_a_block(root, at))
+            .filter(|&at| !starts_a_block(root, at) && !crate::lex::inside(&non_code, at))
             .collect();
         for (i, &start) in headers.iter().enumerate() {
             let end = headers.get(i + 1).copied().unwrap_or(range.end);
@@ -275,14 +292,15 @@ fn header_candidates(src: &str, range: Range<usize>) -> Vec<usize> {
     out
 }
 
-/// `resource "TYPE" "NAME" {` (labels quoted or bare) at the start of `s`.
+/// `resource "TYPE" "NAME" {` (labels quoted or bare, `/* */` comments
+/// between them) at the start of `s`.
 fn is_resource_header(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("resource") else {
         return false;
     };
     let mut rest = rest;
     for _ in 0..2 {
-        let trimmed = rest.trim_start_matches([' ', '\t']);
+        let trimmed = skip_blanks(rest);
         if trimmed.len() == rest.len() && !rest.starts_with('"') {
             return false;
         }
@@ -291,7 +309,21 @@ fn is_resource_header(s: &str) -> bool {
         };
         rest = after;
     }
-    rest.trim_start_matches([' ', '\t']).starts_with('{')
+    skip_blanks(rest).starts_with('{')
+}
+
+/// Skips spaces, tabs and `/* … */` comments on one line.
+fn skip_blanks(mut s: &str) -> &str {
+    loop {
+        s = s.trim_start_matches([' ', '\t']);
+        match s
+            .strip_prefix("/*")
+            .and_then(|r| r.find("*/").map(|end| &r[end + 2..]))
+        {
+            Some(after) if !s[..s.len() - after.len()].contains('\n') => s = after,
+            _ => return s,
+        }
+    }
 }
 
 fn skip_label(s: &str) -> Option<&str> {
@@ -351,9 +383,18 @@ mod tests {
     }
 
     #[test]
+    fn no_resource_is_recovered_from_a_heredoc() {
+        let src = "locals {\n  doc = <<EOT\nresource \"aws_sagemaker_model\" \"fake\" {\n}\nEOT\n}\n}\nresource \"m\" \"real\" {\n}\n";
+        let found = resources_in(src);
+        assert!(found.iter().all(|r| !r.contains("fake")), "{found:?}");
+        assert!(found.iter().any(|r| r.contains("real")), "{found:?}");
+    }
+
+    #[test]
     fn header_text_recognises_only_complete_headers() {
         assert!(is_resource_header("resource \"a\" \"b\" {"));
         assert!(is_resource_header("resource a b{"));
+        assert!(is_resource_header("resource /* c */ \"a\" /* d */ \"b\" {"));
         assert!(!is_resource_header("resource \"a\" {"));
         assert!(!is_resource_header("resources \"a\" \"b\" {"));
         assert!(!is_resource_header("resource \"a\" \"b\""));

@@ -1,40 +1,27 @@
-//! `check --fix` and `check --diff`: the changes the preferred fixes make to
-//! files, written atomically or shown as a unified diff.
+//! `check --fix`: writing the changes the preferred fixes make, atomically.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-/// One file's new text.
-pub struct Change {
-    pub path: PathBuf,
-    pub display: String,
-    pub old_text: String,
-    pub new_text: String,
-    /// The file started with a byte-order mark; it is kept.
-    pub bom: bool,
-    /// What was done, for the user.
-    pub summary: Vec<String>,
-}
-
-impl Change {
-    /// A unified diff of the change, with `a/` and `b/` paths like git's.
-    pub fn diff(&self) -> String {
-        similar::TextDiff::from_lines(&self.old_text, &self.new_text)
-            .unified_diff()
-            .context_radius(3)
-            .header(
-                &format!("a/{}", self.display),
-                &format!("b/{}", self.display),
-            )
-            .to_string()
-    }
-}
+use std::path::Path;
 
 /// Replaces `path` with `text` atomically: a temporary file in the same
 /// folder, with the original's permissions, renamed over it. A reader sees
 /// the old file or the new one, never half of one.
+///
+/// A read-only file is refused, as `terraform fmt` refuses it; a symbolic
+/// link is written through (its target changes, the link stays).
 pub fn write_atomic(path: &Path, text: &str, bom: bool) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or(Path::new("."));
+    let target = std::fs::canonicalize(path)?;
+    let path = target.as_path();
+    if std::fs::metadata(path)?.permissions().readonly() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only: not rewritten (make it writable to apply the fix)",
+        ));
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
@@ -86,17 +73,26 @@ mod tests {
     }
 
     #[test]
-    fn diff_has_git_style_headers() {
-        let change = Change {
-            path: "m.tf".into(),
-            display: "m.tf".into(),
-            old_text: "a\nb\n".into(),
-            new_text: "a\nc\n".into(),
-            bom: false,
-            summary: vec![],
-        };
-        let diff = change.diff();
-        assert!(diff.starts_with("--- a/m.tf\n+++ b/m.tf\n"), "{diff}");
-        assert!(diff.contains("-b\n+c\n"), "{diff}");
+    fn read_only_files_are_refused_and_links_written_through() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.tf");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = write_atomic(&path, "new", false).unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        let real = dir.path().join("real.tf");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.tf");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, "new", false).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
     }
 }

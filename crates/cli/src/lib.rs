@@ -5,15 +5,13 @@ pub mod modules;
 pub mod progress;
 pub mod render;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rayon::prelude::*;
 use svl_project::walk;
 
-use render::{FileReport, Totals};
+use render::Totals;
 
 /// Output format of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,99 +38,105 @@ pub const EXIT_ERROR: u8 = 2;
 
 pub fn run_check(options: &CheckOptions) -> ExitCode {
     let stderr = &mut anstream::stderr();
-    let (targets, walk_errors) = walk::collect(&options.paths);
-    let mut failed = !walk_errors.is_empty();
-    for e in &walk_errors {
+    let walk = walk::collect(&options.paths);
+    let mut failed = !walk.errors.is_empty();
+    for e in &walk.errors {
         report_error(stderr, &e.path, &e.reason);
     }
-
-    // Files are checked module by module: a module is a folder, and its
-    // variables, locals and tfvars decide what references resolve to.
-    let mut folders: BTreeMap<PathBuf, Vec<walk::Target>> = BTreeMap::new();
-    for target in targets {
-        folders
-            .entry(modules::folder_of(&target.path))
-            .or_default()
-            .push(target);
+    for note in &walk.notes {
+        report_warning(stderr, note);
     }
+
     let progress = progress::Progress::new(
-        folders.values().map(Vec::len).sum(),
+        walk.targets.len(),
         options.format == Format::Text && !options.diff,
     );
-    let mut checked: Vec<modules::CheckedModule> = folders
-        .into_par_iter()
-        .map(|(folder, targets)| {
-            let module = modules::CheckedModule::check(folder, targets, options.suppress);
-            progress.advance(module.files.len());
-            module
-        })
-        .collect();
+    let analysis = svl_analysis::Options {
+        today: svl_analysis::suppress::Date::today(),
+        suppressions: options.suppress,
+    };
+    let mut batch = modules::Batch::check(walk.targets, analysis);
+    progress.advance(batch.modules.iter().map(|m| m.files.len()).sum());
     progress.finish();
-    checked.sort_by(|a, b| a.folder.cmp(&b.folder));
 
-    for module in &checked {
-        for warning in &module.warnings {
-            report_warning(stderr, warning);
-        }
-        for (display, e) in &module.errors {
-            failed = true;
-            report_error(stderr, display, e);
-        }
+    for warning in &batch.warnings {
+        report_warning(stderr, warning);
+    }
+    for (display, e) in &batch.errors {
+        failed = true;
+        report_error(stderr, display, e);
     }
 
     if options.fix || options.diff {
         let stdout = &mut anstream::stdout();
+        let (changes, unfixed) = batch.fix();
+        for u in &unfixed {
+            let why = if u.json {
+                "Terraform JSON has no automatic fix; edit it by hand"
+            } else {
+                "its block does not parse cleanly, so no automatic fix was applied"
+            };
+            report_warning(
+                stderr,
+                &format!(
+                    "{}:{}:{}: {}: {why}",
+                    u.display, u.line, u.column, u.address
+                ),
+            );
+        }
         let mut changed_files = 0;
-        for module in &mut checked {
-            match module.fix(options.suppress) {
-                Ok(changes) => {
-                    for change in changes {
-                        changed_files += 1;
-                        if options.diff {
-                            let _ = write!(stdout, "{}", change.diff());
-                        } else if let Err(e) =
-                            fixes::write_atomic(&change.path, &change.new_text, change.bom)
-                        {
-                            failed = true;
-                            report_error(
-                                stderr,
-                                &change.display,
-                                &format!("cannot write the fix: {e}"),
-                            );
-                        } else {
-                            let _ = writeln!(
-                                stderr,
-                                "fixed {}: {}",
-                                change.display,
-                                change.summary.join("; ")
-                            );
-                        }
-                    }
-                }
-                Err(e) => {
-                    failed = true;
-                    report_error(stderr, &module.folder.display().to_string(), &e);
-                }
+        for change in &changes {
+            changed_files += 1;
+            if options.diff {
+                let _ = write!(stdout, "{}", change.diff());
+            } else if let Err(e) =
+                fixes::write_atomic(&change.inner.path, &change.inner.new_text, change.bom)
+            {
+                failed = true;
+                report_error(
+                    stderr,
+                    &change.display,
+                    &format!("cannot write the fix: {e}"),
+                );
+                batch.revert(change);
+            } else {
+                let _ = writeln!(
+                    stderr,
+                    "fixed {}: {}",
+                    change.display,
+                    change.inner.summary.join("; ")
+                );
             }
         }
         if options.diff {
             let _ = stdout.flush();
             let _ = writeln!(
                 stderr,
-                "{changed_files} file{} would be changed by --fix",
-                if changed_files == 1 { "" } else { "s" }
+                "{changed_files} file{} would be changed by --fix{}",
+                if changed_files == 1 { "" } else { "s" },
+                if unfixed.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} finding{} would remain without an automatic fix",
+                        unfixed.len(),
+                        if unfixed.len() == 1 { "" } else { "s" }
+                    )
+                }
             );
             return ExitCode::from(if failed {
                 EXIT_ERROR
-            } else if changed_files > 0 {
+            } else if changed_files > 0 || !unfixed.is_empty() {
                 EXIT_FINDINGS
             } else {
                 EXIT_CLEAN
             });
         }
+        // What remains is judged on the files as they now are on disk.
+        batch.analyze_all();
     }
 
-    let mut reports: Vec<FileReport> = checked.into_iter().flat_map(|m| m.reports()).collect();
+    let mut reports = batch.reports();
     reports.sort_by(|a, b| a.display.cmp(&b.display));
     let totals = Totals {
         files_checked: reports.len(),

@@ -1,33 +1,21 @@
-//! `check` one module (folder) at a time: read every Terraform file of the
-//! folder (configuration and tfvars, as Terraform does), build the module
-//! index, then check the files the user asked for against it.
+//! `check` over a set of modules: read every Terraform file of each folder
+//! (configuration and tfvars, as Terraform does), put them in one
+//! [`Workspace`] so calls between the folders are known, then check the
+//! files the user asked for, each in every instance of its module.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use rayon::prelude::*;
 use ropey::Rope;
-use tree_sitter::Tree;
-
-use super::fixes::Change;
-use super::render::FileReport;
-use svl_analysis::fix::{self, FixContext};
-use svl_analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
 use svl_analysis::position::{self, Encoding};
-use svl_analysis::suppress::Date;
-use svl_analysis::{self, Context, Finding, Problem, syntax};
-use svl_project::walk::{self, Target, display_path};
+use svl_analysis::{Finding, Options};
+use svl_project::fixplan::{self, FileChange};
+use svl_project::read::{Source, kind_of};
+use svl_project::walk::{Target, display_path, module_files};
+use svl_project::{Workspace, folder_of};
 
-pub use svl_analysis::module::folder_of;
-
-/// A file of the module, as read.
-struct Source {
-    kind: FileKind,
-    text: String,
-    bom: bool,
-    /// Its HCL tree, for HCL files.
-    tree: Option<Tree>,
-}
+use crate::render::FileReport;
 
 /// A file the user asked to check, and its findings.
 pub struct CheckedFile {
@@ -35,330 +23,308 @@ pub struct CheckedFile {
     pub findings: Vec<Finding>,
 }
 
-pub struct CheckedModule {
+/// One folder: its files as read, and the targets in it.
+pub struct Module {
     pub folder: PathBuf,
-    sources: BTreeMap<PathBuf, Source>,
-    index: Arc<ModuleIndex>,
+    pub sources: BTreeMap<PathBuf, Source>,
     pub files: Vec<CheckedFile>,
+}
+
+/// Every folder `check` reads, in one workspace.
+pub struct Batch {
+    pub workspace: Workspace,
+    pub modules: Vec<Module>,
     /// Targets that could not be read: (display path, reason).
     pub errors: Vec<(String, String)>,
     /// Module files that could not be read for context.
     pub warnings: Vec<String>,
-    today: Date,
+    pub options: Options,
 }
 
-/// What kind of file a target is: by name, else (a file named explicitly)
-/// JSON if it ends in `.json`, HCL otherwise.
-fn kind_of(path: &Path) -> FileKind {
-    FileKind::of(path).unwrap_or_else(|| {
-        if path.extension().is_some_and(|e| e == "json") {
-            FileKind::Json
-        } else {
-            FileKind::Hcl
-        }
-    })
-}
-
-fn read(path: &Path, kind: FileKind) -> Result<Source, String> {
-    let (text, bom) = svl_project::read_source_bom(path).map_err(|e| e.to_string())?;
-    let tree = matches!(kind, FileKind::Hcl | FileKind::Tfvars).then(|| syntax::parse(&text, None));
-    Ok(Source {
-        kind,
-        text,
-        bom,
-        tree,
-    })
-}
-
-fn build_index(sources: &BTreeMap<PathBuf, Source>) -> Arc<ModuleIndex> {
-    Arc::new(ModuleIndex::new(
-        sources
-            .iter()
-            .map(|(path, s)| {
-                Arc::new(FileFacts::extract(
-                    path,
-                    s.kind,
-                    Arc::new(s.text.clone()),
-                    s.tree.as_ref(),
-                ))
-            })
-            .collect(),
-    ))
-}
-
-impl CheckedModule {
-    pub fn check(folder: PathBuf, targets: Vec<Target>, suppress: bool) -> Self {
-        let mut sources = BTreeMap::new();
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        for path in walk::module_files(&folder) {
-            if targets.iter().any(|t| t.path == path) {
-                continue; // read below, where errors are the user's business
-            }
-            match read(&path, kind_of(&path)) {
-                Ok(source) => {
-                    sources.insert(path, source);
-                }
-                Err(e) => warnings.push(format!(
-                    "{}: {e}; not read for the module's variables and locals",
-                    display_path(&path)
-                )),
-            }
-        }
-        let mut readable = Vec::new();
+impl Batch {
+    /// Reads the folders of `targets` and checks the targets.
+    pub fn check(targets: Vec<Target>, options: Options) -> Self {
+        let mut by_folder: BTreeMap<PathBuf, Vec<Target>> = BTreeMap::new();
         for target in targets {
-            match read(&target.path, kind_of(&target.path)) {
-                Ok(source) => {
-                    sources.insert(target.path.clone(), source);
-                    readable.push(target);
-                }
-                Err(e) => errors.push((target.display.clone(), e)),
-            }
-        }
-        let mut module = CheckedModule {
-            index: build_index(&sources),
-            folder,
-            sources,
-            files: readable
-                .into_iter()
-                .map(|target| CheckedFile {
-                    target,
-                    findings: Vec::new(),
-                })
-                .collect(),
-            errors,
-            warnings,
-            today: Date::today(),
-        };
-        module.analyse_all(suppress);
-        module
-    }
-
-    fn analyse(&self, path: &Path, suppress: bool) -> Vec<Finding> {
-        let Some(source) = self.sources.get(path) else {
-            return Vec::new();
-        };
-        let scope = ModuleScope::new(&self.index);
-        let ctx = Context {
-            scope: &scope,
-            module: Some(&self.index),
-            path: Some(path),
-            today: self.today,
-            suppressions: suppress,
-        };
-        match (source.kind, &source.tree) {
-            (FileKind::Json, _) => svl_analysis::analyze_json(&source.text, &ctx),
-            (FileKind::Hcl, Some(tree)) => svl_analysis::analyze(&source.text, tree, &ctx),
-            _ => Vec::new(),
-        }
-    }
-
-    fn analyse_all(&mut self, suppress: bool) {
-        let findings: Vec<Vec<Finding>> = self
-            .files
-            .iter()
-            .map(|f| self.analyse(&f.target.path, suppress))
-            .collect();
-        for (file, findings) in self.files.iter_mut().zip(findings) {
-            file.findings = findings;
-        }
-    }
-
-    /// Applies the preferred fix of every fixable finding, file by file, in
-    /// memory; returns the files that changed. Variables the fixes use are
-    /// declared once, in the folder's `variables.tf` when it has one.
-    pub fn fix(&mut self, suppress: bool) -> Result<Vec<Change>, String> {
-        let originals: BTreeMap<PathBuf, String> = self
-            .sources
-            .iter()
-            .map(|(p, s)| (p.clone(), s.text.clone()))
-            .collect();
-        let mut summaries: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-        let targets: Vec<PathBuf> = self.files.iter().map(|f| f.target.path.clone()).collect();
-        for path in &targets {
-            if self
-                .sources
-                .get(path)
-                .is_none_or(|s| s.kind != FileKind::Hcl)
-            {
-                continue;
-            }
-            // Earlier fixes may have declared variables: read the module again.
-            self.index = build_index(&self.sources);
-            let findings = self.analyse(path, suppress);
-            let Some(source) = self.sources.get(path) else {
-                continue;
-            };
-            let Some(tree) = source.tree.as_ref() else {
-                continue;
-            };
-            let ctx = FixContext {
-                src: &source.text,
-                tree,
-                module: &self.index,
-            };
-            let Some(all) = fix::fix_all(&findings, &ctx) else {
-                continue;
-            };
-            let mut text = fix::apply_edits(&source.text, &all.edits);
-            summaries
-                .entry(path.clone())
+            by_folder
+                .entry(folder_of(&target.path))
                 .or_default()
-                .extend(describe(&findings));
-            if !all.declare.is_empty() {
-                let names: Vec<&str> = all.declare.iter().map(|v| v.name.as_str()).collect();
-                let note = format!(
-                    "declared variable{} {}",
-                    if names.len() == 1 { "" } else { "s" },
-                    names.join(", ")
-                );
-                let variables = self.folder.join("variables.tf");
-                if variables != *path && self.sources.contains_key(&variables) {
-                    let vars = &self.sources[&variables];
-                    let vars_tree = syntax::parse(&vars.text, None);
-                    if let Some(edit) = fix::declaration_edit(&vars.text, &vars_tree, &all.declare)
-                    {
-                        let new_vars = fix::apply_edits(&vars.text, &[edit]);
-                        self.replace(&variables, new_vars);
-                        summaries.entry(variables).or_default().push(note);
-                    }
-                } else {
-                    let tree = syntax::parse(&text, None);
-                    if let Some(edit) = fix::declaration_edit(&text, &tree, &all.declare) {
-                        text = fix::apply_edits(&text, &[edit]);
-                        summaries.entry(path.clone()).or_default().push(note);
-                    }
-                }
-            }
-            self.replace(path, text);
+                .push(target);
         }
-        self.index = build_index(&self.sources);
-        self.analyse_all(suppress);
-
-        let folder_display = self.files.first().map(|f| {
-            let d = Path::new(&f.target.display);
-            d.parent().map(Path::to_path_buf).unwrap_or_default()
-        });
-        let mut changes = Vec::new();
-        for (path, source) in &self.sources {
-            let Some(old) = originals.get(path) else {
-                continue;
-            };
-            if *old == source.text {
-                continue;
-            }
-            let display = self
-                .files
+        let loaded: Vec<Loaded> = by_folder
+            .into_par_iter()
+            .map(|(folder, targets)| load(folder, targets))
+            .collect();
+        let mut batch = Batch {
+            workspace: Workspace::default(),
+            modules: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            options,
+        };
+        for (module, errors, warnings) in loaded {
+            let facts = module
+                .sources
                 .iter()
-                .find(|f| f.target.path == *path)
-                .map(|f| f.target.display.clone())
-                .unwrap_or_else(|| {
-                    let name = path.file_name().map(PathBuf::from).unwrap_or_default();
-                    display_path(&folder_display.clone().unwrap_or_default().join(name))
-                });
-            changes.push(Change {
-                path: path.clone(),
-                display,
-                old_text: old.clone(),
-                new_text: source.text.clone(),
-                bom: source.bom,
-                summary: summaries.remove(path).unwrap_or_default(),
-            });
+                .map(|(path, source)| source.facts(path))
+                .collect();
+            batch.workspace.add_scanned(module.folder.clone(), facts);
+            batch.errors.extend(errors);
+            batch.warnings.extend(warnings);
+            batch.modules.push(module);
         }
-        Ok(changes)
+        batch.analyze_all();
+        batch
     }
 
-    fn replace(&mut self, path: &Path, text: String) {
-        if let Some(source) = self.sources.get_mut(path) {
-            source.tree = source.tree.as_ref().map(|_| syntax::parse(&text, None));
-            source.text = text;
+    /// (Re)checks every target against the sources as they are now.
+    pub fn analyze_all(&mut self) {
+        let workspace = &self.workspace;
+        let options = &self.options;
+        self.modules.par_iter_mut().for_each(|module| {
+            let frames = workspace.frames_of(&module.folder);
+            for file in &mut module.files {
+                file.findings = match module.sources.get(&file.target.path) {
+                    Some(source) if source.kind.is_config() => {
+                        let facts = source.facts(&file.target.path);
+                        svl_analysis::analyze_file(&facts, &frames, options)
+                    }
+                    _ => Vec::new(),
+                };
+            }
+        });
+    }
+
+    /// Applies the preferred fixes in memory, module by module; returns the
+    /// changed files and the findings no automatic fix could address.
+    pub fn fix(&mut self) -> (Vec<Change>, Vec<Unfixed>) {
+        let mut changes = Vec::new();
+        let mut unfixed = Vec::new();
+        for module in &mut self.modules {
+            let targets: Vec<PathBuf> =
+                module.files.iter().map(|f| f.target.path.clone()).collect();
+            let outcome = fixplan::fix_module(
+                &mut self.workspace,
+                &mut module.sources,
+                &targets,
+                &self.options,
+            );
+            for (path, finding) in outcome.unfixed {
+                let display = display_of(module, &path);
+                let text = module
+                    .sources
+                    .get(&path)
+                    .map(|s| s.text.as_str().to_owned())
+                    .unwrap_or_default();
+                let at = position::to_line_col(
+                    &Rope::from_str(&text),
+                    finding.range.start,
+                    Encoding::Utf32,
+                );
+                unfixed.push(Unfixed {
+                    display,
+                    line: at.line + 1,
+                    column: at.col + 1,
+                    json: path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".json")),
+                    address: finding.resource.address(),
+                });
+            }
+            for change in outcome.changes {
+                let display = display_of(module, &change.path);
+                let bom = module.sources.get(&change.path).is_some_and(|s| s.bom);
+                changes.push(Change {
+                    display,
+                    bom,
+                    inner: change,
+                });
+            }
+        }
+        (changes, unfixed)
+    }
+
+    /// A fix could not be written: the file keeps its old text.
+    pub fn revert(&mut self, change: &Change) {
+        let path = &change.inner.path;
+        let folder = folder_of(path);
+        if let Some(module) = self.modules.iter_mut().find(|m| m.folder == folder)
+            && let Some(source) = module.sources.get_mut(path)
+        {
+            *source = Source::new(source.kind, change.inner.old_text.clone(), source.bom);
+            self.workspace.replace(source.facts(path));
         }
     }
 
     /// One report per checked file: unsuppressed findings with their notes.
-    pub fn reports(self) -> Vec<FileReport> {
-        let mut ropes: BTreeMap<PathBuf, Rope> = BTreeMap::new();
+    pub fn reports(&self) -> Vec<FileReport> {
         let mut out = Vec::new();
-        for file in &self.files {
-            let Some(source) = self.sources.get(&file.target.path) else {
-                continue;
-            };
-            let folder_display = Path::new(&file.target.display)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let suppressed = file
-                .findings
-                .iter()
-                .filter(|f| f.suppressed.is_some())
-                .count();
-            let findings: Vec<Finding> = file
-                .findings
-                .iter()
-                .filter(|f| f.suppressed.is_none())
-                .cloned()
-                .collect();
-            let notes = findings
-                .iter()
-                .map(|f| {
-                    f.related
-                        .iter()
-                        .filter(|r| r.cause)
-                        .map(|r| {
-                            let (path, display) = match &r.path {
-                                Some(p) => (
-                                    p.clone(),
-                                    display_path(
-                                        &folder_display.join(p.file_name().unwrap_or_default()),
+        for module in &self.modules {
+            let mut ropes: BTreeMap<PathBuf, Rope> = BTreeMap::new();
+            for file in &module.files {
+                let Some(source) = module.sources.get(&file.target.path) else {
+                    continue;
+                };
+                let folder_display = Path::new(&file.target.display)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                let suppressed = file
+                    .findings
+                    .iter()
+                    .filter(|f| f.suppressed.is_some())
+                    .count();
+                let findings: Vec<Finding> = file
+                    .findings
+                    .iter()
+                    .filter(|f| f.suppressed.is_none())
+                    .cloned()
+                    .collect();
+                let notes = findings
+                    .iter()
+                    .map(|f| {
+                        f.related
+                            .iter()
+                            .filter(|r| r.cause)
+                            .map(|r| {
+                                let (path, display) = match &r.path {
+                                    Some(p) => (
+                                        p.clone(),
+                                        related_display(&folder_display, &module.folder, p),
                                     ),
-                                ),
-                                None => (file.target.path.clone(), file.target.display.clone()),
-                            };
-                            let rope = ropes.entry(path.clone()).or_insert_with(|| {
-                                Rope::from_str(
-                                    self.sources.get(&path).map_or("", |s| s.text.as_str()),
-                                )
-                            });
-                            let at = position::to_line_col(rope, r.range.start, Encoding::Utf32);
-                            format!("{}: {display}:{}:{}", r.message, at.line + 1, at.col + 1)
-                        })
-                        .collect()
-                })
-                .collect();
-            out.push(FileReport {
-                display: file.target.display.clone(),
-                rope: Rope::from_str(&source.text),
-                findings,
-                notes,
-                suppressed,
-            });
+                                    None => (file.target.path.clone(), file.target.display.clone()),
+                                };
+                                let rope = ropes.entry(path.clone()).or_insert_with(|| {
+                                    Rope::from_str(&self.text_of(&path).unwrap_or_default())
+                                });
+                                let at =
+                                    position::to_line_col(rope, r.range.start, Encoding::Utf32);
+                                format!("{}: {display}:{}:{}", r.message, at.line + 1, at.col + 1)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                out.push(FileReport {
+                    display: file.target.display.clone(),
+                    rope: Rope::from_str(&source.text),
+                    findings,
+                    notes,
+                    suppressed,
+                });
+            }
         }
         out
     }
+
+    /// The text of a file the batch read.
+    fn text_of(&self, path: &Path) -> Option<String> {
+        self.modules
+            .iter()
+            .find_map(|m| m.sources.get(path))
+            .map(|s| s.text.as_str().to_owned())
+    }
 }
 
-/// What fixing `findings` does, in words.
-fn describe(findings: &[Finding]) -> Vec<String> {
-    findings
+/// How to name a related file: beside the finding's file when it is in the
+/// same folder, else by its path relative to the same base.
+fn related_display(folder_display: &Path, folder: &Path, path: &Path) -> String {
+    match path.strip_prefix(folder) {
+        Ok(rest) => display_path(&folder_display.join(rest)),
+        Err(_) => display_path(path),
+    }
+}
+
+fn display_of(module: &Module, path: &Path) -> String {
+    module
+        .files
         .iter()
-        .filter(|f| f.suppressed.is_none())
-        .filter_map(|f| {
-            let address = f.resource.address();
-            match &f.problem {
-                Problem::MissingVpcConfig => Some(format!("added vpc_config to {address}")),
-                Problem::MissingAttribute { attribute, .. } => {
-                    Some(format!("added {} to {address}", attribute.name()))
-                }
-                Problem::EmptyValue {
-                    attribute,
-                    resolved: false,
-                    ..
-                } => Some(format!(
-                    "replaced the empty {} of {address}",
-                    attribute.name()
-                )),
-                _ => None,
-            }
+        .find(|f| f.target.path == path)
+        .map(|f| f.target.display.clone())
+        .unwrap_or_else(|| {
+            let folder_display = module
+                .files
+                .first()
+                .and_then(|f| Path::new(&f.target.display).parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+            display_path(&folder_display.join(name))
         })
-        .collect()
+}
+
+/// A folder as read: the module, unreadable targets, unreadable context.
+type Loaded = (Module, Vec<(String, String)>, Vec<String>);
+
+/// Reads one folder: every module file for context, and the targets.
+fn load(folder: PathBuf, targets: Vec<Target>) -> Loaded {
+    let mut sources = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for path in module_files(&folder) {
+        if targets.iter().any(|t| t.path == path) {
+            continue; // read below, where errors are the user's business
+        }
+        match Source::read(&path, kind_of(&path)) {
+            Ok(source) => {
+                sources.insert(path, source);
+            }
+            Err(e) => warnings.push(format!(
+                "{}: {e}; not read for the module's variables and locals",
+                display_path(&path)
+            )),
+        }
+    }
+    let mut files = Vec::new();
+    for target in targets {
+        match Source::read(&target.path, kind_of(&target.path)) {
+            Ok(source) => {
+                sources.insert(target.path.clone(), source);
+                files.push(CheckedFile {
+                    target,
+                    findings: Vec::new(),
+                });
+            }
+            Err(e) => errors.push((target.display.clone(), e.to_string())),
+        }
+    }
+    (
+        Module {
+            folder,
+            sources,
+            files,
+        },
+        errors,
+        warnings,
+    )
+}
+
+/// One file's fix, for writing or showing.
+pub struct Change {
+    pub display: String,
+    pub bom: bool,
+    pub inner: FileChange,
+}
+
+impl Change {
+    /// A unified diff of the change, with `a/` and `b/` paths like git's.
+    pub fn diff(&self) -> String {
+        similar::TextDiff::from_lines(&self.inner.old_text, &self.inner.new_text)
+            .unified_diff()
+            .context_radius(3)
+            .header(
+                &format!("a/{}", self.display),
+                &format!("b/{}", self.display),
+            )
+            .to_string()
+    }
+}
+
+/// A finding that has a fix, which could not be applied automatically.
+pub struct Unfixed {
+    pub display: String,
+    pub line: usize,
+    pub column: usize,
+    pub address: String,
+    /// In a Terraform JSON file (no automatic fix there).
+    pub json: bool,
 }

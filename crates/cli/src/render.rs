@@ -156,18 +156,63 @@ fn snippet(
             writeln!(out, "{g}{:width$} |{g:#} ...", "")?;
             continue;
         }
-        let line_start = rope.line_to_byte(line);
-        let content: String = rope
-            .line(line)
-            .chars()
-            .take_while(|c| *c != '\n' && *c != '\r')
-            .collect();
-        let line_end = line_start + content.len();
-        let (shown, marks) = underline(&content, line_start, line_end, &range);
+        let (line_start, line_end) = line_bounds(rope, line);
+        // A very long line (minified JSON, a 50 MB string) is shown as a
+        // window around the range, never whole.
+        let (from, to) = window(rope, line_start, line_end, &range);
+        let content: String = rope.byte_slice(from..to).chars().collect();
+        let (mut shown, mut marks) = underline(&content, from, to, &range);
+        if from > line_start {
+            shown.insert(0, '…');
+            marks.insert(0, ' ');
+        }
+        if to < line_end {
+            shown.push('…');
+        }
         writeln!(out, "{g}{:>width$} |{g:#} {shown}", line + 1)?;
         writeln!(out, "{g}{:width$} |{g:#} {mark}{marks}{mark:#}", "")?;
     }
     Ok(())
+}
+
+/// Lines longer than this many bytes are cut to a window around the range.
+const MAX_SHOWN: usize = 240;
+
+/// The byte range of line `line` without its line break.
+fn line_bounds(rope: &Rope, line: usize) -> (usize, usize) {
+    let start = rope.line_to_byte(line);
+    let slice = rope.line(line);
+    let mut len = slice.len_bytes();
+    let mut tail = slice.bytes_at(len).reversed();
+    match tail.next() {
+        Some(b'\n') => {
+            len -= 1;
+            if tail.next() == Some(b'\r') {
+                len -= 1;
+            }
+        }
+        Some(b'\r') => len -= 1,
+        _ => {}
+    }
+    (start, start + len)
+}
+
+/// The part of a line shown: all of it, or about [`MAX_SHOWN`] bytes from a
+/// little before the range, on character boundaries.
+fn window(
+    rope: &Rope,
+    line_start: usize,
+    line_end: usize,
+    range: &std::ops::Range<usize>,
+) -> (usize, usize) {
+    if line_end - line_start <= MAX_SHOWN {
+        return (line_start, line_end);
+    }
+    let floor = |b: usize| rope.char_to_byte(rope.byte_to_char(b));
+    let anchor = range.start.clamp(line_start, line_end);
+    let from = floor(anchor.saturating_sub(MAX_SHOWN / 4).max(line_start));
+    let to = floor((from + MAX_SHOWN).min(line_end));
+    (from, to.max(from))
 }
 
 /// Expands tabs and measures display widths so the carets sit under the
@@ -293,6 +338,26 @@ mod tests {
         let (shown, marks) = underline(line, 0, line.len(), &(start..start + 2));
         assert_eq!(shown, "    💣中 = []");
         assert_eq!(marks, "           ^^");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_range() {
+        let line = format!("x = \"{}\" y = []\n", "a".repeat(100_000));
+        let rope = Rope::from_str(&line);
+        let start = line.find("[]").unwrap();
+        let mut out = Vec::new();
+        snippet(&mut out, &rope, start..start + 2, Style::new()).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.len() < 1_000, "{} bytes", out.len());
+        assert!(out.contains("y = []"), "{out}");
+        assert!(out.contains('…'), "{out}");
+        let marks = out.lines().nth(2).unwrap();
+        let shown = out.lines().nth(1).unwrap();
+        let col = |s: &str, pat: &str| {
+            s.chars().position(|_| false).unwrap_or(0)
+                + s.find(pat).map(|b| s[..b].chars().count()).unwrap()
+        };
+        assert_eq!(col(marks, "^"), col(shown, "[]"), "{out}");
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! Reading Terraform files as text, with the errors `check` documents.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use svl_analysis::module::{FileFacts, FileKind};
+use svl_analysis::syntax;
+use tree_sitter::Tree;
+
 /// Why a file could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -7,16 +14,23 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
     #[error("not valid UTF-8 (first invalid byte at line {line}); skipped")]
     NotUtf8 { line: usize },
+    #[error("not a regular file (a FIFO, device or socket); not read")]
+    NotRegular,
 }
 
 /// Reads a file as UTF-8 text, dropping a leading byte-order mark.
-pub fn read_source(path: &std::path::Path) -> Result<String, ReadError> {
+pub fn read_source(path: &Path) -> Result<String, ReadError> {
     read_source_bom(path).map(|(text, _)| text)
 }
 
 /// Reads a file as UTF-8 text; says whether it started with a byte-order
-/// mark (dropped from the text, restored when a fix writes the file).
-pub fn read_source_bom(path: &std::path::Path) -> Result<(String, bool), ReadError> {
+/// mark (dropped from the text, restored when a fix writes the file). A
+/// FIFO or device is refused rather than read (reading one could block
+/// forever).
+pub fn read_source_bom(path: &Path) -> Result<(String, bool), ReadError> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
     let bytes = std::fs::read(path)?;
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let bytes = if bom { bytes[3..].to_vec() } else { bytes };
@@ -30,4 +44,52 @@ pub fn read_source_bom(path: &std::path::Path) -> Result<(String, bool), ReadErr
                 .count();
             ReadError::NotUtf8 { line }
         })
+}
+
+/// What kind of file `path` is: by name, else (a file named explicitly)
+/// JSON if it ends in `.json`, HCL otherwise.
+pub fn kind_of(path: &Path) -> FileKind {
+    FileKind::of(path).unwrap_or_else(|| {
+        if path.extension().is_some_and(|e| e == "json") {
+            FileKind::Json
+        } else {
+            FileKind::Hcl
+        }
+    })
+}
+
+/// A file as read, with its tree when it is HCL.
+pub struct Source {
+    pub kind: FileKind,
+    pub text: Arc<String>,
+    /// It started with a byte-order mark (kept when a fix writes it).
+    pub bom: bool,
+    pub tree: Option<Tree>,
+}
+
+impl Source {
+    pub fn read(path: &Path, kind: FileKind) -> Result<Self, ReadError> {
+        let (text, bom) = read_source_bom(path)?;
+        Ok(Self::new(kind, text, bom))
+    }
+
+    pub fn new(kind: FileKind, text: String, bom: bool) -> Self {
+        let tree = kind.is_hcl().then(|| syntax::parse(&text, None));
+        Self {
+            kind,
+            text: Arc::new(text),
+            bom,
+            tree,
+        }
+    }
+
+    /// The facts of this file at `path`.
+    pub fn facts(&self, path: &Path) -> Arc<FileFacts> {
+        Arc::new(FileFacts::extract(
+            path,
+            self.kind,
+            Arc::clone(&self.text),
+            self.tree.as_ref(),
+        ))
+    }
 }

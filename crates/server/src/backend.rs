@@ -16,8 +16,8 @@ use crate::config::{self, Config};
 use crate::diagnostics::{self, Publication, panic_message};
 use crate::documents::{self, ChangeOutcome};
 use crate::session::{ClientSupport, Session};
-use crate::workspace::folder_of;
 use crate::{convert, hover, indexing};
+use svl_project::folder_of;
 
 pub struct Backend {
     shared: Shared,

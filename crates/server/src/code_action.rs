@@ -6,7 +6,6 @@
 //! was, so clients that drop `data` still get fixes by range.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use tower_lsp::lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Diagnostic, DocumentChanges,
@@ -14,7 +13,7 @@ use tower_lsp::lsp_types::{
 };
 
 use crate::convert::{self, FindingKey};
-use crate::diagnostics;
+use crate::diagnostics::current_analysis;
 use crate::session::{Analysed, Session};
 use svl_analysis::fix::{self, Fix, FixContext};
 use svl_analysis::module::FileKind;
@@ -120,18 +119,6 @@ pub fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeAct
     actions
 }
 
-/// The analysis of the document as it is now (computed here if the last
-/// scheduled one has not landed yet).
-fn current_analysis(session: &Session, uri: &Url) -> Option<Arc<Analysed>> {
-    if let Some(analysed) = session.current_analysis(uri) {
-        return Some(analysed);
-    }
-    let snapshot = session.snapshot(uri)?;
-    let analysed = Arc::new(diagnostics::analyse(session, &snapshot));
-    session.store_analysis(uri, Arc::clone(&analysed));
-    Some(analysed)
-}
-
 /// The client's diagnostic for `finding`, matched by its `data` key.
 fn matching_diagnostic<'d>(
     finding: &Finding,
@@ -158,7 +145,7 @@ struct VariablesFile {
 
 fn variables_file(session: &Session, uri: &Url, analysed: &Analysed) -> Option<VariablesFile> {
     let path = uri.to_file_path().ok()?;
-    let target = path.parent()?.join("variables.tf");
+    let target = svl_project::fixplan::declaration_target(&path, &analysed.index);
     if target == path {
         return None;
     }

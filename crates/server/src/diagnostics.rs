@@ -19,12 +19,10 @@ use tower_lsp::lsp_types::{Diagnostic, Url};
 use crate::config::Config;
 use crate::convert;
 use crate::session::{Analysed, Session, Snapshot};
-use crate::workspace::folder_of;
 use svl_analysis::incremental::{self, Incremental};
-use svl_analysis::module::{FileFacts, FileKind, ModuleIndex, ModuleScope};
+use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::Encoding;
-use svl_analysis::suppress::Date;
-use svl_analysis::{self, Context};
+use svl_project::folder_of;
 
 /// What the publisher is asked to send.
 pub enum Publication {
@@ -52,12 +50,13 @@ pub fn analyse(session: &Session, snapshot: &Snapshot) -> Analysed {
 
 /// Analyses a snapshot, reusing `cache` (brought up to this snapshot's text)
 /// when given. Records the document's facts in the workspace first; returns
-/// the folder whose module facts that changed, if they did.
+/// the folders whose instances that changed (the document's own, and those
+/// it calls), if it did.
 fn analyse_with(
     session: &Session,
     snapshot: &Snapshot,
     mut cache: Option<&mut Incremental>,
-) -> (Analysed, Option<PathBuf>) {
+) -> (Analysed, Vec<PathBuf>) {
     let text = Arc::clone(&snapshot.text);
     inject_fault(&text);
     let path = snapshot
@@ -69,9 +68,13 @@ fn analyse_with(
         _ => incremental::Sync::default(),
     };
     let facts = match (sync.usable, cache.as_deref()) {
-        (true, Some(cache)) => {
-            FileFacts::from_items(&path, snapshot.kind, Arc::clone(&text), cache.item_facts())
-        }
+        (true, Some(cache)) => FileFacts::from_parts(
+            &path,
+            snapshot.kind,
+            Arc::clone(&text),
+            cache.blocks(),
+            Vec::new(),
+        ),
         _ => FileFacts::extract(
             &path,
             snapshot.kind,
@@ -80,35 +83,48 @@ fn analyse_with(
         ),
     };
     let facts = Arc::new(facts);
-    // Facts of unsaved buffers count for the whole module.
-    let (index, changed) = if snapshot.path.is_some() {
+    // Facts of unsaved buffers count for the whole module (and the modules
+    // it calls).
+    let (index, frames, changed) = if snapshot.path.is_some() {
         let mut workspace = session.workspace();
+        let folder = folder_of(&path);
         let changed = workspace.put_open(Arc::clone(&facts));
+        let mut changed_folders = Vec::new();
+        if changed {
+            changed_folders.push(folder.clone());
+            changed_folders.extend(workspace.dependents(&folder));
+        }
         (
-            workspace.index(&folder_of(&path)),
-            changed.then(|| folder_of(&path)),
+            workspace.module_index(&folder),
+            workspace.frames(&folder),
+            changed_folders,
         )
     } else {
-        (Arc::new(ModuleIndex::new(vec![Arc::clone(&facts)])), None)
+        let index = Arc::new(ModuleIndex::new(folder_of(&path), vec![Arc::clone(&facts)]));
+        let frames = vec![Arc::new(Frame::root(Arc::clone(&index)))];
+        (index, frames, Vec::new())
     };
-    let scope = ModuleScope::new(&index);
-    let ctx = Context {
-        scope: &scope,
-        module: Some(&index),
-        path: Some(&path),
-        today: Date::today(),
-        suppressions: true,
-    };
+    let options = svl_analysis::Options::default();
     let findings = match snapshot.kind {
         FileKind::Tfvars | FileKind::TfvarsJson => Vec::new(),
-        FileKind::Json => svl_analysis::analyze_json(&text, &ctx),
+        FileKind::Json => svl_analysis::analyze_file(&facts, &frames, &options),
         FileKind::Hcl => match cache {
             Some(cache) if sync.usable => {
+                let fingerprint = {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    for frame in &frames {
+                        frame.fingerprint().hash(&mut h);
+                    }
+                    h.finish()
+                };
                 cache
-                    .check(&text, &snapshot.tree, &ctx, index.fingerprint())
+                    .check(fingerprint, |block| {
+                        svl_analysis::analyze_block(&path, block, &frames, &options)
+                    })
                     .0
             }
-            _ => svl_analysis::analyze(&text, &snapshot.tree, &ctx),
+            _ => svl_analysis::analyze_file(&facts, &frames, &options),
         },
     };
     let analysed = Analysed {
@@ -122,9 +138,23 @@ fn analyse_with(
             .filter(|f| f.suppressed.is_none())
             .collect(),
         index,
+        frames,
+        facts,
         kind: snapshot.kind,
     };
     (analysed, changed)
+}
+
+/// The analysis of the document as it is now (computed here if the last
+/// scheduled one has not landed yet).
+pub fn current_analysis(session: &Session, uri: &Url) -> Option<Arc<Analysed>> {
+    if let Some(analysed) = session.current_analysis(uri) {
+        return Some(analysed);
+    }
+    let snapshot = session.snapshot(uri)?;
+    let analysed = Arc::new(analyse(session, &snapshot));
+    session.store_analysis(uri, Arc::clone(&analysed));
+    Some(analysed)
 }
 
 /// The diagnostics of an analysis, or none for a file that is not
@@ -178,7 +208,7 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
         let config = session.config();
         let encoding = session.encoding();
         let started = std::time::Instant::now();
-        let mut module_changed = None;
+        let mut module_changed = Vec::new();
         let result = catch_unwind(AssertUnwindSafe(|| {
             let (analysed, changed) = analyse_with(&session, &snapshot, Some(&mut cache));
             module_changed = changed;
@@ -237,8 +267,8 @@ pub fn schedule(session: &Arc<Session>, tx: &UnboundedSender<Publication>, uri: 
             schedule(&session, &tx, &snapshot.uri);
         }
         // Its facts changed the module: every other open file of the module
-        // is checked again against them.
-        if let Some(folder) = module_changed {
+        // (and of the modules it calls) is checked again against them.
+        for folder in module_changed {
             for uri in session.open_in(&folder) {
                 if uri != snapshot.uri {
                     session.touch(&uri);

@@ -18,8 +18,10 @@ use tower_lsp::lsp_types::{
 };
 
 use crate::session::Session;
-use crate::workspace::{self, folder_of};
+use svl_project::folder_of;
 use svl_project::walk;
+use svl_project::walk::module_files;
+use svl_project::workspace::read_facts;
 
 /// Below this many files indexing is quick and reported to nobody.
 pub const PROGRESS_THRESHOLD: usize = 100;
@@ -27,12 +29,15 @@ const CHUNK: usize = 16;
 
 /// The module folders under `roots`, walked like `check` walks them.
 fn folders(roots: &[PathBuf]) -> (BTreeSet<PathBuf>, usize) {
-    let (targets, errors) = walk::collect(roots);
-    for e in errors {
+    let walk = walk::collect(roots);
+    for e in walk.errors {
         tracing::warn!(path = e.path, "cannot index: {}", e.reason);
     }
-    let files = targets.len();
-    (targets.iter().map(|t| folder_of(&t.path)).collect(), files)
+    let files = walk.targets.len();
+    (
+        walk.targets.iter().map(|t| folder_of(&t.path)).collect(),
+        files,
+    )
 }
 
 async fn progress(client: &Client, token: &NumberOrString, value: WorkDoneProgress) {
@@ -96,9 +101,9 @@ pub async fn index_workspace(
             chunk
                 .into_iter()
                 .map(|folder| {
-                    let facts = workspace::module_files(&folder)
+                    let facts = module_files(&folder)
                         .iter()
-                        .filter_map(|p| workspace::read_facts(p))
+                        .filter_map(|p| read_facts(p))
                         .collect::<Vec<_>>();
                     (folder, facts)
                 })

@@ -12,7 +12,6 @@ pub mod hover;
 pub mod indexing;
 pub mod session;
 pub mod transport;
-pub mod workspace;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

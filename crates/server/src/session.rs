@@ -14,12 +14,12 @@ use tower_lsp::lsp_types::Url;
 use tree_sitter::Tree;
 
 use crate::config::Config;
-use crate::workspace::Workspace;
 use svl_analysis::Finding;
 use svl_analysis::document::Document;
 use svl_analysis::incremental::{CacheOp, Incremental};
 use svl_analysis::module::{FileKind, ModuleIndex};
 use svl_analysis::position::Encoding;
+use svl_project::Workspace;
 
 /// An open document and what the server knows about it.
 pub struct Entry {
@@ -49,14 +49,17 @@ impl Entry {
         kind: FileKind,
         generation: u64,
     ) -> Self {
+        let path = uri.to_file_path().ok();
+        let cache =
+            Incremental::for_file(path.as_deref().unwrap_or(std::path::Path::new(uri.path())));
         Self {
             doc,
             language_id,
             kind,
-            path: uri.to_file_path().ok(),
+            path,
             generation,
             analysed: None,
-            cache: Some(Incremental::default()),
+            cache: Some(cache),
             pending: Vec::new(),
             analysing: false,
         }
@@ -96,6 +99,10 @@ pub struct Analysed {
     pub findings: Vec<Finding>,
     /// The module facts the findings were computed with.
     pub index: Arc<ModuleIndex>,
+    /// The instances of the module they were computed in.
+    pub frames: Vec<Arc<svl_analysis::module::Frame>>,
+    /// The document's facts at that generation.
+    pub facts: Arc<svl_analysis::module::FileFacts>,
     pub kind: FileKind,
 }
 
@@ -165,7 +172,9 @@ impl Session {
     pub fn open_in(&self, folder: &std::path::Path) -> Vec<Url> {
         self.docs()
             .iter()
-            .filter(|(_, e)| e.path.as_deref().and_then(std::path::Path::parent) == Some(folder))
+            .filter(|(_, e)| {
+                e.path.as_deref().map(svl_project::folder_of).as_deref() == Some(folder)
+            })
             .map(|(uri, _)| uri.clone())
             .collect()
     }

@@ -1,72 +1,179 @@
-//! The rules: each checks one resource at a time and appends findings.
+//! The rules, and what a rule is.
 //!
-//! A rule sees one resource (HCL or JSON) and a [`Context`] (the scope that
-//! resolves references, the module's facts, the date suppressions expire
-//! against); adding a rule means adding a module here and an entry in
-//! [`RULES`].
+//! A rule is one file in this folder: a [`RuleDoc`] (its id, default
+//! severity, title, why it matters, the matching AWS Config / Powerpipe /
+//! Prowler ids), a check over one resource as Terraform sees it (overrides
+//! merged, values resolved in one module instance), and an `explain` that
+//! says where a resource stands (what hover shows). Adding a rule is one
+//! file, one line in [`RULES`], and fixtures.
 
 use std::path::Path;
 
-use super::eval::Scope;
-use super::finding::Finding;
-use super::module::ModuleIndex;
-use super::suppress::Date;
-use super::terraform::{JsonResource, Resource};
+use crate::finding::{Finding, Related, ResourceRef, Severity};
+use crate::hir::{Block, Span};
+use crate::module::{Frame, Merged};
+use crate::suppress::Date;
 
 pub mod sagemaker_model_in_vpc;
 
-/// What a rule may know beyond the resource's own text.
+/// What a rule documents about itself (the README, hover and `--help` of
+/// the rule list come from here).
+#[derive(Debug)]
+pub struct RuleDoc {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub default_severity: Severity,
+    /// Why it matters, in one paragraph of Markdown.
+    pub why: &'static str,
+    pub aws_config: Option<&'static str>,
+    pub powerpipe: Option<&'static str>,
+    pub prowler: Option<&'static str>,
+    pub docs_url: &'static str,
+}
+
+/// Where a resource is analysed: which module instance resolves its values,
+/// and which file findings are reported in.
 pub struct Context<'a> {
-    /// Resolves `var.*` and `local.*` references.
-    pub scope: &'a dyn Scope,
-    /// The facts of the module the file belongs to, if known.
-    pub module: Option<&'a ModuleIndex>,
-    /// The analysed file (definitions elsewhere are related by path).
-    pub path: Option<&'a Path>,
+    pub frame: &'a Frame,
+    /// The analysed file: findings elsewhere are reported with that file.
+    pub path: &'a Path,
     /// Suppressions expire against this date.
     pub today: Date,
     /// Honour suppression comments (`check --no-suppress` turns this off).
     pub suppressions: bool,
 }
 
-impl<'a> Context<'a> {
-    /// A context that knows nothing beyond the file.
-    pub fn standalone(scope: &'a dyn Scope) -> Self {
-        Self {
-            scope,
-            module: None,
-            path: None,
-            today: Date::today(),
-            suppressions: true,
+/// One resource to check: the block of the analysed file, and the resource
+/// it is part of after override files are merged.
+pub struct Target<'a> {
+    pub block: &'a Block,
+    pub merged: Merged<'a>,
+}
+
+impl Target<'_> {
+    /// `TYPE.NAME`.
+    pub fn address(&self) -> String {
+        let (kind, name) = self.block.resource_address().unwrap_or(("", ""));
+        format!("{kind}.{name}")
+    }
+
+    pub fn resource_ref(&self) -> ResourceRef {
+        let (kind, name) = self.block.resource_address().unwrap_or(("", ""));
+        ResourceRef {
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            block: self.block.span.clone(),
+            header: self.block.header(),
         }
     }
 }
 
+/// What a rule says about one resource for hover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub rule: &'static str,
+    /// Markdown.
+    pub markdown: String,
+    /// The span the explanation is about (in the analysed file).
+    pub span: Span,
+}
+
 pub trait Rule: Sync {
-    fn id(&self) -> &'static str;
-    /// Checks one top-level resource block of `src` (its island's text).
-    fn check_resource(
+    fn doc(&self) -> &'static RuleDoc;
+
+    fn id(&self) -> &'static str {
+        self.doc().id
+    }
+
+    /// Checks one resource, appending findings located in `ctx.path`.
+    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>);
+
+    /// The resource types whose blocks this rule reads when it checks
+    /// another resource (an edit to one of them re-checks every resource).
+    fn reads_resources(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// What hover shows at `offset` of the analysed file, if this rule has
+    /// something to say about this resource there.
+    fn explain(
         &self,
-        resource: &Resource<'_>,
-        src: &str,
-        ctx: &Context<'_>,
-        out: &mut Vec<Finding>,
-    );
-    /// Checks one resource of a `.tf.json` file.
-    fn check_json_resource(
-        &self,
-        _resource: &JsonResource<'_>,
-        _src: &str,
+        _target: &Target<'_>,
         _ctx: &Context<'_>,
-        _out: &mut Vec<Finding>,
-    ) {
+        _offset: usize,
+    ) -> Option<Explanation> {
+        None
     }
 }
 
 /// Every rule, in the order their findings are produced.
 pub static RULES: &[&dyn Rule] = &[&sagemaker_model_in_vpc::SagemakerModelInVpc];
 
+/// The resource types some rule reads across resources.
+pub fn shared_resource_types() -> &'static [&'static str] {
+    static TYPES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<&'static str> = RULES
+            .iter()
+            .flat_map(|r| r.reads_resources().iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    });
+    &TYPES
+}
+
 /// The ids a suppression comment may name.
 pub fn rule_ids() -> Vec<&'static str> {
     RULES.iter().map(|r| r.id()).collect()
+}
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.id() == id)
+}
+
+/// Builds findings for one target, keeping only those in the analysed file.
+pub(crate) struct Reporter<'a, 'o> {
+    pub ctx: &'a Context<'a>,
+    pub rule: &'static RuleDoc,
+    pub resource: ResourceRef,
+    pub out: &'o mut Vec<Finding>,
+}
+
+impl Reporter<'_, '_> {
+    /// A related location, `path: None` when it is in the analysed file.
+    pub fn related(&self, path: &Path, range: Span, message: String, cause: bool) -> Related {
+        Related {
+            path: (path != self.ctx.path).then(|| path.to_path_buf()),
+            range,
+            message,
+            cause,
+        }
+    }
+
+    /// Reports a finding located at `range` of `path` — if that is the
+    /// analysed file (the other files report their own).
+    pub fn report(
+        &mut self,
+        path: &Path,
+        range: Span,
+        message: String,
+        problem: crate::finding::Problem,
+        related: Vec<Related>,
+    ) {
+        if path != self.ctx.path {
+            return;
+        }
+        self.out.push(Finding {
+            rule: self.rule.id,
+            severity: self.rule.default_severity,
+            range,
+            message,
+            resource: self.resource.clone(),
+            problem,
+            related,
+            suppressed: None,
+        });
+    }
 }

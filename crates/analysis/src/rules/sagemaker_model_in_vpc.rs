@@ -2,78 +2,117 @@
 //! block whose `security_group_ids` and `subnets` each hold at least one value
 //! (AWS Config `SAGEMAKER_MODEL_IN_VPC`).
 //!
-//! Only what is certain is reported. The facts of a model are read from HCL or
-//! JSON into one syntax-free [`ModelFacts`], and one function decides on
-//! them:
+//! Only what is certain is reported. The facts of a model (overrides merged,
+//! values resolved in one module instance) are read into one syntax-free
+//! [`ModelFacts`], and [`decide`] judges them:
 //!
-//! * `count = 0`, or a `for_each` empty as written (literals, locals of
-//!   literals; variables are never trusted here, since a toggle that defaults
-//!   to off must not hide a model that is wrong when switched on): the model
-//!   is never created, nothing to report;
+//! * `count`/`for_each` certainly create no instance: nothing to report (a
+//!   root module's variables are not trusted here, see
+//!   [`crate::module::ModuleScope::literal`]);
 //! * no `vpc_config` (static or `dynamic`): one finding on the header;
-//! * more than one `vpc_config` (two static, or a static and a `dynamic`
-//!   that is not certainly empty): a finding on each extra block;
-//! * a `dynamic "vpc_config"` whose `for_each` is certainly empty, with no
-//!   other block: a finding on `for_each`;
-//! * in each `vpc_config` (or `dynamic` content): a missing argument (only
-//!   when the block parsed cleanly), or a value certainly empty — literally,
-//!   or through variables' defaults, tfvars and locals, in which case the
-//!   finding covers the attribute and points at the definitions.
+//! * more than one `vpc_config` that certainly exists (two static, or a
+//!   `dynamic` one whose `for_each` has several elements): a finding on each
+//!   extra block. A `dynamic` block whose `for_each` is unknown may render
+//!   nothing, so it never makes a duplicate;
+//! * `dynamic "vpc_config"` blocks only, all over a certainly empty
+//!   `for_each`: a finding on `for_each`;
+//! * in each `vpc_config` that exists (a `dynamic` one once per element of its
+//!   `for_each`, with its iterator bound): a missing argument (only when the
+//!   block parsed cleanly), or a value certainly empty — literally, or
+//!   through variables, tfvars, locals, module arguments or the iterator, in
+//!   which case the finding covers the attribute and points at them.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::PathBuf;
 
-use tree_sitter::Node;
-
-use super::{Context, Rule};
-use crate::eval::{self, Origin, Scope, Value, Verdict};
-use crate::finding::{Emptiness, Finding, Problem, Related, ResourceRef, Severity, VpcAttribute};
-use crate::json;
-use crate::syntax::{self, BlockParts};
-use crate::terraform::{JsonResource, Resource};
+use super::{Context, Explanation, Reporter, Rule, RuleDoc, Target};
+use crate::eval::{self, Origin, OriginKind, Scope, Value, Verdict, WithRoots};
+use crate::finding::{Emptiness, Finding, Problem, Related, Severity, VpcAttribute};
+use crate::hir::{Block, Body, Expr, ExprKind, Span};
+use crate::module::{FileFacts, Merged, ModuleIndex, ModuleScope};
 
 pub const ID: &str = "sagemaker_model_in_vpc";
 pub const RESOURCE_TYPE: &str = "aws_sagemaker_model";
 pub const BLOCK: &str = "vpc_config";
 
+pub static DOC: RuleDoc = RuleDoc {
+    id: ID,
+    title: "SageMaker models should be in a VPC",
+    default_severity: Severity::Warning,
+    why: "Without `vpc_config` a model runs in AWS-managed network space: no security groups, \
+          no VPC endpoints, and a misconfigured IAM policy becomes the only barrier between the \
+          inference container and your data.",
+    aws_config: Some("SAGEMAKER_MODEL_IN_VPC"),
+    powerpipe: Some("aws_compliance.control.sagemaker_model_in_vpc"),
+    prowler: Some("sagemaker_models_vpc_settings_configured"),
+    docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+};
+
 pub struct SagemakerModelInVpc;
 
 impl Rule for SagemakerModelInVpc {
-    fn id(&self) -> &'static str {
-        ID
+    fn doc(&self) -> &'static RuleDoc {
+        &DOC
     }
 
-    fn check_resource(
-        &self,
-        resource: &Resource<'_>,
-        src: &str,
-        ctx: &Context<'_>,
-        out: &mut Vec<Finding>,
-    ) {
-        if resource.kind == RESOURCE_TYPE {
-            decide(&hcl_facts(resource, src, ctx), ctx, out);
+    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        if target.block.resource_address().map(|(t, _)| t) != Some(RESOURCE_TYPE) {
+            return;
         }
+        let facts = facts(target, ctx);
+        let mut reporter = Reporter {
+            ctx,
+            rule: &DOC,
+            resource: target.resource_ref(),
+            out,
+        };
+        decide(&facts, ctx, &mut reporter);
     }
 
-    fn check_json_resource(
+    fn explain(
         &self,
-        resource: &JsonResource<'_>,
-        src: &str,
+        target: &Target<'_>,
         ctx: &Context<'_>,
-        out: &mut Vec<Finding>,
-    ) {
-        if resource.kind == RESOURCE_TYPE {
-            decide(&json_facts(resource, src, ctx), ctx, out);
+        offset: usize,
+    ) -> Option<Explanation> {
+        if target.block.resource_address().map(|(t, _)| t) != Some(RESOURCE_TYPE) {
+            return None;
         }
+        let span = hovered(target.block, offset)?;
+        let facts = facts(target, ctx);
+        Some(Explanation {
+            rule: ID,
+            markdown: describe(target, &facts, &ctx.frame.index),
+            span,
+        })
     }
+}
+
+/// The model's type label, or the `vpc_config` block under `offset`.
+fn hovered(block: &Block, offset: usize) -> Option<Span> {
+    if let Some(label) = block.labels.first()
+        && label.span.contains(&offset)
+    {
+        return Some(label.span.clone());
+    }
+    block
+        .body
+        .blocks
+        .iter()
+        .filter(|b| crate::module::effective_kind(b) == BLOCK)
+        .map(|b| b.span.clone())
+        .find(|s| s.contains(&offset))
 }
 
 /// What is known of one model, whatever syntax it was written in.
 #[derive(Debug, Clone)]
 pub struct ModelFacts {
-    pub resource: ResourceRef,
     /// `count`/`for_each` say the resource is never created.
     pub never_created: bool,
     pub vpc: VpcState,
+    /// The base block's header, where a missing `vpc_config` is reported.
+    pub header: (PathBuf, Span),
 }
 
 #[derive(Debug, Clone)]
@@ -85,9 +124,11 @@ pub enum VpcState {
     Blocks(Vec<VpcBlock>),
 }
 
-/// A `vpc_config` block, or the `content` of a `dynamic "vpc_config"`.
+/// A `vpc_config` block, or a `dynamic "vpc_config"`.
 #[derive(Debug, Clone)]
 pub struct VpcBlock {
+    /// The file the block is in.
+    pub path: PathBuf,
     /// The whole block (for a dynamic one, the `dynamic` block).
     pub range: Range<usize>,
     /// `vpc_config` (the identifier, the dynamic label, or the JSON key).
@@ -95,7 +136,10 @@ pub struct VpcBlock {
     /// Parsed without syntax errors: only then is a missing argument certain.
     pub clean: bool,
     pub dynamic: Option<ForEach>,
-    pub arguments: Vec<(VpcAttribute, Argument)>,
+    /// The argument states of each block it renders: one for a static block,
+    /// one per element of a known `for_each`, one (iterator unknown) when the
+    /// `for_each` is unknown.
+    pub renderings: Vec<Vec<(VpcAttribute, Argument)>>,
 }
 
 /// The `for_each` of a `dynamic` block.
@@ -103,8 +147,19 @@ pub struct VpcBlock {
 pub struct ForEach {
     /// The `for_each` attribute, if written.
     pub range: Option<Range<usize>>,
-    pub certainly_empty: bool,
+    /// How many blocks it renders, when known.
+    pub count: Option<usize>,
     pub trace: Vec<Origin>,
+}
+
+impl VpcBlock {
+    /// How many blocks this certainly renders (`None`: not known).
+    pub fn certain_count(&self) -> Option<usize> {
+        match &self.dynamic {
+            None => Some(1),
+            Some(d) => d.count,
+        }
+    }
 }
 
 /// The state of `subnets` or `security_group_ids`.
@@ -121,384 +176,244 @@ pub enum Argument {
         verdict: Verdict,
         /// Definitions the value was resolved through (empty if literal).
         trace: Vec<Origin>,
+        /// The expression as written, for hover.
+        text: String,
     },
 }
 
-impl ModelFacts {
-    /// The blocks that exist: static ones, and dynamic ones whose `for_each`
-    /// is not certainly empty.
-    pub fn live_blocks(&self) -> Vec<&VpcBlock> {
-        match &self.vpc {
-            VpcState::Blocks(blocks) => blocks
-                .iter()
-                .filter(|b| b.dynamic.as_ref().is_none_or(|d| !d.certainly_empty))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-fn is_empty_collection(value: &Value) -> bool {
-    matches!(value, Value::List(v) if v.is_empty())
-        || matches!(value, Value::Object(v) if v.is_empty())
-}
-
-/// `count`/`for_each` (evaluated with locals but not variables) say the
-/// resource is never created.
-fn never_created(count: Option<Value>, for_each: Option<Value>) -> bool {
-    let zero = matches!(&count, Some(Value::Number(n)) if n.parse::<f64>().is_ok_and(|n| n == 0.0));
-    zero || for_each.as_ref().is_some_and(is_empty_collection)
-}
-
-/// A scope that resolves locals but treats every variable as unknown.
-struct LiteralsOnly<'a>(&'a dyn Scope);
-
-impl Scope for LiteralsOnly<'_> {
-    fn resolve(&self, reference: eval::Reference<'_>, depth: usize) -> Value {
-        match reference {
-            eval::Reference::Var(_) => Value::Unknown,
-            eval::Reference::Local(_) => self.0.resolve_literally(reference, depth),
-        }
-    }
-}
-
-/// Evaluates with a trace of the definitions used.
-fn traced(scope: &dyn Scope, f: impl FnOnce(&dyn Scope) -> Value) -> (Value, Vec<Origin>) {
+fn traced(scope: &dyn Scope, expr: &Expr) -> (Value, Vec<Origin>) {
     scope.begin_trace();
-    let value = f(scope);
+    let value = eval::eval(expr, scope, 0);
     (value, scope.take_trace())
 }
 
-// ---------------------------------------------------------------- HCL facts
-
-fn attr_value<'t>(
-    body: Option<Node<'t>>,
-    name: &str,
-    src: &str,
-) -> Option<(Node<'t>, Option<Node<'t>>)> {
-    // The last definition wins (Terraform rejects duplicates; the last is
-    // what the user just typed).
-    let mut found = None;
-    for item in body.into_iter().flat_map(syntax::body_items) {
-        if let Some((ident, value)) = syntax::attribute_parts(item)
-            && syntax::text(ident, src) == name
-        {
-            found = Some((item, value));
-        }
+fn argument(body: &Body, attribute: VpcAttribute, scope: &dyn Scope, file: &FileFacts) -> Argument {
+    match body.attribute(attribute.name()) {
+        None => Argument::Missing,
+        Some(attr) => match &attr.value {
+            None => Argument::NoValue,
+            Some(expr) => {
+                let (value, trace) = traced(scope, expr);
+                Argument::Value {
+                    attribute: attr.span.clone(),
+                    expr: expr.span.clone(),
+                    verdict: value.list_verdict(),
+                    trace,
+                    text: file
+                        .text
+                        .get(expr.span.clone())
+                        .unwrap_or_default()
+                        .to_owned(),
+                }
+            }
+        },
     }
+}
+
+/// Does `expr` refer to the root name `name`?
+fn refers_to(expr: &Expr, name: &str) -> bool {
+    let mut found = false;
+    expr.visit(&mut |e| {
+        if let ExprKind::Variable(v) = &e.kind
+            && v == name
+        {
+            found = true;
+        }
+    });
     found
 }
 
-fn hcl_argument(
-    body: Option<Node<'_>>,
-    attribute: VpcAttribute,
-    src: &str,
-    ctx: &Context<'_>,
-) -> Argument {
-    match attr_value(body, attribute.name(), src) {
-        None => Argument::Missing,
-        Some((_, None)) => Argument::NoValue,
-        Some((attr, Some(expr))) => {
-            let (value, trace) = traced(ctx.scope, |s| eval::eval(expr, src, s, 0));
-            Argument::Value {
-                attribute: attr.byte_range(),
-                expr: expr.byte_range(),
-                verdict: value.list_verdict(),
-                trace,
-            }
-        }
-    }
-}
-
-fn hcl_block(
-    block: Node<'_>,
-    parts: &BlockParts<'_>,
-    src: &str,
-    ctx: &Context<'_>,
-) -> Option<VpcBlock> {
-    let is_dynamic = syntax::text(parts.ident, src) == "dynamic";
-    let (ident, content, dynamic) = if is_dynamic {
-        let label = parts.label(0)?;
-        let content = parts
-            .body
-            .into_iter()
-            .flat_map(syntax::body_items)
-            .find(|i| syntax::block_type(*i, src) == Some("content"))
-            .and_then(BlockParts::of);
-        let for_each = attr_value(parts.body, "for_each", src);
-        // Empty as written, or through variables' defaults, tfvars, locals.
-        let (certainly_empty, trace) = match for_each {
-            Some((_, Some(expr))) => {
-                let (value, trace) = traced(ctx.scope, |s| eval::eval(expr, src, s, 0));
-                (is_empty_collection(&value), trace)
-            }
-            _ => (false, Vec::new()),
-        };
-        let dynamic = ForEach {
-            range: for_each.map(|(attr, _)| attr.byte_range()),
-            certainly_empty,
-            trace,
-        };
-        (label.byte_range(), content, Some(dynamic))
-    } else {
-        (parts.ident.byte_range(), Some(*parts), None)
-    };
-    // Missing arguments are only certain when the block (and for a dynamic
-    // one, its content) parsed cleanly.
-    let clean =
-        parts.is_closed() && !syntax::is_broken(block) && content.is_some_and(|c| c.is_closed());
-    let body = content.and_then(|c| c.body);
-    Some(VpcBlock {
-        range: block.byte_range(),
-        ident,
-        clean,
-        dynamic,
-        arguments: VpcAttribute::ALL
+fn vpc_block(file: &FileFacts, block: &Block, scope: &dyn Scope) -> VpcBlock {
+    let arguments = |body: &Body, scope: &dyn Scope| -> Vec<(VpcAttribute, Argument)> {
+        VpcAttribute::ALL
             .iter()
-            .map(|a| (*a, hcl_argument(body, *a, src, ctx)))
-            .collect(),
-    })
-}
-
-/// `vpc_config { … }` or `dynamic "vpc_config" { … }`.
-pub fn is_vpc_config(parts: &BlockParts<'_>, src: &str) -> bool {
-    let ident = syntax::text(parts.ident, src);
-    ident == BLOCK
-        || (ident == "dynamic"
-            && parts
-                .label(0)
-                .and_then(|l| syntax::label_value(l, src))
-                .as_deref()
-                == Some(BLOCK))
-}
-
-/// Reads a model written in HCL.
-pub fn hcl_facts(model: &Resource<'_>, src: &str, ctx: &Context<'_>) -> ModelFacts {
-    let body = model.parts.body;
-    let literal = LiteralsOnly(ctx.scope);
-    let literal_attr = |name: &str| {
-        attr_value(body, name, src)
-            .and_then(|(_, v)| v)
-            .map(|v| eval::eval(v, src, &literal, 0))
+            .map(|a| (*a, argument(body, *a, scope, file)))
+            .collect()
     };
-    let never = never_created(literal_attr("count"), literal_attr("for_each"));
-
-    let mut blocks = Vec::new();
-    for item in body.into_iter().flat_map(syntax::body_items) {
-        let Some(parts) = BlockParts::of(item) else {
-            continue;
+    if block.kind != "dynamic" {
+        return VpcBlock {
+            path: file.path.clone(),
+            range: block.span.clone(),
+            ident: block.kind_span.clone(),
+            clean: block.clean,
+            dynamic: None,
+            renderings: vec![arguments(&block.body, scope)],
         };
-        let ident = syntax::text(parts.ident, src);
-        let is_vpc = ident == BLOCK
-            || (ident == "dynamic"
-                && parts
-                    .label(0)
-                    .and_then(|l| syntax::label_value(l, src))
-                    .as_deref()
-                    == Some(BLOCK));
-        if is_vpc && let Some(block) = hcl_block(item, &parts, src, ctx) {
-            blocks.push(block);
-        }
     }
-    let vpc = if !blocks.is_empty() {
-        VpcState::Blocks(blocks)
-    } else if vpc_config_certainly_absent(model, src) {
-        VpcState::Absent
-    } else {
-        VpcState::Undecided
+    let ident = block
+        .labels
+        .first()
+        .map_or(block.kind_span.clone(), |l| l.span.clone());
+    let content = block.body.blocks_of("content").last();
+    let iterator = block
+        .body
+        .attribute("iterator")
+        .and_then(|a| a.value.as_ref())
+        .and_then(|e| match &e.kind {
+            ExprKind::Variable(name) => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| BLOCK.to_owned());
+    let for_each_attr = block.body.attribute("for_each");
+    let (value, trace) = match for_each_attr.and_then(|a| a.value.as_ref()) {
+        Some(expr) => traced(scope, expr),
+        None => (Value::Unknown, Vec::new()),
     };
-    ModelFacts {
-        resource: ResourceRef {
-            kind: model.kind.clone(),
-            name: model.name.clone(),
-            block: model.block.byte_range(),
-            header: model.header.clone(),
-        },
-        never_created: never,
-        vpc,
-    }
-}
-
-/// True when the model certainly has no `vpc_config`: its block is closed and
-/// no `ERROR` inside it could be a `vpc_config` being typed.
-fn vpc_config_certainly_absent(model: &Resource<'_>, src: &str) -> bool {
-    if !model.parts.is_closed() {
-        return false;
-    }
-    if !model.block.has_error() {
-        return true;
-    }
-    let mut stack = vec![model.block];
-    while let Some(node) = stack.pop() {
-        if node.is_error() && syntax::text(node, src).contains(BLOCK) {
-            return false;
-        }
-        if node.has_error() {
-            let mut cursor = node.walk();
-            stack.extend(node.children(&mut cursor));
-        }
-    }
-    true
-}
-
-// --------------------------------------------------------------- JSON facts
-
-fn json_argument(
-    object: Option<Node<'_>>,
-    attribute: VpcAttribute,
-    src: &str,
-    ctx: &Context<'_>,
-) -> Argument {
-    let Some(member) = object.and_then(|o| json::member(o, attribute.name(), src)) else {
-        return Argument::Missing;
+    let elements: Option<Vec<(Value, Value)>> = match value {
+        Value::List(items) => Some(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+        ),
+        Value::Map(items) => Some(
+            items
+                .into_iter()
+                .map(|(k, v)| (Value::String(k), v))
+                .collect(),
+        ),
+        _ => None,
     };
-    let (value, trace) = traced(ctx.scope, |s| json::eval(member.value, src, s, 0));
-    Argument::Value {
-        attribute: member.pair.byte_range(),
-        expr: member.value.byte_range(),
-        verdict: value.list_verdict(),
-        trace,
-    }
-}
-
-fn json_block(
-    key: Node<'_>,
-    object: Node<'_>,
-    dynamic: Option<ForEach>,
-    content: Option<Node<'_>>,
-    src: &str,
-    ctx: &Context<'_>,
-) -> VpcBlock {
+    let for_each_range = for_each_attr.map(|a| a.span.clone());
+    let iterator_origin = Origin {
+        path: file.path.clone(),
+        range: for_each_attr
+            .and_then(|a| a.value.as_ref())
+            .map_or(block.span.clone(), |e| e.span.clone()),
+        what: format!("the for_each of the dynamic {BLOCK}"),
+        kind: OriginKind::Iterator,
+    };
+    let render = |key: Value, element: Value| -> Vec<(VpcAttribute, Argument)> {
+        let known = element.is_wholly_known();
+        let object = if matches!(element, Value::Unknown) {
+            Value::Unknown
+        } else {
+            Value::Map(BTreeMap::from([
+                ("key".to_owned(), key),
+                ("value".to_owned(), element),
+            ]))
+        };
+        let with = WithRoots {
+            inner: scope,
+            roots: vec![(iterator.clone(), object)],
+        };
+        let body = content.map(|c| &c.body).cloned().unwrap_or_default();
+        let mut args = arguments(&body, &with);
+        // A value taken from the iterator was resolved through for_each.
+        for (attribute, arg) in &mut args {
+            if let Argument::Value { trace, .. } = arg
+                && known
+                && body
+                    .attribute(attribute.name())
+                    .and_then(|a| a.value.as_ref())
+                    .is_some_and(|e| refers_to(e, &iterator))
+            {
+                trace.push(iterator_origin.clone());
+            }
+        }
+        args
+    };
+    let (count, renderings) = match elements {
+        Some(elements) => {
+            let n = elements.len();
+            let renderings = elements.into_iter().map(|(k, v)| render(k, v)).collect();
+            (Some(n), renderings)
+        }
+        None => (None, vec![render(Value::Unknown, Value::Unknown)]),
+    };
     VpcBlock {
-        range: object.byte_range(),
-        ident: key.byte_range(),
-        clean: !object.has_error(),
-        dynamic,
-        arguments: VpcAttribute::ALL
-            .iter()
-            .map(|a| (*a, json_argument(content, *a, src, ctx)))
-            .collect(),
+        path: file.path.clone(),
+        range: block.span.clone(),
+        ident,
+        clean: block.clean && content.is_some_and(|c| c.clean),
+        dynamic: Some(ForEach {
+            range: for_each_range,
+            count,
+            trace,
+        }),
+        renderings,
     }
 }
 
-/// Reads a model written in JSON (`resource.aws_sagemaker_model.NAME`).
-pub fn json_facts(model: &JsonResource<'_>, src: &str, ctx: &Context<'_>) -> ModelFacts {
-    let object = json::objects(model.member.value).into_iter().next();
-    let literal = LiteralsOnly(ctx.scope);
-    let literal_member = |name: &str| {
-        object
-            .and_then(|o| json::member(o, name, src))
-            .map(|m| json::eval(m.value, src, &literal, 0))
-    };
-    let never = never_created(literal_member("count"), literal_member("for_each"));
-    let mut blocks = Vec::new();
-    if let Some(object) = object {
-        for (key, member) in json::members(object, src) {
-            match key.as_str() {
-                BLOCK => {
-                    for block in json::objects(member.value) {
-                        blocks.push(json_block(member.key, block, None, Some(block), src, ctx));
-                    }
-                }
-                "dynamic" => {
-                    for dynamics in json::objects(member.value) {
-                        let Some(vpc) = json::member(dynamics, BLOCK, src) else {
-                            continue;
-                        };
-                        for dynamic in json::objects(vpc.value) {
-                            let for_each = json::member(dynamic, "for_each", src);
-                            let (certainly_empty, trace) = match for_each {
-                                Some(m) => {
-                                    let (value, trace) =
-                                        traced(ctx.scope, |s| json::eval(m.value, src, s, 0));
-                                    (is_empty_collection(&value), trace)
-                                }
-                                None => (false, Vec::new()),
-                            };
-                            let content = json::member(dynamic, "content", src)
-                                .and_then(|c| json::objects(c.value).into_iter().next());
-                            let for_each = ForEach {
-                                range: for_each.map(|m| m.pair.byte_range()),
-                                certainly_empty,
-                                trace,
-                            };
-                            blocks.push(json_block(
-                                vpc.key,
-                                dynamic,
-                                Some(for_each),
-                                content,
-                                src,
-                                ctx,
-                            ));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+/// Reads a model as Terraform sees it in one module instance.
+pub fn facts(target: &Target<'_>, ctx: &Context<'_>) -> ModelFacts {
+    model_facts(&target.merged, ctx)
+}
+
+fn model_facts(merged: &Merged<'_>, ctx: &Context<'_>) -> ModelFacts {
+    let never_created = crate::module::never_instantiated(ctx.frame, merged);
+    let scope = ModuleScope::new(ctx.frame);
+    let blocks: Vec<VpcBlock> = merged
+        .blocks_of(BLOCK)
+        .map(|(file, block)| vpc_block(file, block, &scope))
+        .collect();
+    let (base_file, base) = merged.base;
     let vpc = if !blocks.is_empty() {
         VpcState::Blocks(blocks)
-    } else if object.is_some_and(|o| !o.has_error()) {
+    } else if std::iter::once(base)
+        .chain(merged.overrides.iter().map(|(_, b)| *b))
+        .all(|b| b.closed && !b.body.mentions_unparsed(BLOCK))
+    {
         VpcState::Absent
     } else {
         VpcState::Undecided
     };
     ModelFacts {
-        resource: ResourceRef {
-            kind: model.kind.clone(),
-            name: model.name.clone(),
-            block: model.member.pair.byte_range(),
-            header: model.member.key.byte_range(),
-        },
-        never_created: never,
+        never_created,
         vpc,
+        header: (base_file.path.clone(), base.header()),
     }
 }
 
 // ------------------------------------------------------------------ verdict
 
+fn origins(reporter: &Reporter<'_, '_>, trace: &[Origin]) -> Vec<Related> {
+    trace
+        .iter()
+        .map(|o| {
+            reporter.related(
+                &o.path,
+                o.range.clone(),
+                format!("resolved through {}", o.what),
+                true,
+            )
+        })
+        .collect()
+}
+
+/// " in module.ml" when the value depends on the module instance.
+fn instance_note(ctx: &Context<'_>, trace: &[Origin]) -> String {
+    match ctx.frame.call_path() {
+        Some(path) if trace.iter().any(|o| o.kind == OriginKind::Argument) => {
+            format!(" (in {path})")
+        }
+        _ => String::new(),
+    }
+}
+
 /// The findings for one model.
-pub fn decide(facts: &ModelFacts, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+fn decide(facts: &ModelFacts, ctx: &Context<'_>, reporter: &mut Reporter<'_, '_>) {
     if facts.never_created {
         return;
     }
-    let resource = &facts.resource;
-    let address = resource.address();
-    let finding =
-        |range: Range<usize>, message: String, problem: Problem, related: Vec<Related>| Finding {
-            rule: ID,
-            severity: Severity::Warning,
-            range,
-            message,
-            resource: resource.clone(),
-            problem,
-            related,
-            suppressed: None,
-        };
-    let declared_here = || Related {
-        path: None,
-        range: resource.header.clone(),
-        message: format!("{address} is declared here"),
-        cause: false,
-    };
-    let origins = |trace: &[Origin]| -> Vec<Related> {
-        trace
-            .iter()
-            .map(|o| Related {
-                path: (Some(o.path.as_path()) != ctx.path).then(|| o.path.clone()),
-                range: o.range.clone(),
-                message: format!("resolved through {}", o.what),
-                cause: true,
-            })
-            .collect()
+    let address = reporter.resource.address();
+    let (header_path, header) = &facts.header;
+    let declared_here = |r: &Reporter<'_, '_>| {
+        r.related(
+            header_path,
+            header.clone(),
+            format!("{address} is declared here"),
+            false,
+        )
     };
 
     let blocks = match &facts.vpc {
         VpcState::Undecided => return,
         VpcState::Absent => {
-            out.push(finding(
-                resource.header.clone(),
+            reporter.report(
+                header_path,
+                header.clone(),
                 format!(
                     "{address} has no vpc_config block, so it runs outside your VPC: add vpc_config \
                      with at least one private subnet in subnets and one security group in \
@@ -506,102 +421,157 @@ pub fn decide(facts: &ModelFacts, ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 ),
                 Problem::MissingVpcConfig,
                 Vec::new(),
-            ));
+            );
             return;
         }
         VpcState::Blocks(blocks) => blocks,
     };
 
-    let live = facts.live_blocks();
-    if live.is_empty() {
+    let certain: usize = blocks.iter().filter_map(VpcBlock::certain_count).sum();
+    let uncertain = blocks.iter().any(|b| b.certain_count().is_none());
+    if certain == 0 && !uncertain {
         // Only dynamic blocks, all certainly empty: the model gets none.
         for block in blocks {
             if let Some(for_each) = &block.dynamic {
-                let mut related = origins(&for_each.trace);
-                related.push(declared_here());
-                out.push(finding(
-                    for_each
-                        .range
-                        .clone()
-                        .unwrap_or_else(|| block.ident.clone()),
+                let mut related = origins(reporter, &for_each.trace);
+                related.push(declared_here(reporter));
+                let note = instance_note(ctx, &for_each.trace);
+                reporter.report(
+                    &block.path,
+                    for_each.range.clone().unwrap_or_else(|| block.ident.clone()),
                     format!(
-                        "the dynamic vpc_config of {address} iterates over an empty for_each, so \
-                         the model gets no vpc_config and runs outside your VPC"
+                        "the dynamic vpc_config of {address} iterates over an empty for_each{note}, \
+                         so the model gets no vpc_config and runs outside your VPC"
                     ),
                     Problem::EmptyForEach {
                         dynamic: block.range.clone(),
                     },
                     related,
-                ));
+                );
             }
         }
         return;
     }
-    for extra in live.iter().skip(1) {
-        out.push(finding(
-            extra.ident.clone(),
-            format!(
-                "{address} has more than one vpc_config block; the AWS provider allows one: \
-                 merge them"
-            ),
-            Problem::DuplicateVpcConfig {
-                block: extra.range.clone(),
-            },
-            vec![Related {
-                path: None,
-                range: live[0].ident.clone(),
-                message: "the first vpc_config".to_owned(),
-                cause: false,
-            }],
-        ));
+    // Duplicates: only blocks that certainly exist count.
+    let mut instances: Vec<&VpcBlock> = Vec::new();
+    for block in blocks {
+        for _ in 0..block.certain_count().unwrap_or(0) {
+            instances.push(block);
+        }
     }
-    for block in live {
+    if let Some(first) = instances.first().copied() {
+        let mut reported: Vec<&Span> = Vec::new();
+        for extra in instances.iter().skip(1).copied() {
+            if reported.contains(&&extra.ident) {
+                continue;
+            }
+            reported.push(&extra.ident);
+            let message = if std::ptr::eq(first, extra) {
+                format!(
+                    "the dynamic vpc_config of {address} renders more than one vpc_config block; \
+                     the AWS provider allows one"
+                )
+            } else {
+                format!(
+                    "{address} has more than one vpc_config block; the AWS provider allows one: \
+                     merge them"
+                )
+            };
+            let related = vec![reporter.related(
+                &first.path,
+                first.ident.clone(),
+                "the first vpc_config".to_owned(),
+                false,
+            )];
+            reporter.report(
+                &extra.path,
+                extra.ident.clone(),
+                message,
+                Problem::DuplicateVpcConfig {
+                    block: extra.range.clone(),
+                },
+                related,
+            );
+        }
+    }
+    // The arguments of every block that exists; with no certain block, those
+    // of blocks that may exist (rendered or not, the model is out of its VPC).
+    let mut reported: Vec<(Span, VpcAttribute)> = Vec::new();
+    for block in blocks {
+        match block.certain_count() {
+            Some(0) => continue,
+            None if certain > 0 => continue,
+            _ => {}
+        }
         let which = if block.dynamic.is_some() {
             "the dynamic vpc_config"
         } else {
             "vpc_config"
         };
-        for (attribute, argument) in &block.arguments {
-            let (name, noun) = (attribute.name(), attribute.noun());
-            match argument {
-                Argument::Missing if block.clean => out.push(finding(
-                    block.ident.clone(),
-                    format!(
-                        "{which} of {address} has no {name}: set {name} to at least one {noun}"
-                    ),
-                    Problem::MissingAttribute {
-                        attribute: *attribute,
-                        vpc_config: block.range.clone(),
-                    },
-                    vec![declared_here()],
-                )),
-                Argument::Value {
-                    attribute: attr_range,
-                    expr,
-                    verdict: Verdict::Empty(emptiness),
-                    trace,
-                } => {
-                    let resolved = !trace.is_empty();
-                    let mut related = origins(trace);
-                    related.push(declared_here());
-                    out.push(finding(
-                        if resolved {
+        for rendering in &block.renderings {
+            for (attribute, argument) in rendering {
+                let (name, noun) = (attribute.name(), attribute.noun());
+                match argument {
+                    Argument::Missing if block.clean => {
+                        if reported.contains(&(block.ident.clone(), *attribute)) {
+                            continue;
+                        }
+                        reported.push((block.ident.clone(), *attribute));
+                        let related = vec![declared_here(reporter)];
+                        reporter.report(
+                            &block.path,
+                            block.ident.clone(),
+                            format!(
+                                "{which} of {address} has no {name}: set {name} to at least one \
+                                 {noun}"
+                            ),
+                            Problem::MissingAttribute {
+                                attribute: *attribute,
+                                vpc_config: block.range.clone(),
+                            },
+                            related,
+                        );
+                    }
+                    Argument::Value {
+                        attribute: attr_range,
+                        expr,
+                        verdict: Verdict::Empty(emptiness),
+                        trace,
+                        ..
+                    } => {
+                        let resolved = !trace.is_empty();
+                        let range = if resolved {
                             attr_range.clone()
                         } else {
                             expr.clone()
-                        },
-                        empty_message(&address, *attribute, *emptiness, resolved),
-                        Problem::EmptyValue {
-                            attribute: *attribute,
-                            value: expr.clone(),
-                            emptiness: *emptiness,
-                            vpc_config: block.range.clone(),
-                            resolved,
-                        },
-                        related,
-                    ));
+                        };
+                        if reported.contains(&(range.clone(), *attribute)) {
+                            continue;
+                        }
+                        reported.push((range.clone(), *attribute));
+                        let mut related = origins(reporter, trace);
+                        related.push(declared_here(reporter));
+                        let message = format!(
+                            "{}{}",
+                            empty_message(&address, *attribute, *emptiness, resolved),
+                            instance_note(ctx, trace)
+                        );
+                        reporter.report(
+                            &block.path,
+                            range,
+                            message,
+                            Problem::EmptyValue {
+                                attribute: *attribute,
+                                value: expr.clone(),
+                                emptiness: *emptiness,
+                                vpc_config: block.range.clone(),
+                                resolved,
+                            },
+                            related,
+                        );
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
     }
@@ -631,5 +601,281 @@ fn empty_message(
              give at least one {noun}",
             if resolved { "resolves to" } else { "holds" }
         ),
+    }
+}
+
+// ------------------------------------------------------------ explanation
+
+/// The endpoint configurations serving `model`, each with the endpoints
+/// that use it, as the module declares them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub configs: Vec<ChainConfig>,
+    /// The model sets `name` itself (rather than letting the provider
+    /// generate one).
+    pub fixed_model_name: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainConfig {
+    pub name: String,
+    pub fixed_name: bool,
+    pub endpoints: Vec<String>,
+}
+
+/// References to `aws_sagemaker_model.NAME` anywhere in `body`.
+fn body_refers(body: &Body, kind: &str, name: &str, attribute: &str) -> bool {
+    body.attributes
+        .iter()
+        .filter(|a| a.name == attribute)
+        .filter_map(|a| a.value.as_ref())
+        .any(|e| e.references().iter().any(|(r, n)| r == kind && n == name))
+        || body
+            .blocks
+            .iter()
+            .any(|b| body_refers(&b.body, kind, name, attribute))
+}
+
+/// The chain of resources that serve `model` in `index`.
+pub fn endpoint_chain(model: &str, index: &ModuleIndex) -> Chain {
+    let fixed_model_name = index
+        .merged("resource", &[RESOURCE_TYPE, model])
+        .and_then(|m| m.attribute("name"))
+        .and_then(|(_, a)| a.value.as_ref())
+        .is_some_and(|e| e.kind != ExprKind::Null);
+    let mut configs = Vec::new();
+    for config in index.resources("aws_sagemaker_endpoint_configuration") {
+        let refers = config
+            .blocks_of("production_variants")
+            .any(|(_, b)| body_refers(&b.body, RESOURCE_TYPE, model, "model_name"));
+        if !refers {
+            continue;
+        }
+        let name = config.base.1.label(1).unwrap_or("").to_owned();
+        let endpoints = index
+            .resources("aws_sagemaker_endpoint")
+            .filter(|e| {
+                e.attribute("endpoint_config_name")
+                    .and_then(|(_, a)| a.value.as_ref())
+                    .is_some_and(|v| {
+                        v.references()
+                            .iter()
+                            .any(|(r, n)| r == "aws_sagemaker_endpoint_configuration" && *n == name)
+                    })
+            })
+            .map(|e| e.base.1.label(1).unwrap_or("").to_owned())
+            .collect();
+        configs.push(ChainConfig {
+            fixed_name: config.attribute("name").is_some(),
+            name,
+            endpoints,
+        });
+    }
+    Chain {
+        configs,
+        fixed_model_name,
+    }
+}
+
+/// What applying `vpc_config` to this model does to what serves it, as
+/// planned by Terraform 1.11 with hashicorp/aws 5.100 against a prior
+/// state.
+pub fn replacement_advice(model: &str, index: &ModuleIndex) -> String {
+    let chain = endpoint_chain(model, index);
+    let address = format!("{RESOURCE_TYPE}.{model}");
+    if chain.configs.is_empty() {
+        return format!(
+            "adding or removing `vpc_config` replaces the model (`{address}` is destroyed, then \
+             created). No endpoint configuration in this module serves it; if one elsewhere \
+             does, stage a blue-green cutover."
+        );
+    }
+    let configs: Vec<String> = chain
+        .configs
+        .iter()
+        .map(|c| format!("`aws_sagemaker_endpoint_configuration.{}`", c.name))
+        .collect();
+    let endpoints: Vec<String> = chain
+        .configs
+        .iter()
+        .flat_map(|c| c.endpoints.iter())
+        .map(|e| format!("`aws_sagemaker_endpoint.{e}`"))
+        .collect();
+    if chain.fixed_model_name {
+        let mut text = format!(
+            "adding `vpc_config` replaces the model (`{address}`) and nothing else: its `name` \
+             is fixed, so {} {} no change",
+            configs.join(", "),
+            if configs.len() == 1 { "sees" } else { "see" }
+        );
+        if !endpoints.is_empty() {
+            text.push_str(&format!(
+                " and {} keeps serving the old model, outside the VPC, while Terraform and this \
+                 check both call the model compliant",
+                endpoints.join(", ")
+            ));
+        }
+        text.push_str(
+            ". Drop the fixed `name` (or derive it from what forces the replacement) so the \
+             configuration is replaced with the model, then stage a blue-green cutover.",
+        );
+        return text;
+    }
+    let mut text = format!(
+        "adding `vpc_config` replaces the model (`{address}`); {} {} it by its generated name \
+         and {} replaced too (destroyed, then created)",
+        configs.join(", "),
+        if configs.len() == 1 {
+            "references"
+        } else {
+            "reference"
+        },
+        if configs.len() == 1 { "is" } else { "are" },
+    );
+    if !endpoints.is_empty() {
+        text.push_str(&format!(
+            ", and {} {} updated in place to the new configuration (never destroyed)",
+            endpoints.join(", "),
+            if endpoints.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    text.push_str(
+        ". The old configuration is deleted before the new one exists: stage a blue-green \
+         cutover (a new model and configuration first, then switch the endpoint).",
+    );
+    text
+}
+
+/// The hover text for a model.
+fn describe(target: &Target<'_>, facts: &ModelFacts, index: &ModuleIndex) -> String {
+    let address = target.address();
+    let model = target.block.label(1).unwrap_or("");
+    let verdict = verdict(facts);
+    let ids = [
+        DOC.aws_config.map(|id| format!("AWS Config `{id}`")),
+        DOC.powerpipe.map(|id| format!("Powerpipe `{id}`")),
+        DOC.prowler.map(|id| format!("Prowler `{id}`")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    format!(
+        "**{}** (`{ID}`)\n\n`{address}`: {verdict}\n\n\
+         Checks that every `aws_sagemaker_model` has a `vpc_config` block whose `subnets` and \
+         `security_group_ids` each hold at least one value. {}\n\n\
+         - **Applying it:** {}\n\
+         - **Changing `subnets` or `security_group_ids` of an existing `vpc_config`** is planned \
+         as an in-place update that hashicorp/aws 5.100 does not apply (its update handles tags \
+         only; hashicorp/terraform-provider-aws#45490): the diff comes back on every plan until \
+         the model is replaced.\n\
+         - **Prerequisites:** private subnets in every AZ your instance types need; VPC endpoints \
+         for S3 (gateway) and ECR `api` + `dkr` (interface), or a NAT gateway; security groups \
+         that allow egress on 443 to them; `enable_dns_support` and `enable_dns_hostnames` on the \
+         VPC.\n\n{ids}\n\n[Control documentation]({})",
+        DOC.title,
+        DOC.why,
+        replacement_advice(model, index),
+        DOC.docs_url
+    )
+}
+
+/// One line on where this model stands.
+fn verdict(facts: &ModelFacts) -> String {
+    if facts.never_created {
+        return "never created (`count`/`for_each` create no instance), nothing to check."
+            .to_owned();
+    }
+    let blocks = match &facts.vpc {
+        VpcState::Absent => return "**not compliant**: it has no `vpc_config` block.".to_owned(),
+        VpcState::Undecided => return "not decided yet: the block has syntax errors.".to_owned(),
+        VpcState::Blocks(blocks) => blocks,
+    };
+    let mut problems = Vec::new();
+    let mut unknown = Vec::new();
+    let certain: usize = blocks.iter().filter_map(VpcBlock::certain_count).sum();
+    let uncertain = blocks.iter().any(|b| b.certain_count().is_none());
+    if certain == 0 && !uncertain {
+        problems.push("its dynamic `vpc_config` iterates over an empty `for_each`".to_owned());
+    }
+    if certain > 1 {
+        problems.push("it has more than one `vpc_config`".to_owned());
+    }
+    if certain > 0 && uncertain {
+        unknown
+            .push("a dynamic `vpc_config` whose `for_each` is only known at plan time".to_owned());
+    }
+    for block in blocks {
+        if block.certain_count() == Some(0) || (block.certain_count().is_none() && certain > 0) {
+            continue;
+        }
+        for rendering in &block.renderings {
+            for (attribute, argument) in rendering {
+                let name = attribute.name();
+                let line = match argument {
+                    Argument::Missing if block.clean => {
+                        problems.push(format!("`{name}` is missing"));
+                        continue;
+                    }
+                    Argument::Missing | Argument::NoValue => {
+                        unknown.push(format!("`{name}` is incomplete"));
+                        continue;
+                    }
+                    Argument::Value {
+                        verdict,
+                        trace,
+                        text,
+                        ..
+                    } => {
+                        let via = trace
+                            .first()
+                            .map(|o| format!(" ({})", o.what))
+                            .unwrap_or_default();
+                        match verdict {
+                            Verdict::Empty(Emptiness::Null) => format!("`{name}` is null{via}"),
+                            Verdict::Empty(Emptiness::BlankElements) => {
+                                format!("`{name}` holds only empty ids{via}")
+                            }
+                            Verdict::Empty(Emptiness::EmptyList) => {
+                                format!("`{name}` is empty{via}")
+                            }
+                            Verdict::NonEmpty => continue,
+                            Verdict::Unknown => {
+                                let line = format!(
+                                    "`{name} = {}` is only known at plan time",
+                                    one_line(text)
+                                );
+                                if !unknown.contains(&line) {
+                                    unknown.push(line);
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                };
+                if !problems.contains(&line) {
+                    problems.push(line);
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        format!("**not compliant**: {}.", problems.join(", "))
+    } else if !unknown.is_empty() {
+        format!(
+            "compliant as far as can be told statically; {}.",
+            unknown.join(", ")
+        )
+    } else {
+        "**compliant**: `vpc_config` lists subnets and security groups.".to_owned()
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 60 {
+        format!("{}…", flat.chars().take(60).collect::<String>())
+    } else {
+        flat
     }
 }

@@ -1,0 +1,444 @@
+//! A syntax-free model of Terraform configuration: blocks, attributes and
+//! expressions with byte spans, the same whether the file was HCL
+//! (`*.tf`, tfvars) or JSON (`*.tf.json`, `*.tfvars.json`).
+//!
+//! Rules, the module index and the evaluator read this model, never the
+//! syntax trees: a block merged from an override file, a module call's
+//! arguments in another folder, or a JSON resource are all just [`Block`]s.
+//! Lowering from the trees is in [`crate::lower`]. Spans are byte ranges in
+//! the file the node was read from; which file that is, the owner knows.
+
+use std::ops::Range;
+
+/// A byte range in one file.
+pub type Span = Range<usize>;
+
+/// The items of a block (or of a tfvars file).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Body {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<Block>,
+    /// Identifier-like words in `ERROR` nodes directly inside this body: what
+    /// the user may be typing (a `vpc_config` that does not parse yet).
+    pub unparsed_words: Vec<String>,
+}
+
+impl Body {
+    /// The last attribute called `name` (Terraform rejects duplicates; the
+    /// last is what the user just typed).
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().rev().find(|a| a.name == name)
+    }
+
+    /// The nested blocks of type `kind`, in order.
+    pub fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+        self.blocks.iter().filter(move |b| b.kind == kind)
+    }
+
+    /// Does `word` appear in a part of the body that did not parse?
+    pub fn mentions_unparsed(&self, word: &str) -> bool {
+        self.unparsed_words.iter().any(|w| w == word)
+    }
+}
+
+/// `name = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub name: String,
+    pub name_span: Span,
+    /// The whole `name = value`.
+    pub span: Span,
+    /// `None` while the value is not written yet (`subnets =`).
+    pub value: Option<Expr>,
+}
+
+/// A block label (`"aws_sagemaker_model"`), unescaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub value: String,
+    pub span: Span,
+}
+
+/// `kind "label" … { body }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub kind: String,
+    pub kind_span: Span,
+    pub labels: Vec<Label>,
+    pub body: Body,
+    /// The whole block.
+    pub span: Span,
+    /// The closing brace was really written (or, in JSON, the object is
+    /// well formed).
+    pub closed: bool,
+    /// Parsed without syntax errors anywhere inside, and closed.
+    pub clean: bool,
+    /// Where `{` ends and `}` starts (for fixes); `None` in JSON.
+    pub braces: Option<(usize, usize)>,
+    /// Read from a JSON file.
+    pub json: bool,
+    /// Comments that may hold a suppression directive for this (top-level)
+    /// block: the one on the line above its header and one on the header
+    /// line; in JSON, its `"//"` member.
+    pub comments: Vec<(Span, String)>,
+}
+
+impl Block {
+    /// From the block type to the end of its last label (the header a
+    /// finding about the whole block points at).
+    pub fn header(&self) -> Span {
+        let end = self
+            .labels
+            .last()
+            .map_or(self.kind_span.end, |l| l.span.end);
+        self.kind_span.start..end
+    }
+
+    pub fn label(&self, i: usize) -> Option<&str> {
+        self.labels.get(i).map(|l| l.value.as_str())
+    }
+
+    /// `resource "TYPE" "NAME"` → `(TYPE, NAME)`.
+    pub fn resource_address(&self) -> Option<(&str, &str)> {
+        (self.kind == "resource" && self.labels.len() == 2)
+            .then(|| (self.labels[0].value.as_str(), self.labels[1].value.as_str()))
+    }
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub span: Span,
+    pub kind: ExprKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    /// A string: literal parts and interpolations (a plain string is one
+    /// literal part; `"${x}"` is one interpolation and yields `x` itself).
+    Template(Vec<TemplatePart>),
+    Tuple(Vec<Expr>),
+    /// `{ key = value }`; a bare identifier key is a literal string.
+    Object(Vec<(Expr, Expr)>),
+    /// A root name: `var`, `local`, `aws_subnet`, an iterator, `each`…
+    Variable(String),
+    GetAttr(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+    /// `base[*]` followed by `steps` applied to each element (`.*` too).
+    Splat(Box<Expr>, Vec<Step>),
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        /// The last argument is expanded (`f(xs...)`).
+        expand_final: bool,
+    },
+    Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    For(Box<ForExpr>),
+    Parens(Box<Expr>),
+    /// Did not parse, or a construct this model does not represent.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    Literal(String),
+    Interpolation(Expr),
+    /// `%{if}`/`%{for}`: not evaluated.
+    Directive,
+}
+
+/// A step after a splat.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Attr(String),
+    Index(Expr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Negate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Multiply,
+    Divide,
+    Modulo,
+    Add,
+    Subtract,
+    Less,
+    LessEqual,
+    Greater,
+    GreaterEqual,
+    Equal,
+    NotEqual,
+    And,
+    Or,
+}
+
+impl BinaryOp {
+    pub fn from_token(token: &str) -> Option<Self> {
+        Some(match token {
+            "*" => Self::Multiply,
+            "/" => Self::Divide,
+            "%" => Self::Modulo,
+            "+" => Self::Add,
+            "-" => Self::Subtract,
+            "<" => Self::Less,
+            "<=" => Self::LessEqual,
+            ">" => Self::Greater,
+            ">=" => Self::GreaterEqual,
+            "==" => Self::Equal,
+            "!=" => Self::NotEqual,
+            "&&" => Self::And,
+            "||" => Self::Or,
+            _ => return None,
+        })
+    }
+}
+
+/// `[for k, v in coll : value if cond]` or `{for k, v in coll : key => value... if cond}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForExpr {
+    pub key_var: Option<String>,
+    pub value_var: String,
+    pub collection: Expr,
+    /// `Some` for an object `for`.
+    pub key: Option<Expr>,
+    pub value: Expr,
+    /// `...`: values grouped by key.
+    pub group: bool,
+    pub condition: Option<Expr>,
+}
+
+impl Expr {
+    pub fn invalid(span: Span) -> Self {
+        Self {
+            span,
+            kind: ExprKind::Invalid,
+        }
+    }
+
+    /// `var.NAME` → `NAME`.
+    pub fn as_var(&self) -> Option<&str> {
+        self.as_root_attr("var")
+    }
+
+    /// `ROOT.NAME` (exactly) → `NAME`.
+    pub fn as_root_attr(&self, root: &str) -> Option<&str> {
+        match &self.kind {
+            ExprKind::GetAttr(base, name) => match &base.kind {
+                ExprKind::Variable(r) if r == root => Some(name),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The literal string this expression is, if it is one (no
+    /// interpolation).
+    pub fn as_literal_string(&self) -> Option<&str> {
+        match &self.kind {
+            ExprKind::Template(parts) => match parts.as_slice() {
+                [] => Some(""),
+                [TemplatePart::Literal(s)] => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Every `ROOT.NAME…` reference in this expression (resource, data and
+    /// module references), as `(root, first attribute)` pairs.
+    pub fn references(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| {
+            if let ExprKind::GetAttr(base, name) = &e.kind
+                && let ExprKind::Variable(root) = &base.kind
+            {
+                let pair = (root.clone(), name.clone());
+                if !out.contains(&pair) {
+                    out.push(pair);
+                }
+            }
+        });
+        out
+    }
+
+    /// Calls `f` on this expression and every expression inside it.
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Template(parts) => {
+                for part in parts {
+                    if let TemplatePart::Interpolation(e) = part {
+                        e.visit(f);
+                    }
+                }
+            }
+            ExprKind::Tuple(items) => items.iter().for_each(|e| e.visit(f)),
+            ExprKind::Object(items) => {
+                for (k, v) in items {
+                    k.visit(f);
+                    v.visit(f);
+                }
+            }
+            ExprKind::GetAttr(base, _) | ExprKind::Parens(base) | ExprKind::Unary(_, base) => {
+                base.visit(f)
+            }
+            ExprKind::Index(base, index) => {
+                base.visit(f);
+                index.visit(f);
+            }
+            ExprKind::Splat(base, steps) => {
+                base.visit(f);
+                for step in steps {
+                    if let Step::Index(e) = step {
+                        e.visit(f);
+                    }
+                }
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|e| e.visit(f)),
+            ExprKind::Conditional(a, b, c) => {
+                a.visit(f);
+                b.visit(f);
+                c.visit(f);
+            }
+            ExprKind::Binary(_, a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            ExprKind::For(for_expr) => {
+                for_expr.collection.visit(f);
+                if let Some(k) = &for_expr.key {
+                    k.visit(f);
+                }
+                for_expr.value.visit(f);
+                if let Some(c) = &for_expr.condition {
+                    c.visit(f);
+                }
+            }
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::Variable(_)
+            | ExprKind::Invalid => {}
+        }
+    }
+
+    /// Moves every span by `delta` (text was edited before it, or it was
+    /// read from a piece of the file).
+    pub fn shift(&mut self, delta: isize) {
+        self.visit_mut(&mut |e| shift_span(&mut e.span, delta));
+    }
+
+    /// Calls `f` on this expression and every expression inside it.
+    pub fn visit_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+        f(self);
+        match &mut self.kind {
+            ExprKind::Template(parts) => {
+                for part in parts {
+                    if let TemplatePart::Interpolation(e) = part {
+                        e.visit_mut(f);
+                    }
+                }
+            }
+            ExprKind::Tuple(items) => items.iter_mut().for_each(|e| e.visit_mut(f)),
+            ExprKind::Object(items) => {
+                for (k, v) in items {
+                    k.visit_mut(f);
+                    v.visit_mut(f);
+                }
+            }
+            ExprKind::GetAttr(base, _) | ExprKind::Parens(base) | ExprKind::Unary(_, base) => {
+                base.visit_mut(f)
+            }
+            ExprKind::Index(base, index) => {
+                base.visit_mut(f);
+                index.visit_mut(f);
+            }
+            ExprKind::Splat(base, steps) => {
+                base.visit_mut(f);
+                for step in steps {
+                    if let Step::Index(e) = step {
+                        e.visit_mut(f);
+                    }
+                }
+            }
+            ExprKind::Call { args, .. } => args.iter_mut().for_each(|e| e.visit_mut(f)),
+            ExprKind::Conditional(a, b, c) => {
+                a.visit_mut(f);
+                b.visit_mut(f);
+                c.visit_mut(f);
+            }
+            ExprKind::Binary(_, a, b) => {
+                a.visit_mut(f);
+                b.visit_mut(f);
+            }
+            ExprKind::For(for_expr) => {
+                for_expr.collection.visit_mut(f);
+                if let Some(k) = &mut for_expr.key {
+                    k.visit_mut(f);
+                }
+                for_expr.value.visit_mut(f);
+                if let Some(c) = &mut for_expr.condition {
+                    c.visit_mut(f);
+                }
+            }
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::Variable(_)
+            | ExprKind::Invalid => {}
+        }
+    }
+}
+
+pub fn shift_span(span: &mut Span, delta: isize) {
+    *span = span.start.saturating_add_signed(delta)..span.end.saturating_add_signed(delta);
+}
+
+impl Body {
+    pub fn shift(&mut self, delta: isize) {
+        for a in &mut self.attributes {
+            a.shift(delta);
+        }
+        for b in &mut self.blocks {
+            b.shift(delta);
+        }
+    }
+}
+
+impl Attribute {
+    pub fn shift(&mut self, delta: isize) {
+        shift_span(&mut self.name_span, delta);
+        shift_span(&mut self.span, delta);
+        if let Some(v) = &mut self.value {
+            v.shift(delta);
+        }
+    }
+}
+
+impl Block {
+    pub fn shift(&mut self, delta: isize) {
+        shift_span(&mut self.kind_span, delta);
+        shift_span(&mut self.span, delta);
+        for l in &mut self.labels {
+            shift_span(&mut l.span, delta);
+        }
+        if let Some((open, close)) = &mut self.braces {
+            *open = open.saturating_add_signed(delta);
+            *close = close.saturating_add_signed(delta);
+        }
+        for (span, _) in &mut self.comments {
+            shift_span(span, delta);
+        }
+        self.body.shift(delta);
+    }
+}

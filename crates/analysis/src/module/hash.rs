@@ -1,0 +1,158 @@
+//! Hashes of what analysis reads from a file, ignoring where it is: a
+//! keystroke that moves a block (or edits a comment) leaves them unchanged.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::hir::{Attribute, Block, Body, Expr, ExprKind, Step, TemplatePart};
+
+/// What other files (and other blocks of this file) may read: every block
+/// of an override file; elsewhere variables, locals, module calls and
+/// resources of the types rules read across resources
+/// ([`crate::rules::shared_resource_types`]) — not, say, another model's
+/// `name`, so typing in one model does not re-check the others.
+pub(crate) fn is_shared(b: &Block, override_file: bool) -> bool {
+    override_file
+        || match b.kind.as_str() {
+            "variable" | "locals" | "module" => true,
+            "resource" | "data" => b
+                .label(0)
+                .is_some_and(|t| crate::rules::shared_resource_types().contains(&t)),
+            _ => false,
+        }
+}
+
+pub(super) fn file(blocks: &[Arc<Block>], assignments: &[Attribute], override_file: bool) -> u64 {
+    let mut h = DefaultHasher::new();
+    for b in blocks.iter().filter(|b| is_shared(b, override_file)) {
+        block(b).hash(&mut h);
+    }
+    for a in assignments {
+        attribute(a, &mut h);
+    }
+    h.finish()
+}
+
+pub(super) fn block(b: &Block) -> u64 {
+    let mut h = DefaultHasher::new();
+    block_into(b, &mut h);
+    h.finish()
+}
+
+fn block_into(b: &Block, h: &mut DefaultHasher) {
+    b.kind.hash(h);
+    for l in &b.labels {
+        l.value.hash(h);
+    }
+    (b.closed, b.clean, b.json).hash(h);
+    body(&b.body, h);
+}
+
+fn body(b: &Body, h: &mut DefaultHasher) {
+    b.attributes.len().hash(h);
+    for a in &b.attributes {
+        attribute(a, h);
+    }
+    b.blocks.len().hash(h);
+    for nested in &b.blocks {
+        block_into(nested, h);
+    }
+    b.unparsed_words.hash(h);
+}
+
+fn attribute(a: &Attribute, h: &mut DefaultHasher) {
+    a.name.hash(h);
+    match &a.value {
+        Some(e) => expr(e, h),
+        None => 0u8.hash(h),
+    }
+}
+
+fn expr(e: &Expr, h: &mut DefaultHasher) {
+    std::mem::discriminant(&e.kind).hash(h);
+    match &e.kind {
+        ExprKind::Null | ExprKind::Invalid => {}
+        ExprKind::Bool(b) => b.hash(h),
+        ExprKind::Number(n) => n.to_bits().hash(h),
+        ExprKind::Template(parts) => {
+            parts.len().hash(h);
+            for p in parts {
+                match p {
+                    TemplatePart::Literal(s) => (0u8, s).hash(h),
+                    TemplatePart::Interpolation(x) => {
+                        1u8.hash(h);
+                        expr(x, h);
+                    }
+                    TemplatePart::Directive => 2u8.hash(h),
+                }
+            }
+        }
+        ExprKind::Tuple(items) => {
+            items.len().hash(h);
+            items.iter().for_each(|x| expr(x, h));
+        }
+        ExprKind::Object(items) => {
+            items.len().hash(h);
+            for (k, v) in items {
+                expr(k, h);
+                expr(v, h);
+            }
+        }
+        ExprKind::Variable(name) => name.hash(h),
+        ExprKind::GetAttr(base, name) => {
+            expr(base, h);
+            name.hash(h);
+        }
+        ExprKind::Index(base, index) => {
+            expr(base, h);
+            expr(index, h);
+        }
+        ExprKind::Splat(base, steps) => {
+            expr(base, h);
+            for s in steps {
+                match s {
+                    Step::Attr(a) => (0u8, a).hash(h),
+                    Step::Index(x) => {
+                        1u8.hash(h);
+                        expr(x, h);
+                    }
+                }
+            }
+        }
+        ExprKind::Call {
+            name,
+            args,
+            expand_final,
+        } => {
+            (name, expand_final, args.len()).hash(h);
+            args.iter().for_each(|x| expr(x, h));
+        }
+        ExprKind::Conditional(a, b, c) => {
+            expr(a, h);
+            expr(b, h);
+            expr(c, h);
+        }
+        ExprKind::Unary(op, x) => {
+            (*op as u8).hash(h);
+            expr(x, h);
+        }
+        ExprKind::Binary(op, a, b) => {
+            (*op as u8).hash(h);
+            expr(a, h);
+            expr(b, h);
+        }
+        ExprKind::For(f) => {
+            (&f.key_var, &f.value_var, f.group).hash(h);
+            expr(&f.collection, h);
+            if let Some(k) = &f.key {
+                expr(k, h);
+            }
+            expr(&f.value, h);
+            if let Some(c) = &f.condition {
+                expr(c, h);
+            }
+        }
+        ExprKind::Parens(x) => expr(x, h),
+    }
+}

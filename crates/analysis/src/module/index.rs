@@ -1,0 +1,433 @@
+//! A module's declarations across its files, with override files merged in.
+//!
+//! Terraform loads the module's ordinary files, then each override file in
+//! lexical order, merging every block of an override file into the block of
+//! the same type and labels: an argument replaces the argument of the same
+//! name; nested blocks of a type replace every nested block of that type (a
+//! `dynamic "x"` counts as type `x`); a local replaces the local of the same
+//! name. A block in an override file that overrides nothing is an error in
+//! Terraform and contributes nothing here.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{FileFacts, FileKind, normalize};
+use crate::hir::{Attribute, Block};
+
+/// Where a block or attribute is: `(file index, block index)`.
+type At = (usize, usize);
+
+/// The declarations of one module.
+#[derive(Debug, Default, Clone)]
+pub struct ModuleIndex {
+    /// The module's folder.
+    pub folder: PathBuf,
+    /// Sorted by path.
+    pub files: Vec<Arc<FileFacts>>,
+    /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
+    base: HashMap<(String, Vec<String>), Vec<At>>,
+    /// Top-level blocks of override files, in the order they apply.
+    overrides: HashMap<(String, Vec<String>), Vec<At>>,
+    /// Every local: name → `(file, block, attribute)`, the effective one.
+    locals: HashMap<String, (usize, usize, usize)>,
+}
+
+/// A block as Terraform sees it after merging overrides.
+#[derive(Debug, Clone)]
+pub struct Merged<'a> {
+    /// The block in an ordinary file.
+    pub base: (&'a FileFacts, &'a Block),
+    /// The override blocks merged into it, in order.
+    pub overrides: Vec<(&'a FileFacts, &'a Block)>,
+    /// Its arguments, each from the file that last set it.
+    pub attributes: Vec<(&'a FileFacts, &'a Attribute)>,
+    /// Its nested blocks, each type from the file that last set it.
+    pub blocks: Vec<(&'a FileFacts, &'a Block)>,
+}
+
+/// The type a nested block stands for: `dynamic "x"` is an `x`.
+pub fn effective_kind(block: &Block) -> &str {
+    if block.kind == "dynamic" {
+        block.label(0).unwrap_or("")
+    } else {
+        &block.kind
+    }
+}
+
+impl<'a> Merged<'a> {
+    fn new(base: (&'a FileFacts, &'a Block), overrides: Vec<(&'a FileFacts, &'a Block)>) -> Self {
+        let mut attributes: Vec<(&FileFacts, &Attribute)> =
+            base.1.body.attributes.iter().map(|a| (base.0, a)).collect();
+        let mut blocks: Vec<(&FileFacts, &Block)> =
+            base.1.body.blocks.iter().map(|b| (base.0, b)).collect();
+        for (file, block) in &overrides {
+            for attr in &block.body.attributes {
+                attributes.retain(|(_, a)| a.name != attr.name);
+                attributes.push((file, attr));
+            }
+            let replaced: Vec<&str> = block.body.blocks.iter().map(effective_kind).collect();
+            blocks.retain(|(_, b)| !replaced.contains(&effective_kind(b)));
+            blocks.extend(block.body.blocks.iter().map(|b| (*file, b)));
+        }
+        Self {
+            base,
+            overrides,
+            attributes,
+            blocks,
+        }
+    }
+
+    /// The argument `name` (the last one written, as Terraform keeps one).
+    pub fn attribute(&self, name: &str) -> Option<(&'a FileFacts, &'a Attribute)> {
+        self.attributes
+            .iter()
+            .rev()
+            .find(|(_, a)| a.name == name)
+            .copied()
+    }
+
+    /// Nested blocks standing for `kind` (static `kind` blocks and
+    /// `dynamic "kind"` blocks), in order.
+    pub fn blocks_of<'k>(
+        &'k self,
+        kind: &'k str,
+    ) -> impl Iterator<Item = (&'a FileFacts, &'a Block)> + 'k {
+        self.blocks
+            .iter()
+            .filter(move |(_, b)| effective_kind(b) == kind)
+            .copied()
+    }
+
+    /// Is `block` (a top-level block of `file`) part of this merged block?
+    pub fn contains(&self, file: &Path, block: &Block) -> bool {
+        std::iter::once(&self.base)
+            .chain(&self.overrides)
+            .any(|(f, b)| f.path == file && b.span == block.span)
+    }
+
+    /// The files that contribute to this block.
+    pub fn files(&self) -> impl Iterator<Item = &'a FileFacts> + '_ {
+        std::iter::once(self.base.0).chain(self.overrides.iter().map(|(f, _)| *f))
+    }
+}
+
+/// A variable declaration, with overrides merged.
+#[derive(Debug, Clone)]
+pub struct VariableDecl<'a> {
+    pub name: &'a str,
+    pub merged: Merged<'a>,
+}
+
+impl<'a> VariableDecl<'a> {
+    pub fn default(&self) -> Option<(&'a FileFacts, &'a Attribute)> {
+        self.merged.attribute("default")
+    }
+
+    pub fn type_expr(&self) -> Option<&'a crate::hir::Expr> {
+        self.merged
+            .attribute("type")
+            .and_then(|(_, a)| a.value.as_ref())
+    }
+
+    /// `nullable = false`: a `null` value means the default.
+    pub fn nullable(&self) -> bool {
+        !matches!(
+            self.merged
+                .attribute("nullable")
+                .and_then(|(_, a)| a.value.as_ref())
+                .map(|e| &e.kind),
+            Some(crate::hir::ExprKind::Bool(false))
+        )
+    }
+}
+
+/// A `module` block whose `source` is a local path.
+#[derive(Debug, Clone)]
+pub struct ModuleCall<'a> {
+    pub name: &'a str,
+    /// The called folder, relative to the same base as this module's.
+    pub child: PathBuf,
+    pub merged: Merged<'a>,
+}
+
+impl ModuleIndex {
+    pub fn new(folder: PathBuf, mut files: Vec<Arc<FileFacts>>) -> Self {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut base: HashMap<(String, Vec<String>), Vec<At>> = HashMap::new();
+        let mut overrides: HashMap<(String, Vec<String>), Vec<At>> = HashMap::new();
+        let mut locals = HashMap::new();
+        for (fi, file) in files.iter().enumerate() {
+            if !file.kind.is_config() {
+                continue;
+            }
+            let target = if file.is_override() {
+                &mut overrides
+            } else {
+                &mut base
+            };
+            for (bi, block) in file.blocks.iter().enumerate() {
+                if block.kind == "locals" {
+                    continue;
+                }
+                let key = (
+                    block.kind.clone(),
+                    block.labels.iter().map(|l| l.value.clone()).collect(),
+                );
+                target.entry(key).or_default().push((fi, bi));
+            }
+        }
+        // Locals: ordinary files first, then overrides replace by name.
+        for pass_override in [false, true] {
+            for (fi, file) in files.iter().enumerate() {
+                if !file.kind.is_config() || file.is_override() != pass_override {
+                    continue;
+                }
+                for (bi, block) in file.blocks.iter().enumerate() {
+                    if block.kind != "locals" {
+                        continue;
+                    }
+                    for (ai, attr) in block.body.attributes.iter().enumerate() {
+                        if pass_override && !locals.contains_key(&attr.name) {
+                            continue; // overrides nothing
+                        }
+                        if !pass_override && locals.contains_key(&attr.name) {
+                            continue; // a duplicate: the first counts
+                        }
+                        locals.insert(attr.name.clone(), (fi, bi, ai));
+                    }
+                }
+            }
+        }
+        Self {
+            folder,
+            files,
+            base,
+            overrides,
+            locals,
+        }
+    }
+
+    fn at(&self, (fi, bi): At) -> (&FileFacts, &Block) {
+        let file = &self.files[fi];
+        (file.as_ref(), file.blocks[bi].as_ref())
+    }
+
+    /// The merged block of type `kind` with these labels.
+    pub fn merged(&self, kind: &str, labels: &[&str]) -> Option<Merged<'_>> {
+        let key = (
+            kind.to_owned(),
+            labels.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
+        );
+        self.merged_key(&key)
+    }
+
+    fn merged_key(&self, key: &(String, Vec<String>)) -> Option<Merged<'_>> {
+        // The first declaration counts (Terraform rejects duplicates).
+        let base = self.at(*self.base.get(key)?.first()?);
+        let overrides = self
+            .overrides
+            .get(key)
+            .map(|v| v.iter().map(|at| self.at(*at)).collect())
+            .unwrap_or_default();
+        Some(Merged::new(base, overrides))
+    }
+
+    /// The merged block that `block` (a top-level block of `file`, ordinary
+    /// or override) belongs to. A second ordinary declaration of the same
+    /// address (an error to Terraform) is judged as if it were the only one.
+    pub fn merged_for(&self, file: &Path, block: &Block) -> Option<Merged<'_>> {
+        let key = (
+            block.kind.clone(),
+            block
+                .labels
+                .iter()
+                .map(|l| l.value.clone())
+                .collect::<Vec<_>>(),
+        );
+        let bases = self.base.get(&key)?;
+        let overrides: Vec<(&FileFacts, &Block)> = self
+            .overrides
+            .get(&key)
+            .map(|v| v.iter().map(|at| self.at(*at)).collect())
+            .unwrap_or_default();
+        for at in bases {
+            let (f, b) = self.at(*at);
+            if f.path == file && b.span == block.span {
+                return Some(Merged::new((f, b), overrides));
+            }
+        }
+        let merged = Merged::new(self.at(*bases.first()?), overrides);
+        merged.contains(file, block).then_some(merged)
+    }
+
+    /// Every merged block of type `kind` (`resource`, `module`, …).
+    pub fn all_merged<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = Merged<'s>> + 's {
+        let mut keys: Vec<&(String, Vec<String>)> =
+            self.base.keys().filter(|(k, _)| k == kind).collect();
+        keys.sort_by_key(|k| self.base[*k].first().copied());
+        keys.into_iter().filter_map(|k| self.merged_key(k))
+    }
+
+    /// The merged resources of `resource_type`.
+    pub fn resources<'s>(
+        &'s self,
+        resource_type: &'s str,
+    ) -> impl Iterator<Item = Merged<'s>> + 's {
+        self.all_merged("resource")
+            .filter(move |m| m.base.1.label(0) == Some(resource_type))
+    }
+
+    /// The module's variable `name`.
+    pub fn variable(&self, name: &str) -> Option<VariableDecl<'_>> {
+        let merged = self.merged("variable", &[name])?;
+        Some(VariableDecl {
+            name: merged.base.1.label(0).unwrap_or(""),
+            merged,
+        })
+    }
+
+    /// Every variable the module declares.
+    pub fn variables(&self) -> impl Iterator<Item = VariableDecl<'_>> {
+        self.all_merged("variable").map(|merged| VariableDecl {
+            name: merged.base.1.label(0).unwrap_or(""),
+            merged,
+        })
+    }
+
+    /// The effective definition of `local.NAME`.
+    pub fn local(&self, name: &str) -> Option<(&FileFacts, &Attribute)> {
+        let (fi, bi, ai) = *self.locals.get(name)?;
+        let file = &self.files[fi];
+        Some((file.as_ref(), &file.blocks[bi].body.attributes[ai]))
+    }
+
+    /// The tfvars assignment Terraform would use for `name` in a root module:
+    /// `terraform.tfvars`, then `terraform.tfvars.json`, then the
+    /// `*.auto.tfvars(.json)` files in lexical order; later wins.
+    pub fn assignment(&self, name: &str) -> Option<(&FileFacts, &Attribute)> {
+        let mut tfvars: Vec<&Arc<FileFacts>> = self
+            .files
+            .iter()
+            .filter(|f| matches!(f.kind, FileKind::Tfvars | FileKind::TfvarsJson))
+            .collect();
+        tfvars.sort_by_key(|f| tfvars_precedence(&f.path));
+        tfvars.into_iter().rev().find_map(|f| {
+            f.assignments
+                .iter()
+                .rev()
+                .find(|a| a.name == name)
+                .map(|a| (f.as_ref(), a))
+        })
+    }
+
+    /// The `module` blocks whose `source` is a local path (`./x`, `../x`).
+    pub fn local_calls(&self) -> Vec<ModuleCall<'_>> {
+        self.all_merged("module")
+            .filter_map(|merged| {
+                let source = merged
+                    .attribute("source")
+                    .and_then(|(_, a)| a.value.as_ref())
+                    .and_then(|e| e.as_literal_string())?;
+                if !(source.starts_with("./") || source.starts_with("../")) {
+                    return None;
+                }
+                Some(ModuleCall {
+                    name: merged.base.1.label(0).unwrap_or(""),
+                    child: normalize(&self.folder.join(source)),
+                    merged,
+                })
+            })
+            .collect()
+    }
+
+    /// Changes when anything analysis reads from the index changes (not when
+    /// text moves or changes elsewhere in the files).
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        for f in &self.files {
+            (&f.path, f.kind as u8, f.semantic).hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+/// Where Terraform applies a tfvars file: later files win.
+fn tfvars_precedence(path: &Path) -> (u8, String) {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let rank = match name.as_str() {
+        "terraform.tfvars" => 0,
+        "terraform.tfvars.json" => 1,
+        _ => 2, // *.auto.tfvars(.json), in lexical order of their names
+    };
+    (rank, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn facts(name: &str, text: &str) -> Arc<FileFacts> {
+        let path = PathBuf::from(name);
+        let kind = FileKind::of(&path).unwrap();
+        Arc::new(FileFacts::extract(
+            &path,
+            kind,
+            Arc::new(text.to_owned()),
+            None,
+        ))
+    }
+
+    #[test]
+    fn overrides_replace_arguments_and_nested_blocks() {
+        let index = ModuleIndex::new(
+            PathBuf::from("."),
+            vec![
+                facts(
+                    "main.tf",
+                    "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"a\"\n  vpc_config {\n    subnets = []\n  }\n}\n",
+                ),
+                facts(
+                    "z_override.tf",
+                    "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = [\"s\"]\n  }\n}\nresource \"aws_x\" \"orphan\" {}\n",
+                ),
+            ],
+        );
+        let m = index
+            .merged("resource", &["aws_sagemaker_model", "m"])
+            .unwrap();
+        assert_eq!(m.attribute("name").unwrap().0.name(), "main.tf");
+        let vpcs: Vec<_> = m.blocks_of("vpc_config").collect();
+        assert_eq!(vpcs.len(), 1);
+        assert_eq!(vpcs[0].0.name(), "z_override.tf");
+        // An override of nothing is no resource.
+        assert!(index.merged("resource", &["aws_x", "orphan"]).is_none());
+    }
+
+    #[test]
+    fn tfvars_precedence_and_local_calls() {
+        let index = ModuleIndex::new(
+            PathBuf::from("root"),
+            vec![
+                facts("root/terraform.tfvars", "b = 1\n"),
+                facts("root/z.auto.tfvars.json", "{\"b\": 3}"),
+                facts("root/a.auto.tfvars", "b = 2\n"),
+                facts(
+                    "root/main.tf",
+                    "module \"ml\" {\n  source = \"../modules/ml\"\n}\nmodule \"r\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n",
+                ),
+            ],
+        );
+        let (file, _) = index.assignment("b").unwrap();
+        assert_eq!(file.name(), "z.auto.tfvars.json");
+        let calls = index.local_calls();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].child, PathBuf::from("modules/ml"));
+    }
+}

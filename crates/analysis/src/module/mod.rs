@@ -1,0 +1,266 @@
+//! What a Terraform module (one folder) declares, across its files, and how
+//! its values resolve.
+//!
+//! * [`FileFacts`]: one file, lowered to [`crate::hir`] (its top-level
+//!   blocks, or a tfvars file's assignments).
+//! * [`ModuleIndex`]: a folder's files, with override files merged into the
+//!   blocks they override, as Terraform merges them.
+//! * [`Frame`] and [`ModuleScope`]: a module as one instance of it is
+//!   evaluated — as a root module (tfvars, then defaults) or through a
+//!   `module` block of a caller (that call's arguments, then defaults).
+//!
+//! Nothing here reads files: texts come from the project layer (disk or an
+//! editor's buffers).
+
+mod hash;
+mod index;
+mod scope;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use tree_sitter::Tree;
+
+use crate::hir::{Attribute, Block};
+use crate::{json, lower, syntax, terraform};
+
+pub use index::{Merged, ModuleCall, ModuleIndex, VariableDecl, effective_kind};
+pub use scope::{Call, Frame, ModuleScope, Modules, frames, never_instantiated};
+
+/// The files Terraform reads in a module folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// `*.tf`
+    Hcl,
+    /// `*.tf.json`
+    Json,
+    /// `terraform.tfvars`, `*.auto.tfvars`
+    Tfvars,
+    /// `terraform.tfvars.json`, `*.auto.tfvars.json`
+    TfvarsJson,
+}
+
+impl FileKind {
+    /// The kind of file `path` is, if Terraform reads it. Like Terraform,
+    /// configuration files whose names start with `.` (or are editor
+    /// backups: `x~`, `#x#`) are ignored; tfvars files are read whatever
+    /// their first character (`.net.auto.tfvars` counts).
+    pub fn of(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?;
+        let ignored_config = name.starts_with('.')
+            || name.ends_with('~')
+            || (name.starts_with('#') && name.ends_with('#'));
+        if name.ends_with(".tf.json") && name.len() > 8 {
+            (!ignored_config).then_some(FileKind::Json)
+        } else if name.ends_with(".tf") && name.len() > 3 {
+            (!ignored_config).then_some(FileKind::Hcl)
+        } else if name == "terraform.tfvars" || (name.ends_with(".auto.tfvars") && name.len() > 12)
+        {
+            Some(FileKind::Tfvars)
+        } else if name == "terraform.tfvars.json"
+            || (name.ends_with(".auto.tfvars.json") && name.len() > 17)
+        {
+            Some(FileKind::TfvarsJson)
+        } else {
+            None
+        }
+    }
+
+    /// Configuration (resources, variables, locals) rather than values.
+    pub fn is_config(self) -> bool {
+        matches!(self, FileKind::Hcl | FileKind::Json)
+    }
+
+    /// Parsed with tree-sitter-hcl (rather than JSON).
+    pub fn is_hcl(self) -> bool {
+        matches!(self, FileKind::Hcl | FileKind::Tfvars)
+    }
+}
+
+/// An override file (`override.tf`, `*_override.tf`, and their `.tf.json`
+/// forms): Terraform merges its blocks into the blocks they override.
+pub fn is_override(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let stem = name
+        .strip_suffix(".tf.json")
+        .or_else(|| name.strip_suffix(".tf"));
+    stem.is_some_and(|s| s == "override" || s.ends_with("_override"))
+}
+
+/// The module (folder) a file belongs to: its parent, or `.` for a bare
+/// file name.
+pub fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (module sources
+/// are resolved this way; `..` past the start is kept).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// What one file contributes to its module.
+#[derive(Debug, Clone)]
+pub struct FileFacts {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub text: Arc<String>,
+    /// Top-level blocks (configuration files), in source order.
+    pub blocks: Vec<Arc<Block>>,
+    /// `NAME = value` (tfvars files).
+    pub assignments: Vec<Attribute>,
+    /// A hash of what analysis reads from the file (not where it is): see
+    /// [`ModuleIndex::fingerprint`].
+    pub semantic: u64,
+}
+
+impl FileFacts {
+    /// Reads the facts of a file of `kind`. `tree` is its HCL tree when the
+    /// caller already has one (it is parsed here otherwise).
+    pub fn extract(path: &Path, kind: FileKind, text: Arc<String>, tree: Option<&Tree>) -> Self {
+        let mut blocks = Vec::new();
+        let mut assignments = Vec::new();
+        match kind {
+            FileKind::Hcl | FileKind::Tfvars => {
+                let owned;
+                let tree = match tree {
+                    Some(tree) => tree,
+                    None => {
+                        owned = syntax::parse(&text, None);
+                        &owned
+                    }
+                };
+                if kind == FileKind::Hcl {
+                    blocks = terraform::file_blocks(&text, tree);
+                } else {
+                    assignments = lower::hcl::tfvars(&text, tree);
+                }
+            }
+            FileKind::Json | FileKind::TfvarsJson => {
+                let tree = json::parse(&text);
+                if kind == FileKind::Json {
+                    blocks = lower::json::file_blocks(&text, &tree);
+                } else {
+                    assignments = lower::json::tfvars(&text, &tree);
+                }
+            }
+        }
+        Self::from_parts(
+            path,
+            kind,
+            text,
+            blocks.into_iter().map(Arc::new).collect(),
+            assignments,
+        )
+    }
+
+    /// A file's facts from blocks lowered elsewhere (the incremental cache).
+    pub fn from_parts(
+        path: &Path,
+        kind: FileKind,
+        text: Arc<String>,
+        blocks: Vec<Arc<Block>>,
+        assignments: Vec<Attribute>,
+    ) -> Self {
+        let semantic = hash::file(&blocks, &assignments, is_override(path));
+        Self {
+            path: path.to_path_buf(),
+            kind,
+            text,
+            blocks,
+            assignments,
+            semantic,
+        }
+    }
+
+    pub fn is_override(&self) -> bool {
+        is_override(&self.path)
+    }
+
+    /// The file name, for messages.
+    pub fn name(&self) -> String {
+        file_name(&self.path)
+    }
+}
+
+/// The hash [`FileFacts::semantic`] combines for one block, if the block is
+/// one that other blocks may read (see [`hash::is_shared`]).
+pub fn shared_hash(block: &Block, override_file: bool) -> Option<u64> {
+    hash::is_shared(block, override_file).then(|| hash::block(block))
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_kinds() {
+        for (name, kind) in [
+            ("main.tf", Some(FileKind::Hcl)),
+            ("main.tf.json", Some(FileKind::Json)),
+            ("terraform.tfvars", Some(FileKind::Tfvars)),
+            ("prod.auto.tfvars", Some(FileKind::Tfvars)),
+            (".net.auto.tfvars", Some(FileKind::Tfvars)),
+            ("terraform.tfvars.json", Some(FileKind::TfvarsJson)),
+            ("x.auto.tfvars.json", Some(FileKind::TfvarsJson)),
+            ("prod.tfvars", None),
+            (".hidden.tf", None),
+            ("main.tf~", None),
+            ("#main.tf#", None),
+        ] {
+            assert_eq!(FileKind::of(Path::new(name)), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn override_files_by_name() {
+        for (name, yes) in [
+            ("override.tf", true),
+            ("override.tf.json", true),
+            ("net_override.tf", true),
+            ("net_override.tf.json", true),
+            ("overrides.tf", false),
+            ("main.tf", false),
+        ] {
+            assert_eq!(is_override(Path::new(name)), yes, "{name}");
+        }
+    }
+
+    #[test]
+    fn folders_and_normal_paths() {
+        assert_eq!(folder_of(Path::new("main.tf")), PathBuf::from("."));
+        assert_eq!(folder_of(Path::new("a/main.tf")), PathBuf::from("a"));
+        assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("./../x")), PathBuf::from("../x"));
+        assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
+    }
+}

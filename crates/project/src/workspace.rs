@@ -1,0 +1,397 @@
+//! The modules of a workspace: per folder, the facts of every Terraform
+//! file — from an editor's buffer when the file is open (unsaved text wins),
+//! from disk otherwise — and which folders call which through `module`
+//! blocks with a local `source`, so each folder can be judged per instance
+//! ([`Workspace::frames`]).
+//!
+//! Used by both front ends: `check` fills it from the files it walked; the
+//! language server from its workspace folders, open buffers and file
+//! events. Clients that cannot watch files (Neovim 0.7, eglot) are covered
+//! too: while a module's files are being edited, its folder is looked at
+//! again (names, sizes, modification times) every couple of seconds.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use svl_analysis::module::{self, FileFacts, FileKind, Frame, ModuleIndex, Modules};
+
+use crate::read::{Source, read_source};
+use crate::walk::module_files;
+
+/// How often a folder is looked at again for changes nobody reported.
+const RESCAN: Duration = Duration::from_secs(2);
+
+/// What a file on disk looked like when it was read.
+type Stamp = (Option<SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok(), meta.len()))
+}
+
+/// The module folder of a file, as the workspace keys folders.
+pub fn folder_of(path: &Path) -> PathBuf {
+    module::normalize(&module::folder_of(path))
+}
+
+/// One folder's files.
+#[derive(Default)]
+struct ModuleState {
+    files: BTreeMap<PathBuf, Arc<FileFacts>>,
+    /// Files whose facts come from an open buffer.
+    open: BTreeSet<PathBuf>,
+    index: Arc<ModuleIndex>,
+    /// Disk files as read, to notice changes without a watcher.
+    stamps: BTreeMap<PathBuf, Stamp>,
+    scanned: Option<Instant>,
+}
+
+impl ModuleState {
+    /// Re-reads disk files that changed since they were read (not open
+    /// ones); true if any did.
+    fn rescan(&mut self, folder: &Path) -> bool {
+        self.scanned = Some(Instant::now());
+        let on_disk = module_files(folder);
+        let mut changed = false;
+        for path in &on_disk {
+            if self.open.contains(path) {
+                continue;
+            }
+            let now = stamp(path);
+            if now.is_some() && self.stamps.get(path) == now.as_ref() {
+                continue;
+            }
+            match read_facts(path) {
+                Some(facts) => {
+                    self.files.insert(path.clone(), facts);
+                }
+                None => {
+                    self.files.remove(path);
+                }
+            }
+            if let Some(now) = now {
+                self.stamps.insert(path.clone(), now);
+            }
+            changed = true;
+        }
+        let gone: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|p| !self.open.contains(*p) && !on_disk.contains(p))
+            .cloned()
+            .collect();
+        for path in gone {
+            self.files.remove(&path);
+            self.stamps.remove(&path);
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// Every known module, and the calls between them.
+#[derive(Default)]
+pub struct Workspace {
+    modules: HashMap<PathBuf, ModuleState>,
+    /// Called folder → the folders that call it.
+    callers: HashMap<PathBuf, BTreeSet<PathBuf>>,
+    /// Calling folder → the folders it calls.
+    calls: HashMap<PathBuf, BTreeSet<PathBuf>>,
+}
+
+/// Reads a file's facts from disk; `None` if it is not a Terraform file or
+/// cannot be read (logged by the caller's choice: the server logs it).
+pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
+    let kind = FileKind::of(path)?;
+    let text = read_source(path).ok()?;
+    Some(Source::new(kind, text, false).facts(path))
+}
+
+impl Modules for Workspace {
+    fn index(&self, folder: &Path) -> Option<Arc<ModuleIndex>> {
+        self.modules.get(folder).map(|m| Arc::clone(&m.index))
+    }
+
+    fn callers(&self, folder: &Path) -> Vec<PathBuf> {
+        self.callers
+            .get(folder)
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Workspace {
+    /// Rebuilds `folder`'s index from its files and the call edges leaving
+    /// it; true if what analysis reads from it changed.
+    fn rebuild(&mut self, folder: &Path) -> bool {
+        let Some(state) = self.modules.get_mut(folder) else {
+            return false;
+        };
+        let before = state.index.fingerprint();
+        state.index = Arc::new(ModuleIndex::new(
+            folder.to_path_buf(),
+            state.files.values().cloned().collect(),
+        ));
+        let changed = state.index.fingerprint() != before;
+        let children: BTreeSet<PathBuf> = state
+            .index
+            .local_calls()
+            .into_iter()
+            .map(|c| c.child)
+            .collect();
+        let old = self.calls.insert(folder.to_path_buf(), children.clone());
+        for child in old.iter().flatten() {
+            if let Some(set) = self.callers.get_mut(child) {
+                set.remove(folder);
+            }
+        }
+        for child in children {
+            self.callers
+                .entry(child)
+                .or_default()
+                .insert(folder.to_path_buf());
+        }
+        changed
+    }
+
+    /// Loads `folder` from disk the first time it is needed.
+    fn load(&mut self, folder: &Path) -> &mut ModuleState {
+        if !self.modules.contains_key(folder) {
+            let mut state = ModuleState::default();
+            state.rescan(folder);
+            self.modules.insert(folder.to_path_buf(), state);
+            self.rebuild(folder);
+        }
+        self.modules
+            .get_mut(folder)
+            .expect("inserted above if it was missing")
+    }
+
+    /// Adds a folder read elsewhere (`check`'s sources, the server's initial
+    /// scan); files already open in an editor keep their buffer's facts.
+    /// True if the module's facts changed.
+    pub fn add_scanned(&mut self, folder: PathBuf, files: Vec<Arc<FileFacts>>) -> bool {
+        let state = self.modules.entry(folder.clone()).or_default();
+        for facts in files {
+            if !state.open.contains(&facts.path) {
+                if let Some(now) = stamp(&facts.path) {
+                    state.stamps.insert(facts.path.clone(), now);
+                }
+                state.files.insert(facts.path.clone(), facts);
+            }
+        }
+        state.scanned = Some(Instant::now());
+        self.rebuild(&folder)
+    }
+
+    /// Replaces one file's facts (a fix changed it in memory); true if the
+    /// module's facts changed.
+    pub fn replace(&mut self, facts: Arc<FileFacts>) -> bool {
+        let folder = folder_of(&facts.path);
+        let state = self.modules.entry(folder.clone()).or_default();
+        state.files.insert(facts.path.clone(), facts);
+        self.rebuild(&folder)
+    }
+
+    pub fn is_known(&self, folder: &Path) -> bool {
+        self.modules.contains_key(folder)
+    }
+
+    /// The folders the workspace knows.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self.modules.keys().cloned().collect();
+        out.sort();
+        out
+    }
+
+    /// The index of `folder` (loading it from disk if needed).
+    pub fn module_index(&mut self, folder: &Path) -> Arc<ModuleIndex> {
+        Arc::clone(&self.load(folder).index)
+    }
+
+    /// The facts of `path` as the workspace knows them.
+    pub fn file(&self, path: &Path) -> Option<Arc<FileFacts>> {
+        self.modules.get(&folder_of(path))?.files.get(path).cloned()
+    }
+
+    /// The instances `folder` is analysed in (see [`module::frames`]).
+    pub fn frames(&mut self, folder: &Path) -> Vec<Arc<Frame>> {
+        let index = self.module_index(folder);
+        module::frames(self, index)
+    }
+
+    /// The instances of an already loaded `folder` (nothing is read).
+    pub fn frames_of(&self, folder: &Path) -> Vec<Arc<Frame>> {
+        match Modules::index(self, folder) {
+            Some(index) => module::frames(self, index),
+            None => Vec::new(),
+        }
+    }
+
+    /// Folders whose instances depend on `folder`'s facts: the folders it
+    /// calls, transitively (their arguments come from it).
+    pub fn dependents(&self, folder: &Path) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        let mut stack = vec![folder.to_path_buf()];
+        while let Some(f) = stack.pop() {
+            for child in self.calls.get(&f).into_iter().flatten() {
+                if !out.contains(child) && child != folder {
+                    out.push(child.clone());
+                    stack.push(child.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Records the facts of an open buffer; true if the module's facts
+    /// changed for analysis (its fingerprint).
+    pub fn put_open(&mut self, facts: Arc<FileFacts>) -> bool {
+        let folder = folder_of(&facts.path);
+        let state = self.load(&folder);
+        state.open.insert(facts.path.clone());
+        // Changes on disk that no watcher reported, now and then.
+        let disk_changed =
+            state.scanned.is_none_or(|t| t.elapsed() >= RESCAN) && state.rescan(&folder);
+        state.files.insert(facts.path.clone(), facts);
+        let changed = self.rebuild(&folder);
+        disk_changed || changed
+    }
+
+    /// A buffer closed: its file's facts come from disk again. True if the
+    /// module's facts changed.
+    pub fn close(&mut self, path: &Path) -> bool {
+        let folder = folder_of(path);
+        let state = self.load(&folder);
+        state.open.remove(path);
+        match read_facts(path) {
+            Some(facts) => state.files.insert(path.to_path_buf(), facts),
+            None => state.files.remove(path),
+        };
+        if let Some(now) = stamp(path) {
+            state.stamps.insert(path.to_path_buf(), now);
+        }
+        self.rebuild(&folder)
+    }
+
+    /// A file changed, appeared or vanished on disk; ignored while it is open
+    /// (the buffer wins). Returns the folder if its facts changed.
+    pub fn disk_changed(&mut self, path: &Path) -> Option<PathBuf> {
+        FileKind::of(path)?;
+        let folder = folder_of(path);
+        if !self.modules.contains_key(&folder) {
+            return None; // not loaded yet: it will be read when needed
+        }
+        let state = self.load(&folder);
+        if state.open.contains(path) {
+            return None;
+        }
+        match read_facts(path) {
+            Some(facts) => state.files.insert(path.to_path_buf(), facts),
+            None => state.files.remove(path),
+        };
+        match stamp(path) {
+            Some(now) => state.stamps.insert(path.to_path_buf(), now),
+            None => state.stamps.remove(path),
+        };
+        self.rebuild(&folder).then_some(folder)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn facts(path: &Path, text: &str) -> Arc<FileFacts> {
+        Arc::new(FileFacts::extract(
+            path,
+            FileKind::Hcl,
+            Arc::new(text.to_owned()),
+            None,
+        ))
+    }
+
+    #[test]
+    fn buffers_win_over_disk_until_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = module::normalize(dir.path());
+        let vars = write(
+            &folder,
+            "variables.tf",
+            "variable \"s\" {\n  default = [\"a\"]\n}\n",
+        );
+        let mut ws = Workspace::default();
+        let index = ws.module_index(&folder);
+        assert!(index.variable("s").is_some());
+        let fingerprint = index.fingerprint();
+        // The user empties the default in the editor, unsaved.
+        assert!(ws.put_open(facts(&vars, "variable \"s\" {\n  default = []\n}\n")));
+        assert_ne!(ws.module_index(&folder).fingerprint(), fingerprint);
+        // Disk events for an open file are ignored.
+        std::fs::write(&vars, "variable \"s\" {\n  default = [\"b\"]\n}\n").unwrap();
+        assert_eq!(ws.disk_changed(&vars), None);
+        // Closing without saving: back to the disk version (as it is now).
+        assert!(ws.close(&vars));
+        assert_ne!(ws.module_index(&folder).fingerprint(), fingerprint);
+    }
+
+    #[test]
+    fn changes_nobody_reported_are_noticed_while_editing() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = module::normalize(dir.path());
+        let main = write(
+            &folder,
+            "main.tf",
+            "resource \"aws_sagemaker_model\" \"m\" {}\n",
+        );
+        let mut ws = Workspace::default();
+        let open = |ws: &mut Workspace| {
+            ws.put_open(facts(&main, "resource \"aws_sagemaker_model\" \"m\" {}\n"))
+        };
+        open(&mut ws);
+        // A tfvars file appears without any notification.
+        write(&folder, "terraform.tfvars", "s = []\n");
+        // Within the rescan interval nothing is looked at…
+        assert!(!open(&mut ws));
+        // …after it, the change is found.
+        ws.modules.get_mut(&folder).unwrap().scanned = Instant::now().checked_sub(RESCAN);
+        assert!(open(&mut ws));
+        assert!(ws.module_index(&folder).assignment("s").is_some());
+    }
+
+    #[test]
+    fn calls_make_frames_and_dependents() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = module::normalize(dir.path());
+        write(
+            &root,
+            "main.tf",
+            "module \"ml\" {\n  source = \"./modules/ml\"\n  subnets = [\"s\"]\n}\n",
+        );
+        write(
+            &root,
+            "modules/ml/variables.tf",
+            "variable \"subnets\" {}\n",
+        );
+        let mut ws = Workspace::default();
+        let child = root.join("modules/ml");
+        ws.module_index(&root);
+        let frames = ws.frames(&child);
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].call_path().as_deref(), Some("module.ml"));
+        assert_eq!(ws.dependents(&root), vec![child.clone()]);
+        // A folder nothing calls is its own root.
+        assert!(ws.frames(&root)[0].call.is_none());
+    }
+}
