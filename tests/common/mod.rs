@@ -3,6 +3,8 @@
 //! timeouts and on messages nobody looked at.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod terraform;
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};

@@ -200,6 +200,54 @@ pub(crate) fn sort(findings: &mut [Finding]) {
     });
 }
 
+/// How one model stands in one instance of its module (the differential
+/// tests against `terraform plan` compare these).
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// `module.a.module.b` for a called module, `""` for a root.
+    pub module: String,
+    /// `aws_sagemaker_model.NAME`.
+    pub resource: String,
+    pub judgement: rules::sagemaker_model_in_vpc::Judgement,
+    /// Only the "may exist" policy for root variables keeps it from being
+    /// not created.
+    pub by_policy: bool,
+}
+
+/// The judgement of every model declared in `file`, per instance.
+pub fn judge_file(file: &FileFacts, frames: &[Arc<Frame>]) -> Vec<Judged> {
+    let options = Options::default();
+    let mut out = Vec::new();
+    for block in &file.blocks {
+        let Some((kind, name)) = block.resource_address() else {
+            continue;
+        };
+        if kind != rules::sagemaker_model_in_vpc::RESOURCE_TYPE || module::is_override(&file.path) {
+            continue;
+        }
+        for frame in frames {
+            let Some(merged) = frame.index.merged_for(&file.path, block) else {
+                continue;
+            };
+            let target = rules::Target { block, merged };
+            let ctx = Context {
+                frame,
+                path: &file.path,
+                today: options.today,
+                suppressions: options.suppressions,
+            };
+            let (judgement, by_policy) = rules::sagemaker_model_in_vpc::judge(&target, &ctx);
+            out.push(Judged {
+                module: frame.call_path().unwrap_or_default(),
+                resource: format!("{kind}.{name}"),
+                judgement,
+                by_policy,
+            });
+        }
+    }
+    out
+}
+
 /// What the rules say about the resource at `offset` of `file` (hover), in
 /// the first instance of its module.
 pub fn explain(

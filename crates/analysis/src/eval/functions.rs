@@ -216,18 +216,15 @@ fn apply(name: &str, args: Vec<Value>) -> Result<Value> {
             fail("coalesce: no non-null, non-empty-string arguments")
         }
         "coalescelist" => {
-            let mut last = None;
             for arg in &args {
                 match list_arg(arg, name)? {
                     None => return Ok(Value::Unknown),
                     Some(items) if !items.is_empty() => return Ok(Value::List(items)),
-                    Some(items) => last = Some(items),
+                    Some(_) => {}
                 }
             }
-            match last {
-                Some(items) => Ok(Value::List(items)),
-                None => fail("coalescelist: no arguments"),
-            }
+            // Checked with `terraform console`: all empty is an error.
+            fail("coalescelist: no non-null arguments")
         }
         "flatten" => {
             arity(1)?;

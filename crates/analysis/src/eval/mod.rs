@@ -696,7 +696,6 @@ mod tests {
             "concat([], [])",
             "var.on ? [] : []",
             "true ? [] : [\"a\"]",
-            "coalescelist([], [])",
             "keys({})",
             "merge({}, {a = []}).a",
             "lookup({}, \"a\", [])",
@@ -754,6 +753,10 @@ mod tests {
         assert_eq!(value_of("can({}.missing)"), Value::Bool(false));
         assert_eq!(value_of("can([])"), Value::Bool(true));
         assert_eq!(value_of("try(null, 1)"), Value::Null);
+        assert_eq!(
+            value_of("try(coalescelist([], []), [\"a\"])"),
+            value_of("[\"a\"]")
+        );
     }
 
     #[test]

@@ -139,6 +139,9 @@ pub(crate) struct Reporter<'a, 'o> {
     pub rule: &'static RuleDoc,
     pub resource: ResourceRef,
     pub out: &'o mut Vec<Finding>,
+    /// Keep findings of every file (for a verdict), not only the analysed
+    /// file's.
+    pub everywhere: bool,
 }
 
 impl Reporter<'_, '_> {
@@ -162,7 +165,7 @@ impl Reporter<'_, '_> {
         problem: crate::finding::Problem,
         related: Vec<Related>,
     ) {
-        if path != self.ctx.path {
+        if path != self.ctx.path && !self.everywhere {
             return;
         }
         self.out.push(Finding {

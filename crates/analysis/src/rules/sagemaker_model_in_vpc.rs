@@ -66,6 +66,7 @@ impl Rule for SagemakerModelInVpc {
             rule: &DOC,
             resource: target.resource_ref(),
             out,
+            everywhere: false,
         };
         decide(&facts, ctx, &mut reporter);
     }
@@ -334,6 +335,79 @@ fn vpc_block(file: &FileFacts, block: &Block, scope: &dyn Scope) -> VpcBlock {
         }),
         renderings,
     }
+}
+
+/// Where one model stands in one module instance, as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// `count`/`for_each` certainly create no instance.
+    NotCreated,
+    /// A finding (in whichever file it is).
+    NonCompliant,
+    /// Every `vpc_config` that exists has subnets and security groups.
+    Compliant,
+    /// Neither is certain.
+    Unknown,
+}
+
+/// The judgement of a model, and whether only the "may exist" policy kept
+/// it from being not created (a root module variable decides its `count`).
+pub fn judge(target: &Target<'_>, ctx: &Context<'_>) -> (Judgement, bool) {
+    let facts = facts(target, ctx);
+    let trusted_zero = {
+        let scope = ModuleScope::new(ctx.frame);
+        let value = |name: &str| {
+            target
+                .merged
+                .attribute(name)
+                .and_then(|(_, a)| a.value.as_ref())
+                .map(|e| eval::eval(e, &scope, 0))
+        };
+        value("count").is_some_and(|v| v.to_number().ok().flatten() == Some(0.0))
+            || value("for_each").is_some_and(|v| v.is_empty_collection())
+    };
+    if facts.never_created {
+        return (Judgement::NotCreated, false);
+    }
+    let mut out = Vec::new();
+    let mut reporter = Reporter {
+        ctx,
+        rule: &DOC,
+        resource: target.resource_ref(),
+        out: &mut out,
+        everywhere: true,
+    };
+    decide(&facts, ctx, &mut reporter);
+    if !out.is_empty() {
+        return (Judgement::NonCompliant, trusted_zero);
+    }
+    let compliant = match &facts.vpc {
+        VpcState::Blocks(blocks) => {
+            let certain: usize = blocks.iter().filter_map(VpcBlock::certain_count).sum();
+            certain == 1
+                && blocks.iter().all(|b| b.certain_count().is_some())
+                && blocks
+                    .iter()
+                    .flat_map(|b| &b.renderings)
+                    .flatten()
+                    .all(|(_, a)| {
+                        matches!(
+                            a,
+                            Argument::Value {
+                                verdict: Verdict::NonEmpty,
+                                ..
+                            }
+                        )
+                    })
+        }
+        _ => false,
+    };
+    let judgement = if compliant {
+        Judgement::Compliant
+    } else {
+        Judgement::Unknown
+    };
+    (judgement, trusted_zero)
 }
 
 /// Reads a model as Terraform sees it in one module instance.
