@@ -57,6 +57,10 @@ fn checker(root: &Path) -> Vec<Judged> {
     out
 }
 
+/// One case: its index, the plan (or why not), the checker's verdicts, the
+/// case's files.
+type Outcome = (usize, Result<Vec<Instance>, String>, Vec<Judged>, String);
+
 #[derive(Default)]
 struct Tally {
     cases: usize,
@@ -349,9 +353,7 @@ fn the_checker_agrees_with_terraform_plan() {
     // Plans run in parallel (each is one provider process).
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<
-        Vec<(usize, Result<Vec<Instance>, String>, Vec<Judged>, String)>,
-    > = std::sync::Mutex::new(Vec::new());
+    let results: std::sync::Mutex<Vec<Outcome>> = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
