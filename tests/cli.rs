@@ -479,3 +479,245 @@ fn walk_fixture_tree() {
         ]
     );
 }
+
+// ----------------------------------------------------------- no evasions
+
+#[test]
+fn symbolic_links_to_files_and_module_folders_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "shared/model.tf", BAD);
+    write(
+        root,
+        "shared-module/main.tf",
+        BAD.replace("bad", "in_linked_folder"),
+    );
+    std::fs::create_dir_all(root.join("env")).unwrap();
+    std::os::unix::fs::symlink(root.join("shared/model.tf"), root.join("env/main.tf")).unwrap();
+    std::os::unix::fs::symlink(root.join("shared-module"), root.join("env/linked")).unwrap();
+    let out = run(&root.join("env"), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["linked/main.tf", "main.tf"]);
+}
+
+#[test]
+fn a_bare_file_name_is_checked_with_its_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    security_group_ids = var.security_group_ids\n    subnets            = [\"subnet-1\"]\n  }\n}\n";
+    write(dir.path(), "main.tf", model);
+    write(
+        dir.path(),
+        "variables.tf",
+        "variable \"security_group_ids\" {\n  type    = list(string)\n  default = []\n}\n",
+    );
+    // `check main.tf` reads variables.tf as `check ./main.tf` does.
+    for arg in ["main.tf", "./main.tf"] {
+        let out = run(dir.path(), &["check", arg]);
+        assert_eq!(out.status.code(), Some(1), "{arg}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains("note: resolved through the default of variable \"security_group_ids\": variables.tf:3:13"),
+            "{arg}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn fix_of_a_bare_file_name_declares_in_variables_tf_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", BAD);
+    write(
+        dir.path(),
+        "variables.tf",
+        "variable \"security_group_ids\" {\n  type = list(string)\n}\n",
+    );
+    let out = run(dir.path(), &["check", "--fix", "main.tf"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let main = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
+    assert!(!main.contains("variable \""), "{main}");
+    let vars = std::fs::read_to_string(dir.path().join("variables.tf")).unwrap();
+    assert_eq!(
+        vars.matches("variable \"security_group_ids\"").count(),
+        1,
+        "{vars}"
+    );
+    assert_eq!(vars.matches("variable \"subnet_ids\"").count(), 1, "{vars}");
+}
+
+#[test]
+fn ignore_files_above_the_repository_hide_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".gitignore", "*\n");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    write(&repo, "main.tf", BAD);
+    let out = run(&repo, &["check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).ends_with("1 finding in 1 file (1 file checked)\n"));
+}
+
+#[test]
+fn a_path_that_yields_no_terraform_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
+    write(dir.path(), "repo/.gitignore", "*.tf\n");
+    write(dir.path(), "repo/main.tf", BAD);
+    write(dir.path(), "docs/notes.md", "# notes\n");
+    let out = run(dir.path(), &["check", "repo", "docs"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("repo: no Terraform file checked: the 1 *.tf / *.tf.json file under it is excluded by the repository's ignore files"),
+        "{err}"
+    );
+    assert!(
+        err.contains("docs: no Terraform file (*.tf, *.tf.json) found under it"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn non_regular_files_named_on_the_command_line_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", GOOD);
+    let fifo = dir.path().join("pipe.tf");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    for target in [fifo.to_str().unwrap(), "/dev/null"] {
+        let out = run(dir.path(), &["check", target, "main.tf"]);
+        assert_eq!(out.status.code(), Some(2), "{target}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{target}: {}",
+            stderr(&out)
+        );
+        // The rest is still checked.
+        assert!(
+            stdout(&out).contains("(1 file checked)"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+// ----------------------------------------------------- fixes that are safe
+
+#[test]
+fn a_read_only_file_is_refused_and_its_findings_still_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", BAD);
+    let path = dir.path().join("main.tf");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = run(dir.path(), &["check", "--fix", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("main.tf: cannot write the fix: the file is read-only"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), BAD);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 1, "{json}");
+}
+
+#[test]
+fn json_findings_say_they_have_no_automatic_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf.json",
+        r#"{"resource": {"aws_sagemaker_model": {"m": {"name": "m"}}}}"#,
+    );
+    let out = run(dir.path(), &["check", "--diff"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "main.tf.json:1:39: aws_sagemaker_model.m: Terraform JSON has no automatic fix"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("1 finding would remain without an automatic fix"));
+    let out = run(dir.path(), &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Terraform JSON has no automatic fix"));
+}
+
+#[test]
+fn fixes_never_edit_strings_heredocs_or_broken_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "locals {\n  doc = <<EOT\nresource \"aws_sagemaker_model\" \"in_text\" {\n}\nEOT\n}\n}\n\nresource \"aws_sagemaker_model\" \"broken\" {\n  name = \n}\n\nresource \"aws_sagemaker_model\" \"real\" {\n  name = \"real\"\n}\n";
+    write(dir.path(), "main.tf", text);
+    let out = run(dir.path(), &["check", "--fix"]);
+    let fixed = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
+    // The heredoc is untouched and holds no model.
+    assert!(
+        fixed.starts_with(
+            "locals {\n  doc = <<EOT\nresource \"aws_sagemaker_model\" \"in_text\" {\n}\nEOT\n"
+        ),
+        "{fixed}"
+    );
+    assert!(!stdout(&out).contains("in_text"), "{}", stdout(&out));
+    // The model that does not parse is left alone; the real one is fixed.
+    assert!(
+        fixed.contains("resource \"aws_sagemaker_model\" \"broken\" {\n  name = \n}\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains(
+            "resource \"aws_sagemaker_model\" \"real\" {\n  name = \"real\"\n\n  vpc_config {"
+        ),
+        "{fixed}"
+    );
+}
+
+#[test]
+fn a_finding_on_a_huge_line_shows_an_excerpt() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{ vpc_config {{ security_group_ids = [\"{}\"] \n subnets = [] }} }}\n",
+        "x".repeat(1_000_000)
+    );
+    let line = line
+        .replacen(" \n subnets", ", subnets", 1)
+        .replace("\"] , subnets", "\"]\n subnets");
+    write(dir.path(), "main.tf", &line);
+    write(
+        dir.path(),
+        "long.tf",
+        format!(
+            "locals {{ a = \"{}\" }} \nresource \"aws_sagemaker_model\" \"n\" {{ vpc_config {{\n security_group_ids = [\"sg\"]\n subnets = [\"{}\", \"\"][1] == \"\" ? [] : [] }} }}\n",
+            "y".repeat(10),
+            "z".repeat(1_000_000)
+        ),
+    );
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        out.stdout.len() < 10_000,
+        "{} bytes of output",
+        out.stdout.len()
+    );
+    assert!(stdout(&out).contains('…'), "{}", stdout(&out));
+}

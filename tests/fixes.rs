@@ -4,6 +4,8 @@
 //! was (checked only where `terraform` is installed).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -41,6 +43,20 @@ fn apply_fix(src: &str, fix: &fix::Fix) -> String {
     }
 }
 
+/// `terraform validate` of a fixed file (alone in a module, every model given
+/// the `execution_role_arn` the provider requires); `None` without
+/// terraform.
+/// `Err` when the text does not even parse for Terraform.
+fn terraform_validate(
+    tf: &common::terraform::Terraform,
+    src: &str,
+) -> Result<(usize, String), String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), src).unwrap();
+    common::terraform::add_required_arguments(dir.path());
+    tf.validation_errors(dir.path())
+}
+
 fn terraform_fmt(src: &str) -> Option<String> {
     let mut child = Command::new("terraform")
         .args(["fmt", "-"])
@@ -74,6 +90,16 @@ fn fix_fixtures() {
     paths.sort();
     assert!(paths.len() >= 8);
     let mut fmt_checked = 0;
+    let mut validated = 0;
+    let terraform = match common::terraform::Terraform::detect() {
+        Ok(tf) => Some(tf),
+        Err(why) => {
+            eprintln!("note: {why}; terraform validate is not run on fixed files");
+            None
+        }
+    };
+    // (what, input, fixed, whole file fixed)
+    let mut validations: Vec<(String, String, String, bool)> = Vec::new();
     for path in paths {
         let src = std::fs::read_to_string(&path).unwrap();
         let tree = syntax::parse(&src, None);
@@ -98,6 +124,14 @@ fn fix_fixtures() {
         let crlf_input = src.contains("\r\n");
         let tab_input = src.contains("\n\t");
         let mut check = |label: &str, fixed: &str| {
+            if !label.starts_with("Suppress") {
+                validations.push((
+                    format!("{path:?} {label}"),
+                    src.clone(),
+                    fixed.to_owned(),
+                    label == "fix all",
+                ));
+            }
             // insta normalises line endings, so check them here.
             let lf = fixed.matches('\n').count();
             let crlf = fixed.matches("\r\n").count();
@@ -197,6 +231,56 @@ fn fix_fixtures() {
     }
     if fmt_checked == 0 {
         eprintln!("note: terraform is not installed; fmt-cleanliness was not checked");
+    }
+    // Every fix leaves a configuration terraform validate accepts.
+    // A fix of one finding leaves the others (and their errors) as they
+    // were, but never adds an error; fixing all leaves none. Validations
+    // run two at a time (each starts the provider), each text once.
+    if let Some(tf) = terraform.as_ref() {
+        let mut texts: Vec<&String> = validations
+            .iter()
+            .flat_map(|(_, input, fixed, _)| [input, fixed])
+            .collect();
+        texts.sort();
+        texts.dedup();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results = std::sync::Mutex::new(std::collections::HashMap::new());
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(text) = texts.get(i) else { break };
+                        let result = terraform_validate(tf, text);
+                        results.lock().unwrap().insert((*text).clone(), result);
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap();
+        for (label, input, fixed, all) in &validations {
+            let after = &results[fixed];
+            let before = &results[input];
+            match (before, after) {
+                (_, Ok((0, _))) => {}
+                (_, Ok((n, errors))) if *all => {
+                    panic!("{label}: terraform validate finds {n} errors:\n{errors}\n{fixed}")
+                }
+                (Ok((b, _)), Ok((a, errors))) => assert!(
+                    a <= b,
+                    "{label}: the fix adds validate errors:\n{errors}\n{fixed}"
+                ),
+                (Ok(_), Err(why)) => {
+                    panic!("{label}: the fixed text does not parse:\n{why}\n{fixed}")
+                }
+                // An input Terraform cannot read says nothing of the fix.
+                (Err(_), _) => continue,
+            }
+            validated += 1;
+        }
+    }
+    if terraform.is_some() {
+        assert!(validated > 0);
     }
 }
 

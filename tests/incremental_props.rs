@@ -113,13 +113,13 @@ fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats)
     })
 }
 
-/// A full analysis of the text, from scratch.
-fn full(text: &str) -> Vec<Finding> {
+/// A full analysis of the document (no cache), with the same tree.
+fn full(doc: &Document) -> Vec<Finding> {
     let facts = Arc::new(FileFacts::extract(
         Path::new("main.tf"),
         FileKind::Hcl,
-        Arc::new(text.to_owned()),
-        None,
+        doc.text.clone(),
+        Some(&doc.tree),
     ));
     svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
 }
@@ -149,7 +149,7 @@ proptest! {
         let mut doc = Document::new(&text, 0);
         let mut cache = Incremental::default();
         let (first, _) = incremental(&mut cache, &doc);
-        prop_assert_eq!(first, full(&text));
+        prop_assert_eq!(first, full(&doc));
         for edits in notifications {
             // Several changes in one notification, each against the text
             // left by the previous one.
@@ -171,7 +171,7 @@ proptest! {
             // With the module's facts (this file's variables and locals), as
             // the server analyses: a changed variable re-checks everything.
             let (incremental, _) = incremental(&mut cache, &doc);
-            prop_assert_eq!(incremental, full(&text), "text:\n{}", text);
+            prop_assert_eq!(incremental, full(&doc), "text:\n{}", text);
             // The file's blocks, kept per item, match a fresh read.
             if !doc.tree.root_node().has_error() {
                 let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(&doc.tree));
@@ -215,5 +215,5 @@ fn a_keystroke_rechecks_one_item() {
         "the edited item and the next: {stats:?}"
     );
     assert_eq!(findings.len(), 200);
-    assert_eq!(findings, full(&doc.text));
+    assert_eq!(findings, full(&doc));
 }

@@ -26,7 +26,13 @@ fn describe(dir: &Path) -> String {
     let mut files: Vec<_> = batch.modules.iter().flat_map(|m| m.files.iter()).collect();
     files.sort_by(|a, b| a.target.path.cmp(&b.target.path));
     for file in files {
-        let name = file.target.path.file_name().unwrap().to_str().unwrap();
+        let name = file
+            .target
+            .path
+            .strip_prefix(dir)
+            .unwrap()
+            .to_str()
+            .unwrap();
         let text = std::fs::read_to_string(&file.target.path).unwrap();
         writeln!(out, "# {name}").unwrap();
         if file.findings.is_empty() {
@@ -51,7 +57,11 @@ fn describe(dir: &Path) -> String {
             for r in f.related.iter().filter(|r| r.cause) {
                 let (file, rel_text) = match &r.path {
                     Some(p) => (
-                        p.file_name().unwrap().to_str().unwrap().to_owned(),
+                        p.strip_prefix(dir)
+                            .unwrap_or(p)
+                            .to_str()
+                            .unwrap()
+                            .to_owned(),
                         std::fs::read_to_string(p).unwrap(),
                     ),
                     None => (name.to_owned(), text.clone()),

@@ -220,6 +220,67 @@ impl Terraform {
         if ok { Ok(()) } else { Err(out) }
     }
 
+    /// The number of errors `terraform validate` finds in `dir`, and their
+    /// text.
+    pub fn validation_errors(&self, dir: &Path) -> Result<(usize, String), String> {
+        self.prepare(dir)?;
+        let out = self
+            .command(dir, &["validate", "-json"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let json: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        let count = json["error_count"].as_u64().unwrap_or(0) as usize;
+        let text = json["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["severity"] == "error")
+            .map(|d| format!("{}: {}", d["summary"], d["detail"]))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok((count, text))
+    }
+
+    /// Plans `dir` against the state in it (`terraform.tfstate`); the
+    /// actions planned per resource address.
+    pub fn plan_actions(&self, dir: &Path) -> Result<Vec<(String, Vec<String>)>, String> {
+        self.prepare(dir)?;
+        let (ok, out) = self.run(
+            dir,
+            &[
+                "plan",
+                "-input=false",
+                "-refresh=false",
+                "-lock=false",
+                "-out=oracle.plan",
+            ],
+        );
+        if !ok {
+            return Err(out);
+        }
+        let shown = self
+            .command(dir, &["show", "-json", "oracle.plan"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let plan: Value = serde_json::from_slice(&shown.stdout).map_err(|e| e.to_string())?;
+        Ok(plan["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|rc| {
+                (
+                    rc["address"].as_str().unwrap_or_default().to_owned(),
+                    rc["change"]["actions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
     /// Plans `dir` (a root module) offline; the model instances it plans.
     pub fn plan(&self, dir: &Path) -> Result<Vec<Instance>, String> {
         self.prepare(dir)?;
@@ -258,6 +319,69 @@ impl Terraform {
             });
         }
         Ok(out)
+    }
+}
+
+/// Makes every model plannable without changing what the control reads:
+/// each model block without an `execution_role_arn` (which the provider
+/// requires, and which an override file cannot supply) gets one.
+pub fn add_required_arguments(root: &Path) {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let Some(kind) = svl_analysis::module::FileKind::of(&p) else {
+                continue;
+            };
+            if !kind.is_config() || svl_analysis::module::is_override(&p) {
+                continue;
+            }
+            let Ok(source) = svl_project::Source::read(&p, kind) else {
+                continue;
+            };
+            let mut inserts: Vec<(usize, String)> = Vec::new();
+            for b in &source.facts(&p).blocks {
+                if b.resource_address().map(|(t, _)| t) != Some("aws_sagemaker_model")
+                    || b.body.attribute("execution_role_arn").is_some()
+                {
+                    continue;
+                }
+                let arn = "arn:aws:iam::123456789012:role/oracle";
+                match (b.json, b.braces) {
+                    (false, Some((open, _))) => {
+                        inserts.push((open, format!("\n  execution_role_arn = \"{arn}\"\n")))
+                    }
+                    (true, _) => {
+                        // After the `{` of the resource's object.
+                        let at = source.text[b.span.clone()]
+                            .find('{')
+                            .map(|i| b.span.start + i + 1);
+                        if let Some(at) = at {
+                            let comma = if source.text[at..].trim_start().starts_with('}') {
+                                ""
+                            } else {
+                                ","
+                            };
+                            inserts.push((at, format!("\"execution_role_arn\": \"{arn}\"{comma}")));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if inserts.is_empty() {
+                continue;
+            }
+            let mut text = source.text.as_str().to_owned();
+            inserts.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+            for (at, insert) in inserts {
+                text.insert_str(at, &insert);
+            }
+            std::fs::write(&p, text).unwrap();
+        }
     }
 }
 

@@ -264,21 +264,40 @@ pub fn replacement_note(model: &str, module: &ModuleIndex) -> String {
         } else {
             endpoints.join(", ")
         };
-        format!(
+        return format!(
             " (replaces aws_sagemaker_model.{model} only: its fixed name leaves {serving} on the old model)"
-        )
-    } else if endpoints.is_empty() {
-        format!(
-            " (replaces aws_sagemaker_model.{model} and {})",
-            configs.join(", ")
-        )
-    } else {
-        format!(
-            " (replaces aws_sagemaker_model.{model} and {}; updates {} in place)",
-            configs.join(", "),
-            endpoints.join(", ")
-        )
+        );
     }
+    let stale: Vec<String> = chain
+        .configs
+        .iter()
+        .filter(|c| c.fixed_name)
+        .flat_map(|c| c.endpoints.iter())
+        .map(|e| format!("aws_sagemaker_endpoint.{e}"))
+        .collect();
+    let updated: Vec<&String> = endpoints.iter().filter(|e| !stale.contains(e)).collect();
+    let mut note = format!(
+        " (replaces aws_sagemaker_model.{model} and {}",
+        configs.join(", ")
+    );
+    if !updated.is_empty() {
+        note.push_str(&format!(
+            "; updates {} in place",
+            updated
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !stale.is_empty() {
+        note.push_str(&format!(
+            "; a fixed configuration name leaves {} on the old model",
+            stale.join(", ")
+        ));
+    }
+    note.push(')');
+    note
 }
 
 /// "Suppress with a reason…": a directive above the header, with a reason

@@ -55,33 +55,10 @@ pub fn label_value(node: Node<'_>, src: &str) -> Option<String> {
             let raw = text(node, src);
             let inner = raw.strip_prefix('"')?;
             let inner = inner.strip_suffix('"').unwrap_or(inner);
-            Some(unescape(inner))
+            Some(crate::lower::hcl::unescape(inner))
         }
         _ => None,
     }
-}
-
-/// Undoes the HCL string escapes that can appear in a label.
-fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// The positional parts of a `block` node.

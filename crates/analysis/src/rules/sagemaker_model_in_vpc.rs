@@ -751,12 +751,54 @@ pub fn endpoint_chain(model: &str, index: &ModuleIndex) -> Chain {
     }
 }
 
+/// What a plan does to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Destroyed, then created (or the other way round).
+    Replace,
+    /// Updated in place.
+    Update,
+    /// Left alone.
+    NoOp,
+}
+
+/// What adding `vpc_config` to `model` makes Terraform plan for it and the
+/// resources that serve it (the facts [`replacement_advice`] puts in words;
+/// the differential tests hold both to `terraform plan`).
+pub fn predicted_actions(model: &str, index: &ModuleIndex) -> Vec<(String, Action)> {
+    let chain = endpoint_chain(model, index);
+    let mut out = vec![(format!("{RESOURCE_TYPE}.{model}"), Action::Replace)];
+    for config in &chain.configs {
+        let replaced = !chain.fixed_model_name;
+        out.push((
+            format!("aws_sagemaker_endpoint_configuration.{}", config.name),
+            if replaced {
+                Action::Replace
+            } else {
+                Action::NoOp
+            },
+        ));
+        for endpoint in &config.endpoints {
+            out.push((
+                format!("aws_sagemaker_endpoint.{endpoint}"),
+                if replaced && !config.fixed_name {
+                    Action::Update
+                } else {
+                    Action::NoOp
+                },
+            ));
+        }
+    }
+    out
+}
+
 /// What applying `vpc_config` to this model does to what serves it, as
 /// planned by Terraform 1.11 with hashicorp/aws 5.100 against a prior
 /// state.
 pub fn replacement_advice(model: &str, index: &ModuleIndex) -> String {
     let chain = endpoint_chain(model, index);
     let address = format!("{RESOURCE_TYPE}.{model}");
+    // The words below say what `predicted_actions` predicts.
     if chain.configs.is_empty() {
         return format!(
             "adding or removing `vpc_config` replaces the model (`{address}` is destroyed, then \
@@ -806,16 +848,39 @@ pub fn replacement_advice(model: &str, index: &ModuleIndex) -> String {
         },
         if configs.len() == 1 { "is" } else { "are" },
     );
-    if !endpoints.is_empty() {
+    let endpoints_of = |fixed: bool| -> Vec<String> {
+        chain
+            .configs
+            .iter()
+            .filter(|c| c.fixed_name == fixed)
+            .flat_map(|c| c.endpoints.iter())
+            .map(|e| format!("`aws_sagemaker_endpoint.{e}`"))
+            .collect()
+    };
+    let updated = endpoints_of(false);
+    if !updated.is_empty() {
         text.push_str(&format!(
-            ", and {} {} updated in place to the new configuration (never destroyed)",
-            endpoints.join(", "),
-            if endpoints.len() == 1 { "is" } else { "are" }
+            "; {} {} updated in place to the new configuration (never destroyed)",
+            updated.join(", "),
+            if updated.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    let stale = endpoints_of(true);
+    if !stale.is_empty() {
+        text.push_str(&format!(
+            "; but a configuration with a fixed `name` is recreated under that name, so {} \
+             {} no change and {} serving the old deployment, outside the VPC — drop the fixed \
+             name (or use `name_prefix`) so the endpoint follows",
+            stale.join(", "),
+            if stale.len() == 1 { "sees" } else { "see" },
+            if stale.len() == 1 { "keeps" } else { "keep" },
         ));
     }
     text.push_str(
-        ". The old configuration is deleted before the new one exists: stage a blue-green \
-         cutover (a new model and configuration first, then switch the endpoint).",
+        ". The old configuration is deleted before the new one exists (unless the configuration \
+         or the endpoint has `create_before_destroy`, which Terraform then applies to the model \
+         too): stage a blue-green cutover (a new model and configuration first, then switch the \
+         endpoint).",
     );
     text
 }
