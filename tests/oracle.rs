@@ -393,8 +393,9 @@ fn the_checker_agrees_with_terraform_plan() {
         "{report}\n{}",
         tally.disagreements.join("\n\n")
     );
+    // A harness that plans nothing would agree with everything.
     assert!(
-        tally.planned * 2 > tally.cases,
+        tally.planned >= 10 && tally.instances >= 30,
         "too few cases planned: {report}"
     );
 }
