@@ -55,8 +55,7 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         today: svl_analysis::suppress::Date::today(),
         suppressions: options.suppress,
     };
-    let mut batch = modules::Batch::check(walk.targets, analysis);
-    progress.advance(batch.modules.iter().map(|m| m.files.len()).sum());
+    let mut batch = modules::Batch::check(walk.targets, analysis, &|n| progress.advance(n));
     progress.finish();
 
     for warning in &batch.warnings {

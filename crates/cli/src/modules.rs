@@ -42,8 +42,13 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Reads the folders of `targets` and checks the targets.
-    pub fn check(targets: Vec<Target>, options: Options) -> Self {
+    /// Reads the folders of `targets` and checks the targets; `progress` is
+    /// told how many files each checked folder held.
+    pub fn check(
+        targets: Vec<Target>,
+        options: Options,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Self {
         let mut by_folder: BTreeMap<PathBuf, Vec<Target>> = BTreeMap::new();
         for target in targets {
             by_folder
@@ -73,12 +78,16 @@ impl Batch {
             batch.warnings.extend(warnings);
             batch.modules.push(module);
         }
-        batch.analyze_all();
+        batch.analyze_with(progress);
         batch
     }
 
     /// (Re)checks every target against the sources as they are now.
     pub fn analyze_all(&mut self) {
+        self.analyze_with(&|_| {});
+    }
+
+    fn analyze_with(&mut self, progress: &(dyn Fn(usize) + Sync)) {
         let workspace = &self.workspace;
         let options = &self.options;
         self.modules.par_iter_mut().for_each(|module| {
@@ -92,6 +101,7 @@ impl Batch {
                     _ => Vec::new(),
                 };
             }
+            progress(module.files.len());
         });
     }
 

@@ -272,6 +272,9 @@ impl LanguageServer for Backend {
                 support.work_done_progress,
             )
             .await;
+            // The calls between folders are known now: files opened before
+            // were judged without their callers.
+            shared.republish_all();
         });
     }
 
