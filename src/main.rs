@@ -21,7 +21,8 @@ struct Args {
     /// client adds this flag).
     #[arg(long, global = true, hide = true)]
     stdio: bool,
-    /// Accepted and ignored: some clients pass their process id.
+    /// The client's process id, as some clients pass it: the server exits
+    /// when that process does (as with `initialize.processId`).
     #[arg(
         long = "clientProcessId",
         global = true,
@@ -111,7 +112,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Serve) | None => {
             init_logging();
-            ExitCode::from(svl_server::run())
+            let parent = args.client_process_id.and_then(|p| p.parse().ok());
+            ExitCode::from(svl_server::run(parent))
         }
     }
 }

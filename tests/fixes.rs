@@ -112,11 +112,7 @@ fn fix_fixtures() {
                 Some(&tree),
             ))],
         );
-        let ctx = FixContext {
-            src: &src,
-            tree: &tree,
-            module: &module,
-        };
+        let ctx = FixContext::new(&src, &tree, &module);
         let input_fmt_clean = terraform_fmt(&src).map(|f| f == src);
         let findings = analysis::analyze_text(&src);
         assert!(!findings.is_empty(), "{path:?} has nothing to fix");

@@ -22,13 +22,15 @@ fn temp_uri(dir: &tempfile::TempDir, name: &str) -> String {
 
 #[test]
 fn initialize_negotiates_utf8_and_advertises_what_is_implemented() {
-    let mut server = Server::spawn_with(&["--stdio", "--clientProcessId=4242"]);
+    let pid = format!("--clientProcessId={}", std::process::id());
+    let mut server = Server::spawn_with(&["--stdio", &pid]);
     let result = server.initialize(capabilities(true), Value::Null);
     let caps = &result["capabilities"];
     assert_eq!(caps["positionEncoding"], "utf-8");
     assert_eq!(caps["textDocumentSync"]["change"], 2);
     assert_eq!(caps["textDocumentSync"]["openClose"], true);
-    assert!(caps["textDocumentSync"]["save"].is_object());
+    // Saving tells the server nothing the buffer did not: not asked for.
+    assert!(caps["textDocumentSync"].get("save").is_none());
     assert_eq!(
         caps["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix", "source.fixAll.sagemaker-vpc-lsp"])
@@ -39,10 +41,15 @@ fn initialize_negotiates_utf8_and_advertises_what_is_implemented() {
         advertised,
         [
             "codeActionProvider",
+            "executeCommandProvider",
             "hoverProvider",
             "positionEncoding",
             "textDocumentSync"
         ]
+    );
+    assert_eq!(
+        caps["executeCommandProvider"]["commands"],
+        json!(["sagemaker-vpc-lsp.fixAllInWorkspace"])
     );
     assert_eq!(result["serverInfo"]["name"], "sagemaker-vpc-lsp");
     assert_eq!(result["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
@@ -578,6 +585,15 @@ fn a_burst_of_changes_ends_with_the_latest_version() {
             text.remove(0);
         }
     }
+    // One more change that certainly changes the diagnostics (identical
+    // ones are not published again): a second model.
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 62},
+            "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "resource \"aws_sagemaker_model\" \"second\" {}\n"}]
+        }),
+    );
     // Stale results may be skipped, but versions never go backwards and the
     // last one published is the last one sent.
     let mut last = 0;
@@ -586,8 +602,8 @@ fn a_burst_of_changes_ends_with_the_latest_version() {
         let version = params["version"].as_i64().unwrap();
         assert!(version >= last, "version {version} published after {last}");
         last = version;
-        if version == 61 {
-            assert_eq!(params["diagnostics"].as_array().unwrap().len(), 1);
+        if version == 62 {
+            assert_eq!(params["diagnostics"].as_array().unwrap().len(), 2);
             break;
         }
     }

@@ -75,11 +75,77 @@ pub struct Fix {
     pub resources: Vec<usize>,
 }
 
-/// What fixes may consult.
+/// What fixes may consult: the file, its tree and its module, with what
+/// every fix of the file needs computed once (its style, its islands, where
+/// its strings and comments are), so fixing a file's findings one by one
+/// or all at once stays linear in its size.
 pub struct FixContext<'a> {
     pub src: &'a str,
     pub tree: &'a Tree,
     pub module: &'a ModuleIndex,
+    style: Style,
+    islands: Vec<terraform::Island<'a>>,
+    non_code: Vec<Range<usize>>,
+}
+
+impl<'a> FixContext<'a> {
+    pub fn new(src: &'a str, tree: &'a Tree, module: &'a ModuleIndex) -> Self {
+        Self {
+            src,
+            tree,
+            module,
+            style: Style::detect(src, tree.root_node()),
+            islands: terraform::islands(src, tree),
+            non_code: crate::lex::non_code(src),
+        }
+    }
+
+    /// The resource block starting at `block_start` (an offset in the
+    /// file), with the offset of the island it was parsed in.
+    fn resource_at(&self, block_start: usize) -> Option<(usize, terraform::Resource<'_>)> {
+        for island in &self.islands {
+            let Some(local) = block_start.checked_sub(island.offset) else {
+                continue;
+            };
+            if local > island.src.len() {
+                continue;
+            }
+            let mut node = island.root().descendant_for_byte_range(local, local);
+            while let Some(n) = node {
+                if n.start_byte() != local {
+                    break;
+                }
+                // Findings name top-level resources only: the block that
+                // starts there is the one.
+                if n.kind() == "block"
+                    && let Some(resource) = terraform::resource_of(n, island.src)
+                {
+                    return Some((island.offset, resource));
+                }
+                node = n.parent();
+            }
+        }
+        None
+    }
+}
+
+/// One fix offered for a finding, without its edits (cheap to list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub title: String,
+    pub preferred: bool,
+    pub kind: OfferKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    /// `var.subnet_ids` and friends.
+    Variables,
+    /// The module's own subnets and security group.
+    Resources,
+    /// A suppression comment with a reason to fill in.
+    Suppress,
 }
 
 /// Where a fix takes the ids it writes from.
@@ -95,39 +161,62 @@ enum Form {
     },
 }
 
-/// The fixes offered for one finding: the preferred one (variables), one
+/// The fixes offered for one finding — the preferred one (variables), one
 /// using the module's own subnets and security group when it has them, and
-/// a suppression with a reason.
-pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
-    let mut fixes = Vec::new();
-    let fixable = fixable(&finding.problem);
+/// a suppression with a reason — by title, without computing edits.
+pub fn offers_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
+    let mut offers = Vec::new();
     let chain = match finding.problem {
         Problem::MissingVpcConfig => replacement_note(&finding.resource.name, ctx.module),
         _ => String::new(),
     };
-    if fixable {
-        let resources = resource_form(ctx.module);
-        for form in std::iter::once(Form::Variables).chain(resources) {
-            let mut planner = Planner::new(ctx, form.clone());
-            let Some(edits) = planner.fix_resource(&[finding]) else {
-                continue;
-            };
-            let title = format!("{}{chain}", title(&finding.problem, &form, ctx.module));
-            fixes.push(Fix {
-                title,
+    if fixable(&finding.problem) {
+        for form in std::iter::once(Form::Variables).chain(resource_form(ctx.module)) {
+            offers.push(Offer {
+                title: format!("{}{chain}", title(&finding.problem, &form, ctx.module)),
                 preferred: form == Form::Variables,
-                edits,
-                declare: planner.declare,
-                resources: vec![finding.resource.block.start],
+                kind: match form {
+                    Form::Variables => OfferKind::Variables,
+                    Form::Resources { .. } => OfferKind::Resources,
+                },
             });
         }
     }
-    if suppressible(&finding.problem)
-        && let Some(fix) = suppression_fix(finding, ctx)
-    {
-        fixes.push(fix);
+    if suppressible(&finding.problem) {
+        offers.push(Offer {
+            title: "Suppress with a reason…".to_owned(),
+            preferred: false,
+            kind: OfferKind::Suppress,
+        });
     }
-    fixes
+    offers
+}
+
+/// The edits of one offer (`None` when it cannot be applied here: a block
+/// that does not parse cleanly, text inside a string).
+pub fn fix_for(finding: &Finding, ctx: &FixContext<'_>, offer: &Offer) -> Option<Fix> {
+    let form = match offer.kind {
+        OfferKind::Suppress => return suppression_fix(finding, ctx),
+        OfferKind::Variables => Form::Variables,
+        OfferKind::Resources => resource_form(ctx.module)?,
+    };
+    let mut planner = Planner::new(ctx, form);
+    let edits = planner.fix_resource(&[finding])?;
+    Some(Fix {
+        title: offer.title.clone(),
+        preferred: offer.preferred,
+        edits,
+        declare: planner.declare,
+        resources: vec![finding.resource.block.start],
+    })
+}
+
+/// Every fix offered for one finding, with its edits.
+pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
+    offers_for(finding, ctx)
+        .iter()
+        .filter_map(|offer| fix_for(finding, ctx, offer))
+        .collect()
 }
 
 /// Can a change to the model's own text fix it? (An empty value that comes
@@ -308,7 +397,7 @@ fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
     let header = finding.resource.header.start;
     let line_start = src[..header].rfind('\n').map_or(0, |i| i + 1);
     let indent = style::line_indent(src, header).to_owned();
-    let style = Style::detect(src, ctx.tree.root_node());
+    let style = &ctx.style;
     let directive = format!(
         "# {}:{} -- {}",
         super::suppress::DIRECTIVE,
@@ -316,20 +405,17 @@ fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
         super::suppress::REASON_PLACEHOLDER
     );
     // An existing directive on the line above is replaced, not stacked.
-    let existing = terraform::islands(src, ctx.tree)
-        .into_iter()
-        .find_map(|island| {
-            let resource = island
-                .resources()
-                .into_iter()
-                .find(|r| r.block.start_byte() + island.offset == finding.resource.block.start)?;
+    let existing = ctx
+        .resource_at(finding.resource.block.start)
+        .and_then(|(offset, resource)| {
+            let island_src = &src[offset..];
             let ids = super::rules::rule_ids();
-            let d = super::suppress::candidate_comments(resource.block, island.src)
+            let d = super::suppress::candidate_comments(resource.block, island_src)
                 .into_iter()
                 .find_map(|c| {
-                    super::suppress::parse(syntax::text(c, island.src), c.byte_range(), &ids)
+                    super::suppress::parse(syntax::text(c, island_src), c.byte_range(), &ids)
                 })?;
-            let range = d.range.start + island.offset..d.range.end + island.offset;
+            let range = d.range.start + offset..d.range.end + offset;
             // Only one on its own line above the header is replaced in place.
             (range.end <= line_start).then_some(range)
         });
@@ -604,7 +690,7 @@ impl<'c, 'a> Planner<'c, 'a> {
     fn new(ctx: &'c FixContext<'a>, form: Form) -> Self {
         Self {
             ctx,
-            style: Style::detect(ctx.src, ctx.tree.root_node()),
+            style: ctx.style.clone(),
             form,
             declare: Vec::new(),
         }
@@ -639,41 +725,30 @@ impl<'c, 'a> Planner<'c, 'a> {
         let first = findings.first()?;
         let src = self.ctx.src;
         let block_start = first.resource.block.start;
-        let islands = terraform::islands(src, self.ctx.tree);
-        for island in &islands {
-            for resource in island.resources() {
-                if resource.block.start_byte() + island.offset != block_start {
-                    continue;
-                }
-                // Never touch a block that did not parse cleanly, nor text
-                // that is really inside a string, heredoc or comment.
-                if syntax::is_broken(resource.block) || !resource.parts.is_closed() {
-                    return None;
-                }
-                let non_code = crate::lex::non_code(src);
-                if crate::lex::inside(&non_code, block_start) {
-                    return None;
-                }
-                let at = Abs {
-                    src,
-                    offset: island.offset,
-                };
-                let missing = findings
-                    .iter()
-                    .any(|f| matches!(f.problem, Problem::MissingVpcConfig));
-                let edits = if missing {
-                    self.add_vpc_config(at, &resource.parts)
-                } else {
-                    self.amend_vpc_config(at, &resource.parts, findings)
-                }?;
-                let safe = edits.iter().all(|e| {
-                    !crate::lex::inside(&non_code, e.range.start)
-                        && !crate::lex::inside(&non_code, e.range.end)
-                });
-                return safe.then_some(edits);
-            }
+        let (offset, resource) = self.ctx.resource_at(block_start)?;
+        // Never touch a block that did not parse cleanly, nor text that is
+        // really inside a string, heredoc or comment.
+        if syntax::is_broken(resource.block) || !resource.parts.is_closed() {
+            return None;
         }
-        None
+        let non_code = &self.ctx.non_code;
+        if crate::lex::inside(non_code, block_start) {
+            return None;
+        }
+        let at = Abs { src, offset };
+        let missing = findings
+            .iter()
+            .any(|f| matches!(f.problem, Problem::MissingVpcConfig));
+        let edits = if missing {
+            self.add_vpc_config(at, &resource.parts)
+        } else {
+            self.amend_vpc_config(at, &resource.parts, findings)
+        }?;
+        let safe = edits.iter().all(|e| {
+            !crate::lex::inside(non_code, e.range.start)
+                && !crate::lex::inside(non_code, e.range.end)
+        });
+        safe.then_some(edits)
     }
 
     fn add_vpc_config(&mut self, at: Abs<'_>, model: &BlockParts<'_>) -> Option<Vec<TextEdit>> {

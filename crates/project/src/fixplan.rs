@@ -97,11 +97,7 @@ pub fn fix_module(
             continue;
         };
         let index = ws.module_index(&folder);
-        let ctx = FixContext {
-            src: &source.text,
-            tree,
-            module: &index,
-        };
+        let ctx = FixContext::new(&source.text, tree, &index);
         let all = fix::fix_all(&findings, &ctx);
         let fixed_blocks: Vec<usize> = all
             .as_ref()

@@ -1,12 +1,12 @@
 //! The one place where protocol types meet the analysis: byte ranges become
 //! LSP ranges in the negotiated encoding, findings become diagnostics.
 
-use ropey::Rope;
-use serde::{Deserialize, Serialize};
-use tower_lsp::lsp_types::{
+use lsp_types::{
     self as lsp, ClientCapabilities, CodeDescription, DiagnosticRelatedInformation,
     DiagnosticSeverity, NumberOrString, PositionEncodingKind, TextDocumentContentChangeEvent, Url,
 };
+use ropey::Rope;
+use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +18,6 @@ use svl_analysis::{Finding, Problem, Severity, VpcAttribute};
 
 /// The `source` of every diagnostic.
 pub const SOURCE: &str = "sagemaker-vpc-lsp";
-/// Where the control is documented.
-pub const DOCS_URL: &str = "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc";
-
-static DOCS_HREF: std::sync::LazyLock<Option<Url>> =
-    std::sync::LazyLock::new(|| Url::parse(DOCS_URL).ok());
 
 /// Picks the position encoding: UTF-8 if the client offers it (no conversion
 /// for ropey and tree-sitter), else UTF-16, which every client supports.
@@ -98,13 +93,10 @@ pub struct FindingKey {
     pub problem: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub attribute: Option<VpcAttribute>,
-    /// The document version the diagnostic was computed for.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub version: Option<i32>,
 }
 
 impl FindingKey {
-    pub fn of(finding: &Finding, version: Option<i32>) -> Self {
+    pub fn of(finding: &Finding) -> Self {
         let (problem, attribute) = match &finding.problem {
             Problem::MissingVpcConfig => ("missing_vpc_config", None),
             Problem::MissingAttribute { attribute, .. } => ("missing_attribute", Some(*attribute)),
@@ -119,19 +111,7 @@ impl FindingKey {
             resource: finding.resource.address(),
             problem: problem.to_owned(),
             attribute,
-            version,
         }
-    }
-
-    /// Same finding, whatever version each was computed for.
-    pub fn same_finding(&self, other: &FindingKey) -> bool {
-        (&self.rule, &self.resource, &self.problem, self.attribute)
-            == (
-                &other.rule,
-                &other.resource,
-                &other.problem,
-                other.attribute,
-            )
     }
 }
 
@@ -180,8 +160,7 @@ pub fn diagnostic(
     rope: &Rope,
     encoding: Encoding,
     uri: &Url,
-    severity_override: Severity,
-    version: i32,
+    severity: Severity,
     others: &mut OtherFiles<'_>,
 ) -> lsp::Diagnostic {
     let related: Vec<DiagnosticRelatedInformation> = finding
@@ -200,32 +179,64 @@ pub fn diagnostic(
         .collect();
     lsp::Diagnostic {
         range: range(rope, finding.range.clone(), encoding),
-        severity: Some(severity(severity_override)),
+        severity: Some(self::severity(severity)),
         code: Some(NumberOrString::String(finding.rule.to_owned())),
-        code_description: DOCS_HREF.clone().map(|href| CodeDescription { href }),
+        code_description: svl_analysis::rules::by_id(finding.rule)
+            .and_then(|r| Url::parse(r.doc().docs_url).ok())
+            .map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_owned()),
         message: finding.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
-        data: serde_json::to_value(FindingKey::of(finding, Some(version))).ok(),
+        data: serde_json::to_value(FindingKey::of(finding)).ok(),
     }
 }
 
+/// An edit in protocol terms. An edit that reaches the end of a text ending
+/// in a line break is moved before that line break (its text rotated to
+/// match), so no position ever lies past the last line: Neovim 0.11 applies
+/// such positions with an extra blank line.
 pub fn text_edit(
     rope: &Rope,
+    text: &str,
     edit: &svl_analysis::fix::TextEdit,
     encoding: Encoding,
 ) -> lsp::TextEdit {
+    let mut range = edit.range.clone();
+    let mut new_text = edit.new_text.as_str();
+    let eol = if text.ends_with("\r\n") {
+        "\r\n"
+    } else if text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    let rotated;
+    if !eol.is_empty()
+        && range.end == text.len()
+        && let Some(body) = new_text.strip_suffix(eol)
+    {
+        if range.start == text.len() {
+            // An insertion after the last line break: insert before it.
+            rotated = format!("{eol}{body}");
+            range = text.len() - eol.len()..text.len() - eol.len();
+            new_text = &rotated;
+        } else if range.start + eol.len() <= text.len() {
+            // The last line break stays; the text before it is replaced.
+            range = range.start..text.len() - eol.len();
+            new_text = body;
+        }
+    }
     lsp::TextEdit {
-        range: range(rope, edit.range.clone(), encoding),
-        new_text: edit.new_text.clone(),
+        range: self::range(rope, range, encoding),
+        new_text: new_text.to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tower_lsp::lsp_types::GeneralClientCapabilities;
+    use lsp_types::GeneralClientCapabilities;
 
     fn caps(encodings: Option<Vec<PositionEncodingKind>>) -> ClientCapabilities {
         ClientCapabilities {
@@ -234,6 +245,29 @@ mod tests {
                 ..Default::default()
             }),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn edits_at_the_end_stay_inside_the_document() {
+        use svl_analysis::fix::TextEdit as Edit;
+        for text in ["a = 1\n", "a = 1\r\n", "a = 1"] {
+            let rope = Rope::from_str(text);
+            let eol = &text[5..];
+            let edit = Edit {
+                range: text.len()..text.len(),
+                new_text: format!("{eol}b = 2{eol}"),
+            };
+            let lsp = text_edit(&rope, text, &edit, Encoding::Utf16);
+            assert_eq!(lsp.range.start.line, 0, "{text:?}");
+            // Applying either gives the same text.
+            let start = lsp.range.start.character as usize;
+            let end = lsp.range.end.character as usize;
+            let mut applied = text.to_owned();
+            applied.replace_range(start..end, &lsp.new_text);
+            let mut expected = text.to_owned();
+            expected.push_str(&edit.new_text);
+            assert_eq!(applied, expected, "{text:?}");
         }
     }
 
@@ -266,7 +300,6 @@ mod tests {
             resource: "aws_sagemaker_model.m".into(),
             problem: "missing_attribute".into(),
             attribute: Some(VpcAttribute::Subnets),
-            version: Some(3),
         };
         let json = serde_json::to_value(&key).unwrap();
         assert_eq!(json["attribute"], "subnets");

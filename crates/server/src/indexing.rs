@@ -1,147 +1,141 @@
 //! Indexing the workspace folders at start-up, reported with `$/progress`
-//! (work-done progress) when there is a lot to read.
+//! (work-done progress) when there is a lot to read; then, in workspace
+//! scope, the diagnostics of every Terraform file, open or not.
 //!
-//! Modules are also loaded on demand when a file of theirs opens, so
-//! diagnostics never wait for this, and folders already loaded are skipped;
-//! it makes the facts of the whole workspace ready ahead of use.
+//! Modules are also loaded on demand when a file of theirs opens, so an open
+//! file's diagnostics never wait for this. Once the folders are read the
+//! calls between them are known, and open files are checked again (they may
+//! be instances of a module another folder calls).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tower_lsp::Client;
-use tower_lsp::lsp_types::notification::Progress;
-use tower_lsp::lsp_types::request::WorkDoneProgressCreate;
-use tower_lsp::lsp_types::{
-    NumberOrString, ProgressParams, ProgressParamsValue, WorkDoneProgress, WorkDoneProgressBegin,
-    WorkDoneProgressCreateParams, WorkDoneProgressEnd, WorkDoneProgressReport,
-};
-
-use crate::session::Session;
+use serde_json::{Value, json};
 use svl_project::folder_of;
-use svl_project::walk;
-use svl_project::walk::module_files;
+use svl_project::walk::{self, module_files};
 use svl_project::workspace::read_facts;
+
+use crate::analysis::lock;
+use crate::protocol;
+use crate::server::{Event, Outgoing, Server};
 
 /// Below this many files indexing is quick and reported to nobody.
 pub const PROGRESS_THRESHOLD: usize = 100;
 const CHUNK: usize = 16;
 
-/// The module folders under `roots`, walked like `check` walks them.
-fn folders(roots: &[PathBuf]) -> (BTreeSet<PathBuf>, usize) {
-    let walk = walk::collect(roots);
-    for e in walk.errors {
-        tracing::warn!(path = e.path, "cannot index: {}", e.reason);
-    }
-    let files = walk.targets.len();
-    (
-        walk.targets.iter().map(|t| folder_of(&t.path)).collect(),
-        files,
-    )
+/// The work-done progress token of indexing.
+pub fn token() -> Value {
+    json!("sagemaker-vpc-lsp/indexing")
 }
 
-async fn progress(client: &Client, token: &NumberOrString, value: WorkDoneProgress) {
-    client
-        .send_notification::<Progress>(ProgressParams {
-            token: token.clone(),
-            value: ProgressParamsValue::WorkDone(value),
-        })
-        .await;
-}
-
-/// Reads every module of the workspace into the index.
-pub async fn index_workspace(
-    client: Client,
-    session: Arc<Session>,
-    roots: Vec<PathBuf>,
-    with_progress: bool,
-) {
-    if roots.is_empty() {
-        return;
-    }
-    let Ok((folders, files)) = tokio::task::spawn_blocking(move || folders(&roots)).await else {
-        return;
-    };
-    let folders: Vec<PathBuf> = {
-        // Folders an open file already loaded are current: skip them.
-        let workspace = session.workspace();
-        folders
-            .into_iter()
-            .filter(|f| !workspace.is_known(f))
-            .collect()
-    };
-    let token = NumberOrString::String("sagemaker-vpc-lsp/indexing".to_owned());
-    let report = with_progress && files >= PROGRESS_THRESHOLD;
-    if report {
-        let created = client
-            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-                token: token.clone(),
-            })
-            .await;
-        if let Err(e) = created {
-            tracing::warn!("work-done progress refused: {e}");
-        }
-        progress(
-            &client,
-            &token,
-            WorkDoneProgress::Begin(WorkDoneProgressBegin {
-                title: "Indexing Terraform modules".to_owned(),
-                cancellable: Some(false),
-                message: Some(format!("{files} files in {} folders", folders.len())),
-                percentage: Some(0),
-            }),
-        )
-        .await;
-    }
-    let total = folders.len().max(1);
-    let mut done = 0;
-    for chunk in folders.chunks(CHUNK) {
-        let chunk = chunk.to_vec();
-        let Ok(read) = tokio::task::spawn_blocking(move || {
-            chunk
-                .into_iter()
-                .map(|folder| {
-                    let facts = module_files(&folder)
-                        .iter()
-                        .filter_map(|p| read_facts(p))
-                        .collect::<Vec<_>>();
-                    (folder, facts)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        else {
+impl Server {
+    /// Walks the workspace folders on a worker (step 1 of indexing).
+    pub(crate) fn index_workspace(&mut self) {
+        let roots = self.roots.clone();
+        if roots.is_empty() {
             return;
-        };
-        done += read.len();
-        {
-            let mut workspace = session.workspace();
-            for (folder, facts) in read {
-                workspace.add_scanned(folder, facts);
+        }
+        let events = self.events.clone();
+        self.requests.spawn(move || {
+            let walk = walk::collect(&roots);
+            for e in walk.errors {
+                tracing::warn!(path = e.path, "cannot index: {}", e.reason);
             }
-        }
-        if report {
-            progress(
-                &client,
-                &token,
-                WorkDoneProgress::Report(WorkDoneProgressReport {
-                    cancellable: Some(false),
-                    message: Some(format!("{done}/{total} folders")),
-                    percentage: Some((done * 100 / total) as u32),
-                }),
-            )
-            .await;
+            let files = walk.targets.len();
+            let folders: BTreeSet<PathBuf> =
+                walk.targets.iter().map(|t| folder_of(&t.path)).collect();
+            let _ = events.send(Event::Walked {
+                folders: folders.into_iter().collect(),
+                files,
+            });
+        });
+    }
+
+    /// Step 2: with many files and a client that shows progress, create the
+    /// progress token first (its response starts the reading).
+    pub(crate) fn on_walked(&mut self, folders: Vec<PathBuf>, files: usize) {
+        if self.support.work_done_progress && files >= PROGRESS_THRESHOLD {
+            self.request_client(
+                "window/workDoneProgress/create",
+                json!({"token": token()}),
+                Outgoing::ProgressCreated { folders, files },
+            );
+        } else {
+            self.start_indexing(folders, files, None);
         }
     }
-    if report {
-        progress(
-            &client,
-            &token,
-            WorkDoneProgress::End(WorkDoneProgressEnd {
-                message: Some(format!("indexed {files} files")),
-            }),
-        )
-        .await;
+
+    /// Step 3: reads the folders into the workspace on a worker.
+    pub(crate) fn start_indexing(
+        &mut self,
+        folders: Vec<PathBuf>,
+        files: usize,
+        token: Option<Value>,
+    ) {
+        let workspace = Arc::clone(&self.workspace);
+        let events = self.events.clone();
+        let out = self.out.clone();
+        self.requests.spawn(move || {
+            let progress = |value: Value| {
+                if let Some(token) = &token {
+                    out.send(protocol::notification(
+                        "$/progress",
+                        json!({"token": token, "value": value}),
+                    ));
+                }
+            };
+            let total = folders.len().max(1);
+            progress(json!({
+                "kind": "begin",
+                "title": "Indexing Terraform modules",
+                "cancellable": false,
+                "message": format!("{files} files in {} folders", folders.len()),
+                "percentage": 0,
+            }));
+            let mut done = 0;
+            for chunk in folders.chunks(CHUNK) {
+                let read: Vec<_> = chunk
+                    .iter()
+                    .map(|folder| {
+                        let facts: Vec<_> = module_files(folder)
+                            .iter()
+                            .filter_map(|p| read_facts(p))
+                            .collect();
+                        (folder.clone(), facts)
+                    })
+                    .collect();
+                done += read.len();
+                {
+                    let mut ws = lock(&workspace);
+                    for (folder, facts) in read {
+                        // Folders an open file already loaded keep it.
+                        if !ws.is_known(&folder) {
+                            ws.add_scanned(folder, facts);
+                        }
+                    }
+                }
+                progress(json!({
+                    "kind": "report",
+                    "cancellable": false,
+                    "message": format!("{done}/{total} folders"),
+                    "percentage": done * 100 / total,
+                }));
+            }
+            progress(json!({"kind": "end", "message": format!("indexed {files} files")}));
+            tracing::info!(files, folders = total, "workspace indexed");
+            let _ = events.send(Event::Indexed(folders));
+        });
     }
-    tracing::info!(files, folders = total, "workspace indexed");
+
+    /// Step 4: the calls between folders are known now; check what is open
+    /// again and, in workspace scope, every folder's closed files.
+    pub(crate) fn on_indexed(&mut self, folders: Vec<PathBuf>) {
+        let uris: Vec<String> = self.docs.keys().cloned().collect();
+        for uri in uris {
+            self.touch(&uri);
+            self.schedule(&uri);
+        }
+        self.schedule_closed(folders);
+    }
 }

@@ -1,66 +1,53 @@
-//! The language server: a thin front end over the analysis core, on stdio.
+//! The language server: a thin front end over the project layer, on stdio.
 //!
-//! stdout is the protocol channel; logs go to stderr through `tracing`.
+//! stdout is the protocol channel; logs go to stderr through `tracing`. The
+//! server speaks JSON-RPC itself (see `ARCHITECTURE.md` for why): a reader
+//! thread frames stdin, one protocol loop keeps the state and routes, worker
+//! pools do the work, a writer thread frames stdout.
 
-pub mod backend;
-pub mod code_action;
-pub mod config;
-pub mod convert;
-pub mod diagnostics;
-pub mod documents;
-pub mod hover;
-pub mod indexing;
-pub mod session;
-pub mod transport;
+mod actions;
+mod analysis;
+mod capabilities;
+mod commands;
+mod config;
+mod convert;
+mod docs;
+mod hover;
+mod indexing;
+mod parent;
+mod pool;
+mod protocol;
+mod server;
+mod transport;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use tower_lsp::{LspService, Server};
-
-use backend::Backend;
-use session::Session;
+use crossbeam_channel::unbounded;
 
 /// Serves LSP on stdin/stdout until the client exits. Returns the process
 /// exit code: 0 after `shutdown` then `exit`, 1 if the stream ended without
-/// a `shutdown` (the LSP spec's rule).
-pub fn run() -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            tracing::error!("cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    let code = runtime.block_on(async {
-        let session = Arc::new(Session::default());
-        let shutdown = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let (service, socket) = {
-            let session = Arc::clone(&session);
-            let shutdown = Arc::clone(&shutdown);
-            LspService::new(move |client| {
-                tokio::spawn(diagnostics::run_publisher(
-                    client.clone(),
-                    Arc::clone(&session),
-                    rx,
-                ));
-                Backend::new(client, session, tx, shutdown)
-            })
-        };
-        let (input, output, pumps) = transport::guard(tokio::io::stdin(), tokio::io::stdout());
-        Server::new(input, output, socket).serve(service).await;
-        pumps.finish().await;
-        if shutdown.load(Ordering::SeqCst) {
-            0
-        } else {
-            1
-        }
-    });
-    // An analysis still running on the blocking pool has nobody to report to.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+/// a `shutdown` (the LSP spec's rule) or the client's process died.
+/// `client_process` is `--clientProcessId`, watched like
+/// `initialize.processId`.
+pub fn run(client_process: Option<u32>) -> u8 {
+    let (out, writer) = transport::spawn_writer(std::io::stdout());
+    let (events_tx, events_rx) = unbounded();
+    let (input, _reader) = transport::spawn_reader(std::io::stdin());
+    let forward = events_tx.clone();
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            while let Ok(message) = input.recv() {
+                let closed = matches!(message, transport::Input::Closed);
+                if forward.send(server::Event::Input(message)).is_err() || closed {
+                    break;
+                }
+            }
+        })
+        .expect("spawning a thread");
+    let code = server::Server::new(out, events_tx, client_process).run(events_rx);
+    // What was answered goes out; work still running has nobody to report
+    // to and is abandoned with the process.
+    writer.finish(Duration::from_millis(200));
     code
 }

@@ -1,294 +1,334 @@
-//! stdio framing that survives bad input.
+//! stdio framing that survives bad input, on two threads of its own.
 //!
-//! tower-lsp 0.20 reads stdin through tokio-util's `FramedRead`, which ends
-//! the stream after the first decoding error (tokio-rs/tokio#3976): one
-//! malformed message from a client would stop the server. So the real stdin
-//! is read here first, frame by frame. Frames whose body is a JSON-RPC
-//! message go on to tower-lsp through an in-memory pipe; the others are
-//! answered here (`-32700` Parse error, `-32600` Invalid Request) and dropped.
-//! Because two writers now answer the client, tower-lsp's output also passes
-//! through here and is copied to stdout whole frame by whole frame, with our
-//! error replies between frames, never inside one.
+//! The reader splits stdin into `Content-Length` framed messages. A header
+//! block without a usable `Content-Length` (missing, not a number), stray
+//! bytes, or a body that is not JSON are reported as [`Input::Malformed`]
+//! (answered `-32700` by the server) and reading goes on from the next
+//! `Content-Length:` wherever it starts — clients send no newline after a
+//! body, so a resynchronisation that only looked at line starts would miss
+//! every later message. The writer frames and flushes outgoing messages in
+//! the order they are sent, so replies never interleave.
 
-use std::io;
+use std::io::{self, BufWriter, Read, Write};
+use std::thread::JoinHandle;
 
-use serde_json::{Value, json};
-use tokio::io::{
-    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream,
-};
-use tokio::sync::mpsc;
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use serde_json::Value;
 
-/// Frames larger than this are refused (and skipped) rather than buffered.
-const MAX_FRAME: usize = 256 * 1024 * 1024;
-const PIPE: usize = 1 << 20;
+/// Frames larger than this are skipped rather than buffered.
+pub const MAX_FRAME: usize = 256 * 1024 * 1024;
+const HEADER: &[u8] = b"content-length:";
+/// A header block longer than this is not one.
+const MAX_HEADERS: usize = 8 * 1024;
 
-/// What one read from a framed stream produced.
-enum Frame {
+/// What the reader produced.
+#[derive(Debug)]
+pub enum Input {
+    Message(Value),
+    /// Bytes that are not a message, and why.
+    Malformed(String),
+    /// A body larger than [`MAX_FRAME`], skipped.
+    TooLarge(usize),
+    /// stdin ended (or failed).
+    Closed,
+}
+
+/// Splits a byte stream into frames.
+pub struct FrameReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already consumed.
+    start: usize,
+    eof: bool,
+}
+
+/// One step of the reader.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
     Body(Vec<u8>),
-    /// Headers without a usable `Content-Length`: the bytes up to the next
-    /// header block were skipped.
-    BadHeader(String),
-    /// A body of this size was skipped.
+    Bad(String),
     TooLarge(usize),
 }
 
-/// Reads `Content-Length` framed messages.
-struct FrameReader<R> {
-    inner: BufReader<R>,
-    /// A header line read while resynchronising, to be used next.
-    carried: Option<String>,
+fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
-impl<R: AsyncRead + Unpin> FrameReader<R> {
-    fn new(inner: R) -> Self {
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+impl<R: Read> FrameReader<R> {
+    pub fn new(inner: R) -> Self {
         Self {
-            inner: BufReader::new(inner),
-            carried: None,
+            inner,
+            buf: Vec::new(),
+            start: 0,
+            eof: false,
         }
     }
 
-    async fn read_line(&mut self) -> io::Result<Option<String>> {
-        if let Some(line) = self.carried.take() {
-            return Ok(Some(line));
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// Reads more input; false at the end of the stream.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
         }
-        let mut raw = Vec::new();
-        if self.inner.read_until(b'\n', &mut raw).await? == 0 {
-            return Ok(None);
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
         }
-        Ok(Some(String::from_utf8_lossy(&raw).into_owned()))
+        let mut chunk = [0u8; 64 * 1024];
+        let n = loop {
+            match self.inner.read(&mut chunk) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+            return Ok(false);
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(true)
+    }
+
+    /// Drops bytes up to the next `Content-Length:` (keeping a tail that
+    /// could be the start of one).
+    fn resynchronise(&mut self) -> io::Result<()> {
+        loop {
+            // Not at the current position: that header block was the bad one.
+            let from = (self.start + 1).min(self.buf.len());
+            if let Some(at) = find_ci(&self.buf[from..], HEADER) {
+                self.start = from + at;
+                return Ok(());
+            }
+            let keep = HEADER.len() - 1;
+            self.start = self.buf.len().saturating_sub(keep).max(self.start);
+            if !self.fill()? {
+                self.start = self.buf.len();
+                return Ok(());
+            }
+        }
     }
 
     /// The next frame, or `None` at the end of the stream.
-    async fn next(&mut self) -> io::Result<Option<Frame>> {
-        let mut length: Option<Result<usize, String>> = None;
-        let mut saw_header = false;
+    pub fn next_frame(&mut self) -> io::Result<Option<Frame>> {
         loop {
-            let Some(line) = self.read_line().await? else {
-                return Ok(None);
+            // Blank lines between messages are tolerated.
+            let skip = self
+                .pending()
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+                .count();
+            self.start += skip;
+            if self.pending().is_empty() {
+                if !self.fill()? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            // Stray bytes before a header: report them, go on at the header.
+            if let Some(at) = find_ci(self.pending(), HEADER)
+                && at > 0
+                && !self.pending()[..at].contains(&b'\n')
+            {
+                let stray = String::from_utf8_lossy(&self.pending()[..at.min(80)]).into_owned();
+                self.start += at;
+                return Ok(Some(Frame::Bad(format!(
+                    "stray bytes before a message: {stray:?}"
+                ))));
+            }
+            let Some(end) = self.header_end() else {
+                if self.pending().len() > MAX_HEADERS {
+                    let why = "a header block without an end".to_owned();
+                    self.resynchronise()?;
+                    return Ok(Some(Frame::Bad(why)));
+                }
+                if !self.fill()? {
+                    let rest =
+                        String::from_utf8_lossy(&self.pending()[..self.pending().len().min(80)])
+                            .into_owned();
+                    self.start = self.buf.len();
+                    return Ok(Some(Frame::Bad(format!(
+                        "the input ended inside a header block: {rest:?}"
+                    ))));
+                }
+                continue;
             };
-            let line = line.trim_end_matches(['\r', '\n']);
-            if line.is_empty() {
-                if saw_header {
-                    break;
+            let (header_len, body_start) = end;
+            let headers = String::from_utf8_lossy(&self.pending()[..header_len]).into_owned();
+            let length = match parse_headers(&headers) {
+                Ok(length) => length,
+                Err(why) => {
+                    self.resynchronise()?;
+                    return Ok(Some(Frame::Bad(why)));
                 }
-                continue; // stray blank line between frames
-            }
-            saw_header = true;
-            match line.split_once(':') {
-                Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                    length = Some(
-                        value
-                            .trim()
-                            .parse::<usize>()
-                            .map_err(|_| format!("bad Content-Length {:?}", value.trim())),
-                    );
-                }
-                Some(_) => {} // Content-Type and friends
-                None => {
-                    let why = format!("not a header line: {line:?}");
-                    self.resynchronise().await?;
-                    return Ok(Some(Frame::BadHeader(why)));
-                }
-            }
-        }
-        match length {
-            Some(Ok(n)) if n > MAX_FRAME => {
-                let skipped = tokio::io::copy(
-                    &mut (&mut self.inner).take(n as u64),
-                    &mut tokio::io::sink(),
-                )
-                .await?;
-                Ok(Some(Frame::TooLarge(skipped as usize)))
-            }
-            Some(Ok(n)) => {
-                let mut body = vec![0; n];
-                self.inner.read_exact(&mut body).await?;
-                Ok(Some(Frame::Body(body)))
-            }
-            Some(Err(why)) => {
-                self.resynchronise().await?;
-                Ok(Some(Frame::BadHeader(why)))
-            }
-            None => {
-                self.resynchronise().await?;
-                Ok(Some(Frame::BadHeader(
-                    "no Content-Length header".to_owned(),
-                )))
-            }
-        }
-    }
-
-    /// Skips lines until one that starts a header block.
-    async fn resynchronise(&mut self) -> io::Result<()> {
-        while let Some(line) = self.read_line().await? {
-            if line.to_ascii_lowercase().starts_with("content-length:") {
-                self.carried = Some(line);
-                break;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-fn error_reply(id: Value, code: i64, message: String) -> Vec<u8> {
-    let reply = json!({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": id});
-    frame(reply.to_string().as_bytes())
-}
-
-fn is_exit(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .is_ok_and(|v| v["method"] == "exit" && v.get("id").is_none())
-}
-
-/// Decides what to do with one body: forward it, or answer it with an error.
-fn check(body: &[u8]) -> Result<(), Vec<u8>> {
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(e) => {
-            return Err(error_reply(
-                Value::Null,
-                -32700,
-                format!("Parse error: {e}"),
-            ));
-        }
-    };
-    let is_request = serde_json::from_value::<tower_lsp::jsonrpc::Request>(value.clone()).is_ok();
-    let is_response = serde_json::from_value::<tower_lsp::jsonrpc::Response>(value.clone()).is_ok();
-    if is_request || is_response {
-        return Ok(());
-    }
-    let id = match value.get("id") {
-        Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
-        _ => Value::Null,
-    };
-    Err(error_reply(
-        id,
-        -32600,
-        "Invalid Request: not a JSON-RPC 2.0 request, notification or response".to_owned(),
-    ))
-}
-
-/// Copies valid frames from `input` to the server, answering the rest.
-async fn pump_input<R: AsyncRead + Unpin>(
-    input: R,
-    mut server: DuplexStream,
-    replies: mpsc::UnboundedSender<Vec<u8>>,
-) {
-    let mut reader = FrameReader::new(input);
-    loop {
-        match reader.next().await {
-            Ok(Some(Frame::Body(body))) => match check(&body) {
-                Ok(()) => {
-                    if server.write_all(&frame(&body)).await.is_err() {
-                        break; // the server stopped
-                    }
-                    // tower-lsp notices `exit` only when the next message
-                    // arrives (tower-lsp#239); end its input so it stops now.
-                    if is_exit(&body) {
+            };
+            self.start += body_start;
+            if length > MAX_FRAME {
+                let mut left = length;
+                while left > 0 {
+                    let available = self.pending().len().min(left);
+                    self.start += available;
+                    left -= available;
+                    if left > 0 && !self.fill()? {
                         break;
                     }
                 }
-                Err(reply) => {
-                    tracing::warn!(
-                        "dropping a malformed message: {}",
-                        String::from_utf8_lossy(&body[..body.len().min(200)])
-                    );
-                    let _ = replies.send(reply);
+                return Ok(Some(Frame::TooLarge(length)));
+            }
+            while self.pending().len() < length {
+                if !self.fill()? {
+                    let got = self.pending().len();
+                    self.start = self.buf.len();
+                    return Ok(Some(Frame::Bad(format!(
+                        "the input ended {} bytes into a body of {length}",
+                        got
+                    ))));
                 }
-            },
-            Ok(Some(Frame::BadHeader(why))) => {
-                tracing::warn!("skipping bytes with unusable headers: {why}");
-                let _ = replies.send(error_reply(
-                    Value::Null,
-                    -32700,
-                    format!("Parse error: {why}"),
-                ));
             }
-            Ok(Some(Frame::TooLarge(n))) => {
-                tracing::warn!(bytes = n, "skipping a message larger than the limit");
-                let _ = replies.send(error_reply(
-                    Value::Null,
-                    -32600,
-                    format!("Invalid Request: message of {n} bytes exceeds the limit"),
-                ));
-            }
-            Ok(None) => break,
-            Err(e) => {
-                tracing::error!("reading stdin failed: {e}");
-                break;
-            }
+            let body = self.pending()[..length].to_vec();
+            self.start += length;
+            return Ok(Some(Frame::Body(body)));
         }
     }
-    // Closing the pipe tells tower-lsp the client is gone.
-    let _ = server.shutdown().await;
+
+    /// Where the header block at the current position ends: its length and
+    /// where the body starts.
+    fn header_end(&self) -> Option<(usize, usize)> {
+        let pending = self.pending();
+        let crlf = find(pending, b"\r\n\r\n").map(|i| (i, i + 4));
+        let lf = find(pending, b"\n\n").map(|i| (i, i + 2));
+        match (crlf, lf) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
-/// Copies the server's frames and our replies to `output`, whole frames only.
-async fn pump_output<W: AsyncWrite + Unpin>(
-    server: DuplexStream,
-    mut replies: mpsc::UnboundedReceiver<Vec<u8>>,
-    mut output: W,
-) {
-    let mut reader = FrameReader::new(server);
-    let mut replies_open = true;
-    loop {
-        let bytes = tokio::select! {
-            next = reader.next() => match next {
-                Ok(Some(Frame::Body(body))) => frame(&body),
-                Ok(Some(_)) => continue,
-                Ok(None) | Err(_) => break,
-            },
-            reply = replies.recv(), if replies_open => match reply {
-                Some(bytes) => bytes,
-                None => { replies_open = false; continue; }
-            },
+/// The `Content-Length` of a header block.
+fn parse_headers(headers: &str) -> Result<usize, String> {
+    let mut length = None;
+    for line in headers.split('\n').map(|l| l.trim_end_matches('\r')) {
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!("not a header line: {:?}", truncate(line)));
         };
-        if output.write_all(&bytes).await.is_err() || output.flush().await.is_err() {
-            break;
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            length = Some(
+                value
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| format!("bad Content-Length {:?}", truncate(value.trim())))?,
+            );
         }
     }
-    // Late error replies still go out.
-    while let Ok(bytes) = replies.try_recv() {
-        let _ = output.write_all(&bytes).await;
+    length.ok_or_else(|| "a header block without Content-Length".to_owned())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+/// Starts the reader thread: frames from `input`, parsed as JSON.
+pub fn spawn_reader(input: impl Read + Send + 'static) -> (Receiver<Input>, JoinHandle<()>) {
+    let (tx, rx) = unbounded();
+    let handle = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut reader = FrameReader::new(input);
+            loop {
+                let input = match reader.next_frame() {
+                    Ok(Some(Frame::Body(body))) => match serde_json::from_slice::<Value>(&body) {
+                        Ok(value) => Input::Message(value),
+                        Err(e) => Input::Malformed(format!("the body is not JSON: {e}")),
+                    },
+                    Ok(Some(Frame::Bad(why))) => Input::Malformed(why),
+                    Ok(Some(Frame::TooLarge(n))) => Input::TooLarge(n),
+                    Ok(None) => Input::Closed,
+                    Err(e) => {
+                        tracing::error!("reading stdin failed: {e}");
+                        Input::Closed
+                    }
+                };
+                let closed = matches!(input, Input::Closed);
+                if tx.send(input).is_err() || closed {
+                    break;
+                }
+            }
+        })
+        .expect("spawning a thread");
+    (rx, handle)
+}
+
+/// The outgoing side: messages sent here are written, framed, in order.
+#[derive(Clone)]
+pub struct Output {
+    tx: Sender<Option<Value>>,
+}
+
+impl Output {
+    pub fn send(&self, message: Value) {
+        // The writer only goes away when the server stops.
+        let _ = self.tx.send(Some(message));
     }
-    let _ = output.flush().await;
 }
 
-/// The tasks that feed tower-lsp's input pipe and drain its output pipe.
-pub struct Pumps {
-    input_task: tokio::task::JoinHandle<()>,
-    output_task: tokio::task::JoinHandle<()>,
+/// Starts the writer thread; `finish` it to flush what was sent.
+pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
+    let (tx, rx) = unbounded::<Option<Value>>();
+    let handle = std::thread::Builder::new()
+        .name("stdout".into())
+        .spawn(move || {
+            let mut out = BufWriter::new(output);
+            while let Ok(Some(message)) = rx.recv() {
+                let body = message.to_string();
+                let written = write!(out, "Content-Length: {}\r\n\r\n", body.len())
+                    .and_then(|()| out.write_all(body.as_bytes()))
+                    // Flush when nothing else is queued: one flush per burst.
+                    .and_then(|()| if rx.is_empty() { out.flush() } else { Ok(()) });
+                if let Err(e) = written {
+                    tracing::error!("writing stdout failed: {e}");
+                    break;
+                }
+            }
+            let _ = out.flush();
+        })
+        .expect("spawning a thread");
+    (
+        Output { tx: tx.clone() },
+        Writer {
+            tx,
+            handle: Some(handle),
+        },
+    )
 }
 
-/// Guards `input`/`output`: returns the pipes to hand to tower-lsp (its
-/// input, its output) and the pumps to [`Pumps::finish`] once it stopped.
-pub fn guard<R, W>(input: R, output: W) -> (DuplexStream, DuplexStream, Pumps)
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    let (to_server, server_input) = tokio::io::duplex(PIPE);
-    let (server_output, from_server) = tokio::io::duplex(PIPE);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let pumps = Pumps {
-        input_task: tokio::spawn(pump_input(input, to_server, tx)),
-        output_task: tokio::spawn(pump_output(from_server, rx, output)),
-    };
-    (server_input, server_output, pumps)
+/// The writer thread.
+pub struct Writer {
+    tx: Sender<Option<Value>>,
+    handle: Option<JoinHandle<()>>,
 }
 
-impl Pumps {
-    /// After the server stopped (and dropped its output pipe): flush what it
-    /// wrote, stop reading stdin.
-    pub async fn finish(self) {
-        let _ = self.output_task.await;
-        self.input_task.abort();
+impl Writer {
+    /// Writes what was sent so far, then stops (waiting at most `limit`).
+    pub fn finish(mut self, limit: std::time::Duration) {
+        let _ = self.tx.send(None);
+        if let Some(handle) = self.handle.take() {
+            let deadline = std::time::Instant::now() + limit;
+            while !handle.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
     }
 }
 
@@ -296,34 +336,67 @@ impl Pumps {
 mod tests {
     use super::*;
 
-    #[test]
-    fn valid_messages_pass_and_invalid_ones_get_errors() {
-        assert!(check(br#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#).is_ok());
-        assert!(check(br#"{"jsonrpc":"2.0","method":"exit"}"#).is_ok());
-        assert!(check(br#"{"jsonrpc":"2.0","id":4,"result":null}"#).is_ok());
-        let err = String::from_utf8(check(b"{not json").unwrap_err()).unwrap();
-        assert!(
-            err.contains("-32700") && err.contains("\"id\":null"),
-            "{err}"
-        );
-        let err = String::from_utf8(check(br#"{"jsonrpc":"2.0","id":7,"method":3}"#).unwrap_err())
-            .unwrap();
-        assert!(err.contains("-32600") && err.contains("\"id\":7"), "{err}");
-        let err = String::from_utf8(check(b"[1,2]").unwrap_err()).unwrap();
-        assert!(err.contains("-32600"), "{err}");
+    fn frames(input: &[u8]) -> Vec<Frame> {
+        let mut reader = FrameReader::new(input);
+        let mut out = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            out.push(frame);
+        }
+        out
     }
 
-    #[tokio::test]
-    async fn frames_resynchronise_after_garbage() {
-        let input: &[u8] =
-            b"Content-Length: 2\r\n\r\n{}garbage line\r\nmore\r\nContent-Length: 3\r\n\r\n[1]";
-        let mut reader = FrameReader::new(input);
-        assert!(matches!(reader.next().await.unwrap(), Some(Frame::Body(b)) if b == b"{}"));
-        assert!(matches!(
-            reader.next().await.unwrap(),
-            Some(Frame::BadHeader(_))
-        ));
-        assert!(matches!(reader.next().await.unwrap(), Some(Frame::Body(b)) if b == b"[1]"));
-        assert!(reader.next().await.unwrap().is_none());
+    fn body(s: &str) -> Frame {
+        Frame::Body(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn well_formed_frames_with_and_without_content_type() {
+        let input = b"Content-Length: 2\r\n\r\n{}Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: 3\r\n\r\n[1]\r\n\r\ncontent-length:1\n\n7";
+        assert_eq!(frames(input), [body("{}"), body("[1]"), body("7")]);
+    }
+
+    #[test]
+    fn bad_headers_are_reported_and_reading_resumes_at_the_next_header() {
+        for (input, bad) in [
+            (
+                &b"Content-Type: x\r\n\r\n{\"a\":1}Content-Length: 2\r\n\r\n{}"[..],
+                "without Content-Length",
+            ),
+            (
+                &b"Content-Length: abc\r\n\r\n{}Content-Length: 2\r\n\r\n{}"[..],
+                "bad Content-Length",
+            ),
+            (
+                &b"garbage without newline Content-Length: 2\r\n\r\n{}"[..],
+                "stray bytes",
+            ),
+        ] {
+            let got = frames(input);
+            assert!(
+                matches!(&got[0], Frame::Bad(why) if why.contains(bad)),
+                "{got:?}"
+            );
+            assert_eq!(got.last(), Some(&body("{}")), "{got:?}");
+        }
+    }
+
+    #[test]
+    fn a_short_length_costs_one_message_only() {
+        // The length is 5 bytes short: the body is cut, the rest is junk
+        // before the next header.
+        let input = b"Content-Length: 8\r\n\r\n{\"id\": 1, \"x\": 2}Content-Length: 2\r\n\r\n{}";
+        let got = frames(input);
+        assert_eq!(got[0], body("{\"id\": 1"));
+        assert!(matches!(got[1], Frame::Bad(_)), "{got:?}");
+        assert_eq!(got[2], body("{}"));
+    }
+
+    #[test]
+    fn the_end_inside_a_message_is_reported() {
+        let got = frames(b"Content-Length: 10\r\n\r\n{}");
+        assert!(
+            matches!(&got[0], Frame::Bad(why) if why.contains("ended")),
+            "{got:?}"
+        );
     }
 }

@@ -1,0 +1,517 @@
+//! The document store: `didOpen`, `didChange`, `didClose`, file events, and
+//! scheduling the analysis of what changed.
+//!
+//! Each notification is applied on the protocol loop, in the order the
+//! client sent it; analysis runs on a snapshot on a worker, at most one per
+//! document at a time (a burst of keystrokes coalesces into the next run),
+//! and a result for an older generation is dropped, never published.
+//! Documents are keyed by their URI exactly as the client sent it, and
+//! diagnostics published under it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lsp_types::{
+    Diagnostic, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, MessageType, Url,
+};
+use serde_json::Value;
+use svl_analysis::document::{ChangeWarning, Document};
+use svl_analysis::incremental::{CacheOp, Incremental};
+use svl_analysis::module::FileKind;
+use svl_project::folder_of;
+
+use crate::analysis::{self, Analysed, Snapshot, lock};
+use crate::config::Scope;
+use crate::convert;
+use crate::pool::panic_message;
+use crate::server::{Event, Server};
+
+/// Documents above this size are not analysed (one message says so).
+pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
+
+/// An open document and what the server knows about it.
+pub struct Doc {
+    pub doc: Document,
+    pub url: Url,
+    /// What Terraform makes of the file.
+    pub kind: FileKind,
+    /// Its path, for `file:` URIs (module facts are per folder).
+    pub path: Option<PathBuf>,
+    /// Bumped on every change; a result for an older generation is stale.
+    pub generation: u64,
+    /// The latest analysis, if it is of this generation.
+    pub analysed: Option<Arc<Analysed>>,
+    /// The incremental analysis cache; `None` while an analysis has it.
+    pub cache: Option<Incremental>,
+    /// Changes the cache has not seen yet (logged while it is away).
+    pub pending: Vec<CacheOp>,
+    /// An analysis of this document is running.
+    pub analysing: bool,
+}
+
+impl Doc {
+    fn new(doc: Document, url: Url, kind: FileKind, generation: u64) -> Self {
+        let path = url.to_file_path().ok();
+        let cache = Incremental::for_file(path.as_deref().unwrap_or(Path::new(url.path())));
+        Self {
+            doc,
+            url,
+            kind,
+            path,
+            generation,
+            analysed: None,
+            cache: Some(cache),
+            pending: Vec::new(),
+            analysing: false,
+        }
+    }
+
+    /// Tells the cache about a change, now or when it comes back.
+    fn record(&mut self, ops: Vec<CacheOp>) {
+        match self.cache.as_mut() {
+            Some(cache) => ops.iter().for_each(|op| cache.apply(op)),
+            None => self.pending.extend(ops),
+        }
+    }
+
+    pub fn snapshot(&self, uri: &str) -> Snapshot {
+        Snapshot {
+            uri: uri.to_owned(),
+            url: self.url.clone(),
+            path: self.path.clone(),
+            kind: self.kind,
+            rope: self.doc.rope.clone(),
+            text: Arc::clone(&self.doc.text),
+            tree: self.doc.tree.clone(),
+            version: self.doc.version,
+            generation: self.generation,
+        }
+    }
+
+    /// The analysis of the current generation, if one landed.
+    pub fn current(&self) -> Option<Arc<Analysed>> {
+        self.analysed
+            .clone()
+            .filter(|a| a.generation == self.generation)
+    }
+}
+
+/// What Terraform makes of a document: by its file name, else its language.
+pub fn kind_of(url: &Url, language_id: &str) -> Option<FileKind> {
+    let by_name = url
+        .to_file_path()
+        .ok()
+        .and_then(|p| FileKind::of(&p))
+        .or_else(|| FileKind::of(Path::new(url.path())));
+    by_name.or(match language_id {
+        "terraform" => Some(FileKind::Hcl),
+        "terraform-vars" => Some(FileKind::Tfvars),
+        _ => None,
+    })
+}
+
+/// The document URI of a notification's params, as the client wrote it.
+fn raw_uri(params: &Value) -> Option<String> {
+    params
+        .get("textDocument")?
+        .get("uri")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+impl Server {
+    pub(crate) fn did_open(&mut self, params: Value) {
+        let raw = raw_uri(&params);
+        let params: DidOpenTextDocumentParams = match serde_json::from_value(params) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(
+                    uri = raw.as_deref().unwrap_or("?"),
+                    "didOpen with params that cannot be read ({e}); ignored"
+                );
+                return;
+            }
+        };
+        let uri = raw.unwrap_or_else(|| params.text_document.uri.to_string());
+        let item = params.text_document;
+        let Some(kind) = kind_of(&item.uri, &item.language_id) else {
+            tracing::debug!(uri, language = item.language_id, "not Terraform; ignored");
+            return;
+        };
+        if item.text.len() > MAX_DOCUMENT_BYTES {
+            tracing::warn!(
+                uri,
+                bytes = item.text.len(),
+                "document too large; not analysed"
+            );
+            self.show_message(
+                MessageType::WARNING,
+                format!("sagemaker-vpc-lsp does not check {uri}: it is larger than 128 MiB"),
+            );
+            return;
+        }
+        let generation = self.next_generation();
+        let doc = Doc::new(
+            Document::new(&item.text, item.version),
+            item.uri,
+            kind,
+            generation,
+        );
+        self.docs.insert(uri.clone(), doc);
+        self.schedule(&uri);
+    }
+
+    pub(crate) fn did_change(&mut self, params: Value) {
+        let raw = raw_uri(&params);
+        let params: DidChangeTextDocumentParams = match serde_json::from_value(params) {
+            Ok(p) => p,
+            Err(e) => {
+                // The change cannot be applied: the document would be out of
+                // sync from now on. Say so, drop it, clear its diagnostics.
+                let uri = raw.unwrap_or_else(|| "<no uri>".to_owned());
+                tracing::warn!(
+                    uri,
+                    "didChange with params that cannot be read ({e}); the document is dropped until it is opened again"
+                );
+                self.drop_document(&uri, &format!("a change could not be read ({e})"));
+                return;
+            }
+        };
+        let uri = raw.unwrap_or_else(|| params.text_document.uri.to_string());
+        let version = params.text_document.version;
+        let changes: Vec<_> = params
+            .content_changes
+            .into_iter()
+            .map(convert::change)
+            .collect();
+        let encoding = self.encoding;
+        let generation = self.next_generation();
+        let Some(entry) = self.docs.get_mut(&uri) else {
+            // A full text lets us start over; a range change has nothing to
+            // apply to.
+            let url = params.text_document.uri;
+            if let (Some(kind), Some(last_full)) = (
+                kind_of(&url, ""),
+                changes.iter().rposition(|c| c.range.is_none()),
+            ) {
+                tracing::warn!(
+                    uri,
+                    version,
+                    "change for a document that is not open; resyncing from its full text"
+                );
+                let mut doc = Document::new(&changes[last_full].text, version);
+                doc.apply_changes(&changes[last_full + 1..], encoding);
+                self.docs
+                    .insert(uri.clone(), Doc::new(doc, url, kind, generation));
+                self.schedule(&uri);
+            } else {
+                tracing::warn!(
+                    uri,
+                    version,
+                    "change for a document that is not open; ignored"
+                );
+            }
+            return;
+        };
+        if version <= entry.doc.version {
+            tracing::warn!(
+                uri,
+                version,
+                previous = entry.doc.version,
+                "document version went backwards or repeated; applying the change anyway"
+            );
+        }
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            entry.doc.apply_changes(&changes, encoding)
+        }));
+        match applied {
+            Ok(applied) => {
+                entry.record(applied.ops);
+                for warning in applied.warnings {
+                    match warning {
+                        ChangeWarning::Clamped { position, how } => tracing::warn!(
+                            uri,
+                            version,
+                            line = position.line,
+                            character = position.col,
+                            "change position out of range ({how:?}); clamped"
+                        ),
+                        ChangeWarning::Reversed => {
+                            tracing::warn!(
+                                uri,
+                                version,
+                                "change range ends before it starts; reversed"
+                            )
+                        }
+                    }
+                }
+                entry.doc.version = version;
+                entry.generation = generation;
+                entry.analysed = None;
+                if entry.doc.rope.len_bytes() > MAX_DOCUMENT_BYTES {
+                    self.drop_document(&uri, "the document grew past 128 MiB");
+                    return;
+                }
+                self.schedule(&uri);
+            }
+            Err(panic) => {
+                // The rope and tree may disagree now: never keep a wrong tree.
+                let message = panic_message(&*panic);
+                tracing::error!(
+                    uri,
+                    version,
+                    "applying a change panicked: {message}; document dropped"
+                );
+                self.drop_document(&uri, &message);
+            }
+        }
+    }
+
+    /// Stops checking a document that is out of sync, clearing its
+    /// diagnostics, until the client opens it again.
+    fn drop_document(&mut self, uri: &str, why: &str) {
+        let was_open = self.docs.remove(uri).is_some();
+        self.publish(uri, Vec::new(), None);
+        if was_open {
+            self.show_message(
+                MessageType::WARNING,
+                format!("sagemaker-vpc-lsp stopped checking {uri}: {why}. Reopen the file to check it again."),
+            );
+        }
+    }
+
+    pub(crate) fn did_close(&mut self, params: Value) {
+        let raw = raw_uri(&params);
+        let params: Result<DidCloseTextDocumentParams, _> = serde_json::from_value(params);
+        let Some(uri) = raw.or_else(|| params.ok().map(|p| p.text_document.uri.to_string())) else {
+            return;
+        };
+        let Some(entry) = self.docs.remove(&uri) else {
+            return;
+        };
+        self.publish(&uri, Vec::new(), None);
+        // Its facts revert to the file on disk; if that changes the module,
+        // the other open files of the module are checked again.
+        if let Some(path) = entry.path {
+            let folder = folder_of(&path);
+            let (changed, dependents) = {
+                let mut ws = lock(&self.workspace);
+                let changed = ws.close(&path);
+                (changed, ws.dependents(&folder))
+            };
+            let mut folders = vec![folder];
+            if changed {
+                folders.extend(dependents);
+                for f in &folders {
+                    self.schedule_folder(f);
+                }
+            }
+            if self.config.scope == Scope::Workspace {
+                self.schedule_closed(folders);
+            }
+        }
+    }
+
+    pub(crate) fn did_change_watched_files(&mut self, params: Value) {
+        let params: DidChangeWatchedFilesParams = match serde_json::from_value(params) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("didChangeWatchedFiles with params that cannot be read: {e}");
+                return;
+            }
+        };
+        let mut changed: Vec<PathBuf> = Vec::new();
+        let mut gone: Vec<String> = Vec::new();
+        {
+            let mut ws = lock(&self.workspace);
+            for event in params.changes {
+                let Ok(path) = event.uri.to_file_path() else {
+                    continue;
+                };
+                if !path.exists() {
+                    gone.push(event.uri.to_string());
+                }
+                if let Some(folder) = ws.disk_changed(&path) {
+                    for f in std::iter::once(folder.clone()).chain(ws.dependents(&folder)) {
+                        if !changed.contains(&f) {
+                            changed.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        for uri in gone {
+            if !self.docs.contains_key(&uri) {
+                self.publish(&uri, Vec::new(), None);
+            }
+        }
+        for folder in &changed {
+            tracing::debug!(folder = %folder.display(), "module changed on disk");
+            self.schedule_folder(folder);
+        }
+        if self.config.scope == Scope::Workspace && !changed.is_empty() {
+            self.schedule_closed(changed);
+        }
+    }
+
+    /// Marks `uri` as needing a new analysis although its text did not
+    /// change (settings or module facts did).
+    pub(crate) fn touch(&mut self, uri: &str) {
+        let generation = self.next_generation();
+        if let Some(entry) = self.docs.get_mut(uri) {
+            entry.generation = generation;
+            entry.analysed = None;
+        }
+    }
+
+    /// Checks every open file of a folder again.
+    pub(crate) fn schedule_folder(&mut self, folder: &Path) {
+        let uris: Vec<String> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| d.path.as_deref().map(folder_of).as_deref() == Some(folder))
+            .map(|(u, _)| u.clone())
+            .collect();
+        for uri in uris {
+            self.touch(&uri);
+            self.schedule(&uri);
+        }
+    }
+
+    /// Schedules the analysis of the current state of `uri` (unless one is
+    /// running: it re-runs for the latest state when it ends).
+    pub(crate) fn schedule(&mut self, uri: &str) {
+        let Some(entry) = self.docs.get_mut(uri) else {
+            return;
+        };
+        if entry.analysing {
+            return;
+        }
+        entry.analysing = true;
+        let mut cache = entry.cache.take().unwrap_or_default();
+        let snapshot = entry.snapshot(uri);
+        let workspace = Arc::clone(&self.workspace);
+        let config = self.config.clone();
+        let encoding = self.encoding;
+        let events = self.events.clone();
+        self.analysis.spawn(move || {
+            let started = std::time::Instant::now();
+            let mut changed = Vec::new();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let (analysed, folders) = analysis::analyse(&workspace, &snapshot, Some(&mut cache));
+                changed = folders;
+                let diagnostics = analysis::diagnostics(
+                    &analysed.findings,
+                    &analysed.rope,
+                    analysed.kind,
+                    &analysed.index,
+                    &snapshot.url,
+                    &config,
+                    encoding,
+                );
+                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analysed.findings.len(), elapsed = ?started.elapsed(), "analysed");
+                (Arc::new(analysed), diagnostics)
+            }))
+            .map_err(|panic| {
+                // The cache may be half-updated: start it over.
+                cache.invalidate();
+                panic_message(&*panic)
+            });
+            let _ = events.send(Event::Analysed {
+                uri: snapshot.uri.clone(),
+                generation: snapshot.generation,
+                outcome,
+                cache,
+                changed,
+            });
+        });
+    }
+
+    pub(crate) fn on_analysed(
+        &mut self,
+        uri: String,
+        generation: u64,
+        outcome: Result<(Arc<Analysed>, Vec<Diagnostic>), String>,
+        mut cache: Incremental,
+        changed: Vec<PathBuf>,
+    ) {
+        let Some(entry) = self.docs.get_mut(&uri) else {
+            return; // closed meanwhile
+        };
+        for op in entry.pending.drain(..) {
+            cache.apply(&op);
+        }
+        entry.cache = Some(cache);
+        entry.analysing = false;
+        let current = entry.generation == generation;
+        let version = entry.doc.version;
+        match outcome {
+            Ok((analysed, diagnostics)) if current => {
+                entry.analysed = Some(analysed);
+                self.publish(&uri, diagnostics, Some(version));
+            }
+            Err(message) if current => {
+                tracing::error!(
+                    uri,
+                    version,
+                    "analysis panicked: {message}; clearing its diagnostics"
+                );
+                self.publish(&uri, Vec::new(), Some(version));
+            }
+            _ => tracing::debug!(uri, "dropping a stale analysis"),
+        }
+        if !current {
+            self.schedule(&uri);
+        }
+        // Its facts changed the module (or modules it calls): the other open
+        // files there are checked again, and the closed ones.
+        for folder in &changed {
+            let others: Vec<String> = self
+                .docs
+                .iter()
+                .filter(|(u, d)| {
+                    **u != uri && d.path.as_deref().map(folder_of).as_deref() == Some(folder)
+                })
+                .map(|(u, _)| u.clone())
+                .collect();
+            for other in others {
+                self.touch(&other);
+                self.schedule(&other);
+            }
+        }
+        if self.config.scope == Scope::Workspace && !changed.is_empty() {
+            self.schedule_closed(changed);
+        }
+    }
+
+    /// Analyses the files of `folders` that are not open (workspace scope).
+    pub(crate) fn schedule_closed(&mut self, folders: Vec<PathBuf>) {
+        if folders.is_empty() || self.config.scope != Scope::Workspace {
+            return;
+        }
+        let open: Vec<PathBuf> = self.docs.values().filter_map(|d| d.path.clone()).collect();
+        let workspace = Arc::clone(&self.workspace);
+        let config = self.config.clone();
+        let encoding = self.encoding;
+        let events = self.events.clone();
+        self.analysis.spawn(move || {
+            let files = analysis::closed_files(&workspace, &folders, &open, &config, encoding);
+            let _ = events.send(Event::ClosedFiles(files));
+        });
+    }
+
+    pub(crate) fn publish_closed(&mut self, files: Vec<(Url, Vec<Diagnostic>)>) {
+        if self.config.scope != Scope::Workspace {
+            return;
+        }
+        for (url, diagnostics) in files {
+            let open = self.docs.values().any(|d| d.url == url);
+            // A clean file that never had diagnostics needs no message.
+            let shown = self.published.contains_key(url.as_str());
+            if !open && (shown || !diagnostics.is_empty()) {
+                self.publish(url.as_str(), diagnostics, None);
+            }
+        }
+    }
+}

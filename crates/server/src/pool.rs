@@ -1,0 +1,66 @@
+//! Worker threads for everything slower than routing a message: analyses,
+//! code actions, hover, indexing. The protocol loop hands jobs over and
+//! reads their results from its event channel; it never waits for one.
+//!
+//! A job that panics is caught (and reported by its own result); the
+//! thread lives on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Sender, unbounded};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+pub struct Pool {
+    tx: Sender<Job>,
+}
+
+impl Pool {
+    /// `threads` workers named `name-N`.
+    pub fn new(name: &str, threads: usize) -> Self {
+        let (tx, rx) = unbounded::<Job>();
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let name = name.to_owned();
+            std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        if let Err(panic) = catch_unwind(AssertUnwindSafe(job)) {
+                            tracing::error!("a {name} job panicked: {}", panic_message(&*panic));
+                        }
+                    }
+                })
+                .expect("spawning a thread");
+        }
+        Self { tx }
+    }
+
+    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
+        let _ = self.tx.send(Box::new(job));
+    }
+}
+
+/// A request's cancellation flag (`$/cancelRequest` sets it).
+#[derive(Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
