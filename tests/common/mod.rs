@@ -27,6 +27,8 @@ pub struct Server {
     pub settings: Value,
     /// Every request the server sent us (method, params).
     pub server_requests: Vec<(String, Value)>,
+    /// Every line the server wrote to stderr so far.
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     finished: bool,
 }
 
@@ -82,12 +84,16 @@ impl Server {
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = channel();
         std::thread::spawn(move || read_messages(stdout, tx));
-        // Drain stderr so the server never blocks on a full pipe.
+        // Drain stderr so the server never blocks on a full pipe; keep it
+        // for tests that read the log.
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = std::sync::Arc::clone(&lines);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if std::env::var_os("LSP_TEST_STDERR").is_some() {
                     eprintln!("[server] {line}");
                 }
+                keep.lock().unwrap().push(line);
             }
         });
         Self {
@@ -98,12 +104,16 @@ impl Server {
             pending: VecDeque::new(),
             settings: Value::Null,
             server_requests: Vec::new(),
+            stderr: lines,
             finished: false,
         }
     }
 
+    /// Writes to the server's stdin (nothing once it is closed).
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        let stdin = self.stdin.as_mut().unwrap();
+        let Some(stdin) = self.stdin.as_mut() else {
+            return;
+        };
         stdin.write_all(bytes).unwrap();
         stdin.flush().unwrap();
     }
@@ -174,6 +184,7 @@ impl Server {
                 let n = request["params"]["items"].as_array().map_or(1, Vec::len);
                 Value::Array(vec![self.settings.clone(); n])
             }
+            "workspace/applyEdit" => json!({"applied": true}),
             _ => Value::Null,
         };
         let id = request["id"].clone();
@@ -286,6 +297,56 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the log to hold a line containing `needle`.
+    pub fn await_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(line) = self.log().into_iter().find(|l| l.contains(needle)) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?}: {:#?}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for the process to end by itself (stdin left open).
+    pub fn await_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        self.finished = true;
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Closes stdin now.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+
+    /// Takes every message received so far.
+    pub fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + wait;
+        while let Some(message) = self.receive(deadline) {
+            self.pending.push_back(message);
+        }
+        self.pending.drain(..).collect()
     }
 
     pub fn wait_exit(&mut self) -> ExitStatus {

@@ -135,6 +135,22 @@ pub struct Server {
 /// How often the parent process is looked at.
 const PARENT_CHECK: Duration = Duration::from_secs(3);
 
+/// Fault injection for the end-to-end tests: with
+/// `SAGEMAKER_VPC_LSP_FAULT=slow-requests` (read once), every request job
+/// waits until it is cancelled (or 10 s), so cancellation can be tested
+/// without racing a real computation.
+fn slow_request_fault(cancel: &Cancel) {
+    static SLOW: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::env::var("SAGEMAKER_VPC_LSP_FAULT").as_deref() == Ok("slow-requests")
+    });
+    if *SLOW {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !cancel.is_cancelled() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 fn id_key(id: &Value) -> String {
     id.to_string()
 }
@@ -247,6 +263,7 @@ impl Server {
         self.running.insert(id_key(&id), cancel.clone());
         let events = self.events.clone();
         self.requests.spawn(move || {
+            slow_request_fault(&cancel);
             let result = if cancel.is_cancelled() {
                 Err((code::REQUEST_CANCELLED, "cancelled".to_owned()))
             } else {

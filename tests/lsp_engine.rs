@@ -1,0 +1,213 @@
+//! The engine's reach, end to end: lazily resolved code actions, findings
+//! for the whole workspace, per-rule settings, and the workspace fix-all
+//! command applying what `check --fix` writes.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Server, apply_edits, capabilities, file_uri};
+use serde_json::{Value, json};
+
+const MODEL: &str = "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n";
+
+fn with_resolve() -> Value {
+    let mut caps = capabilities(false);
+    caps["textDocument"]["codeAction"]["resolveSupport"] = json!({"properties": ["edit"]});
+    caps["textDocument"]["codeAction"]["dataSupport"] = json!(true);
+    caps["workspace"]["applyEdit"] = json!(true);
+    caps
+}
+
+fn actions(server: &mut Server, uri: &str) -> Vec<Value> {
+    server
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": []}}),
+        )
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn code_actions_are_listed_without_edits_and_resolved_to_the_eager_ones() {
+    let uri = "file:///w/main.tf";
+    // A client without resolve support gets edits while listing.
+    let mut eager = Server::spawn();
+    eager.initialize(capabilities(false), Value::Null);
+    eager.open(uri, MODEL);
+    eager.await_diagnostics(uri);
+    let listed_eager = actions(&mut eager, uri);
+    assert!(
+        listed_eager.iter().all(|a| a.get("edit").is_some()),
+        "{listed_eager:#?}"
+    );
+    assert_eq!(eager.shutdown().code(), Some(0));
+
+    let mut server = Server::spawn();
+    let init = server.initialize(with_resolve(), Value::Null);
+    assert_eq!(
+        init["capabilities"]["codeActionProvider"]["resolveProvider"],
+        true
+    );
+    server.open(uri, MODEL);
+    server.await_diagnostics(uri);
+    let listed = actions(&mut server, uri);
+    let titles: Vec<&str> = listed
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    let eager_titles: Vec<&str> = listed_eager
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, eager_titles);
+    for (lazy, eager) in listed.iter().zip(&listed_eager) {
+        assert!(lazy.get("edit").is_none(), "{lazy}");
+        assert!(lazy["data"].is_object(), "{lazy}");
+        let resolved = server.request("codeAction/resolve", lazy.clone());
+        let resolved_edits = &resolved["edit"]["documentChanges"][0]["edits"];
+        let eager_edits = &eager["edit"]["documentChanges"][0]["edits"];
+        assert_eq!(
+            apply_edits(MODEL, resolved_edits.as_array().unwrap(), false),
+            apply_edits(MODEL, eager_edits.as_array().unwrap(), false),
+            "{}",
+            lazy["title"]
+        );
+    }
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn a_workspace_shows_every_finding_without_opening_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        std::fs::create_dir_all(dir.path().join(format!("m{i}"))).unwrap();
+        std::fs::write(dir.path().join(format!("m{i}/main.tf")), MODEL).unwrap();
+    }
+    std::fs::write(dir.path().join("clean.tf"), "variable \"v\" {}\n").unwrap();
+    let mut server = Server::spawn();
+    server.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(dir.path()), "capabilities": capabilities(false)}),
+    );
+    server.notify("initialized", json!({}));
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let params = server.await_notification("textDocument/publishDiagnostics");
+        assert_eq!(
+            params["diagnostics"].as_array().unwrap().len(),
+            1,
+            "{params}"
+        );
+        seen.push(params["uri"].as_str().unwrap().to_owned());
+    }
+    seen.sort();
+    let expected: Vec<String> = (0..3)
+        .map(|i| file_uri(&dir.path().join(format!("m{i}/main.tf"))))
+        .collect();
+    assert_eq!(seen, expected);
+    // A file fixed on disk: its finding goes away with the file event.
+    let fixed = dir.path().join("m0/main.tf");
+    std::fs::write(&fixed, "variable \"v\" {}\n").unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&fixed), "type": 2}]}),
+    );
+    let params = server.await_diagnostics(&file_uri(&fixed));
+    assert_eq!(params["diagnostics"], json!([]));
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn open_files_scope_and_per_rule_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("closed.tf"), MODEL).unwrap();
+    let mut server = Server::spawn();
+    server.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(dir.path()), "capabilities": {},
+               "initializationOptions": {"scope": "openFiles", "rules": {"sagemaker_model_in_vpc": {"severity": "hint"}}}}),
+    );
+    server.notify("initialized", json!({}));
+    let uri = file_uri(&dir.path().join("open.tf"));
+    server.open(&uri, MODEL);
+    let params = server.await_diagnostics(&uri);
+    assert_eq!(params["diagnostics"][0]["severity"], 4, "{params}");
+    // The closed file gets nothing in this scope.
+    server.assert_quiet(std::time::Duration::from_millis(500));
+    // A rule turned off is not reported.
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"scope": "openFiles", "rules": {"sagemaker_model_in_vpc": false}}}),
+    );
+    let params = server.await_diagnostics(&uri);
+    assert_eq!(params["diagnostics"], json!([]));
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn the_workspace_fix_all_command_applies_what_check_fix_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |root: &Path| {
+        std::fs::write(root.join("main.tf"), MODEL).unwrap();
+        std::fs::create_dir_all(root.join("ml")).unwrap();
+        std::fs::write(root.join("ml/model.tf"), MODEL.replace("\"m\"", "\"n\"")).unwrap();
+        std::fs::write(
+            root.join("ml/variables.tf"),
+            "variable \"region\" {\n  type = string\n}\n",
+        )
+        .unwrap();
+    };
+    write(dir.path());
+    // What check --fix writes, in a copy.
+    let copy = tempfile::tempdir().unwrap();
+    write(copy.path());
+    let out = Command::new(common::BIN)
+        .args(["check", "--fix"])
+        .current_dir(copy.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut server = Server::spawn();
+    let mut caps = with_resolve();
+    caps["workspace"]["workspaceEdit"]["documentChanges"] = json!(false);
+    server.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(dir.path()), "capabilities": caps}),
+    );
+    server.notify("initialized", json!({}));
+    // Wait for the workspace's findings: it is indexed.
+    server.await_notification("textDocument/publishDiagnostics");
+    server.await_notification("textDocument/publishDiagnostics");
+    let result = server.request(
+        "workspace/executeCommand",
+        json!({"command": "sagemaker-vpc-lsp.fixAllInWorkspace", "arguments": []}),
+    );
+    assert_eq!(result["applied"], true, "{result}");
+    assert_eq!(result["changedFiles"], 3, "{result}");
+    let (_, apply) = server
+        .server_requests
+        .iter()
+        .find(|(m, _)| m == "workspace/applyEdit")
+        .cloned()
+        .unwrap();
+    for rel in ["main.tf", "ml/model.tf", "ml/variables.tf"] {
+        let uri = file_uri(&dir.path().join(rel));
+        let edits = apply["edit"]["changes"][&uri].as_array().unwrap();
+        let before = std::fs::read_to_string(dir.path().join(rel)).unwrap();
+        let after = apply_edits(&before, edits, false);
+        let expected = std::fs::read_to_string(copy.path().join(rel)).unwrap();
+        assert_eq!(after, expected, "{rel}");
+    }
+    assert_eq!(server.shutdown().code(), Some(0));
+}

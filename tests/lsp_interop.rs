@@ -1,0 +1,335 @@
+//! Every client, every message: the server driven as odd clients drive it,
+//! through the real binary over stdio.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, capabilities, file_uri};
+use serde_json::{Value, json};
+
+const MODEL: &str = "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n";
+
+fn started() -> Server {
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    server
+}
+
+fn frame(body: &str) -> Vec<u8> {
+    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+#[test]
+fn shutdown_and_exit_accept_any_empty_params() {
+    // Emacs eglot sends `"params": null`; others `{}`, `[]` or nothing.
+    for params in [json!(null), json!({}), json!([])] {
+        let mut server = started();
+        server.send(&json!({"jsonrpc": "2.0", "id": 99, "method": "shutdown", "params": params}));
+        let reply = server.take(|m| m["id"] == 99, "shutdown");
+        assert_eq!(reply["result"], Value::Null, "{params}: {reply}");
+        assert!(reply.get("error").is_none(), "{params}: {reply}");
+        server.send(&json!({"jsonrpc": "2.0", "method": "exit", "params": params}));
+        assert_eq!(server.wait_exit_keeping_stdin().code(), Some(0), "{params}");
+    }
+}
+
+/// After the bad bytes, five well-formed requests are all answered, and a
+/// shutdown + exit still ends the process cleanly.
+fn survives(bad: &[u8]) {
+    let mut server = started();
+    server.send_raw(bad);
+    let error = server.take(
+        |m| m.get("error").is_some() && m["id"].is_null(),
+        "a parse error",
+    );
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    for i in 0..5 {
+        let id = 100 + i;
+        // Real clients send no newline after a body.
+        server.send_raw(&frame(&format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"textDocument/hover\",\"params\":{{\"textDocument\":{{\"uri\":\"file:///none.tf\"}},\"position\":{{\"line\":0,\"character\":0}}}}}}"
+        )));
+        let reply = server.take(|m| m["id"] == id, "a hover reply");
+        assert!(reply.get("error").is_none(), "{reply}");
+    }
+    // The rest of a cut body is junk too, reported as such.
+    for m in server.drain(Duration::from_millis(50)) {
+        assert_eq!(m["error"]["code"], -32700, "{m}");
+    }
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn a_header_block_without_content_length() {
+    survives(b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"shutdown\"}");
+}
+
+#[test]
+fn a_content_length_that_is_not_a_number() {
+    survives(b"Content-Length: abc\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"shutdown\"}");
+}
+
+#[test]
+fn a_content_length_shorter_than_the_body() {
+    let body = "{\"jsonrpc\":\"2.0\",\"method\":\"$/setTrace\",\"params\":{\"value\":\"off\"}}";
+    survives(format!("Content-Length: {}\r\n\r\n{body}", body.len() - 5).as_bytes());
+}
+
+#[test]
+fn stray_bytes_without_a_newline() {
+    survives(b"these bytes belong to nothing");
+}
+
+#[test]
+fn unknown_requests_get_method_not_found_then_invalid_request_after_shutdown() {
+    let mut server = started();
+    for method in ["$/unknown", "textDocument/diagnostic", "nonsense"] {
+        let reply = server.request_raw(method, json!({}));
+        assert_eq!(reply["error"]["code"], -32601, "{method}: {reply}");
+    }
+    // An unknown notification, `$/` or not, is ignored.
+    server.notify("$/unknownNotification", json!({}));
+    server.request("shutdown", Value::Null);
+    for method in ["textDocument/hover", "$/unknown", "initialize"] {
+        let reply = server.request_raw(method, json!({}));
+        assert_eq!(reply["error"]["code"], -32600, "{method}: {reply}");
+    }
+    server.notify("exit", Value::Null);
+    assert_eq!(server.wait_exit_keeping_stdin().code(), Some(0));
+    // Before initialize, requests are refused with ServerNotInitialized.
+    let mut fresh = Server::spawn();
+    let reply = fresh.request_raw("textDocument/hover", json!({}));
+    assert_eq!(reply["error"]["code"], -32002, "{reply}");
+    fresh.notify("exit", Value::Null);
+    assert_eq!(fresh.wait_exit_keeping_stdin().code(), Some(1));
+}
+
+#[test]
+fn exit_sent_with_an_id_still_ends_the_process() {
+    let mut server = started();
+    server.request("shutdown", Value::Null);
+    server.send(&json!({"jsonrpc": "2.0", "id": 7, "method": "exit"}));
+    assert_eq!(server.wait_exit_keeping_stdin().code(), Some(0));
+    let mut server = started();
+    server.send(&json!({"jsonrpc": "2.0", "id": 8, "method": "exit", "params": null}));
+    assert_eq!(server.wait_exit_keeping_stdin().code(), Some(1));
+}
+
+#[test]
+fn a_dead_client_process_ends_the_server() {
+    // At initialize: the process is already gone.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let mut server = Server::spawn();
+    server.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": dead, "capabilities": {}}}));
+    let status = server.await_exit(Duration::from_secs(10));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "the server lives on"
+    );
+    // Later: the parent dies while stdin stays open.
+    let mut parent = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let mut server = Server::spawn();
+    server.request(
+        "initialize",
+        json!({"processId": parent.id(), "capabilities": {}}),
+    );
+    server.notify("initialized", json!({}));
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let status = server.await_exit(Duration::from_secs(15));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "the server lives on"
+    );
+}
+
+#[test]
+fn closing_stdin_during_a_long_analysis_ends_the_server_without_waiting() {
+    let mut server = started();
+    let mut big = String::new();
+    while big.len() < 5_000_000 {
+        big.push_str(&MODEL.replace("\"m\"", &format!("\"m{}\"", big.len())));
+    }
+    server.open("file:///w/big.tf", &big);
+    server.close_stdin();
+    let status = server.await_exit(Duration::from_secs(20));
+    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    // It did not wait for the analysis: nothing was published.
+    let messages = server.drain(Duration::from_millis(100));
+    assert!(
+        !messages
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"),
+        "the analysis was waited for"
+    );
+}
+
+#[test]
+fn a_change_that_cannot_be_read_is_logged_and_the_document_dropped() {
+    for bad in [
+        json!({"textDocument": {"uri": "file:///w/main.tf", "version": 2}, "contentChanges": [{"range": {"start": {"line": -1, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "x"}]}),
+        json!({"textDocument": {"uri": "file:///w/main.tf", "version": "2"}, "contentChanges": []}),
+        json!({"textDocument": {"uri": "file:///w/main.tf", "version": 2147483648i64}, "contentChanges": []}),
+    ] {
+        let mut server = Server::spawn_env(&[], &[("SAGEMAKER_VPC_LSP_LOG", "warn")]);
+        server.initialize(capabilities(false), Value::Null);
+        server.open("file:///w/main.tf", MODEL);
+        let first = server.await_diagnostics("file:///w/main.tf");
+        assert_eq!(first["diagnostics"].as_array().unwrap().len(), 1);
+        server.notify("textDocument/didChange", bad.clone());
+        // Its diagnostics are cleared rather than left stale…
+        let cleared = server.await_diagnostics("file:///w/main.tf");
+        assert_eq!(cleared["diagnostics"], json!([]), "{bad}");
+        // …the user is told, and the log names the document.
+        let shown = server.await_notification("window/showMessage");
+        assert!(
+            shown["message"]
+                .as_str()
+                .unwrap()
+                .contains("file:///w/main.tf"),
+            "{shown}"
+        );
+        let line = server.await_log("didChange with params that cannot be read");
+        assert!(
+            line.contains("WARN") && line.contains("file:///w/main.tf"),
+            "{line}"
+        );
+        assert_eq!(server.shutdown().code(), Some(0));
+    }
+}
+
+#[test]
+fn unencoded_uris_are_published_as_the_client_sent_them() {
+    let mut server = started();
+    for uri in ["file:///tmp/my models/main.tf", "file:///tmp/mödel/ürl.tf"] {
+        server.open(uri, MODEL);
+        let params = server.await_diagnostics(uri);
+        assert_eq!(params["uri"], uri);
+        assert_eq!(params["diagnostics"].as_array().unwrap().len(), 1);
+    }
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
+#[test]
+fn no_log_noise_for_what_clients_normally_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::spawn_env(&[], &[("SAGEMAKER_VPC_LSP_LOG", "info")]);
+    // A client that pushes its settings.
+    server.initialize(json!({}), Value::Null);
+    // VS Code asks for pull diagnostics, which are not advertised.
+    let reply = server.request_raw(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": "file:///w/main.tf"}}),
+    );
+    assert_eq!(reply["error"]["code"], -32601);
+    // A new, unsaved file opened and closed.
+    let uri = file_uri(&dir.path().join("new.tf"));
+    server.open(&uri, MODEL);
+    server.await_diagnostics(&uri);
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    server.await_diagnostics(&uri);
+    // A settings error names each bad key once, with its section once.
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"sagemakerVpcLsp": 5}}),
+    );
+    let shown = server.await_notification("window/showMessage");
+    let message = shown["message"].as_str().unwrap();
+    assert!(
+        message.contains("sagemakerVpcLsp: expected an object"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("sagemakerVpcLsp.sagemakerVpcLsp"),
+        "{message}"
+    );
+    let log = std::sync::Arc::clone(&server.stderr);
+    assert_eq!(server.shutdown().code(), Some(0));
+    let noise: Vec<String> = log
+        .lock()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+        .collect();
+    assert!(noise.is_empty(), "{noise:#?}");
+}
+
+/// Applies LSP edits to `text` (UTF-16 columns), checking that no position
+/// lies past the document's last line.
+fn apply_inside(text: &str, edits: &[Value]) -> String {
+    let lines = text.lines().count().max(1);
+    for e in edits {
+        for end in ["start", "end"] {
+            let line = e["range"][end]["line"].as_u64().unwrap() as usize;
+            assert!(
+                line < lines,
+                "an edit at line {line} of a {lines}-line document: {e}"
+            );
+        }
+    }
+    common::apply_edits(text, edits, false)
+}
+
+#[test]
+fn fix_edits_stay_inside_the_document_with_and_without_a_final_newline() {
+    for text in [
+        MODEL.to_owned(),
+        MODEL.trim_end().to_owned(),
+        MODEL.replace('\n', "\r\n"),
+    ] {
+        let mut server = started();
+        let uri = "file:///w/edge.tf";
+        server.open(uri, &text);
+        server.await_diagnostics(uri);
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": []}}),
+        );
+        let preferred = actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["isPreferred"] == true)
+            .unwrap();
+        let edits = preferred["edit"]["documentChanges"][0]["edits"]
+            .as_array()
+            .unwrap();
+        let fixed = apply_inside(&text, edits);
+        assert!(fixed.contains("variable \"subnet_ids\""), "{fixed}");
+        assert_eq!(server.shutdown().code(), Some(0));
+    }
+}
+
+#[test]
+fn a_cancelled_request_is_answered_request_cancelled() {
+    let mut server = Server::spawn_env(&[], &[("SAGEMAKER_VPC_LSP_FAULT", "slow-requests")]);
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///w/main.tf";
+    server.open(uri, MODEL);
+    server.await_diagnostics(uri);
+    server.send(&json!({"jsonrpc": "2.0", "id": 41, "method": "textDocument/hover", "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 12}}}));
+    server.notify("$/cancelRequest", json!({"id": 41}));
+    let reply = server.take(|m| m["id"] == 41, "the cancelled hover");
+    assert_eq!(reply["error"]["code"], -32800, "{reply}");
+    // Keystrokes are served while requests are slow.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": ""}]}),
+    );
+    let cleared = server.await_diagnostics(uri);
+    assert_eq!(cleared["diagnostics"], json!([]));
+    assert_eq!(server.shutdown().code(), Some(0));
+}
