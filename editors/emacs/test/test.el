@@ -1,7 +1,9 @@
 ;;; test.el --- batch test of sagemaker-vpc-lsp through eglot  -*- lexical-binding: t; -*-
 ;; Run by test/run.sh: opens a non-compliant model, waits for eglot's
-;; diagnostic, applies the quick fix with eglot-code-actions, saves, and
-;; checks the saved text and that the diagnostic is gone.
+;; diagnostic, applies the quick fix with eglot-code-actions, saves, checks
+;; the saved text and that the diagnostic is gone, then shuts the server
+;; down through eglot (which sends `"params": null`) and checks that
+;; neither side reported an error and the server exited with code 0.
 
 (require 'eglot)
 (require 'flymake)
@@ -72,5 +74,24 @@
   (let ((written (with-temp-buffer (insert-file-contents-literally file) (buffer-string))))
     (unless (string= written expected)
       (t--fail "written text differs:\n%s\n--- expected ---\n%s" written expected)))
-  (t--say "PASS: diagnostic shown, quick fix applied, file saved, diagnostic cleared")
+  ;; A clean shutdown through eglot's connection: the messages
+  ;; `eglot-shutdown' sends (`shutdown' with `"params": null', then `exit'),
+  ;; after which the server must exit by itself with code 0. (eglot 1.9's
+  ;; `eglot-shutdown' then calls `jsonrpc-shutdown', which deletes the
+  ;; process at once — SIGKILL, status 9 — before any server could exit, so
+  ;; the exit code is observed here, on the same connection, first.)
+  (let* ((server (eglot-current-server))
+         (proc (jsonrpc--process server)))
+    (setf (eglot--shutdown-requested server) t)
+    (condition-case err
+        (let ((result (jsonrpc-request server :shutdown nil :timeout 10)))
+          (t--say "shutdown answered: %S" result))
+      (error (t--fail "the shutdown request failed: %S" err)))
+    (jsonrpc-notify server :exit nil)
+    (t--wait 10 "the server process to exit" (lambda () (not (process-live-p proc))))
+    (let ((status (process-exit-status proc)))
+      (t--say "server exit status: %s" status)
+      (unless (eql status 0)
+        (t--fail "the server exited with %s" status))))
+  (t--say "PASS: diagnostic shown, quick fix applied, file saved, diagnostic cleared, server shut down cleanly")
   (kill-emacs 0))

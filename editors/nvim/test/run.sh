@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the headless Neovim test against a built server.
 # Usage: editors/nvim/test/run.sh [path/to/sagemaker-vpc-lsp]
+# NVIM picks the Neovim binary (default: nvim on PATH); MODE=plugin (the
+# plugin's setup{}, default) or MODE=snippet (the README's 0.11 snippet).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 bin="${1:-$repo/target/debug/sagemaker-vpc-lsp}"
 [ -x "$bin" ] || { echo "server binary not found: $bin (build it first)" >&2; exit 2; }
-command -v nvim >/dev/null || { echo "nvim is not installed" >&2; exit 2; }
+nvim="${NVIM:-nvim}"
+command -v "$nvim" >/dev/null || { echo "$nvim is not installed" >&2; exit 2; }
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -17,4 +20,5 @@ XDG_CACHE_HOME="$tmp/xdg/cache" XDG_DATA_HOME="$tmp/xdg/data" \
 XDG_STATE_HOME="$tmp/xdg/state" XDG_CONFIG_HOME="$tmp/xdg/config" \
 SAGEMAKER_VPC_LSP_BIN="$bin" PLUGIN_DIR="$repo/editors/nvim" \
 TF_FILE="$tmp/module/model.tf" EXPECTED_FILE="$repo/editors/testdata/model.fixed.tf" \
-  timeout 60 nvim --headless --clean -c "luafile $here/test.lua"
+MODE="${MODE:-plugin}" \
+  timeout 60 "$nvim" --headless --clean -c "luafile $here/test.lua"

@@ -1,7 +1,10 @@
--- Headless Neovim end-to-end test: loads the plugin as a user would, opens a
--- non-compliant model, waits for the diagnostic, applies the quick fix through
+-- Headless Neovim end-to-end test: sets the server up as a user would
+-- (MODE=plugin: the plugin's setup{}; MODE=snippet: the README's Neovim 0.11
+-- vim.lsp.config / vim.lsp.enable snippet), opens a non-compliant model,
+-- waits for the diagnostic, applies the quick fix through
 -- vim.lsp.buf.code_action() (choosing it in vim.ui.select), writes the file,
--- and checks the written text and that the diagnostic is gone.
+-- checks the written text and that the diagnostic is gone, then stops the
+-- client and checks the server ended cleanly (shutdown, exit, code 0).
 -- Run by test/run.sh; reports on stdout, exits non-zero on failure.
 local bin = assert(os.getenv("SAGEMAKER_VPC_LSP_BIN"), "SAGEMAKER_VPC_LSP_BIN")
 local plugin = assert(os.getenv("PLUGIN_DIR"), "PLUGIN_DIR")
@@ -23,9 +26,28 @@ local function wait(ms, what, cond)
   end
 end
 
-vim.opt.runtimepath:prepend(plugin)
+local mode = os.getenv("MODE") or "plugin"
+local exit_code = nil
+local function on_exit(code)
+  exit_code = code
+end
+
 vim.opt.swapfile = false
-require("sagemaker_vpc_lsp").setup({ cmd = { bin }, settings = { severity = "warning" } })
+if mode == "snippet" then
+  -- The README's Neovim 0.11+ snippet, with the test's binary.
+  vim.lsp.config("sagemaker_vpc_lsp", {
+    cmd = { bin },
+    filetypes = { "terraform", "terraform-vars" },
+    root_markers = { ".terraform", ".git" },
+    settings = { sagemakerVpcLsp = { severity = "warning" } },
+    on_exit = on_exit,
+  })
+  vim.lsp.enable("sagemaker_vpc_lsp")
+else
+  vim.opt.runtimepath:prepend(plugin)
+  require("sagemaker_vpc_lsp").setup({ cmd = { bin }, settings = { severity = "warning" }, on_exit = on_exit })
+end
+say("mode: " .. mode .. ", " .. (vim.fn.execute("version"):match("NVIM v[%d%.]+") or "?"))
 
 vim.cmd("edit " .. vim.fn.fnameescape(file))
 local buf = vim.api.nvim_get_current_buf()
@@ -88,5 +110,15 @@ local written, expected = read(file), read(expected_file)
 if written ~= expected then
   fail("written text differs:\n" .. written .. "\n--- expected ---\n" .. expected)
 end
-say("PASS: diagnostic shown, quick fix applied, file written, diagnostic cleared")
+-- Stopping the client shuts the server down: shutdown, exit, code 0.
+for _, client in ipairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do
+  vim.lsp.stop_client(client.id)
+end
+wait(10000, "the server to exit", function()
+  return exit_code ~= nil
+end)
+if exit_code ~= 0 then
+  fail("the server exited with code " .. tostring(exit_code))
+end
+say("PASS (" .. mode .. "): diagnostic shown, quick fix applied, file written, diagnostic cleared, server exited 0")
 vim.cmd("qall!")

@@ -63,11 +63,13 @@ function findOnPath(binary: string): string | undefined {
 }
 
 /** The settings the server understands, as initializationOptions. */
-function serverSettings(): { enable: boolean; severity: string } {
+function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SECTION);
   return {
     enable: config.get<boolean>("enable", true),
-    severity: config.get<string>("severity", "warning"),
+    severity: config.get<string | null>("severity", null),
+    scope: config.get<string>("scope", "workspace"),
+    rules: config.get<Record<string, unknown>>("rules", {}),
   };
 }
 

@@ -121,39 +121,74 @@ let context;
 let step = 0;
 let page;
 
+/** The quick-input row whose label is `text`, once it is listed and focused. */
+async function quickInputRow(text) {
+  const row = page
+    .locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: text })
+    .first();
+  await row.waitFor({ state: "visible", timeout: 30000 });
+  // Enter acts on the focused row: wait until it is this one.
+  await page.waitForFunction(
+    (t) => {
+      const focused = document.querySelector(".quick-input-widget .quick-input-list .monaco-list-row.focused");
+      return !!focused && focused.textContent.includes(t);
+    },
+    text,
+    { timeout: 30000 },
+  );
+  return row;
+}
+
 async function runCommand(title) {
   await page.keyboard.press("F1");
   await page.waitForSelector(".quick-input-widget", { state: "visible" });
   await page.keyboard.type(title);
-  await page.waitForTimeout(500);
+  await quickInputRow(title);
   await page.keyboard.press("Enter");
-  await page.waitForTimeout(500);
+  await page.waitForSelector(".quick-input-widget", { state: "hidden" });
+}
+
+/** The editor tab for `name`, active, with its text shown. */
+async function activeEditor(name) {
+  await page
+    .locator(".tabs-container .tab.active", { hasText: name })
+    .first()
+    .waitFor({ state: "visible", timeout: 30000 });
+  await page.waitForSelector(".editor-instance .monaco-editor .view-lines", { timeout: 30000 });
 }
 
 async function quickOpen(name) {
   await page.keyboard.press("Control+P");
   await page.waitForSelector(".quick-input-widget", { state: "visible" });
   await page.keyboard.type(name);
-  await page.waitForTimeout(500);
+  // Quick open lists results as the workspace is searched: wait for the row.
+  await quickInputRow(name);
   await page.keyboard.press("Enter");
-  await page.waitForTimeout(300);
+  await activeEditor(name);
 }
 
 /** Replaces user (or workspace) settings through "Preferences: Open … Settings (JSON)". */
-async function editUserSettings(values, scope = "User") {
-  await page.keyboard.press("F1");
-  await page.waitForSelector(".quick-input-widget", { state: "visible" });
-  await page.keyboard.type(`Preferences: Open ${scope} Settings (JSON)`);
-  await page.waitForTimeout(500);
-  await page.keyboard.press("Enter");
+async function editUserSettings(values, scope, file) {
+  await runCommand(`Preferences: Open ${scope} Settings (JSON)`);
+  await activeEditor("settings.json");
   await page.waitForSelector(".monaco-editor.focused", { timeout: 20000 });
-  await page.waitForTimeout(500);
   // Paste rather than type: typing would auto-close brackets and indent.
-  await page.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify(values, null, 2));
+  const text = JSON.stringify(values, null, 2);
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Control+V");
   await page.keyboard.press("Control+S");
-  await page.waitForTimeout(500);
+  // Saved: the file on disk holds the new settings.
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    try {
+      if (JSON.stringify(JSON.parse(readFileSync(file, "utf8"))) === JSON.stringify(values)) return;
+    } catch {
+      // not written yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${scope} settings were not saved to ${file}`);
 }
 
 async function shot(name) {
@@ -221,16 +256,15 @@ async function main() {
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
-  await page.waitForTimeout(1500);
+  // Ready for keyboard input once the explorer lists the workspace.
+  await page
+    .locator(".explorer-folders-view .monaco-list-row", { hasText: "model.tf" })
+    .first()
+    .waitFor({ state: "visible", timeout: 60000 });
   log(`workbench loaded (${elapsed()})`);
 
   // Open the file with Ctrl+P.
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget", { state: "visible" });
-  await page.keyboard.type("model.tf");
-  await page.waitForTimeout(500);
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30000 });
+  await quickOpen("model.tf");
   log(`file open (${elapsed()})`);
 
   // The warning squiggle.
@@ -286,7 +320,7 @@ async function main() {
   while (Date.now() < deadline) {
     saved = readFileSync(model, "utf8");
     if (saved === expected) break;
-    await page.waitForTimeout(200);
+    await new Promise((r) => setTimeout(r, 100));
   }
   await shot("fixed-and-saved");
   if (saved !== expected) {
@@ -295,13 +329,26 @@ async function main() {
   const problemsLeft = await page.locator(".markers-panel .monaco-list-row", { hasText: "sagemaker_model_in_vpc" }).count();
   if (problemsLeft !== 0) throw new Error(`${problemsLeft} Problems entries remain`);
 
+  // The workspace command fixes files nobody opened: a model outside a VPC
+  // appears on disk, its finding shows in Problems (workspace diagnostics),
+  // and "Fix All Findings in the Workspace" makes it go away.
+  writeFileSync(join(workspace, "third.tf"), 'resource "aws_sagemaker_model" "third" {\n  name = "third"\n}\n');
+  const thirdProblem = page.locator(".markers-panel .monaco-list-row", { hasText: "aws_sagemaker_model.third" }).first();
+  await thirdProblem.waitFor({ state: "visible", timeout: 60000 });
+  log(`a closed file's finding is listed (${elapsed()})`);
+  await runCommand("sagemaker-vpc-lsp: Fix All Findings in the Workspace");
+  await thirdProblem.waitFor({ state: "detached", timeout: 30000 });
+  await shot("workspace-fixed");
+  log(`workspace fix-all applied: the closed file's finding is gone (${elapsed()})`);
+
   // Settings reach the running server without a reload: change the severity
   // the way a user does, in the user settings JSON.
   writeFileSync(join(workspace, "second.tf"), 'resource "aws_sagemaker_model" "second" {}\n');
   await quickOpen("second.tf");
   await page.locator(".monaco-editor .squiggly-warning").first().waitFor({ state: "attached", timeout: 30000 });
-  const settings = JSON.parse(readFileSync(join(userData, "User", "settings.json"), "utf8"));
-  await editUserSettings({ ...settings, "sagemakerVpcLsp.severity": "error" });
+  const userSettings = join(userData, "User", "settings.json");
+  const settings = JSON.parse(readFileSync(userSettings, "utf8"));
+  await editUserSettings({ ...settings, "sagemakerVpcLsp.severity": "error" }, "User", userSettings);
   await quickOpen("second.tf");
   await page.locator(".monaco-editor .squiggly-error").first().waitFor({ state: "attached", timeout: 30000 });
   log(`severity setting applied live: the squiggle is an error now (${elapsed()})`);
@@ -319,14 +366,18 @@ async function main() {
   // A server path that does not exist: one clear notification naming the
   // setting. The path is machine-overridable, so in a remote window such as
   // code-server it is set per workspace (user settings would not apply).
-  await editUserSettings({ "sagemakerVpcLsp.server.path": "/nonexistent/sagemaker-vpc-lsp" }, "Workspace");
+  await editUserSettings(
+    { "sagemakerVpcLsp.server.path": "/nonexistent/sagemaker-vpc-lsp" },
+    "Workspace",
+    join(workspace, ".vscode", "settings.json"),
+  );
   const notice = page.locator(".notifications-toasts .notification-toast", { hasText: "sagemakerVpcLsp.server.path" }).first();
   await notice.waitFor({ state: "visible", timeout: 30000 });
   const noticeText = (await notice.innerText()).replace(/\s+/g, " ");
   if (!noticeText.includes("/nonexistent/sagemaker-vpc-lsp")) throw new Error(`notification: ${noticeText}`);
   log(`missing server reported: ${noticeText.slice(0, 160)} (${elapsed()})`);
   await shot("missing-server");
-  log(`PASS in ${elapsed()}: squiggle, Problems entry, hover, quick fix, save, live settings, restart, server log, missing server. Screenshots: ${shots}`);
+  log(`PASS in ${elapsed()}: squiggle, Problems entry, hover, quick fix, save, workspace fix-all, live settings, restart, server log, missing server. Screenshots: ${shots}`);
   if (process.env.E2E_KEEP_LOG) console.log(serverLog.join(""));
 }
 

@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use crate::finding::{Finding, Related, ResourceRef, Severity};
+use crate::fix::{Fix, FixContext, Offer};
 use crate::hir::{Block, Span};
 use crate::module::{Frame, Merged};
 use crate::suppress::Date;
@@ -102,6 +103,22 @@ pub trait Rule: Sync {
         _ctx: &Context<'_>,
         _offset: usize,
     ) -> Option<Explanation> {
+        None
+    }
+
+    /// The fixes of one of this rule's findings, by title (cheap: no
+    /// edits). A suppression is offered for every rule, not here.
+    fn offers(&self, _finding: &Finding, _ctx: &FixContext<'_>) -> Vec<Offer> {
+        Vec::new()
+    }
+
+    /// The edits of one of [`Rule::offers`].
+    fn fix(&self, _finding: &Finding, _ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {
+        None
+    }
+
+    /// Every preferred fix of this rule's findings in one file, merged.
+    fn fix_all(&self, _findings: &[&Finding], _ctx: &FixContext<'_>) -> Option<Fix> {
         None
     }
 }

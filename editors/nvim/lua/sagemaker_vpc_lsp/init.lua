@@ -18,6 +18,8 @@ local defaults = {
   -- Neovim 0.7 maps an empty *.tf file to TinyFugue (`tf`); force terraform.
   fix_filetype = true,
   on_attach = nil,
+  -- Called as on_exit(code, signal, client_id) when the server stops.
+  on_exit = nil,
 }
 
 local config = vim.deepcopy(defaults)
@@ -62,6 +64,7 @@ local function client_config(root)
     init_options = config.settings,
     settings = { sagemakerVpcLsp = config.settings },
     on_attach = config.on_attach,
+    on_exit = config.on_exit,
   }
 end
 

@@ -26,9 +26,14 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
 
+mod fix;
+
+pub use fix::replacement_note;
+
 use super::{Context, Explanation, Reporter, Rule, RuleDoc, Target};
 use crate::eval::{self, Origin, OriginKind, Scope, Value, Verdict, WithRoots};
 use crate::finding::{Emptiness, Finding, Problem, Related, Severity, VpcAttribute};
+use crate::fix::{Fix, FixContext, Offer};
 use crate::hir::{Block, Body, Expr, ExprKind, Span};
 use crate::module::{FileFacts, Merged, ModuleIndex, ModuleScope};
 
@@ -87,6 +92,18 @@ impl Rule for SagemakerModelInVpc {
             markdown: describe(target, &facts, &ctx.frame.index),
             span,
         })
+    }
+
+    fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
+        fix::offers(finding, ctx)
+    }
+
+    fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, offer: &Offer) -> Option<Fix> {
+        fix::fix(finding, ctx, offer)
+    }
+
+    fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
+        fix::fix_all(findings, ctx)
     }
 }
 

@@ -1,0 +1,238 @@
+//! Fixes: pure functions from findings to text edits (byte ranges).
+//!
+//! ```text
+//! resource "aws_sagemaker_model" "m" {        resource "aws_sagemaker_model" "m" {
+//!   name = "m"                        →          name = "m"
+//! }
+//!                                                vpc_config {
+//!                                                  security_group_ids = var.security_group_ids
+//!                                                  subnets            = var.subnet_ids
+//!                                                }
+//!                                              }
+//! ```
+//!
+//! Each rule offers its own fixes (see [`crate::rules::Rule`]); this module
+//! holds what they share and dispatches to them: the [`FixContext`] of a
+//! file, edits and their application, the layout conventions generated text
+//! follows ([`layout`]: the file's [`Style`], `=` aligned as `terraform fmt`
+//! aligns it), declaring new variables ([`variables`]) and suppression
+//! comments ([`suppression`]). Listing fixes ([`offers_for`]) is cheap;
+//! computing one ([`fix_for`]) or all of a file's ([`fix_all`]) is linear in
+//! the file.
+
+mod layout;
+mod suppression;
+mod variables;
+
+use std::ops::Range;
+
+use tree_sitter::Tree;
+
+use super::finding::{Finding, Problem};
+use super::module::ModuleIndex;
+use super::rules;
+use super::style::Style;
+use super::terraform;
+
+pub(crate) use layout::{
+    Abs, Geometry, Slot, adjacent, align_assignments, align_chains, append_lines, equals_gap,
+};
+pub(crate) use variables::description as variable_description;
+pub use variables::{VariableChoice, choose_variable, declaration_edit};
+
+/// Replace `range` of the file with `new_text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub range: Range<usize>,
+    pub new_text: String,
+}
+
+/// Applies non-overlapping `edits` (byte ranges into `text`) to `text`.
+pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in sorted {
+        let start = edit.range.start.clamp(at, text.len());
+        out.push_str(&text[at..start]);
+        out.push_str(&edit.new_text);
+        at = edit.range.end.clamp(start, text.len());
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// A variable a fix references that the module does not declare yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVariable {
+    pub name: String,
+    pub description: &'static str,
+}
+
+/// One fix: edits in the analysed file plus variables to declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    /// The one obvious fix for its finding (LSP `isPreferred`).
+    pub preferred: bool,
+    /// Sorted, non-overlapping edits of the analysed file.
+    pub edits: Vec<TextEdit>,
+    pub declare: Vec<NewVariable>,
+    /// Where the resources it fixes start (their `block.start`).
+    pub resources: Vec<usize>,
+}
+
+/// What fixes may consult: the file, its tree and its module, with what
+/// every fix of the file needs computed once (its style, its islands, where
+/// its strings and comments are), so fixing a file's findings one by one
+/// or all at once stays linear in its size.
+pub struct FixContext<'a> {
+    pub src: &'a str,
+    pub tree: &'a Tree,
+    pub module: &'a ModuleIndex,
+    pub(crate) style: Style,
+    islands: Vec<terraform::Island<'a>>,
+    pub(crate) non_code: Vec<Range<usize>>,
+}
+
+impl<'a> FixContext<'a> {
+    pub fn new(src: &'a str, tree: &'a Tree, module: &'a ModuleIndex) -> Self {
+        Self {
+            src,
+            tree,
+            module,
+            style: Style::detect(src, tree.root_node()),
+            islands: terraform::islands(src, tree),
+            non_code: crate::lex::non_code(src),
+        }
+    }
+
+    /// The resource block starting at `block_start` (an offset in the
+    /// file), with the offset of the island it was parsed in.
+    pub(crate) fn resource_at(
+        &self,
+        block_start: usize,
+    ) -> Option<(usize, terraform::Resource<'_>)> {
+        for island in &self.islands {
+            let Some(local) = block_start.checked_sub(island.offset) else {
+                continue;
+            };
+            if local > island.src.len() {
+                continue;
+            }
+            let mut node = island.root().descendant_for_byte_range(local, local);
+            while let Some(n) = node {
+                if n.start_byte() != local {
+                    break;
+                }
+                // Findings name top-level resources only: the block that
+                // starts there is the one.
+                if n.kind() == "block"
+                    && let Some(resource) = terraform::resource_of(n, island.src)
+                {
+                    return Some((island.offset, resource));
+                }
+                node = n.parent();
+            }
+        }
+        None
+    }
+}
+
+/// One fix offered for a finding, without its edits (cheap to list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub title: String,
+    pub preferred: bool,
+    pub kind: OfferKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    /// `var.subnet_ids` and friends.
+    Variables,
+    /// The module's own subnets and security group.
+    Resources,
+    /// A suppression comment with a reason to fill in.
+    Suppress,
+}
+
+/// The fixes offered for one finding, by title, without their edits: the
+/// rule's own, then a suppression with a reason when one applies.
+pub fn offers_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
+    let mut offers = rules::by_id(finding.rule)
+        .map(|rule| rule.offers(finding, ctx))
+        .unwrap_or_default();
+    if suppression::suppressible(&finding.problem) {
+        offers.push(Offer {
+            title: "Suppress with a reason…".to_owned(),
+            preferred: false,
+            kind: OfferKind::Suppress,
+        });
+    }
+    offers
+}
+
+/// The edits of one offer (`None` when it cannot be applied here: a block
+/// that does not parse cleanly, text inside a string).
+pub fn fix_for(finding: &Finding, ctx: &FixContext<'_>, offer: &Offer) -> Option<Fix> {
+    match offer.kind {
+        OfferKind::Suppress => suppression::suppression_fix(finding, ctx),
+        _ => rules::by_id(finding.rule)?.fix(finding, ctx, offer),
+    }
+}
+
+/// Every fix offered for one finding, with its edits.
+pub fn fixes_for(finding: &Finding, ctx: &FixContext<'_>) -> Vec<Fix> {
+    offers_for(finding, ctx)
+        .iter()
+        .filter_map(|offer| fix_for(finding, ctx, offer))
+        .collect()
+}
+
+/// Can a change to the resource's own text fix it? (An empty value that
+/// comes from a default or tfvars elsewhere cannot: the cause is there.)
+pub fn fixable(problem: &Problem) -> bool {
+    match problem {
+        Problem::MissingVpcConfig | Problem::MissingAttribute { .. } => true,
+        Problem::EmptyValue { resolved, .. } => !resolved,
+        _ => false,
+    }
+}
+
+/// Every preferred fix of `findings` (one file) merged into one fix, rule by
+/// rule, or `None` when there is nothing to fix.
+pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
+    let mut merged: Option<Fix> = None;
+    for rule in rules::RULES.iter() {
+        let mine: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.rule == rule.id() && f.suppressed.is_none())
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let Some(fix) = rule.fix_all(&mine, ctx) else {
+            continue;
+        };
+        match merged.as_mut() {
+            None => merged = Some(fix),
+            Some(all) => {
+                all.title = "Fix all findings".to_owned();
+                all.edits.extend(fix.edits);
+                for v in fix.declare {
+                    if !all.declare.iter().any(|d| d.name == v.name) {
+                        all.declare.push(v);
+                    }
+                }
+                all.resources.extend(fix.resources);
+            }
+        }
+    }
+    if let Some(fix) = merged.as_mut() {
+        fix.edits.sort_by_key(|e| (e.range.start, e.range.end));
+    }
+    merged
+}
