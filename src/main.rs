@@ -57,6 +57,22 @@ enum Command {
         /// Show the fixes as a unified diff without writing anything
         #[arg(long)]
         diff: bool,
+        /// Report (and fix) only these rules (comma-separated ids; see
+        /// `sagemaker-vpc-lsp rules`)
+        #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+        select: Vec<String>,
+        /// Do not report (or fix) these rules
+        #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+        ignore: Vec<String>,
+        /// Make information and hint findings fail the check too
+        #[arg(long)]
+        strict: bool,
+    },
+    /// List the rules: id, default severity, what each checks and why
+    Rules {
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
 }
 
@@ -91,6 +107,9 @@ fn main() -> ExitCode {
             no_suppress,
             fix,
             diff,
+            select,
+            ignore,
+            strict,
         }) => {
             match color {
                 ColorChoice::Auto => {}
@@ -108,8 +127,12 @@ fn main() -> ExitCode {
                 suppress: !no_suppress,
                 fix,
                 diff,
+                select,
+                ignore,
+                strict,
             })
         }
+        Some(Command::Rules { format }) => cli::run_rules(format),
         Some(Command::Serve) | None => {
             init_logging();
             let parent = args.client_process_id.and_then(|p| p.parse().ok());

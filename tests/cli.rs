@@ -721,3 +721,63 @@ fn a_finding_on_a_huge_line_shows_an_excerpt() {
     );
     assert!(stdout(&out).contains('…'), "{}", stdout(&out));
 }
+
+// ------------------------------------------------------------------ rules
+
+#[test]
+fn select_and_ignore_choose_rules_and_unknown_ids_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", BAD);
+    let out = run(dir.path(), &["check", "--ignore", "sagemaker_model_in_vpc"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("0 findings"));
+    let out = run(dir.path(), &["check", "--select", "sagemaker_model_in_vpc"]);
+    assert_eq!(out.status.code(), Some(1));
+    // --fix follows the selection: an ignored rule is not fixed.
+    let out = run(
+        dir.path(),
+        &["check", "--fix", "--ignore", "sagemaker_model_in_vpc"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+        BAD
+    );
+    let out = run(dir.path(), &["check", "--select", "no_such_rule"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no such rule: no_such_rule"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_rules_command_and_the_readme_list_every_rule() {
+    let out = run(Path::new("."), &["rules", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert!(!rules.is_empty());
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("## Rules").expect("a Rules section")..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let row = section
+            .lines()
+            .find(|l| l.contains(&format!("`{id}`")))
+            .unwrap_or_else(|| panic!("the README's Rules section does not list {id}"));
+        assert!(row.contains(rule["title"].as_str().unwrap()), "{row}");
+        assert!(
+            row.contains(rule["default_severity"].as_str().unwrap()),
+            "{row}"
+        );
+    }
+    let text = run(Path::new("."), &["rules"]);
+    assert!(
+        stdout(&text)
+            .starts_with("sagemaker_model_in_vpc (warning): SageMaker models should be in a VPC")
+    );
+}

@@ -20,7 +20,12 @@ fn at(text: &str, offset: usize) -> String {
 fn describe(dir: &Path) -> String {
     let walk = walk::collect(&[dir.to_path_buf()]);
     assert!(walk.errors.is_empty(), "{:?}", walk.errors);
-    let batch = Batch::check(walk.targets, svl_analysis::Options::default(), &|_| {});
+    let batch = Batch::check(
+        walk.targets,
+        svl_analysis::Options::default(),
+        &|_| true,
+        &|_| {},
+    );
     assert!(batch.errors.is_empty(), "{:?}", batch.errors);
     let mut out = String::new();
     let mut files: Vec<_> = batch.modules.iter().flat_map(|m| m.files.iter()).collect();

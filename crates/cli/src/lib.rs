@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use svl_analysis::{Severity, rules, suppress};
 use svl_project::walk;
 
 use render::Totals;
@@ -29,6 +30,93 @@ pub struct CheckOptions {
     pub fix: bool,
     /// Print the fixes as a diff instead of writing them (`--diff`).
     pub diff: bool,
+    /// Only these rules (`--select`; empty: all).
+    pub select: Vec<String>,
+    /// Not these rules (`--ignore`).
+    pub ignore: Vec<String>,
+    /// Information and hint findings fail the check too (`--strict`).
+    pub strict: bool,
+}
+
+impl CheckOptions {
+    /// Is a finding of `rule` reported? Findings about suppression comments
+    /// follow the rule they suppress only through `--ignore`.
+    fn wants(&self, rule: &str) -> bool {
+        let selected = self.select.is_empty()
+            || self.select.iter().any(|s| s == rule)
+            || rule == suppress::INVALID_RULE
+            || rule == suppress::EXPIRED_RULE;
+        selected && !self.ignore.iter().any(|s| s == rule)
+    }
+
+    /// Rule ids in `--select`/`--ignore` that name no rule.
+    fn unknown_rules(&self) -> Vec<&str> {
+        let known = rules::rule_ids();
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .map(String::as_str)
+            .filter(|id| {
+                !known.contains(id)
+                    && *id != suppress::INVALID_RULE
+                    && *id != suppress::EXPIRED_RULE
+            })
+            .collect()
+    }
+}
+
+/// `sagemaker-vpc-lsp rules`: every rule, from its own documentation.
+pub fn run_rules(format: Format) -> ExitCode {
+    let stdout = &mut anstream::stdout();
+    let written = match format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rules::RULES
+                .iter()
+                .map(|r| {
+                    let d = r.doc();
+                    serde_json::json!({
+                        "id": d.id,
+                        "title": d.title,
+                        "default_severity": d.default_severity.as_str(),
+                        "why": d.why,
+                        "aws_config": d.aws_config,
+                        "powerpipe": d.powerpipe,
+                        "prowler": d.prowler,
+                        "docs": d.docs_url,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *stdout, &list)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(stdout))
+        }
+        Format::Text => rules::RULES.iter().try_for_each(|r| {
+            let d = r.doc();
+            let ids: Vec<String> = [
+                d.aws_config.map(|i| format!("AWS Config {i}")),
+                d.powerpipe.map(|i| format!("Powerpipe {i}")),
+                d.prowler.map(|i| format!("Prowler {i}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            writeln!(
+                stdout,
+                "{} ({}): {}\n  {}\n  {}\n  {}\n",
+                d.id,
+                d.default_severity.as_str(),
+                d.title,
+                d.why.split_whitespace().collect::<Vec<_>>().join(" "),
+                ids.join(" · "),
+                d.docs_url
+            )
+        }),
+    };
+    ExitCode::from(if written.is_ok() {
+        EXIT_CLEAN
+    } else {
+        EXIT_ERROR
+    })
 }
 
 /// Exit codes: what CI scripts branch on.
@@ -38,6 +126,19 @@ pub const EXIT_ERROR: u8 = 2;
 
 pub fn run_check(options: &CheckOptions) -> ExitCode {
     let stderr = &mut anstream::stderr();
+    let unknown = options.unknown_rules();
+    if !unknown.is_empty() {
+        report_error(
+            stderr,
+            "--select/--ignore",
+            &format!(
+                "no such rule: {} (known: {})",
+                unknown.join(", "),
+                rules::rule_ids().join(", ")
+            ),
+        );
+        return ExitCode::from(EXIT_ERROR);
+    }
     let walk = walk::collect(&options.paths);
     let mut failed = !walk.errors.is_empty();
     for e in &walk.errors {
@@ -55,7 +156,8 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         today: svl_analysis::suppress::Date::today(),
         suppressions: options.suppress,
     };
-    let mut batch = modules::Batch::check(walk.targets, analysis, &|n| progress.advance(n));
+    let wants = |rule: &str| -> bool { options.wants(rule) };
+    let mut batch = modules::Batch::check(walk.targets, analysis, &wants, &|n| progress.advance(n));
     progress.finish();
 
     for warning in &batch.warnings {
@@ -155,7 +257,12 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
 
-    let any_findings = reports.iter().any(|r| !r.findings.is_empty());
+    // Information and hint findings fail the check only with --strict.
+    let any_findings = reports.iter().any(|r| {
+        r.findings
+            .iter()
+            .any(|f| options.strict || matches!(f.severity, Severity::Error | Severity::Warning))
+    });
     ExitCode::from(if failed {
         EXIT_ERROR
     } else if any_findings {

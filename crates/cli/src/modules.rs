@@ -31,8 +31,10 @@ pub struct Module {
 }
 
 /// Every folder `check` reads, in one workspace.
-pub struct Batch {
+pub struct Batch<'w> {
     pub workspace: Workspace,
+    /// Which rules are reported and fixed.
+    wants: &'w (dyn Fn(&str) -> bool + Sync),
     pub modules: Vec<Module>,
     /// Targets that could not be read: (display path, reason).
     pub errors: Vec<(String, String)>,
@@ -41,12 +43,14 @@ pub struct Batch {
     pub options: Options,
 }
 
-impl Batch {
-    /// Reads the folders of `targets` and checks the targets; `progress` is
-    /// told how many files each checked folder held.
+impl<'w> Batch<'w> {
+    /// Reads the folders of `targets` and checks the targets for the rules
+    /// `wants` accepts; `progress` is told how many files each checked
+    /// folder held.
     pub fn check(
         targets: Vec<Target>,
         options: Options,
+        wants: &'w (dyn Fn(&str) -> bool + Sync),
         progress: &(dyn Fn(usize) + Sync),
     ) -> Self {
         let mut by_folder: BTreeMap<PathBuf, Vec<Target>> = BTreeMap::new();
@@ -62,6 +66,7 @@ impl Batch {
             .collect();
         let mut batch = Batch {
             workspace: Workspace::default(),
+            wants,
             modules: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
@@ -90,13 +95,16 @@ impl Batch {
     fn analyze_with(&mut self, progress: &(dyn Fn(usize) + Sync)) {
         let workspace = &self.workspace;
         let options = &self.options;
+        let wants = self.wants;
         self.modules.par_iter_mut().for_each(|module| {
             let frames = workspace.frames_of(&module.folder);
             for file in &mut module.files {
                 file.findings = match module.sources.get(&file.target.path) {
                     Some(source) if source.kind.is_config() => {
                         let facts = source.facts(&file.target.path);
-                        svl_analysis::analyze_file(&facts, &frames, options)
+                        let mut findings = svl_analysis::analyze_file(&facts, &frames, options);
+                        findings.retain(|f| wants(f.rule));
+                        findings
                     }
                     _ => Vec::new(),
                 };
@@ -118,6 +126,7 @@ impl Batch {
                 &mut module.sources,
                 &targets,
                 &self.options,
+                self.wants,
             );
             for (path, finding) in outcome.unfixed {
                 let display = display_of(module, &path);

@@ -65,6 +65,7 @@ pub fn fix_module(
     sources: &mut BTreeMap<PathBuf, Source>,
     targets: &[PathBuf],
     options: &Options,
+    wants: &dyn Fn(&str) -> bool,
 ) -> FixOutcome {
     let originals: BTreeMap<PathBuf, String> = sources
         .iter()
@@ -81,7 +82,7 @@ pub fn fix_module(
         let frames = ws.frames(&folder);
         let findings: Vec<Finding> = svl_analysis::analyze_file(&facts, &frames, options)
             .into_iter()
-            .filter(|f| f.suppressed.is_none())
+            .filter(|f| f.suppressed.is_none() && wants(f.rule))
             .collect();
         let fixable: Vec<&Finding> = findings
             .iter()

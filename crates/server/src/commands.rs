@@ -60,8 +60,9 @@ impl Server {
         let events = self.events.clone();
         let document_changes = self.support.document_changes;
         let encoding = self.encoding;
+        let config = self.config.clone();
         self.requests.spawn(move || {
-            let changes = plan(&workspace, &open);
+            let changes = plan(&workspace, &open, &|rule| config.rule_enabled(rule));
             if changes.is_empty() {
                 let _ = events.send(Event::Reply {
                     id,
@@ -87,6 +88,7 @@ impl Server {
 fn plan(
     workspace: &crate::analysis::SharedWorkspace,
     open: &HashMap<PathBuf, (String, Arc<String>, i32)>,
+    wants: &dyn Fn(&str) -> bool,
 ) -> Vec<FileChange> {
     let folders: Vec<(PathBuf, Vec<Arc<svl_analysis::module::FileFacts>>)> = {
         let mut ws = lock(workspace);
@@ -123,7 +125,7 @@ fn plan(
             .filter(|(_, s)| s.kind == FileKind::Hcl)
             .map(|(p, _)| p.clone())
             .collect();
-        changes.extend(fix_module(&mut local, folder_sources, &targets, &options).changes);
+        changes.extend(fix_module(&mut local, folder_sources, &targets, &options, wants).changes);
     }
     changes
 }

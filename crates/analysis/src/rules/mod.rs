@@ -15,6 +15,8 @@ use crate::hir::{Block, Span};
 use crate::module::{Frame, Merged};
 use crate::suppress::Date;
 
+#[cfg(test)]
+mod example;
 pub mod sagemaker_model_in_vpc;
 
 /// What a rule documents about itself (the README, hover and `--help` of
@@ -124,7 +126,11 @@ pub trait Rule: Sync {
 }
 
 /// Every rule, in the order their findings are produced.
-pub static RULES: &[&dyn Rule] = &[&sagemaker_model_in_vpc::SagemakerModelInVpc];
+pub static RULES: &[&dyn Rule] = &[
+    &sagemaker_model_in_vpc::SagemakerModelInVpc,
+    #[cfg(test)]
+    &example::ExampleRule,
+];
 
 /// The resource types some rule reads across resources.
 pub fn shared_resource_types() -> &'static [&'static str] {
