@@ -1,5 +1,5 @@
 //! Fixture-driven tests of the `sagemaker_model_in_vpc` control: every
-//! `tests/fixtures/control/*.tf` is analysed and its findings snapshotted
+//! `tests/fixtures/control/*.tf` is analyzed and its findings snapshotted
 //! (line:column ranges in characters, the text under each range, the message).
 #![allow(clippy::unwrap_used)]
 

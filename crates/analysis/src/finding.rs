@@ -46,7 +46,8 @@ pub enum VpcAttribute {
 }
 
 impl VpcAttribute {
-    pub const ALL: [VpcAttribute; 2] = [VpcAttribute::SecurityGroupIds, VpcAttribute::Subnets];
+    pub(crate) const ALL: [VpcAttribute; 2] =
+        [VpcAttribute::SecurityGroupIds, VpcAttribute::Subnets];
 
     /// The argument's name in Terraform.
     pub fn name(self) -> &'static str {
@@ -57,7 +58,7 @@ impl VpcAttribute {
     }
 
     /// What one value of the argument is, for messages.
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             VpcAttribute::SecurityGroupIds => "security group id",
             VpcAttribute::Subnets => "private subnet id",
@@ -78,7 +79,7 @@ pub enum Emptiness {
 }
 
 /// The kind of problem a finding reports, with what a fix needs to find its
-/// place in the text again (byte offsets into the analysed file).
+/// place in the text again (byte offsets into the analyzed file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
@@ -179,7 +180,7 @@ impl ResourceRef {
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
-    /// Byte range in the analysed file.
+    /// Byte range in the analyzed file.
     pub range: Range<usize>,
     pub message: String,
     pub resource: ResourceRef,
@@ -193,7 +194,7 @@ pub struct Finding {
 impl Finding {
     /// Moves every byte offset in this file by `delta` (for a block re-parsed
     /// on its own, or text inserted or deleted before the finding).
-    pub fn shift(&mut self, delta: isize) {
+    pub(crate) fn shift(&mut self, delta: isize) {
         let mv = |r: &mut Range<usize>| {
             *r = r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta);
         };

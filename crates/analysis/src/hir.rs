@@ -31,12 +31,12 @@ impl Body {
     }
 
     /// The nested blocks of type `kind`, in order.
-    pub fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+    pub(crate) fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
         self.blocks.iter().filter(move |b| b.kind == kind)
     }
 
     /// Does `word` appear in a part of the body that did not parse?
-    pub fn mentions_unparsed(&self, word: &str) -> bool {
+    pub(crate) fn mentions_unparsed(&self, word: &str) -> bool {
         self.unparsed_words.iter().any(|w| w == word)
     }
 }
@@ -183,7 +183,7 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
-    pub fn from_token(token: &str) -> Option<Self> {
+    pub(crate) fn from_token(token: &str) -> Option<Self> {
         Some(match token {
             "*" => Self::Multiply,
             "/" => Self::Divide,
@@ -225,12 +225,14 @@ impl Expr {
         }
     }
 
-    /// `var.NAME` → `NAME`.
+    /// `var.NAME` → `NAME` (the lowering tests read expressions with it).
+    #[cfg(test)]
     pub fn as_var(&self) -> Option<&str> {
         self.as_root_attr("var")
     }
 
     /// `ROOT.NAME` (exactly) → `NAME`.
+    #[cfg(test)]
     pub fn as_root_attr(&self, root: &str) -> Option<&str> {
         match &self.kind {
             ExprKind::GetAttr(base, name) => match &base.kind {
@@ -243,7 +245,7 @@ impl Expr {
 
     /// The literal string this expression is, if it is one (no
     /// interpolation).
-    pub fn as_literal_string(&self) -> Option<&str> {
+    pub(crate) fn as_literal_string(&self) -> Option<&str> {
         match &self.kind {
             ExprKind::Template(parts) => match parts.as_slice() {
                 [] => Some(""),
@@ -256,7 +258,7 @@ impl Expr {
 
     /// Every `ROOT.NAME…` reference in this expression (resource, data and
     /// module references), as `(root, first attribute)` pairs.
-    pub fn references(&self) -> Vec<(String, String)> {
+    pub(crate) fn references(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         self.visit(&mut |e| {
             if let ExprKind::GetAttr(base, name) = &e.kind
@@ -272,7 +274,7 @@ impl Expr {
     }
 
     /// Calls `f` on this expression and every expression inside it.
-    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+    pub(crate) fn visit(&self, f: &mut impl FnMut(&Expr)) {
         f(self);
         match &self.kind {
             ExprKind::Template(parts) => {
@@ -334,12 +336,12 @@ impl Expr {
 
     /// Moves every span by `delta` (text was edited before it, or it was
     /// read from a piece of the file).
-    pub fn shift(&mut self, delta: isize) {
+    pub(crate) fn shift(&mut self, delta: isize) {
         self.visit_mut(&mut |e| shift_span(&mut e.span, delta));
     }
 
     /// Calls `f` on this expression and every expression inside it.
-    pub fn visit_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+    pub(crate) fn visit_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
         f(self);
         match &mut self.kind {
             ExprKind::Template(parts) => {
@@ -400,12 +402,12 @@ impl Expr {
     }
 }
 
-pub fn shift_span(span: &mut Span, delta: isize) {
+pub(crate) fn shift_span(span: &mut Span, delta: isize) {
     *span = span.start.saturating_add_signed(delta)..span.end.saturating_add_signed(delta);
 }
 
 impl Body {
-    pub fn shift(&mut self, delta: isize) {
+    pub(crate) fn shift(&mut self, delta: isize) {
         for a in &mut self.attributes {
             a.shift(delta);
         }
@@ -416,7 +418,7 @@ impl Body {
 }
 
 impl Attribute {
-    pub fn shift(&mut self, delta: isize) {
+    pub(crate) fn shift(&mut self, delta: isize) {
         shift_span(&mut self.name_span, delta);
         shift_span(&mut self.span, delta);
         if let Some(v) = &mut self.value {
@@ -426,7 +428,7 @@ impl Attribute {
 }
 
 impl Block {
-    pub fn shift(&mut self, delta: isize) {
+    pub(crate) fn shift(&mut self, delta: isize) {
         shift_span(&mut self.kind_span, delta);
         shift_span(&mut self.span, delta);
         for l in &mut self.labels {

@@ -30,7 +30,7 @@ pub fn parse(text: &str) -> Tree {
 }
 
 /// The top-level object of a JSON document, if that is what it holds.
-pub fn root_object(tree: &Tree) -> Option<Node<'_>> {
+pub(crate) fn root_object(tree: &Tree) -> Option<Node<'_>> {
     let root = tree.root_node();
     let mut cursor = root.walk();
     root.named_children(&mut cursor)
@@ -39,14 +39,14 @@ pub fn root_object(tree: &Tree) -> Option<Node<'_>> {
 
 /// A `"key": value` member of an object.
 #[derive(Debug, Clone, Copy)]
-pub struct Member<'t> {
+pub(crate) struct Member<'t> {
     pub pair: Node<'t>,
     pub key: Node<'t>,
     pub value: Node<'t>,
 }
 
 /// The members of `object`, with their decoded keys, in order.
-pub fn members<'t>(object: Node<'t>, src: &str) -> Vec<(String, Member<'t>)> {
+pub(crate) fn members<'t>(object: Node<'t>, src: &str) -> Vec<(String, Member<'t>)> {
     if object.kind() != "object" {
         return Vec::new();
     }
@@ -63,7 +63,7 @@ pub fn members<'t>(object: Node<'t>, src: &str) -> Vec<(String, Member<'t>)> {
 }
 
 /// The value of member `name` of `object` (the last one if repeated).
-pub fn member<'t>(object: Node<'t>, name: &str, src: &str) -> Option<Member<'t>> {
+pub(crate) fn member<'t>(object: Node<'t>, name: &str, src: &str) -> Option<Member<'t>> {
     members(object, src)
         .into_iter()
         .rev()
@@ -72,7 +72,7 @@ pub fn member<'t>(object: Node<'t>, name: &str, src: &str) -> Option<Member<'t>>
 }
 
 /// A JSON string literal decoded (escapes resolved); `None` if not a string.
-pub fn string_value(node: Node<'_>, src: &str) -> Option<String> {
+pub(crate) fn string_value(node: Node<'_>, src: &str) -> Option<String> {
     if node.kind() != "string" {
         return None;
     }
@@ -81,7 +81,7 @@ pub fn string_value(node: Node<'_>, src: &str) -> Option<String> {
 
 /// Where a block may be written as an object or an array of objects, the
 /// objects.
-pub fn objects<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+pub(crate) fn objects<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     match node.kind() {
         "object" => vec![node],
         "array" => {

@@ -18,7 +18,7 @@ enum Ctx {
 }
 
 /// The outermost comment, string and heredoc spans of `src`, in order.
-pub fn non_code(src: &str) -> Vec<Range<usize>> {
+pub(crate) fn non_code(src: &str) -> Vec<Range<usize>> {
     let bytes = src.as_bytes();
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut stack: Vec<Ctx> = Vec::new();

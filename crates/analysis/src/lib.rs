@@ -1,7 +1,7 @@
 //! The analysis core: Terraform text in, findings and fixes out.
 //!
 //! Nothing here reads files or knows about LSP or the terminal: ranges are
-//! byte offsets into the analysed text. Files become a syntax-free model
+//! byte offsets into the analyzed text. Files become a syntax-free model
 //! ([`hir`], via [`lower`]); a folder's files make a [`module::ModuleIndex`];
 //! each instance of a module is a [`module::Frame`] in which [`eval`]
 //! resolves values; the [`rules`] judge resources in a frame. The project
@@ -9,28 +9,29 @@
 //! and the `check` CLI are thin front ends over both.
 
 pub mod document;
-pub mod eval;
+pub(crate) mod eval;
 pub mod finding;
 pub mod fix;
 pub mod hir;
 pub mod incremental;
-pub mod json;
-pub mod lex;
-pub mod lower;
+pub(crate) mod json;
+pub(crate) mod lex;
+pub(crate) mod lower;
 pub mod module;
 pub mod position;
-pub mod queries;
+pub(crate) mod queries;
 pub mod rules;
-pub mod style;
+pub(crate) mod style;
 pub mod suppress;
 pub mod syntax;
-pub mod terraform;
+pub(crate) mod terraform;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use finding::{Emptiness, Finding, Problem, Related, ResourceRef, Severity, VpcAttribute};
+use finding::ResourceRef;
+pub use finding::{Finding, Problem, Severity, VpcAttribute};
 pub use rules::Context;
 
 use hir::Block;
@@ -135,7 +136,7 @@ pub fn analyze_block(
 }
 
 /// Marks `out` suppressed by a valid, current directive, or reports what is
-/// wrong with the directive (when it is in the analysed file).
+/// wrong with the directive (when it is in the analyzed file).
 fn apply_suppression(
     directive: Option<suppress::Directive>,
     directive_here: bool,

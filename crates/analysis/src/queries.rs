@@ -12,7 +12,7 @@ use tree_sitter::{Node, Query, QueryCursor};
 use super::syntax::language;
 
 /// A compiled query with the capture indexes its users need.
-pub struct Compiled {
+pub(crate) struct Compiled {
     pub query: Query,
     captures: Vec<(&'static str, u32)>,
 }
@@ -35,19 +35,10 @@ impl Compiled {
 
     /// Runs the query under `node` and hands each match's captures, in
     /// declaration order, to `f` (`None` for a capture absent from a match).
-    pub fn for_each_match<'t>(
-        &self,
-        node: Node<'t>,
-        src: &str,
-        f: impl FnMut(&[Option<Node<'t>>]),
-    ) {
-        self.for_each_match_within(node, None, src, f);
-    }
-
-    /// Like [`Self::for_each_match`], but matches only start at most
-    /// `max_depth` levels below `node` (the cursor does not descend further,
+    /// With `max_depth`, matches only start at most `max_depth` levels below
+    /// `node` (the cursor does not descend further,
     /// which is what keeps top-level lookups fast on large files).
-    pub fn for_each_match_within<'t>(
+    pub(crate) fn for_each_match_within<'t>(
         &self,
         node: Node<'t>,
         max_depth: Option<u32>,
@@ -71,7 +62,7 @@ impl Compiled {
 }
 
 /// `queries/resource_blocks.scm`: captures `block`.
-pub static RESOURCE_BLOCKS: LazyLock<Compiled> = LazyLock::new(|| {
+pub(crate) static RESOURCE_BLOCKS: LazyLock<Compiled> = LazyLock::new(|| {
     Compiled::new(
         "resource_blocks",
         include_str!("../../../queries/resource_blocks.scm"),
@@ -87,7 +78,7 @@ mod tests {
     fn captures_of(q: &Compiled, src: &str, names: &[&str]) -> Vec<Vec<String>> {
         let tree = parse(src, None);
         let mut rows = Vec::new();
-        q.for_each_match(tree.root_node(), src, |row| {
+        q.for_each_match_within(tree.root_node(), None, src, |row| {
             rows.push(
                 names
                     .iter()

@@ -32,11 +32,6 @@ impl Style {
         let indent = detect_indent(src, root).unwrap_or_else(|| "  ".to_owned());
         Self { indent, eol }
     }
-
-    /// `level` indentation units.
-    pub fn indent(&self, level: usize) -> String {
-        self.indent.repeat(level)
-    }
 }
 
 /// The most common step between a block's line indentation and the
@@ -83,7 +78,7 @@ fn detect_indent(src: &str, root: Node<'_>) -> Option<String> {
 }
 
 /// The whitespace that starts the line containing byte `at`.
-pub fn line_indent(src: &str, at: usize) -> &str {
+pub(crate) fn line_indent(src: &str, at: usize) -> &str {
     let at = at.min(src.len());
     let start = src[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let line = &src[start..];

@@ -22,13 +22,13 @@ use tree_sitter::Node;
 
 use super::syntax::BlockParts;
 
-pub const DIRECTIVE: &str = "sagemaker-vpc-lsp:ignore";
+pub(crate) const DIRECTIVE: &str = "sagemaker-vpc-lsp:ignore";
 /// The rule id of a finding about a directive that suppresses nothing.
 pub const INVALID_RULE: &str = "invalid_suppression";
 /// The rule id of a finding about a directive past its expiry date.
 pub const EXPIRED_RULE: &str = "expired_suppression";
 /// The text the "Suppress with a reason…" fix leaves for the user to replace.
-pub const REASON_PLACEHOLDER: &str = "<reason>";
+pub(crate) const REASON_PLACEHOLDER: &str = "<reason>";
 
 /// A calendar date (no time zone: expiry is by day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,7 +62,7 @@ impl Date {
 
     /// The civil date `days` days after 1970-01-01 (Howard Hinnant's
     /// algorithm).
-    pub fn from_unix_days(days: i64) -> Self {
+    pub(crate) fn from_unix_days(days: i64) -> Self {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);
@@ -111,13 +111,13 @@ pub struct Directive {
 
 impl Directive {
     /// Does it suppress `rule` today?
-    pub fn suppresses(&self, rule: &str, today: Date) -> bool {
+    pub(crate) fn suppresses(&self, rule: &str, today: Date) -> bool {
         self.problem.is_none()
             && self.rules.iter().any(|r| r == rule)
             && self.expires.is_none_or(|d| today <= d)
     }
 
-    pub fn expired(&self, today: Date) -> Option<Date> {
+    pub(crate) fn expired(&self, today: Date) -> Option<Date> {
         self.expires
             .filter(|d| self.problem.is_none() && today > *d)
     }
@@ -197,7 +197,7 @@ pub fn parse(text: &str, range: Range<usize>, known_rules: &[&str]) -> Option<Di
 
 /// The comments that may hold a block's suppression directive: the one on
 /// the line directly above its header, and one on its header line.
-pub fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>> {
+pub(crate) fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>> {
     let header_row = block.start_position().row;
     let mut candidates = Vec::new();
     // Directly above: the comment token that ends the previous line (it may
@@ -243,7 +243,7 @@ pub fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>> {
 }
 
 /// The suppression directive among a block's candidate comments.
-pub fn for_block(block: &crate::hir::Block, known_rules: &[&str]) -> Option<Directive> {
+pub(crate) fn for_block(block: &crate::hir::Block, known_rules: &[&str]) -> Option<Directive> {
     block
         .comments
         .iter()

@@ -6,7 +6,6 @@
 //! here tolerates the `ERROR` and `MISSING` nodes that appear while a user types.
 
 use std::cell::RefCell;
-use std::ops::Range;
 
 use tree_sitter::{Language, Node, Parser, Tree};
 
@@ -48,7 +47,7 @@ pub fn text<'s>(node: Node<'_>, src: &'s str) -> &'s str {
 
 /// The value of a block label: a bare identifier, or a quoted string without
 /// interpolation. `None` for anything else (a template is not a valid label).
-pub fn label_value(node: Node<'_>, src: &str) -> Option<String> {
+pub(crate) fn label_value(node: Node<'_>, src: &str) -> Option<String> {
     match node.kind() {
         "identifier" => Some(text(node, src).to_owned()),
         "string_lit" => {
@@ -63,7 +62,7 @@ pub fn label_value(node: Node<'_>, src: &str) -> Option<String> {
 
 /// The positional parts of a `block` node.
 #[derive(Debug, Clone, Copy)]
-pub struct BlockParts<'t> {
+pub(crate) struct BlockParts<'t> {
     /// The block type: `resource`, `vpc_config`, …
     pub ident: Node<'t>,
     pub label_count: usize,
@@ -116,23 +115,14 @@ impl<'t> BlockParts<'t> {
     }
 
     /// True when the block's closing brace was really written.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.block_end
             .is_some_and(|end| !end.is_missing() && end.start_byte() < end.end_byte())
     }
 }
 
-/// The block type of a `block` node (`vpc_config`, `resource`, …).
-pub fn block_type<'s>(block: Node<'_>, src: &'s str) -> Option<&'s str> {
-    if block.kind() != "block" {
-        return None;
-    }
-    let first = block.named_child(0)?;
-    (first.kind() == "identifier").then(|| text(first, src))
-}
-
 /// The `attribute` and `block` items of a `body` node, in order.
-pub fn body_items<'t>(body: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+pub(crate) fn body_items<'t>(body: Node<'t>) -> impl Iterator<Item = Node<'t>> {
     let mut cursor = body.walk();
     let items: Vec<Node<'t>> = body
         .named_children(&mut cursor)
@@ -142,7 +132,7 @@ pub fn body_items<'t>(body: Node<'t>) -> impl Iterator<Item = Node<'t>> {
 }
 
 /// An `attribute` split into its name and value expression.
-pub fn attribute_parts<'t>(attr: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>)> {
+pub(crate) fn attribute_parts<'t>(attr: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>)> {
     if attr.kind() != "attribute" {
         return None;
     }
@@ -155,13 +145,8 @@ pub fn attribute_parts<'t>(attr: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>
 }
 
 /// True if `node` or anything below it is an `ERROR` or `MISSING` node.
-pub fn is_broken(node: Node<'_>) -> bool {
+pub(crate) fn is_broken(node: Node<'_>) -> bool {
     node.has_error() || node.is_missing()
-}
-
-/// The smallest byte range covering `a` and `b`.
-pub fn cover(a: Range<usize>, b: Range<usize>) -> Range<usize> {
-    a.start.min(b.start)..a.end.max(b.end)
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@ use tree_sitter::{Node, Tree};
 use super::queries::RESOURCE_BLOCKS;
 use super::syntax::{self, BlockParts};
 
-/// A piece of a file that is analysed with its own tree: the whole file, or
+/// A piece of a file that is analyzed with its own tree: the whole file, or
 /// a block recovered from inside an `ERROR` node and re-parsed alone.
-pub struct Island<'a> {
+pub(crate) struct Island<'a> {
     /// The island's text (a slice of the file's text).
     pub src: &'a str,
     /// Where `src` starts in the file.
@@ -45,7 +45,7 @@ impl<'a> Island<'a> {
     }
 
     /// The top-level blocks of this island (of any type), in source order.
-    pub fn top_blocks(&self) -> Vec<Node<'_>> {
+    pub(crate) fn top_blocks(&self) -> Vec<Node<'_>> {
         let mut found = Vec::new();
         for container in containers(self.root()) {
             let mut cursor = container.walk();
@@ -62,24 +62,10 @@ impl<'a> Island<'a> {
         found.sort_by_key(|b| b.start_byte());
         found
     }
-
-    /// The resource blocks of this island, in source order.
-    pub fn resources(&self) -> Vec<Resource<'_>> {
-        let mut found = Vec::new();
-        for container in containers(self.root()) {
-            // Blocks are direct children of their container.
-            collect_resources(container, Some(1), self.src, &mut found);
-        }
-        if self.offset > 0 {
-            found.retain(|r| r.block.start_byte() == 0);
-        }
-        found.sort_by_key(|r| r.block.start_byte());
-        found
-    }
 }
 
 /// The resource that `block` (a top-level block of `src`) is, if it is one.
-pub fn resource_of<'t>(block: Node<'t>, src: &str) -> Option<Resource<'t>> {
+pub(crate) fn resource_of<'t>(block: Node<'t>, src: &str) -> Option<Resource<'t>> {
     let mut found = Vec::new();
     collect_resources(block, Some(0), src, &mut found);
     found.pop()
@@ -104,26 +90,18 @@ fn collect_resources<'t>(
         if parts.label_count != 2 || parts.block_start.is_none() {
             return;
         }
-        let (Some(kind), Some(name)) = (
-            syntax::label_value(type_label, src),
-            syntax::label_value(name_label, src),
-        ) else {
+        if syntax::label_value(type_label, src).is_none()
+            || syntax::label_value(name_label, src).is_none()
+        {
             return;
-        };
-        found.push(Resource {
-            block,
-            parts,
-            kind,
-            name,
-            type_label: type_label.byte_range(),
-            header: block.start_byte()..name_label.end_byte(),
-        });
+        }
+        found.push(Resource { block, parts });
     });
 }
 
 /// The top-level blocks of a parsed HCL file, lowered, in source order:
 /// those of the file's tree and those recovered from `ERROR` nodes.
-pub fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
+pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     let mut out: Vec<crate::hir::Block> = Vec::new();
     for island in islands(src, tree) {
         for node in island.top_blocks() {
@@ -147,7 +125,7 @@ pub fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
 /// the file's body, `ERROR` nodes on the way, and the bodies of unclosed
 /// blocks (see the module docs). A block nested in a closed block is not
 /// reached.
-pub fn containers(root: Node<'_>) -> Vec<Node<'_>> {
+pub(crate) fn containers(root: Node<'_>) -> Vec<Node<'_>> {
     let mut out = Vec::new();
     let mut stack = vec![root];
     if root.kind() == "ERROR" {
@@ -184,20 +162,14 @@ pub fn containers(root: Node<'_>) -> Vec<Node<'_>> {
 
 /// A top-level `resource "TYPE" "NAME" { … }` block.
 #[derive(Debug, Clone)]
-pub struct Resource<'t> {
+pub(crate) struct Resource<'t> {
     pub block: Node<'t>,
     pub parts: BlockParts<'t>,
-    pub kind: String,
-    pub name: String,
-    /// The type label (`"aws_sagemaker_model"`).
-    pub type_label: Range<usize>,
-    /// From the `resource` keyword to the end of the name label.
-    pub header: Range<usize>,
 }
 
 /// Splits a parsed file into islands: the file itself, then one per resource
 /// header that error recovery flattened into an `ERROR` node.
-pub fn islands<'a>(src: &'a str, tree: &'a Tree) -> Vec<Island<'a>> {
+pub(crate) fn islands<'a>(src: &'a str, tree: &'a Tree) -> Vec<Island<'a>> {
     let mut out = vec![Island {
         src,
         offset: 0,
@@ -356,9 +328,17 @@ mod tests {
             .iter()
             .flat_map(|island| {
                 island
-                    .resources()
+                    .top_blocks()
                     .into_iter()
-                    .map(|r| format!("{}.{}@{}", r.kind, r.name, r.header.start + island.offset))
+                    .filter_map(|b| resource_of(b, island.src))
+                    .map(|r| {
+                        let label = |i| {
+                            syntax::label_value(r.parts.label(i).expect("a label"), island.src)
+                                .expect("a label value")
+                        };
+                        let start = r.block.start_byte() + island.offset;
+                        format!("{}.{}@{start}", label(0), label(1))
+                    })
                     .collect::<Vec<_>>()
             })
             .collect()

@@ -9,7 +9,7 @@ use std::path::Path;
 ///
 /// A read-only file is refused, as `terraform fmt` refuses it; a symbolic
 /// link is written through (its target changes, the link stays).
-pub fn write_atomic(path: &Path, text: &str, bom: bool) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, text: &str, bom: bool) -> std::io::Result<()> {
     let target = std::fs::canonicalize(path)?;
     let path = target.as_path();
     if std::fs::metadata(path)?.permissions().readonly() {

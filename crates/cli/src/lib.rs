@@ -1,4 +1,4 @@
-//! The `check` command: walk, analyse in parallel, print in a stable order.
+//! The `check` command: walk, analyze in parallel, print in a stable order.
 
 pub mod fixes;
 pub mod modules;

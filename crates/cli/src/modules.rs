@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use ropey::Rope;
 use svl_analysis::position::{self, Encoding};
 use svl_analysis::{Finding, Options};
+use svl_project::check::check_file;
 use svl_project::fixplan::{self, FileChange};
 use svl_project::read::{Source, kind_of};
 use svl_project::walk::{Target, display_path, module_files};
@@ -88,7 +89,7 @@ impl<'w> Batch<'w> {
     }
 
     /// (Re)checks every target against the sources as they are now.
-    pub fn analyze_all(&mut self) {
+    pub(crate) fn analyze_all(&mut self) {
         self.analyze_with(&|_| {});
     }
 
@@ -100,9 +101,9 @@ impl<'w> Batch<'w> {
             let frames = workspace.frames_of(&module.folder);
             for file in &mut module.files {
                 file.findings = match module.sources.get(&file.target.path) {
-                    Some(source) if source.kind.is_config() => {
+                    Some(source) => {
                         let facts = source.facts(&file.target.path);
-                        let mut findings = svl_analysis::analyze_file(&facts, &frames, options);
+                        let mut findings = check_file(&facts, &frames, options);
                         findings.retain(|f| wants(f.rule));
                         findings
                     }
@@ -165,7 +166,7 @@ impl<'w> Batch<'w> {
     }
 
     /// A fix could not be written: the file keeps its old text.
-    pub fn revert(&mut self, change: &Change) {
+    pub(crate) fn revert(&mut self, change: &Change) {
         let path = &change.inner.path;
         let folder = folder_of(path);
         if let Some(module) = self.modules.iter_mut().find(|m| m.folder == folder)

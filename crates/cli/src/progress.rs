@@ -33,13 +33,13 @@ impl Progress {
         Self { bar }
     }
 
-    pub fn advance(&self, files: usize) {
+    pub(crate) fn advance(&self, files: usize) {
         if let Some(bar) = &self.bar {
             bar.inc(files as u64);
         }
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -1,17 +1,18 @@
-//! Analysing a file within its module: in every instance of the module the
-//! workspace knows (see [`svl_analysis::module::frames`]).
+//! Analyzing a file within its module: in every instance of the module (the
+//! frames [`crate::Workspace::frames`] gives). The CLI, the fix planner and
+//! the server's full (non-incremental) analyses all go through here.
 
-use svl_analysis::module::FileFacts;
+use std::sync::Arc;
+
+use svl_analysis::module::{FileFacts, Frame};
 use svl_analysis::{Finding, Options};
 
-use crate::workspace::{Workspace, folder_of};
-
 /// The findings of `file` (its facts as the caller has them: disk or an
-/// editor's buffer), in every instance of its module.
-pub fn check_file(ws: &mut Workspace, file: &FileFacts, options: &Options) -> Vec<Finding> {
+/// editor's buffer) in `frames`, the instances of its module. Files that
+/// hold no configuration (`.tfvars`) have none.
+pub fn check_file(file: &FileFacts, frames: &[Arc<Frame>], options: &Options) -> Vec<Finding> {
     if !file.kind.is_config() {
         return Vec::new();
     }
-    let frames = ws.frames(&folder_of(&file.path));
-    svl_analysis::analyze_file(file, &frames, options)
+    svl_analysis::analyze_file(file, frames, options)
 }

@@ -80,7 +80,7 @@ pub fn fix_module(
         let facts = source.facts(path);
         let folder = folder_of(path);
         let frames = ws.frames(&folder);
-        let findings: Vec<Finding> = svl_analysis::analyze_file(&facts, &frames, options)
+        let findings: Vec<Finding> = crate::check::check_file(&facts, &frames, options)
             .into_iter()
             .filter(|f| f.suppressed.is_none() && wants(f.rule))
             .collect();

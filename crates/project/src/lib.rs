@@ -1,7 +1,7 @@
 //! The protocol-free project layer both front ends (the `check` CLI and the
 //! language server) stand on: which files are Terraform, finding them,
 //! reading them, the modules they make up and the calls between them,
-//! analysing a file within its module, and planning fixes across files.
+//! analyzing a file within its module, and planning fixes across files.
 
 pub mod check;
 pub mod fixplan;
@@ -9,5 +9,5 @@ pub mod read;
 pub mod walk;
 pub mod workspace;
 
-pub use read::{ReadError, Source, kind_of, read_source, read_source_bom};
+pub use read::{ReadError, Source, kind_of};
 pub use workspace::{Workspace, folder_of};

@@ -19,7 +19,7 @@ pub enum ReadError {
 }
 
 /// Reads a file as UTF-8 text, dropping a leading byte-order mark.
-pub fn read_source(path: &Path) -> Result<String, ReadError> {
+pub(crate) fn read_source(path: &Path) -> Result<String, ReadError> {
     read_source_bom(path).map(|(text, _)| text)
 }
 
@@ -27,7 +27,7 @@ pub fn read_source(path: &Path) -> Result<String, ReadError> {
 /// mark (dropped from the text, restored when a fix writes the file). A
 /// FIFO or device is refused rather than read (reading one could block
 /// forever).
-pub fn read_source_bom(path: &Path) -> Result<(String, bool), ReadError> {
+pub(crate) fn read_source_bom(path: &Path) -> Result<(String, bool), ReadError> {
     if !std::fs::metadata(path)?.is_file() {
         return Err(ReadError::NotRegular);
     }

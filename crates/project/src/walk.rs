@@ -44,7 +44,7 @@ pub struct Walk {
 
 /// Is `path` a Terraform configuration file the walk checks (`*.tf`,
 /// `*.tf.json`)? tfvars files are read as module context, not checked.
-pub fn is_terraform_file(path: &Path) -> bool {
+pub(crate) fn is_terraform_file(path: &Path) -> bool {
     FileKind::of(path).is_some_and(FileKind::is_config)
 }
 

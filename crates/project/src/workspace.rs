@@ -216,7 +216,7 @@ impl Workspace {
         self.modules.get(&folder_of(path))?.files.get(path).cloned()
     }
 
-    /// The instances `folder` is analysed in (see [`module::frames`]).
+    /// The instances `folder` is analyzed in (see [`module::frames`]).
     pub fn frames(&mut self, folder: &Path) -> Vec<Arc<Frame>> {
         let index = self.module_index(folder);
         module::frames(self, index)

@@ -24,7 +24,7 @@ use svl_analysis::position::Encoding;
 use svl_project::fixplan::{declaration_edit, declaration_target};
 use svl_project::folder_of;
 
-use crate::analysis::{self, Analysed, SharedWorkspace, Snapshot};
+use crate::analysis::{self, Analyzed, SharedWorkspace, Snapshot};
 use crate::capabilities::FIX_ALL_KIND;
 use crate::config::Config;
 use crate::convert::{self, FindingKey};
@@ -55,7 +55,7 @@ struct OpenFile {
 /// Everything a code action job needs, gathered on the protocol loop.
 struct Job {
     snapshot: Snapshot,
-    current: Option<Arc<Analysed>>,
+    current: Option<Arc<Analyzed>>,
     open: HashMap<PathBuf, OpenFile>,
     workspace: SharedWorkspace,
     config: Config,
@@ -64,10 +64,10 @@ struct Job {
 }
 
 impl Job {
-    fn analysed(&self) -> Arc<Analysed> {
+    fn analyzed(&self) -> Arc<Analyzed> {
         match &self.current {
             Some(a) => Arc::clone(a),
-            None => Arc::new(analysis::analyse(&self.workspace, &self.snapshot, None).0),
+            None => Arc::new(analysis::analyze(&self.workspace, &self.snapshot, None).0),
         }
     }
 }
@@ -169,18 +169,18 @@ impl Server {
 
 /// The actions at a range: quick fixes of the findings there, and fix-all.
 fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> Value {
-    let analysed = job.analysed();
+    let analyzed = job.analyzed();
     // Fixes write HCL; a JSON file is usually generated and gets none.
-    if !job.config.enable || analysed.findings.is_empty() || analysed.kind != FileKind::Hcl {
+    if !job.config.enable || analyzed.findings.is_empty() || analyzed.kind != FileKind::Hcl {
         return json!([]);
     }
     let only = params.context.only.as_ref();
     let want_quickfix = admits(only, CodeActionKind::QUICKFIX.as_str());
     let want_fix_all = admits(only, FIX_ALL_KIND);
     let encoding = job.encoding;
-    let rope = &analysed.rope;
-    let ctx = FixContext::new(&analysed.text, &analysed.tree, &analysed.index);
-    let findings: Vec<&Finding> = analysed
+    let rope = &analyzed.rope;
+    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index);
+    let findings: Vec<&Finding> = analyzed
         .findings
         .iter()
         .filter(|f| job.config.rule_enabled(f.rule))
@@ -212,7 +212,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
                     encoding,
                     &job.snapshot.url,
                     job.config.severity_of(finding),
-                    &mut convert::OtherFiles::new(&analysed.index),
+                    &mut convert::OtherFiles::new(&analyzed.index),
                 )
             });
             for offer in fix::offers_for(finding, &ctx) {
@@ -223,7 +223,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
                     is_preferred: Some(offer.preferred),
                     data: serde_json::to_value(ActionData {
                         uri: job.snapshot.uri.clone(),
-                        version: analysed.version,
+                        version: analyzed.version,
                         finding: Some(key.clone()),
                         offer: Some(offer.kind),
                     })
@@ -234,7 +234,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
                     let Some(fix) = fix::fix_for(finding, &ctx, &offer) else {
                         continue;
                     };
-                    action.edit = Some(workspace_edit(job, &analysed, &fix));
+                    action.edit = Some(workspace_edit(job, &analyzed, &fix));
                 }
                 actions.push(action);
             }
@@ -246,7 +246,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
             kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
             data: serde_json::to_value(ActionData {
                 uri: job.snapshot.uri.clone(),
-                version: analysed.version,
+                version: analyzed.version,
                 finding: None,
                 offer: None,
             })
@@ -257,7 +257,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
         if eager {
             let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
             match fix::fix_all(&owned, &ctx) {
-                Some(fix) => action.edit = Some(workspace_edit(job, &analysed, &fix)),
+                Some(fix) => action.edit = Some(workspace_edit(job, &analyzed, &fix)),
                 None => keep = false,
             }
         }
@@ -270,14 +270,14 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
 
 /// The edit of a listed action, against the document as it is now.
 fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdit> {
-    let analysed = job.analysed();
-    if cancel.is_cancelled() || analysed.kind != FileKind::Hcl {
+    let analyzed = job.analyzed();
+    if cancel.is_cancelled() || analyzed.kind != FileKind::Hcl {
         return None;
     }
-    let ctx = FixContext::new(&analysed.text, &analysed.tree, &analysed.index);
+    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index);
     let fix = match (&data.finding, data.offer) {
         (Some(key), Some(kind)) => {
-            let finding = analysed
+            let finding = analyzed
                 .findings
                 .iter()
                 .find(|f| FindingKey::of(f) == *key)?;
@@ -287,7 +287,7 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
             fix::fix_for(finding, &ctx, &offer)?
         }
         _ => {
-            let findings: Vec<Finding> = analysed
+            let findings: Vec<Finding> = analyzed
                 .findings
                 .iter()
                 .filter(|f| job.config.rule_enabled(f.rule))
@@ -296,18 +296,18 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
             fix::fix_all(&findings, &ctx)?
         }
     };
-    Some(workspace_edit(job, &analysed, &fix))
+    Some(workspace_edit(job, &analyzed, &fix))
 }
 
 /// Turns a [`Fix`] into a `WorkspaceEdit`: its edits in the document, and
 /// the variables it needs declared where the project layer says (the
 /// folder's `variables.tf`, else the document's end).
-fn workspace_edit(job: &Job, analysed: &Analysed, fix: &Fix) -> WorkspaceEdit {
+fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
     let encoding = job.encoding;
     let doc_url = &job.snapshot.url;
     let mut per_file: Vec<(Url, Option<i32>, Vec<TextEdit>)> = Vec::new();
-    let text = &analysed.text;
-    let rope = &analysed.rope;
+    let text = &analyzed.text;
+    let rope = &analyzed.rope;
     let mut own: Vec<TextEdit> = fix
         .edits
         .iter()
@@ -318,7 +318,7 @@ fn workspace_edit(job: &Job, analysed: &Analysed, fix: &Fix) -> WorkspaceEdit {
             .snapshot
             .path
             .as_ref()
-            .map(|p| declaration_target(p, &analysed.index));
+            .map(|p| declaration_target(p, &analyzed.index));
         let elsewhere = target.filter(|t| Some(t) != job.snapshot.path.as_ref());
         match elsewhere {
             Some(target) => {
@@ -331,7 +331,7 @@ fn workspace_edit(job: &Job, analysed: &Analysed, fix: &Fix) -> WorkspaceEdit {
                     ),
                     None => (
                         Url::from_file_path(&target).ok(),
-                        analysed
+                        analyzed
                             .index
                             .files
                             .iter()
@@ -365,7 +365,7 @@ fn workspace_edit(job: &Job, analysed: &Analysed, fix: &Fix) -> WorkspaceEdit {
             }
         }
     }
-    per_file.insert(0, (doc_url.clone(), Some(analysed.version), own));
+    per_file.insert(0, (doc_url.clone(), Some(analyzed.version), own));
     if job.document_changes {
         WorkspaceEdit {
             document_changes: Some(DocumentChanges::Edits(

@@ -13,6 +13,7 @@ use svl_analysis::incremental::{self, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::Encoding;
 use svl_analysis::{Finding, Options};
+use svl_project::check::check_file;
 use svl_project::{Workspace, folder_of};
 use tree_sitter::Tree;
 
@@ -44,7 +45,7 @@ pub struct Snapshot {
 }
 
 /// The findings of one snapshot.
-pub struct Analysed {
+pub struct Analyzed {
     pub generation: u64,
     pub version: i32,
     pub text: Arc<String>,
@@ -63,7 +64,7 @@ pub struct Analysed {
 
 /// Fault injection for the end-to-end tests: with
 /// `SAGEMAKER_VPC_LSP_FAULT=analysis` in the environment (read once),
-/// analysing a text that contains `FAULT-INJECTION` panics, so the tests can
+/// analyzing a text that contains `FAULT-INJECTION` panics, so the tests can
 /// prove a panic is contained — in debug and release builds alike.
 fn inject_fault(text: &str) {
     static ENABLED: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
@@ -77,11 +78,11 @@ fn inject_fault(text: &str) {
 /// Analyses a snapshot, reusing `cache` (brought up to this snapshot's text)
 /// when given. Records the document's facts in the workspace first; returns
 /// the folders whose instances that changed (its own, and those it calls).
-pub fn analyse(
+pub fn analyze(
     workspace: &SharedWorkspace,
     snapshot: &Snapshot,
     mut cache: Option<&mut Incremental>,
-) -> (Analysed, Vec<PathBuf>) {
+) -> (Analyzed, Vec<PathBuf>) {
     let text = Arc::clone(&snapshot.text);
     inject_fault(&text);
     let path = snapshot
@@ -127,7 +128,7 @@ pub fn analyse(
     let options = Options::default();
     let findings = match snapshot.kind {
         FileKind::Tfvars | FileKind::TfvarsJson => Vec::new(),
-        FileKind::Json => svl_analysis::analyze_file(&facts, &frames, &options),
+        FileKind::Json => check_file(&facts, &frames, &options),
         FileKind::Hcl => match cache {
             Some(cache) if sync.usable => {
                 let fingerprint = {
@@ -144,10 +145,10 @@ pub fn analyse(
                     })
                     .0
             }
-            _ => svl_analysis::analyze_file(&facts, &frames, &options),
+            _ => check_file(&facts, &frames, &options),
         },
     };
-    let analysed = Analysed {
+    let analyzed = Analyzed {
         generation: snapshot.generation,
         version: snapshot.version,
         text,
@@ -162,7 +163,7 @@ pub fn analyse(
         facts,
         kind: snapshot.kind,
     };
-    (analysed, changed)
+    (analyzed, changed)
 }
 
 /// The diagnostics of findings, as the settings say (disabled rules left
@@ -214,7 +215,7 @@ pub fn closed_files(
             let Ok(url) = Url::from_file_path(absolute(&file.path)) else {
                 continue;
             };
-            let findings: Vec<Finding> = svl_analysis::analyze_file(&file, &frames, &options)
+            let findings: Vec<Finding> = check_file(&file, &frames, &options)
                 .into_iter()
                 .filter(|f| f.suppressed.is_none())
                 .collect();

@@ -21,13 +21,13 @@ use svl_analysis::incremental::{CacheOp, Incremental};
 use svl_analysis::module::FileKind;
 use svl_project::folder_of;
 
-use crate::analysis::{self, Analysed, Snapshot, lock};
+use crate::analysis::{self, Analyzed, Snapshot, lock};
 use crate::config::Scope;
 use crate::convert;
 use crate::pool::panic_message;
 use crate::server::{Event, Server};
 
-/// Documents above this size are not analysed (one message says so).
+/// Documents above this size are not analyzed (one message says so).
 pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
 
 /// An open document and what the server knows about it.
@@ -41,13 +41,13 @@ pub struct Doc {
     /// Bumped on every change; a result for an older generation is stale.
     pub generation: u64,
     /// The latest analysis, if it is of this generation.
-    pub analysed: Option<Arc<Analysed>>,
+    pub analyzed: Option<Arc<Analyzed>>,
     /// The incremental analysis cache; `None` while an analysis has it.
     pub cache: Option<Incremental>,
     /// Changes the cache has not seen yet (logged while it is away).
     pub pending: Vec<CacheOp>,
     /// An analysis of this document is running.
-    pub analysing: bool,
+    pub analyzing: bool,
 }
 
 impl Doc {
@@ -60,10 +60,10 @@ impl Doc {
             kind,
             path,
             generation,
-            analysed: None,
+            analyzed: None,
             cache: Some(cache),
             pending: Vec::new(),
-            analysing: false,
+            analyzing: false,
         }
     }
 
@@ -90,8 +90,8 @@ impl Doc {
     }
 
     /// The analysis of the current generation, if one landed.
-    pub fn current(&self) -> Option<Arc<Analysed>> {
-        self.analysed
+    pub fn current(&self) -> Option<Arc<Analyzed>> {
+        self.analyzed
             .clone()
             .filter(|a| a.generation == self.generation)
     }
@@ -143,7 +143,7 @@ impl Server {
             tracing::warn!(
                 uri,
                 bytes = item.text.len(),
-                "document too large; not analysed"
+                "document too large; not analyzed"
             );
             self.show_message(
                 MessageType::WARNING,
@@ -248,7 +248,7 @@ impl Server {
                 }
                 entry.doc.version = version;
                 entry.generation = generation;
-                entry.analysed = None;
+                entry.analyzed = None;
                 if entry.doc.rope.len_bytes() > MAX_DOCUMENT_BYTES {
                     self.drop_document(&uri, "the document grew past 128 MiB");
                     return;
@@ -361,7 +361,7 @@ impl Server {
         let generation = self.next_generation();
         if let Some(entry) = self.docs.get_mut(uri) {
             entry.generation = generation;
-            entry.analysed = None;
+            entry.analyzed = None;
         }
     }
 
@@ -385,10 +385,10 @@ impl Server {
         let Some(entry) = self.docs.get_mut(uri) else {
             return;
         };
-        if entry.analysing {
+        if entry.analyzing {
             return;
         }
-        entry.analysing = true;
+        entry.analyzing = true;
         let mut cache = entry.cache.take().unwrap_or_default();
         let snapshot = entry.snapshot(uri);
         let workspace = Arc::clone(&self.workspace);
@@ -399,26 +399,26 @@ impl Server {
             let started = std::time::Instant::now();
             let mut changed = Vec::new();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let (analysed, folders) = analysis::analyse(&workspace, &snapshot, Some(&mut cache));
+                let (analyzed, folders) = analysis::analyze(&workspace, &snapshot, Some(&mut cache));
                 changed = folders;
                 let diagnostics = analysis::diagnostics(
-                    &analysed.findings,
-                    &analysed.rope,
-                    analysed.kind,
-                    &analysed.index,
+                    &analyzed.findings,
+                    &analyzed.rope,
+                    analyzed.kind,
+                    &analyzed.index,
                     &snapshot.url,
                     &config,
                     encoding,
                 );
-                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analysed.findings.len(), elapsed = ?started.elapsed(), "analysed");
-                (Arc::new(analysed), diagnostics)
+                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), elapsed = ?started.elapsed(), "analyzed");
+                (Arc::new(analyzed), diagnostics)
             }))
             .map_err(|panic| {
                 // The cache may be half-updated: start it over.
                 cache.invalidate();
                 panic_message(&*panic)
             });
-            let _ = events.send(Event::Analysed {
+            let _ = events.send(Event::Analyzed {
                 uri: snapshot.uri.clone(),
                 generation: snapshot.generation,
                 outcome,
@@ -428,11 +428,11 @@ impl Server {
         });
     }
 
-    pub(crate) fn on_analysed(
+    pub(crate) fn on_analyzed(
         &mut self,
         uri: String,
         generation: u64,
-        outcome: Result<(Arc<Analysed>, Vec<Diagnostic>), String>,
+        outcome: Result<(Arc<Analyzed>, Vec<Diagnostic>), String>,
         mut cache: Incremental,
         changed: Vec<PathBuf>,
     ) {
@@ -443,12 +443,12 @@ impl Server {
             cache.apply(&op);
         }
         entry.cache = Some(cache);
-        entry.analysing = false;
+        entry.analyzing = false;
         let current = entry.generation == generation;
         let version = entry.doc.version;
         match outcome {
-            Ok((analysed, diagnostics)) if current => {
-                entry.analysed = Some(analysed);
+            Ok((analyzed, diagnostics)) if current => {
+                entry.analyzed = Some(analyzed);
                 self.publish(&uri, diagnostics, Some(version));
             }
             Err(message) if current => {

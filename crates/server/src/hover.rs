@@ -43,16 +43,16 @@ impl Server {
         let encoding = self.encoding;
         let position = params.text_document_position_params.position;
         self.spawn_request(id, move |_| {
-            let analysed = match current {
+            let analyzed = match current {
                 Some(a) => a,
-                None => Arc::new(analysis::analyse(&workspace, &snapshot, None).0),
+                None => Arc::new(analysis::analyze(&workspace, &snapshot, None).0),
             };
-            if !matches!(analysed.kind, FileKind::Hcl | FileKind::Json) {
+            if !matches!(analyzed.kind, FileKind::Hcl | FileKind::Json) {
                 return Ok(Value::Null);
             }
-            let (offset, _) = convert::offset(&analysed.rope, position, encoding);
+            let (offset, _) = convert::offset(&analyzed.rope, position, encoding);
             let Some(explanation) =
-                svl_analysis::explain(&analysed.facts, &analysed.frames, offset)
+                svl_analysis::explain(&analyzed.facts, &analyzed.frames, offset)
             else {
                 return Ok(Value::Null);
             };
@@ -61,7 +61,7 @@ impl Server {
                     kind: MarkupKind::Markdown,
                     value: explanation.markdown,
                 }),
-                range: Some(convert::range(&analysed.rope, explanation.span, encoding)),
+                range: Some(convert::range(&analyzed.rope, explanation.span, encoding)),
             };
             Ok(serde_json::to_value(hover).unwrap_or(Value::Null))
         });

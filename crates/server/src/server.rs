@@ -19,7 +19,7 @@ use svl_analysis::incremental::Incremental;
 use svl_analysis::position::Encoding;
 use svl_project::Workspace;
 
-use crate::analysis::{Analysed, SharedWorkspace};
+use crate::analysis::{Analyzed, SharedWorkspace};
 use crate::config::{self, Config, Scope};
 use crate::docs::Doc;
 use crate::pool::{Cancel, Pool};
@@ -52,10 +52,10 @@ pub enum Lifecycle {
 pub enum Event {
     Input(Input),
     /// An analysis of a document ended (or panicked).
-    Analysed {
+    Analyzed {
         uri: String,
         generation: u64,
-        outcome: Result<(Arc<Analysed>, Vec<Diagnostic>), String>,
+        outcome: Result<(Arc<Analyzed>, Vec<Diagnostic>), String>,
         cache: Incremental,
         /// Folders whose instances its facts changed.
         changed: Vec<PathBuf>,
@@ -300,13 +300,13 @@ impl Server {
                 );
             }
             Event::Input(Input::Closed) | Event::Tick => {}
-            Event::Analysed {
+            Event::Analyzed {
                 uri,
                 generation,
                 outcome,
                 cache,
                 changed,
-            } => self.on_analysed(uri, generation, outcome, cache, changed),
+            } => self.on_analyzed(uri, generation, outcome, cache, changed),
             Event::Reply { id, result } => {
                 let cancelled = self
                     .running

@@ -24,7 +24,7 @@ use crate::finding::Emptiness;
 use crate::hir::{BinaryOp, Expr, ExprKind, ForExpr, Step, TemplatePart, UnaryOp};
 
 /// Bounds recursion through nested expressions and reference chains.
-pub const MAX_DEPTH: usize = 48;
+pub(crate) const MAX_DEPTH: usize = 48;
 
 /// What is known of a value.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ pub enum Value {
 
 /// The evaluation is certainly an error in Terraform.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fail(pub String);
+pub(crate) struct Fail(pub String);
 
 pub type Result<T> = std::result::Result<T, Fail>;
 
@@ -53,7 +53,7 @@ fn fail<T>(message: impl Into<String>) -> Result<T> {
 
 /// The three verdicts the control distinguishes for a list argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Empty(Emptiness),
     NonEmpty,
     Unknown,
@@ -63,7 +63,7 @@ impl Value {
     /// Is this value, used as a list of ids, certainly empty? A list of only
     /// `""` and `null` is (the AWS API rejects them); a list with any other
     /// element, even one not known statically (`aws_subnet.a.id`), is not.
-    pub fn list_verdict(&self) -> Verdict {
+    pub(crate) fn list_verdict(&self) -> Verdict {
         match self {
             Value::Null => Verdict::Empty(Emptiness::Null),
             Value::List(items) if items.is_empty() => Verdict::Empty(Emptiness::EmptyList),
@@ -76,7 +76,7 @@ impl Value {
     }
 
     /// `""` or `null`: no id at all.
-    pub fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         match self {
             Value::Null => true,
             Value::String(s) => s.is_empty(),
@@ -85,7 +85,7 @@ impl Value {
     }
 
     /// Known all the way down.
-    pub fn is_wholly_known(&self) -> bool {
+    pub(crate) fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
             Value::List(items) => items.iter().all(Value::is_wholly_known),
@@ -95,7 +95,7 @@ impl Value {
     }
 
     /// A known empty list, set, map or object.
-    pub fn is_empty_collection(&self) -> bool {
+    pub(crate) fn is_empty_collection(&self) -> bool {
         matches!(self, Value::List(v) if v.is_empty())
             || matches!(self, Value::Map(m) if m.is_empty())
     }
@@ -106,7 +106,7 @@ impl Value {
 
     /// The number this value converts to, as Terraform converts for
     /// arithmetic and `count`.
-    pub fn to_number(&self) -> Result<Option<f64>> {
+    pub(crate) fn to_number(&self) -> Result<Option<f64>> {
         match self {
             Value::Unknown => Ok(None),
             Value::Number(n) => Ok(Some(*n)),
@@ -119,7 +119,7 @@ impl Value {
         }
     }
 
-    pub fn to_bool(&self) -> Result<Option<bool>> {
+    pub(crate) fn to_bool(&self) -> Result<Option<bool>> {
         match self {
             Value::Unknown => Ok(None),
             Value::Bool(b) => Ok(Some(*b)),
@@ -131,7 +131,7 @@ impl Value {
     }
 
     /// The string a primitive converts to (`1` → `"1"`).
-    pub fn to_text(&self) -> Result<Option<String>> {
+    pub(crate) fn to_text(&self) -> Result<Option<String>> {
         match self {
             Value::Unknown => Ok(None),
             Value::String(s) => Ok(Some(s.clone())),
@@ -143,7 +143,7 @@ impl Value {
     }
 
     /// Terraform's `==`: `None` when unknown.
-    pub fn equals(&self, other: &Value) -> Option<bool> {
+    pub(crate) fn equals(&self, other: &Value) -> Option<bool> {
         match (self, other) {
             (Value::Unknown, _) | (_, Value::Unknown) => None,
             (Value::List(a), Value::List(b)) => {
@@ -180,7 +180,7 @@ impl Value {
 }
 
 /// Numbers as Terraform prints them: integers without a fraction.
-pub fn format_number(n: f64) -> String {
+pub(crate) fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
@@ -191,7 +191,7 @@ pub fn format_number(n: f64) -> String {
 /// A definition a value was resolved through: a variable's default, a
 /// tfvars assignment, a local, a module call's argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub path: PathBuf,
     /// Byte range of the defining expression in that file.
     pub range: Range<usize>,
@@ -202,7 +202,7 @@ pub struct Origin {
 
 /// The kinds of definitions values are resolved through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OriginKind {
+pub(crate) enum OriginKind {
     Default,
     Tfvars,
     Local,
@@ -240,11 +240,11 @@ pub trait Scope {
 }
 
 /// A scope that resolves nothing: every reference is unknown.
-pub struct NoScope;
+pub(crate) struct NoScope;
 impl Scope for NoScope {}
 
 /// A scope that adds named values (a `dynamic` block's iterator) to another.
-pub struct WithRoots<'a> {
+pub(crate) struct WithRoots<'a> {
     pub inner: &'a dyn Scope,
     pub roots: Vec<(String, Value)>,
 }
@@ -271,12 +271,12 @@ impl Scope for WithRoots<'_> {
 }
 
 /// Evaluates `expr`; a certain error reads as unknown.
-pub fn eval(expr: &Expr, scope: &dyn Scope, depth: usize) -> Value {
+pub(crate) fn eval(expr: &Expr, scope: &dyn Scope, depth: usize) -> Value {
     try_eval(expr, scope, depth).unwrap_or(Value::Unknown)
 }
 
 /// Evaluates `expr`, telling a certain error apart from an unknown value.
-pub fn try_eval(expr: &Expr, scope: &dyn Scope, depth: usize) -> Result<Value> {
+pub(crate) fn try_eval(expr: &Expr, scope: &dyn Scope, depth: usize) -> Result<Value> {
     Evaluator {
         scope,
         bindings: Vec::new(),
@@ -552,7 +552,7 @@ enum ForItem {
 }
 
 /// `value.name`.
-pub fn get_attr(value: &Value, name: &str) -> Result<Value> {
+pub(crate) fn get_attr(value: &Value, name: &str) -> Result<Value> {
     match value {
         Value::Unknown => Ok(Value::Unknown),
         Value::Map(items) => match items.get(name) {
@@ -566,7 +566,7 @@ pub fn get_attr(value: &Value, name: &str) -> Result<Value> {
 }
 
 /// `value[index]`.
-pub fn get_index(value: &Value, index: &Value) -> Result<Value> {
+pub(crate) fn get_index(value: &Value, index: &Value) -> Result<Value> {
     match (value, index) {
         (Value::Unknown, _) => Ok(Value::Unknown),
         (Value::Null, _) => fail("cannot index a null value"),

@@ -25,7 +25,7 @@ pub enum Type {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ObjectAttr {
+pub(crate) struct ObjectAttr {
     pub name: String,
     pub ty: Type,
     pub optional: bool,
@@ -95,7 +95,7 @@ impl Type {
     }
 
     /// Can a value of this type be a list of ids (`subnets`)?
-    pub fn can_be_id_list(&self) -> bool {
+    pub(crate) fn can_be_id_list(&self) -> bool {
         match self {
             Type::Any => true,
             Type::List(t) | Type::Set(t) => matches!(**t, Type::Any | Type::String),

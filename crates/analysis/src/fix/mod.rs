@@ -37,8 +37,9 @@ use super::terraform;
 pub(crate) use layout::{
     Abs, Geometry, Slot, adjacent, align_assignments, align_chains, append_lines, equals_gap,
 };
+pub(crate) use variables::choose_variable;
+pub use variables::declaration_edit;
 pub(crate) use variables::description as variable_description;
-pub use variables::{VariableChoice, choose_variable, declaration_edit};
 
 /// Replace `range` of the file with `new_text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,13 +71,13 @@ pub struct NewVariable {
     pub description: &'static str,
 }
 
-/// One fix: edits in the analysed file plus variables to declare.
+/// One fix: edits in the analyzed file plus variables to declare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     pub title: String,
     /// The one obvious fix for its finding (LSP `isPreferred`).
     pub preferred: bool,
-    /// Sorted, non-overlapping edits of the analysed file.
+    /// Sorted, non-overlapping edits of the analyzed file.
     pub edits: Vec<TextEdit>,
     pub declare: Vec<NewVariable>,
     /// Where the resources it fixes start (their `block.start`).

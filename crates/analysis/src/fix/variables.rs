@@ -65,7 +65,7 @@ pub fn declaration_edit(
 /// hold a list of ids and whose name clearly holds such ids, else a new one
 /// named `subnet_ids` / `security_group_ids` — or, when a variable of that
 /// name exists with another type (`type = string`), a free name.
-pub struct VariableChoice {
+pub(crate) struct VariableChoice {
     pub name: String,
     pub exists: bool,
 }
@@ -84,7 +84,7 @@ fn holds_id_list(var: &VariableDecl<'_>) -> bool {
     }
 }
 
-pub fn choose_variable(attribute: VpcAttribute, module: &ModuleIndex) -> VariableChoice {
+pub(crate) fn choose_variable(attribute: VpcAttribute, module: &ModuleIndex) -> VariableChoice {
     let default = default_variable(attribute);
     // A variable whose value is certainly empty (`default = []`) would only
     // move the finding: not reused.

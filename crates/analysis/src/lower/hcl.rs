@@ -103,7 +103,7 @@ pub fn tfvars(src: &str, tree: &Tree) -> Vec<Attribute> {
 
 /// Parses `text` as one expression (a local kept as text, a type in JSON, an
 /// interpolation in a JSON string). Spans are relative to `text`.
-pub fn parse_expression(text: &str) -> Expr {
+pub(crate) fn parse_expression(text: &str) -> Expr {
     let src = format!("x = {text}\n");
     let tree = syntax::parse(&src, None);
     let whole = 0..text.len();
@@ -129,7 +129,7 @@ pub fn parse_expression(text: &str) -> Expr {
 }
 
 /// An expression node (`expression`, or any node that can stand for one).
-pub fn expr(node: Node<'_>, src: &str) -> Expr {
+pub(crate) fn expr(node: Node<'_>, src: &str) -> Expr {
     let span = node.byte_range();
     if syntax::is_broken(node) {
         return Expr::invalid(span);
@@ -635,7 +635,7 @@ fn unescape_template_markers(s: &str) -> String {
 
 /// Undoes the escapes of a quoted string: `\n \r \t \" \\ \uNNNN
 /// \UNNNNNNNN`, and the template escapes `$${` and `%%{`.
-pub fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     if !s.contains('\\') && !s.contains("$${") && !s.contains("%%{") {
         return s.to_owned();
     }

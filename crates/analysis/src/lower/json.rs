@@ -15,7 +15,7 @@ use crate::lower::hcl;
 use crate::syntax;
 
 /// Members that are nested blocks in the resource types the rules read.
-pub const NESTED_BLOCKS: &[&str] = &[
+pub(crate) const NESTED_BLOCKS: &[&str] = &[
     "vpc_config",
     "primary_container",
     "container",
@@ -39,7 +39,7 @@ enum Mode {
 }
 
 /// The top-level blocks of a `.tf.json` document.
-pub fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
+pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
     let Some(root) = json::root_object(tree) else {
         return Vec::new();
     };

@@ -49,7 +49,7 @@ pub struct Merged<'a> {
 }
 
 /// The type a nested block stands for: `dynamic "x"` is an `x`.
-pub fn effective_kind(block: &Block) -> &str {
+pub(crate) fn effective_kind(block: &Block) -> &str {
     if block.kind == "dynamic" {
         block.label(0).unwrap_or("")
     } else {
@@ -91,7 +91,7 @@ impl<'a> Merged<'a> {
 
     /// Nested blocks standing for `kind` (static `kind` blocks and
     /// `dynamic "kind"` blocks), in order.
-    pub fn blocks_of<'k>(
+    pub(crate) fn blocks_of<'k>(
         &'k self,
         kind: &'k str,
     ) -> impl Iterator<Item = (&'a FileFacts, &'a Block)> + 'k {
@@ -107,11 +107,6 @@ impl<'a> Merged<'a> {
             .chain(&self.overrides)
             .any(|(f, b)| f.path == file && b.span == block.span)
     }
-
-    /// The files that contribute to this block.
-    pub fn files(&self) -> impl Iterator<Item = &'a FileFacts> + '_ {
-        std::iter::once(self.base.0).chain(self.overrides.iter().map(|(f, _)| *f))
-    }
 }
 
 /// A variable declaration, with overrides merged.
@@ -126,7 +121,7 @@ impl<'a> VariableDecl<'a> {
         self.merged.attribute("default")
     }
 
-    pub fn type_expr(&self) -> Option<&'a crate::hir::Expr> {
+    pub(crate) fn type_expr(&self) -> Option<&'a crate::hir::Expr> {
         self.merged
             .attribute("type")
             .and_then(|(_, a)| a.value.as_ref())
@@ -216,7 +211,7 @@ impl ModuleIndex {
     }
 
     /// The merged block of type `kind` with these labels.
-    pub fn merged(&self, kind: &str, labels: &[&str]) -> Option<Merged<'_>> {
+    pub(crate) fn merged(&self, kind: &str, labels: &[&str]) -> Option<Merged<'_>> {
         let key = (
             kind.to_owned(),
             labels.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
@@ -238,7 +233,7 @@ impl ModuleIndex {
     /// The merged block that `block` (a top-level block of `file`, ordinary
     /// or override) belongs to. A second ordinary declaration of the same
     /// address (an error to Terraform) is judged as if it were the only one.
-    pub fn merged_for(&self, file: &Path, block: &Block) -> Option<Merged<'_>> {
+    pub(crate) fn merged_for(&self, file: &Path, block: &Block) -> Option<Merged<'_>> {
         let key = (
             block.kind.clone(),
             block
@@ -264,7 +259,7 @@ impl ModuleIndex {
     }
 
     /// Every merged block of type `kind` (`resource`, `module`, …).
-    pub fn all_merged<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = Merged<'s>> + 's {
+    pub(crate) fn all_merged<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = Merged<'s>> + 's {
         let mut keys: Vec<&(String, Vec<String>)> =
             self.base.keys().filter(|(k, _)| k == kind).collect();
         keys.sort_by_key(|k| self.base[*k].first().copied());

@@ -24,8 +24,10 @@ use tree_sitter::Tree;
 use crate::hir::{Attribute, Block};
 use crate::{json, lower, syntax, terraform};
 
-pub use index::{Merged, ModuleCall, ModuleIndex, VariableDecl, effective_kind};
-pub use scope::{Call, Frame, ModuleScope, Modules, frames, never_instantiated};
+pub use index::ModuleIndex;
+pub(crate) use index::{Merged, VariableDecl, effective_kind};
+pub use scope::{Frame, Modules, frames};
+pub(crate) use scope::{ModuleScope, never_instantiated};
 
 /// The files Terraform reads in a module folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,7 +209,7 @@ impl FileFacts {
 
 /// The hash [`FileFacts::semantic`] combines for one block, if the block is
 /// one that other blocks may read (see [`hash::is_shared`]).
-pub fn shared_hash(block: &Block, override_file: bool) -> Option<u64> {
+pub(crate) fn shared_hash(block: &Block, override_file: bool) -> Option<u64> {
     hash::is_shared(block, override_file).then(|| hash::block(block))
 }
 

@@ -85,8 +85,8 @@ pub trait Modules {
     fn callers(&self, folder: &Path) -> Vec<PathBuf>;
 }
 
-/// The most instances of one folder that are analysed.
-pub const MAX_FRAMES: usize = 16;
+/// The most instances of one folder that are analyzed.
+pub(crate) const MAX_FRAMES: usize = 16;
 
 /// The instances of `folder`: one per call chain from a root module, or the
 /// folder itself as a root when nothing calls it. A call that certainly
@@ -168,7 +168,7 @@ fn frames_into(
 }
 
 /// `count = 0` or an empty `for_each` on a block, as far as certain.
-pub fn never_instantiated(frame: &Frame, merged: &super::Merged<'_>) -> bool {
+pub(crate) fn never_instantiated(frame: &Frame, merged: &super::Merged<'_>) -> bool {
     let scope = ModuleScope::literal(frame);
     let value = |name: &str| {
         merged
@@ -220,7 +220,7 @@ impl<'a> ModuleScope<'a> {
     }
 
     /// A scope for `count`/`for_each`: a root module's variables are unknown.
-    pub fn literal(frame: &'a Frame) -> Self {
+    pub(crate) fn literal(frame: &'a Frame) -> Self {
         let scope = Self::new(frame);
         scope.shared.get().literal.set(true);
         scope

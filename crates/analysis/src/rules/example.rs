@@ -7,7 +7,7 @@ use super::{Context, Explanation, Reporter, Rule, RuleDoc, Target};
 use crate::finding::{Finding, Problem, Severity};
 use crate::fix::{Fix, FixContext, Offer, OfferKind, TextEdit};
 
-pub static DOC: RuleDoc = RuleDoc {
+pub(crate) static DOC: RuleDoc = RuleDoc {
     id: "example_model_named",
     title: "SageMaker models have a name (test-only example)",
     default_severity: Severity::Hint,
@@ -18,7 +18,7 @@ pub static DOC: RuleDoc = RuleDoc {
     docs_url: "https://example.com/example_model_named",
 };
 
-pub struct ExampleRule;
+pub(crate) struct ExampleRule;
 
 impl Rule for ExampleRule {
     fn doc(&self) -> &'static RuleDoc {

@@ -34,11 +34,11 @@ pub struct RuleDoc {
     pub docs_url: &'static str,
 }
 
-/// Where a resource is analysed: which module instance resolves its values,
+/// Where a resource is analyzed: which module instance resolves its values,
 /// and which file findings are reported in.
 pub struct Context<'a> {
     pub frame: &'a Frame,
-    /// The analysed file: findings elsewhere are reported with that file.
+    /// The analyzed file: findings elsewhere are reported with that file.
     pub path: &'a Path,
     /// Suppressions expire against this date.
     pub today: Date,
@@ -46,7 +46,7 @@ pub struct Context<'a> {
     pub suppressions: bool,
 }
 
-/// One resource to check: the block of the analysed file, and the resource
+/// One resource to check: the block of the analyzed file, and the resource
 /// it is part of after override files are merged.
 pub struct Target<'a> {
     pub block: &'a Block,
@@ -77,7 +77,7 @@ pub struct Explanation {
     pub rule: &'static str,
     /// Markdown.
     pub markdown: String,
-    /// The span the explanation is about (in the analysed file).
+    /// The span the explanation is about (in the analyzed file).
     pub span: Span,
 }
 
@@ -97,7 +97,7 @@ pub trait Rule: Sync {
         &[]
     }
 
-    /// What hover shows at `offset` of the analysed file, if this rule has
+    /// What hover shows at `offset` of the analyzed file, if this rule has
     /// something to say about this resource there.
     fn explain(
         &self,
@@ -156,19 +156,19 @@ pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.id() == id)
 }
 
-/// Builds findings for one target, keeping only those in the analysed file.
+/// Builds findings for one target, keeping only those in the analyzed file.
 pub(crate) struct Reporter<'a, 'o> {
     pub ctx: &'a Context<'a>,
     pub rule: &'static RuleDoc,
     pub resource: ResourceRef,
     pub out: &'o mut Vec<Finding>,
-    /// Keep findings of every file (for a verdict), not only the analysed
+    /// Keep findings of every file (for a verdict), not only the analyzed
     /// file's.
     pub everywhere: bool,
 }
 
 impl Reporter<'_, '_> {
-    /// A related location, `path: None` when it is in the analysed file.
+    /// A related location, `path: None` when it is in the analyzed file.
     pub fn related(&self, path: &Path, range: Span, message: String, cause: bool) -> Related {
         Related {
             path: (path != self.ctx.path).then(|| path.to_path_buf()),
@@ -179,7 +179,7 @@ impl Reporter<'_, '_> {
     }
 
     /// Reports a finding located at `range` of `path` — if that is the
-    /// analysed file (the other files report their own).
+    /// analyzed file (the other files report their own).
     pub fn report(
         &mut self,
         path: &Path,

@@ -125,7 +125,7 @@ fn resource_form(module: &ModuleIndex) -> Option<Form> {
 /// What the *Add vpc_config block* title says about the resources that
 /// serve the model (empty when nothing does): see
 /// [`control::replacement_advice`] for the whole story.
-pub fn replacement_note(model: &str, module: &ModuleIndex) -> String {
+pub(crate) fn replacement_note(model: &str, module: &ModuleIndex) -> String {
     let chain = control::endpoint_chain(model, module);
     if chain.configs.is_empty() {
         return String::new();

@@ -28,8 +28,6 @@ use std::path::PathBuf;
 
 mod fix;
 
-pub use fix::replacement_note;
-
 use super::{Context, Explanation, Reporter, Rule, RuleDoc, Target};
 use crate::eval::{self, Origin, OriginKind, Scope, Value, Verdict, WithRoots};
 use crate::finding::{Emptiness, Finding, Problem, Related, Severity, VpcAttribute};
@@ -37,11 +35,11 @@ use crate::fix::{Fix, FixContext, Offer};
 use crate::hir::{Block, Body, Expr, ExprKind, Span};
 use crate::module::{FileFacts, Merged, ModuleIndex, ModuleScope};
 
-pub const ID: &str = "sagemaker_model_in_vpc";
-pub const RESOURCE_TYPE: &str = "aws_sagemaker_model";
-pub const BLOCK: &str = "vpc_config";
+pub(crate) const ID: &str = "sagemaker_model_in_vpc";
+pub(crate) const RESOURCE_TYPE: &str = "aws_sagemaker_model";
+pub(crate) const BLOCK: &str = "vpc_config";
 
-pub static DOC: RuleDoc = RuleDoc {
+pub(crate) static DOC: RuleDoc = RuleDoc {
     id: ID,
     title: "SageMaker models should be in a VPC",
     default_severity: Severity::Warning,
@@ -54,7 +52,7 @@ pub static DOC: RuleDoc = RuleDoc {
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
 };
 
-pub struct SagemakerModelInVpc;
+pub(crate) struct SagemakerModelInVpc;
 
 impl Rule for SagemakerModelInVpc {
     fn doc(&self) -> &'static RuleDoc {
@@ -125,7 +123,7 @@ fn hovered(block: &Block, offset: usize) -> Option<Span> {
 
 /// What is known of one model, whatever syntax it was written in.
 #[derive(Debug, Clone)]
-pub struct ModelFacts {
+pub(crate) struct ModelFacts {
     /// `count`/`for_each` say the resource is never created.
     pub never_created: bool,
     pub vpc: VpcState,
@@ -134,7 +132,7 @@ pub struct ModelFacts {
 }
 
 #[derive(Debug, Clone)]
-pub enum VpcState {
+pub(crate) enum VpcState {
     /// Certainly no `vpc_config` of any kind.
     Absent,
     /// Nothing clean, but the model is being typed: nothing is certain.
@@ -144,7 +142,7 @@ pub enum VpcState {
 
 /// A `vpc_config` block, or a `dynamic "vpc_config"`.
 #[derive(Debug, Clone)]
-pub struct VpcBlock {
+pub(crate) struct VpcBlock {
     /// The file the block is in.
     pub path: PathBuf,
     /// The whole block (for a dynamic one, the `dynamic` block).
@@ -162,7 +160,7 @@ pub struct VpcBlock {
 
 /// The `for_each` of a `dynamic` block.
 #[derive(Debug, Clone)]
-pub struct ForEach {
+pub(crate) struct ForEach {
     /// The `for_each` attribute, if written.
     pub range: Option<Range<usize>>,
     /// How many blocks it renders, when known.
@@ -172,7 +170,7 @@ pub struct ForEach {
 
 impl VpcBlock {
     /// How many blocks this certainly renders (`None`: not known).
-    pub fn certain_count(&self) -> Option<usize> {
+    pub(crate) fn certain_count(&self) -> Option<usize> {
         match &self.dynamic {
             None => Some(1),
             Some(d) => d.count,
@@ -182,7 +180,7 @@ impl VpcBlock {
 
 /// The state of `subnets` or `security_group_ids`.
 #[derive(Debug, Clone)]
-pub enum Argument {
+pub(crate) enum Argument {
     Missing,
     /// Written without a value yet (`subnets =` while typing).
     NoValue,
@@ -369,7 +367,7 @@ pub enum Judgement {
 
 /// The judgement of a model, and whether only the "may exist" policy kept
 /// it from being not created (a root module variable decides its `count`).
-pub fn judge(target: &Target<'_>, ctx: &Context<'_>) -> (Judgement, bool) {
+pub(crate) fn judge(target: &Target<'_>, ctx: &Context<'_>) -> (Judgement, bool) {
     let facts = facts(target, ctx);
     let trusted_zero = {
         let scope = ModuleScope::new(ctx.frame);
@@ -428,7 +426,7 @@ pub fn judge(target: &Target<'_>, ctx: &Context<'_>) -> (Judgement, bool) {
 }
 
 /// Reads a model as Terraform sees it in one module instance.
-pub fn facts(target: &Target<'_>, ctx: &Context<'_>) -> ModelFacts {
+pub(crate) fn facts(target: &Target<'_>, ctx: &Context<'_>) -> ModelFacts {
     model_facts(&target.merged, ctx)
 }
 
@@ -700,7 +698,7 @@ fn empty_message(
 /// The endpoint configurations serving `model`, each with the endpoints
 /// that use it, as the module declares them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chain {
+pub(crate) struct Chain {
     pub configs: Vec<ChainConfig>,
     /// The model sets `name` itself (rather than letting the provider
     /// generate one).
@@ -708,7 +706,7 @@ pub struct Chain {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainConfig {
+pub(crate) struct ChainConfig {
     pub name: String,
     pub fixed_name: bool,
     pub endpoints: Vec<String>,
@@ -728,7 +726,7 @@ fn body_refers(body: &Body, kind: &str, name: &str, attribute: &str) -> bool {
 }
 
 /// The chain of resources that serve `model` in `index`.
-pub fn endpoint_chain(model: &str, index: &ModuleIndex) -> Chain {
+pub(crate) fn endpoint_chain(model: &str, index: &ModuleIndex) -> Chain {
     let fixed_model_name = index
         .merged("resource", &[RESOURCE_TYPE, model])
         .and_then(|m| m.attribute("name"))
@@ -812,7 +810,7 @@ pub fn predicted_actions(model: &str, index: &ModuleIndex) -> Vec<(String, Actio
 /// What applying `vpc_config` to this model does to what serves it, as
 /// planned by Terraform 1.11 with hashicorp/aws 5.100 against a prior
 /// state.
-pub fn replacement_advice(model: &str, index: &ModuleIndex) -> String {
+pub(crate) fn replacement_advice(model: &str, index: &ModuleIndex) -> String {
     let chain = endpoint_chain(model, index);
     let address = format!("{RESOURCE_TYPE}.{model}");
     // The words below say what `predicted_actions` predicts.
