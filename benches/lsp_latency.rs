@@ -1,19 +1,29 @@
-//! Typing latency of the real server over stdio: for documents of 10 KB,
-//! 100 KB and 1 MB, type single characters and time each `didChange` until
-//! the `publishDiagnostics` of that version arrives. Prints p50/p99.
+//! Latency of the real server over stdio, through the same client the
+//! end-to-end tests use (`tests/common`). Prints a table per measurement:
 //!
-//! Run: `cargo bench --bench lsp_latency` (optionally `-- --keystrokes N`).
+//! - typing: `didChange` sent → `publishDiagnostics` of that version, for
+//!   documents of 10 KB, 100 KB and 1 MB (typing a model's name);
+//! - code actions at 100 KB, 300 KB and 1 MB: listing the actions of a
+//!   finding (client with and without `codeAction/resolve` support), and
+//!   resolving the quick fix and the fix-all action;
+//! - contention: typing and hover while a code-action request is in flight
+//!   before every keystroke, next to typing alone.
+//!
+//! Run: `cargo bench --bench lsp_latency` (`-- --keystrokes N`, `-- --only
+//! typing|actions|contention`, `-- --sizes 100KB,1MB`). `SVL_BENCH_BIN=/path/to/sagemaker-vpc-lsp`
+//! measures another build of the server (an older commit, for before/after
+//! figures); the tables say which binary they measured. `cargo test
+//! --benches` runs everything once, briefly, as a smoke test.
 
-#![allow(clippy::print_stdout)] // a benchmark reports on stdout
+#![allow(clippy::print_stdout, clippy::unwrap_used)] // a benchmark reports on stdout
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::Server;
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_sagemaker-vpc-lsp");
 
 /// A realistic module: networking, IAM, compliant and non-compliant models.
 fn chunk(i: usize) -> String {
@@ -78,160 +88,363 @@ fn document(bytes: usize) -> String {
     text
 }
 
-struct Client {
-    stdin: std::process::ChildStdin,
-    rx: Receiver<Value>,
-    child: std::process::Child,
+const URI: &str = "file:///bench/main.tf";
+
+struct Settings {
+    /// The server binary measured.
+    bin: String,
+    keystrokes: usize,
+    /// Most samples per code-action measurement.
+    samples: usize,
+    /// A measurement stops sampling after this long (at least 3 samples).
+    budget: Duration,
+    /// `--sizes 100KB,1MB`: only these document sizes.
+    sizes: Option<Vec<String>>,
 }
 
-impl Client {
-    fn spawn() -> Self {
-        let mut child = Command::new(BIN)
-            .env(
-                "SAGEMAKER_VPC_LSP_LOG",
-                std::env::var("SAGEMAKER_VPC_LSP_LOG").unwrap_or_else(|_| "error".into()),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn the server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut len = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                if let Ok(v) = serde_json::from_slice(&body)
-                    && tx.send(v).is_err()
-                {
-                    return;
-                }
-            }
-        });
-        let stdin = child.stdin.take().expect("stdin");
-        Self { stdin, rx, child }
+impl Settings {
+    /// The document sizes of `all` that were asked for.
+    fn sizes(&self, all: &[(&'static str, usize)]) -> Vec<(&'static str, usize)> {
+        all.iter()
+            .filter(|(label, _)| {
+                self.sizes
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|w| w == &label.replace(' ', "")))
+            })
+            .copied()
+            .collect()
+    }
+}
+
+/// A server with `text` open and analyzed; returns it and the diagnostics
+/// of the first version.
+fn open(settings: &Settings, text: &str, resolve: bool) -> (Server, Vec<Value>) {
+    let level = std::env::var("SAGEMAKER_VPC_LSP_LOG").unwrap_or_else(|_| "error".into());
+    let mut server = Server::spawn_program(
+        &settings.bin,
+        &[],
+        &[("SAGEMAKER_VPC_LSP_LOG", level.as_str())],
+    );
+    // The slow builds this measures take seconds, not milliseconds.
+    server.timeout = Duration::from_secs(600);
+    let mut capabilities = common::capabilities(false);
+    if resolve {
+        capabilities["textDocument"]["codeAction"]["resolveSupport"] =
+            json!({"properties": ["edit"]});
+        capabilities["textDocument"]["codeAction"]["dataSupport"] = json!(true);
+    }
+    server.initialize(capabilities, Value::Null);
+    server.open(URI, text);
+    let diagnostics = server.await_diagnostics_at(URI, 1);
+    (server, diagnostics)
+}
+
+fn shutdown(server: Server) {
+    server.shutdown();
+}
+
+/// Where to type: at the end of the name label of a non-compliant model in
+/// the middle of `text` (`resource "aws_sagemaker_model" "public_7|"`).
+/// Renaming a model changes its finding's message, so every keystroke's
+/// version is published (identical diagnostics are not re-sent), and it
+/// changes nothing other blocks read, as typing in one model usually does.
+fn typing_position(text: &str) -> (usize, u32) {
+    let header = "resource \"aws_sagemaker_model\" \"public_";
+    let at = text[text.len() / 2..]
+        .find(header)
+        .map(|i| i + text.len() / 2)
+        .expect("a non-compliant model to rename");
+    let line = text[..at].matches('\n').count();
+    let line_text = text[at..].lines().next().expect("the header line");
+    let column = line_text
+        .rfind("\" {")
+        .expect("the name label's closing quote");
+    (line, column as u32)
+}
+
+/// The diagnostic nearest the middle of the document.
+fn middle_diagnostic(diagnostics: &[Value], text: &str) -> Value {
+    let middle = text[..text.len() / 2].matches('\n').count() as i64;
+    diagnostics
+        .iter()
+        .min_by_key(|d| (d["range"]["start"]["line"].as_i64().unwrap() - middle).abs())
+        .expect("a finding to act on")
+        .clone()
+}
+
+fn code_action_params(diagnostic: &Value) -> Value {
+    json!({
+        "textDocument": {"uri": URI},
+        "range": diagnostic["range"],
+        "context": {"diagnostics": [diagnostic], "triggerKind": 1},
+    })
+}
+
+/// Types one character at `(line, column)` as version `version` and waits
+/// for that version's diagnostics.
+fn keystroke(server: &mut Server, (line, column): (usize, u32), version: i64) -> Duration {
+    let ch = (b'a' + (version % 26) as u8) as char;
+    let start = Instant::now();
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": version},
+            "contentChanges": [{"range": {
+                "start": {"line": line, "character": column},
+                "end": {"line": line, "character": column}}, "text": ch.to_string()}]}),
+    );
+    server.await_diagnostics_at(URI, version);
+    start.elapsed()
+}
+
+struct Figures(Vec<Duration>);
+
+impl Figures {
+    fn percentile(&self, p: f64) -> String {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        ms(sorted[i])
     }
 
-    fn send(&mut self, v: Value) {
-        let body = v.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
-        self.stdin.flush().expect("flush");
+    fn max(&self) -> String {
+        ms(*self.0.iter().max().expect("measured"))
     }
+}
 
-    fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let v = self
-                .rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("server answered in time");
-            if v["id"].is_number() && v["method"].is_string() {
-                // A server request (registration, configuration): answer it.
-                let id = v["id"].clone();
-                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+/// Samples `f` until `settings.samples` runs or the time budget is spent
+/// (at least three runs).
+fn sample(settings: &Settings, mut f: impl FnMut() -> Option<Duration>) -> Option<Figures> {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while out.len() < settings.samples && (out.len() < 3 || started.elapsed() < settings.budget) {
+        out.push(f()?);
+    }
+    Some(Figures(out))
+}
+
+fn typing(settings: &Settings) {
+    println!(
+        "\ntyping a model name: didChange sent -> publishDiagnostics of that version received"
+    );
+    println!(
+        "{:>8} {:>9} {:>6} {:>10} {:>10} {:>10}",
+        "size", "findings", "keys", "p50", "p99", "max"
+    );
+    for (label, size) in
+        settings.sizes(&[("10 KB", 10_000), ("100 KB", 100_000), ("1 MB", 1_000_000)])
+    {
+        let text = document(size);
+        let (mut server, diagnostics) = open(settings, &text, true);
+        let (line, column) = typing_position(&text);
+        let latencies: Vec<Duration> = (0..settings.keystrokes)
+            .map(|k| keystroke(&mut server, (line, column + k as u32), 2 + k as i64))
+            .collect();
+        let figures = Figures(latencies);
+        println!(
+            "{label:>8} {:>9} {:>6} {:>10} {:>10} {:>10}",
+            diagnostics.len(),
+            settings.keystrokes,
+            figures.percentile(0.5),
+            figures.percentile(0.99),
+            figures.max()
+        );
+        shutdown(server);
+    }
+}
+
+fn actions(settings: &Settings) {
+    println!("\ncode actions on one finding in the middle of the file (request -> response)");
+    println!(
+        "{:>8} {:<34} {:>7} {:>10} {:>10}",
+        "size", "measurement", "samples", "p50", "max"
+    );
+    for (label, size) in settings.sizes(&[
+        ("100 KB", 100_000),
+        ("300 KB", 300_000),
+        ("1 MB", 1_000_000),
+    ]) {
+        let text = document(size);
+        let row = |what: &str, figures: Option<Figures>| match figures {
+            Some(f) => println!(
+                "{label:>8} {what:<34} {:>7} {:>10} {:>10}",
+                f.0.len(),
+                f.percentile(0.5),
+                f.max()
+            ),
+            None => println!(
+                "{label:>8} {what:<34} {:>7} {:>10} {:>10}",
+                "-", "n/a", "n/a"
+            ),
+        };
+        for resolve in [true, false] {
+            let (mut server, diagnostics) = open(settings, &text, resolve);
+            let params = code_action_params(&middle_diagnostic(&diagnostics, &text));
+            let mut listed = Value::Null;
+            let list = sample(settings, || {
+                let start = Instant::now();
+                listed = server.request("textDocument/codeAction", params.clone());
+                Some(start.elapsed())
+            });
+            if !resolve {
+                row("list (client without resolve)", list);
+                shutdown(server);
                 continue;
             }
-            if pred(&v) {
-                return v;
-            }
+            row("list (client with resolve)", list);
+            let actions = listed.as_array().cloned().unwrap_or_default();
+            // Resolving is only measured for actions listed without edits (an
+            // older build computes them eagerly while listing).
+            let lazy = |pick: &dyn Fn(&Value) -> bool| -> Option<Value> {
+                actions
+                    .iter()
+                    .find(|a| pick(a) && a.get("edit").is_none())
+                    .cloned()
+            };
+            let mut resolve_row = |what: &str, action: Option<Value>| {
+                let figures = action.and_then(|action| {
+                    sample(settings, || {
+                        let start = Instant::now();
+                        let resolved = server.request("codeAction/resolve", action.clone());
+                        assert!(resolved.get("edit").is_some(), "resolved without an edit");
+                        Some(start.elapsed())
+                    })
+                });
+                row(what, figures);
+            };
+            resolve_row(
+                "resolve the quick fix",
+                lazy(&|a| a["kind"] == "quickfix" && a["isPreferred"] == true),
+            );
+            resolve_row(
+                "resolve fix-all",
+                lazy(&|a| {
+                    a["kind"]
+                        .as_str()
+                        .is_some_and(|k| k.starts_with("source.fixAll"))
+                }),
+            );
+            shutdown(server);
         }
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
+fn contention(settings: &Settings) {
+    println!(
+        "\ncontention: latency with a code-action request sent just before each keystroke / hover"
+    );
+    println!(
+        "{:>8} {:<34} {:>6} {:>10} {:>10} {:>10}",
+        "size", "measurement", "n", "p50", "p99", "max"
+    );
+    for (label, size) in settings.sizes(&[
+        ("100 KB", 100_000),
+        ("300 KB", 300_000),
+        ("1 MB", 1_000_000),
+    ]) {
+        let text = document(size);
+        let row = |what: &str, figures: Figures| {
+            println!(
+                "{label:>8} {what:<34} {:>6} {:>10} {:>10} {:>10}",
+                figures.0.len(),
+                figures.percentile(0.5),
+                figures.percentile(0.99),
+                figures.max()
+            )
+        };
+        // A client without resolve support: the listing computes edits, the
+        // heaviest a code action request gets.
+        let (mut server, diagnostics) = open(settings, &text, false);
+        let diagnostic = middle_diagnostic(&diagnostics, &text);
+        let params = code_action_params(&diagnostic);
+        let (line, column) = typing_position(&text);
+        let n = settings.keystrokes.min(50);
+        let mut version = 1;
+        let alone = Figures(
+            (0..n)
+                .map(|k| {
+                    version += 1;
+                    keystroke(&mut server, (line, column + k as u32), version)
+                })
+                .collect(),
+        );
+        row("keystroke alone", alone);
+        let mut column = column + n as u32;
+        let busy = Figures(
+            (0..n)
+                .map(|_| {
+                    let id = server.send_request("textDocument/codeAction", params.clone());
+                    version += 1;
+                    let latency = keystroke(&mut server, (line, column), version);
+                    column += 1;
+                    server.response(id, "codeAction");
+                    latency
+                })
+                .collect(),
+        );
+        row("keystroke with a code action", busy);
+        let hover_params =
+            json!({"textDocument": {"uri": URI}, "position": diagnostic["range"]["start"]});
+        let hover = |server: &mut Server| {
+            let start = Instant::now();
+            server.request("textDocument/hover", hover_params.clone());
+            start.elapsed()
+        };
+        let alone = Figures((0..n).map(|_| hover(&mut server)).collect());
+        row("hover alone", alone);
+        let busy = Figures(
+            (0..n)
+                .map(|_| {
+                    let id = server.send_request("textDocument/codeAction", params.clone());
+                    let latency = hover(&mut server);
+                    server.response(id, "codeAction");
+                    latency
+                })
+                .collect(),
+        );
+        row("hover with a code action", busy);
+        shutdown(server);
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let keystrokes = args
-        .iter()
-        .position(|a| a == "--keystrokes")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300usize);
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     // `cargo bench` passes `--bench`; `cargo test --benches` runs it briefly.
     let quick = !args.iter().any(|a| a == "--bench");
-    let keystrokes = if quick { 20 } else { keystrokes };
-    println!("sagemaker-vpc-lsp typing latency: didChange sent -> publishDiagnostics received");
-    println!(
-        "{:>8} {:>9} {:>8} {:>10} {:>10} {:>10}",
-        "size", "findings", "keys", "p50", "p99", "max"
-    );
-    for (label, size) in [("10 KB", 10_000), ("100 KB", 100_000), ("1 MB", 1_000_000)] {
-        let text = document(size);
-        let mut client = Client::spawn();
-        client.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {"capabilities": {"general": {"positionEncodings": ["utf-16"]}}}}));
-        client.wait(|v| v["id"] == 1);
-        client.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
-        let uri = "file:///bench/main.tf";
-        client.send(
-            json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-            "textDocument": {"uri": uri, "languageId": "terraform", "version": 1, "text": text}}}),
-        );
-        let opened = client.wait(|v| v["method"] == "textDocument/publishDiagnostics");
-        let findings = opened["params"]["diagnostics"]
-            .as_array()
-            .map_or(0, Vec::len);
-        // Type inside the `name` string of a model in the middle of the file.
-        let target = text.len() / 2;
-        let line = text[..target].matches('\n').count();
-        let line_start = text[..target].rfind('\n').map_or(0, |i| i + 1);
-        let (typed_line, mut column) = text[line_start..]
-            .lines()
-            .enumerate()
-            .find(|(_, l)| l.trim_start().starts_with("name "))
-            .map(|(n, l)| (line + n, l.find('"').map_or(0, |q| q as u32 + 1)))
-            .expect("a model name to type into");
-        let mut latencies = Vec::with_capacity(keystrokes);
-        for k in 0..keystrokes {
-            let version = 2 + k as i64;
-            let ch = (b'a' + (k % 26) as u8) as char;
-            let start = Instant::now();
-            client.send(
-                json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                "textDocument": {"uri": uri, "version": version},
-                "contentChanges": [{"range": {
-                    "start": {"line": typed_line, "character": column},
-                    "end": {"line": typed_line, "character": column}}, "text": ch.to_string()}]}}),
-            );
-            client.wait(|v| {
-                v["method"] == "textDocument/publishDiagnostics"
-                    && v["params"]["version"] == version
-            });
-            latencies.push(start.elapsed());
-            column += 1;
-        }
-        latencies.sort();
-        let fmt = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
-        println!(
-            "{label:>8} {findings:>9} {keystrokes:>8} {:>10} {:>10} {:>10}",
-            fmt(percentile(&latencies, 0.5)),
-            fmt(percentile(&latencies, 0.99)),
-            fmt(*latencies.last().expect("measured"))
-        );
-        client.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
-        client.wait(|v| v["id"] == 2);
-        client.send(json!({"jsonrpc": "2.0", "method": "exit"}));
-        let _ = client.child.wait();
+    let keystrokes = value("--keystrokes")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 5 } else { 200 });
+    let settings = Settings {
+        bin: std::env::var("SVL_BENCH_BIN").unwrap_or_else(|_| common::BIN.to_owned()),
+        keystrokes,
+        samples: if quick { 3 } else { 30 },
+        budget: Duration::from_secs(if quick { 1 } else { 30 }),
+        sizes: value("--sizes").map(|v| v.split(',').map(str::to_owned).collect()),
+    };
+    println!("sagemaker-vpc-lsp latency; server: {}", settings.bin);
+    let only = value("--only");
+    let wants = |what: &str| only.as_deref().is_none_or(|o| o == what);
+    if wants("typing") {
+        typing(&settings);
+    }
+    if wants("actions") {
+        actions(&settings);
+    }
+    if wants("contention") {
+        contention(&settings);
     }
 }

@@ -29,6 +29,9 @@ pub struct Server {
     pub server_requests: Vec<(String, Value)>,
     /// Every line the server wrote to stderr so far.
     pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// How long `take` and friends wait before failing ([`TIMEOUT`]; the
+    /// latency benchmark raises it to measure slow servers).
+    pub timeout: Duration,
     finished: bool,
 }
 
@@ -71,10 +74,16 @@ impl Server {
     }
 
     pub fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
+        Self::spawn_program(BIN, args, env)
+    }
+
+    /// Spawns `program` (another build of the server, for the benchmark's
+    /// before/after figures). `env` wins over the default debug log level.
+    pub fn spawn_program(program: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(program)
             .args(args)
-            .envs(env.iter().copied())
             .env("SAGEMAKER_VPC_LSP_LOG", "debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -105,6 +114,7 @@ impl Server {
             settings: Value::Null,
             server_requests: Vec::new(),
             stderr: lines,
+            timeout: TIMEOUT,
             finished: false,
         }
     }
@@ -135,6 +145,12 @@ impl Server {
 
     /// Sends a request and returns its whole response (`result` or `error`).
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response(id, method)
+    }
+
+    /// Sends a request without waiting; [`Self::response`] takes its answer.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
@@ -142,9 +158,14 @@ impl Server {
             message["params"] = params;
         }
         self.send(&message);
+        id
+    }
+
+    /// The response to request `id` (`what` names it in a timeout).
+    pub fn response(&mut self, id: i64, what: &str) -> Value {
         self.take(
             |m| m.get("id") == Some(&json!(id)) && m.get("method").is_none(),
-            method,
+            what,
         )
     }
 
@@ -196,7 +217,7 @@ impl Server {
         if let Some(i) = self.pending.iter().position(&pred) {
             return self.pending.remove(i).unwrap();
         }
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         while let Some(message) = self.receive(deadline) {
             if pred(&message) {
                 return message;

@@ -417,19 +417,19 @@ pub fn by_resource(instances: &[Instance]) -> BTreeMap<(String, String), Vec<&In
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
+    // No `use super::*`: the benchmark includes this file too, with `cfg(test)`
+    // set but `#[test]` functions compiled out.
     #[test]
     fn addresses_split_into_module_and_resource() {
         assert_eq!(
-            split_address("module.a[0].module.b[\"x.y\"].aws_sagemaker_model.m[1]"),
+            super::split_address("module.a[0].module.b[\"x.y\"].aws_sagemaker_model.m[1]"),
             (
                 "module.a.module.b".to_owned(),
                 "aws_sagemaker_model.m".to_owned()
             )
         );
         assert_eq!(
-            split_address("aws_sagemaker_model.m"),
+            super::split_address("aws_sagemaker_model.m"),
             (String::new(), "aws_sagemaker_model.m".to_owned())
         );
     }

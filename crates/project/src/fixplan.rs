@@ -31,10 +31,18 @@ pub fn declaration_target(path: &Path, index: &ModuleIndex) -> PathBuf {
     }
 }
 
-/// The edit declaring `vars` at the end of `text` (the declaration target).
-pub fn declaration_edit(text: &str, vars: &[NewVariable]) -> Option<TextEdit> {
-    let tree = syntax::parse(text, None);
-    fix::declaration_edit(text, &tree, vars)
+/// The edit declaring `vars` at the end of `text` (the declaration target),
+/// in its style. `tree` is `text`'s syntax tree if the caller has it (it is
+/// parsed otherwise).
+pub fn declaration_edit(
+    text: &str,
+    tree: Option<&tree_sitter::Tree>,
+    vars: &[NewVariable],
+) -> Option<TextEdit> {
+    match tree {
+        Some(tree) => fix::declaration_edit(text, tree, vars),
+        None => fix::declaration_edit(text, &syntax::parse(text, None), vars),
+    }
 }
 
 /// One file's new text.
@@ -129,12 +137,12 @@ pub fn fix_module(
             if target != *path
                 && let Some(vars) = sources.get(&target)
             {
-                if let Some(edit) = declaration_edit(&vars.text, &all.declare) {
+                if let Some(edit) = declaration_edit(&vars.text, None, &all.declare) {
                     let new_vars = fix::apply_edits(&vars.text, &[edit]);
                     replace(ws, sources, &target, new_vars);
                     summaries.entry(target).or_default().push(note);
                 }
-            } else if let Some(edit) = declaration_edit(&text, &all.declare) {
+            } else if let Some(edit) = declaration_edit(&text, None, &all.declare) {
                 text = fix::apply_edits(&text, &[edit]);
                 summaries.entry(path.clone()).or_default().push(note);
             }

@@ -341,7 +341,8 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
                         None,
                     ),
                 };
-                if let (Some(uri), Some(edit)) = (uri, declaration_edit(&target_text, &fix.declare))
+                if let (Some(uri), Some(edit)) =
+                    (uri, declaration_edit(&target_text, None, &fix.declare))
                 {
                     let target_rope = ropey::Rope::from_str(&target_text);
                     per_file.push((
@@ -359,7 +360,7 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
             None => {
                 // At the end of this document, as it will be after the
                 // fix's own edits (which never reach its end).
-                if let Some(edit) = declaration_edit(text, &fix.declare) {
+                if let Some(edit) = declaration_edit(text, Some(&analyzed.tree), &fix.declare) {
                     own.push(convert::text_edit(rope, text, &edit, encoding));
                 }
             }

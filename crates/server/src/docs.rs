@@ -222,9 +222,11 @@ impl Server {
                 "document version went backwards or repeated; applying the change anyway"
             );
         }
+        let started = std::time::Instant::now();
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             entry.doc.apply_changes(&changes, encoding)
         }));
+        tracing::debug!(uri, version, elapsed = ?started.elapsed(), "change applied and re-parsed");
         match applied {
             Ok(applied) => {
                 entry.record(applied.ops);

@@ -638,6 +638,7 @@ impl Server {
         if self.published.get(uri) == Some(&diagnostics) {
             return;
         }
+        let started = std::time::Instant::now();
         let mut params = json!({"uri": uri, "diagnostics": diagnostics});
         if let Some(version) = version {
             params["version"] = json!(version);
@@ -649,6 +650,7 @@ impl Server {
             self.published.insert(uri.to_owned(), diagnostics);
         }
         self.notify("textDocument/publishDiagnostics", params);
+        tracing::debug!(uri, elapsed = ?started.elapsed(), "published");
     }
 
     /// Forgets and clears everything published for files that are not open.

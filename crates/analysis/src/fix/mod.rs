@@ -24,6 +24,7 @@ mod layout;
 mod suppression;
 mod variables;
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use tree_sitter::Tree;
@@ -85,16 +86,17 @@ pub struct Fix {
 }
 
 /// What fixes may consult: the file, its tree and its module, with what
-/// every fix of the file needs computed once (its style, its islands, where
-/// its strings and comments are), so fixing a file's findings one by one
-/// or all at once stays linear in its size.
+/// fixes need of the whole file (its style, its islands, where its strings
+/// and comments are) computed at most once, when first needed: listing the
+/// offers of one finding costs nothing per byte of the file, and fixing a
+/// file's findings one by one or all at once stays linear in its size.
 pub struct FixContext<'a> {
     pub src: &'a str,
     pub tree: &'a Tree,
     pub module: &'a ModuleIndex,
-    pub(crate) style: Style,
-    islands: Vec<terraform::Island<'a>>,
-    pub(crate) non_code: Vec<Range<usize>>,
+    style: OnceCell<Style>,
+    islands: OnceCell<Vec<terraform::Island<'a>>>,
+    non_code: OnceCell<Vec<Range<usize>>>,
 }
 
 impl<'a> FixContext<'a> {
@@ -103,10 +105,21 @@ impl<'a> FixContext<'a> {
             src,
             tree,
             module,
-            style: Style::detect(src, tree.root_node()),
-            islands: terraform::islands(src, tree),
-            non_code: crate::lex::non_code(src),
+            style: OnceCell::new(),
+            islands: OnceCell::new(),
+            non_code: OnceCell::new(),
         }
+    }
+
+    /// The file's indentation and line endings.
+    pub(crate) fn style(&self) -> &Style {
+        self.style
+            .get_or_init(|| Style::detect(self.src, self.tree.root_node()))
+    }
+
+    /// The file's strings, heredocs and comments (sorted byte ranges).
+    pub(crate) fn non_code(&self) -> &[Range<usize>] {
+        self.non_code.get_or_init(|| crate::lex::non_code(self.src))
     }
 
     /// The resource block starting at `block_start` (an offset in the
@@ -115,7 +128,10 @@ impl<'a> FixContext<'a> {
         &self,
         block_start: usize,
     ) -> Option<(usize, terraform::Resource<'_>)> {
-        for island in &self.islands {
+        let islands = self
+            .islands
+            .get_or_init(|| terraform::islands(self.src, self.tree));
+        for island in islands {
             let Some(local) = block_start.checked_sub(island.offset) else {
                 continue;
             };

@@ -24,7 +24,7 @@ pub(crate) fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option
     let header = finding.resource.header.start;
     let line_start = src[..header].rfind('\n').map_or(0, |i| i + 1);
     let indent = crate::style::line_indent(src, header).to_owned();
-    let style = &ctx.style;
+    let style = ctx.style();
     let directive = format!(
         "# {}:{} -- {}",
         crate::suppress::DIRECTIVE,

@@ -260,8 +260,24 @@ impl ModuleIndex {
 
     /// Every merged block of type `kind` (`resource`, `module`, …).
     pub(crate) fn all_merged<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = Merged<'s>> + 's {
-        let mut keys: Vec<&(String, Vec<String>)> =
-            self.base.keys().filter(|(k, _)| k == kind).collect();
+        self.merged_where(kind, None)
+    }
+
+    /// Every merged block of type `kind` whose first label is `label` (when
+    /// given), in source order. Only those are merged: looking up one
+    /// resource type in a module of thousands of resources stays cheap.
+    fn merged_where<'s>(
+        &'s self,
+        kind: &'s str,
+        label: Option<&'s str>,
+    ) -> impl Iterator<Item = Merged<'s>> + 's {
+        let mut keys: Vec<&(String, Vec<String>)> = self
+            .base
+            .keys()
+            .filter(|(k, labels)| {
+                k == kind && label.is_none_or(|l| labels.first().map(String::as_str) == Some(l))
+            })
+            .collect();
         keys.sort_by_key(|k| self.base[*k].first().copied());
         keys.into_iter().filter_map(|k| self.merged_key(k))
     }
@@ -271,8 +287,7 @@ impl ModuleIndex {
         &'s self,
         resource_type: &'s str,
     ) -> impl Iterator<Item = Merged<'s>> + 's {
-        self.all_merged("resource")
-            .filter(move |m| m.base.1.label(0) == Some(resource_type))
+        self.merged_where("resource", Some(resource_type))
     }
 
     /// The module's variable `name`.

@@ -195,7 +195,7 @@ impl<'c, 'a> Planner<'c, 'a> {
     fn new(ctx: &'c FixContext<'a>, form: Form) -> Self {
         Self {
             ctx,
-            style: ctx.style.clone(),
+            style: ctx.style().clone(),
             form,
             declare: Vec::new(),
         }
@@ -236,7 +236,7 @@ impl<'c, 'a> Planner<'c, 'a> {
         if syntax::is_broken(resource.block) || !resource.parts.is_closed() {
             return None;
         }
-        let non_code = &self.ctx.non_code;
+        let non_code = self.ctx.non_code();
         if crate::lex::inside(non_code, block_start) {
             return None;
         }
