@@ -75,7 +75,7 @@ fn inject_fault(text: &str) {
     }
 }
 
-/// Analyses a snapshot, reusing `cache` (brought up to this snapshot's text)
+/// Analyzes a snapshot, reusing `cache` (brought up to this snapshot's text)
 /// when given. Records the document's facts in the workspace first; returns
 /// the folders whose instances that changed (its own, and those it calls).
 pub fn analyze(

@@ -487,7 +487,7 @@ impl Server {
         }
     }
 
-    /// Analyses the files of `folders` that are not open (workspace scope).
+    /// Analyzes the files of `folders` that are not open (workspace scope).
     pub(crate) fn schedule_closed(&mut self, folders: Vec<PathBuf>) {
         if folders.is_empty() || self.config.scope != Scope::Workspace {
             return;

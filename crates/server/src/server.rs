@@ -613,7 +613,7 @@ impl Server {
         self.republish_all();
     }
 
-    /// Re-analyses every open document and, in workspace scope, every
+    /// Re-analyzes every open document and, in workspace scope, every
     /// folder (after a settings change, or once the workspace is indexed).
     pub(crate) fn republish_all(&mut self) {
         let uris: Vec<String> = self.docs.keys().cloned().collect();
