@@ -211,3 +211,38 @@ fn the_workspace_fix_all_command_applies_what_check_fix_writes() {
     }
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+#[test]
+fn identical_diagnostics_are_not_published_again() {
+    let uri = "file:///w/main.tf";
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    server.open(uri, MODEL);
+    assert_eq!(server.await_diagnostics_at(uri, 1).len(), 1);
+    let change = |server: &mut Server, version: i64, line: u32, character: u32, text: &str| {
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": {"start": {"line": line, "character": character},
+                                                 "end": {"line": line, "character": character}},
+                                       "text": text}]}),
+        );
+    };
+    // Typing inside the model's `name` string changes no diagnostic: the
+    // server says so in its log and publishes nothing for version 2.
+    change(&mut server, 2, 1, 10, "x");
+    server.await_log("diagnostics unchanged; not published again");
+    // Renaming the model changes its finding: version 3 is the next publish
+    // (a publish of version 2 would have been sent before the log line).
+    change(&mut server, 3, 0, 33, "y");
+    let params = server.await_diagnostics(uri);
+    assert_eq!(params["version"], 3, "{params}");
+    assert!(
+        params["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aws_sagemaker_model.my"),
+        "{params}"
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}

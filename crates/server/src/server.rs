@@ -636,6 +636,7 @@ impl Server {
         version: Option<i32>,
     ) {
         if self.published.get(uri) == Some(&diagnostics) {
+            tracing::debug!(uri, version, "diagnostics unchanged; not published again");
             return;
         }
         let started = std::time::Instant::now();
