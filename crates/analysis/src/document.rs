@@ -8,6 +8,7 @@
 //! `InputEdit` against the original text instead desynchronises the tree.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
@@ -49,6 +50,8 @@ pub struct Document {
     pub text: Arc<String>,
     pub tree: Tree,
     pub version: i32,
+    /// When set, parses give up at once (see [`Document::new_unless`]).
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl Document {
@@ -58,7 +61,23 @@ impl Document {
             text: Arc::new(text.to_owned()),
             tree: syntax::parse(text, None),
             version,
+            stop: None,
         }
+    }
+
+    /// A document whose parses (now and after every change) give up as soon
+    /// as `stop` is set, leaving an empty tree: for a server whose client
+    /// has gone, which only needs to stop, never to use the document again.
+    pub fn new_unless(text: &str, version: i32, stop: Arc<AtomicBool>) -> Self {
+        let mut doc = Self {
+            rope: Rope::from_str(text),
+            text: Arc::new(text.to_owned()),
+            tree: syntax::parse("", None),
+            version,
+            stop: Some(stop),
+        };
+        doc.tree = doc.reparse(None);
+        doc
     }
 
     /// Applies `changes` in order and re-parses once. Never panics on bad
@@ -117,7 +136,11 @@ impl Document {
 
     /// Parses the text, reusing `old_tree` (already edited) when given.
     fn reparse(&self, old_tree: Option<&Tree>) -> Tree {
-        syntax::parse(&self.text, old_tree)
+        match &self.stop {
+            Some(stop) => syntax::parse_unless(&self.text, old_tree, stop)
+                .unwrap_or_else(|| syntax::parse("", None)),
+            None => syntax::parse(&self.text, old_tree),
+        }
     }
 
     /// The tree-sitter point of a byte offset (rows split at `\n`, as

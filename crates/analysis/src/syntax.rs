@@ -6,8 +6,10 @@
 //! here tolerates the `ERROR` and `MISSING` nodes that appear while a user types.
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use tree_sitter::{Language, Node, Parser, Tree};
+use tree_sitter::{Language, Node, ParseOptions, ParseState, Parser, Tree};
 
 /// The HCL language, as shipped by `tree-sitter-hcl`.
 pub fn language() -> Language {
@@ -36,6 +38,33 @@ pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
             // `parse` only fails without a language or after a cancellation or
             // timeout, and this parser has a language and never sets either.
             .expect("parser has a language and no cancellation")
+    })
+}
+
+/// Like [`parse`], but gives up as soon as `stop` is set (`None` then): a
+/// parse of megabytes takes seconds, and a server whose client has gone
+/// must not wait for it.
+pub fn parse_unless(text: &str, old_tree: Option<&Tree>, stop: &AtomicBool) -> Option<Tree> {
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        let bytes = text.as_bytes();
+        let mut progress = |_: &ParseState| {
+            if stop.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let tree = parser.parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+            old_tree,
+            Some(ParseOptions::new().progress_callback(&mut progress)),
+        );
+        if tree.is_none() {
+            // An interrupted parse would resume on the next call otherwise.
+            parser.reset();
+        }
+        tree
     })
 }
 
@@ -152,6 +181,17 @@ pub(crate) fn is_broken(node: Node<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stopped_parse_gives_up_and_the_next_one_starts_afresh() {
+        let src = "resource \"a\" \"b\" {\n  x = 1\n}\n".repeat(2000);
+        assert!(parse_unless(&src, None, &AtomicBool::new(true)).is_none());
+        let tree = parse_unless(&src, None, &AtomicBool::new(false)).expect("a tree");
+        assert_eq!(
+            tree.root_node().to_sexp(),
+            parse(&src, None).root_node().to_sexp()
+        );
+    }
 
     #[test]
     fn label_values_of_quoted_and_bare_labels() {

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use lsp_types::{
     Diagnostic, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
@@ -152,12 +153,14 @@ impl Server {
             return;
         }
         let generation = self.next_generation();
-        let doc = Doc::new(
-            Document::new(&item.text, item.version),
-            item.uri,
-            kind,
-            generation,
-        );
+        let document =
+            Document::new_unless(&item.text, item.version, Arc::clone(&self.input_closed));
+        if self.input_closed.load(Ordering::Relaxed) {
+            // The parse may have given up: nobody is left to check it for.
+            tracing::info!(uri, "input closed while opening the document; not checked");
+            return;
+        }
+        let doc = Doc::new(document, item.uri, kind, generation);
         self.docs.insert(uri.clone(), doc);
         self.schedule(&uri);
     }
@@ -200,7 +203,11 @@ impl Server {
                     version,
                     "change for a document that is not open; resyncing from its full text"
                 );
-                let mut doc = Document::new(&changes[last_full].text, version);
+                let mut doc = Document::new_unless(
+                    &changes[last_full].text,
+                    version,
+                    Arc::clone(&self.input_closed),
+                );
                 doc.apply_changes(&changes[last_full + 1..], encoding);
                 self.docs
                     .insert(uri.clone(), Doc::new(doc, url, kind, generation));
@@ -227,6 +234,15 @@ impl Server {
             entry.doc.apply_changes(&changes, encoding)
         }));
         tracing::debug!(uri, version, elapsed = ?started.elapsed(), "change applied and re-parsed");
+        if self.input_closed.load(Ordering::Relaxed) {
+            // The parse may have given up: nobody is left to check it for.
+            tracing::info!(
+                uri,
+                version,
+                "input closed while applying a change; not checked"
+            );
+            return;
+        }
         match applied {
             Ok(applied) => {
                 entry.record(applied.ops);

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -130,6 +131,8 @@ pub struct Server {
     pub(crate) pending_config_errors: Option<String>,
     /// Set by `exit`: the process exit code.
     pub(crate) exit: Option<u8>,
+    /// Set when stdin closed: documents' parses give up.
+    pub(crate) input_closed: Arc<AtomicBool>,
 }
 
 /// How often the parent process is looked at.
@@ -156,7 +159,12 @@ fn id_key(id: &Value) -> String {
 }
 
 impl Server {
-    pub fn new(out: Output, events: Sender<Event>, parent: Option<u32>) -> Self {
+    pub fn new(
+        out: Output,
+        events: Sender<Event>,
+        parent: Option<u32>,
+        input_closed: Arc<AtomicBool>,
+    ) -> Self {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
         Self {
             out,
@@ -178,6 +186,7 @@ impl Server {
             parent,
             pending_config_errors: None,
             exit: None,
+            input_closed,
         }
     }
 
