@@ -12,6 +12,7 @@ use svl_analysis::position::{self, Encoding};
 use svl_analysis::{Finding, Options};
 use svl_project::check::check_file;
 use svl_project::fixplan::{self, FileChange};
+use svl_project::prefilter;
 use svl_project::read::{Source, kind_of};
 use svl_project::walk::{Target, display_path, module_files};
 use svl_project::{Workspace, folder_of};
@@ -29,6 +30,9 @@ pub struct Module {
     pub folder: PathBuf,
     pub sources: BTreeMap<PathBuf, Source>,
     pub files: Vec<CheckedFile>,
+    /// Parsed and analyzed: false when no file of the folder can hold a
+    /// finding and it calls no folder that can (see `svl_project::prefilter`).
+    pub parsed: bool,
 }
 
 /// Every folder `check` reads, in one workspace.
@@ -73,17 +77,42 @@ impl<'w> Batch<'w> {
             warnings: Vec::new(),
             options,
         };
+        let mut modules = Vec::with_capacity(loaded.len());
         for (module, errors, warnings) in loaded {
-            let facts = module
-                .sources
-                .iter()
-                .map(|(path, source)| source.facts(path))
-                .collect();
-            batch.workspace.add_scanned(module.folder.clone(), facts);
             batch.errors.extend(errors);
             batch.warnings.extend(warnings);
-            batch.modules.push(module);
+            modules.push(module);
         }
+        let texts: BTreeMap<PathBuf, Vec<&str>> = modules
+            .iter()
+            .map(|m| {
+                let texts = m.sources.values().map(|s| s.text.as_str()).collect();
+                (m.folder.clone(), texts)
+            })
+            .collect();
+        let needed = prefilter::folders_to_parse(&texts);
+        drop(texts);
+        // Parse (in parallel) only what can matter.
+        let facts: Vec<Vec<_>> = modules
+            .par_iter_mut()
+            .map(|module| {
+                module.parsed = needed.contains(&module.folder);
+                if !module.parsed {
+                    return Vec::new();
+                }
+                module
+                    .sources
+                    .iter()
+                    .map(|(path, source)| source.facts(path))
+                    .collect()
+            })
+            .collect();
+        for (module, facts) in modules.iter().zip(facts) {
+            if module.parsed {
+                batch.workspace.add_scanned(module.folder.clone(), facts);
+            }
+        }
+        batch.modules = modules;
         batch.analyze_with(progress);
         batch
     }
@@ -98,6 +127,11 @@ impl<'w> Batch<'w> {
         let options = &self.options;
         let wants = self.wants;
         self.modules.par_iter_mut().for_each(|module| {
+            if !module.parsed {
+                // Nothing in it can be a finding: checked by the byte search.
+                progress(module.files.len());
+                return;
+            }
             let frames = workspace.frames_of(&module.folder);
             for file in &mut module.files {
                 file.findings = match module.sources.get(&file.target.path) {
@@ -280,8 +314,10 @@ fn load(folder: PathBuf, targets: Vec<Target>) -> Loaded {
     let mut sources = BTreeMap::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let asked: std::collections::HashSet<&Path> =
+        targets.iter().map(|t| t.path.as_path()).collect();
     for path in module_files(&folder) {
-        if targets.iter().any(|t| t.path == path) {
+        if asked.contains(path.as_path()) {
             continue; // read below, where errors are the user's business
         }
         match Source::read(&path, kind_of(&path)) {
@@ -312,6 +348,7 @@ fn load(folder: PathBuf, targets: Vec<Target>) -> Loaded {
             folder,
             sources,
             files,
+            parsed: false,
         },
         errors,
         warnings,

@@ -102,11 +102,11 @@ pub fn fix_module(
                 .extend(fixable.iter().map(|f| (path.clone(), (*f).clone())));
             continue;
         }
-        let Some(tree) = source.tree.as_ref() else {
+        let Some(tree) = source.tree() else {
             continue;
         };
         let index = ws.module_index(&folder);
-        let ctx = FixContext::new(&source.text, tree, &index);
+        let ctx = FixContext::new(&source.text, &tree, &index);
         let all = fix::fix_all(&findings, &ctx);
         let fixed_blocks: Vec<usize> = all
             .as_ref()

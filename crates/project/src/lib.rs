@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod fixplan;
+pub mod prefilter;
 pub mod read;
 pub mod walk;
 pub mod workspace;

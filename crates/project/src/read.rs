@@ -1,7 +1,7 @@
 //! Reading Terraform files as text, with the errors `check` documents.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use svl_analysis::module::{FileFacts, FileKind};
 use svl_analysis::syntax;
@@ -58,13 +58,15 @@ pub fn kind_of(path: &Path) -> FileKind {
     })
 }
 
-/// A file as read, with its tree when it is HCL.
+/// A file as read. It is parsed only when its facts are first asked for,
+/// and its syntax tree is not kept (a tree takes many times the text's
+/// memory); fixes parse again what they edit.
 pub struct Source {
     pub kind: FileKind,
     pub text: Arc<String>,
     /// It started with a byte-order mark (kept when a fix writes it).
     pub bom: bool,
-    pub tree: Option<Tree>,
+    facts: OnceLock<Arc<FileFacts>>,
 }
 
 impl Source {
@@ -74,22 +76,29 @@ impl Source {
     }
 
     pub fn new(kind: FileKind, text: String, bom: bool) -> Self {
-        let tree = kind.is_hcl().then(|| syntax::parse(&text, None));
         Self {
             kind,
             text: Arc::new(text),
             bom,
-            tree,
+            facts: OnceLock::new(),
         }
     }
 
-    /// The facts of this file at `path`.
+    /// The facts of this file at `path` (the path it is stored under: the
+    /// first call's path is kept).
     pub fn facts(&self, path: &Path) -> Arc<FileFacts> {
-        Arc::new(FileFacts::extract(
-            path,
-            self.kind,
-            Arc::clone(&self.text),
-            self.tree.as_ref(),
-        ))
+        Arc::clone(self.facts.get_or_init(|| {
+            Arc::new(FileFacts::extract(
+                path,
+                self.kind,
+                Arc::clone(&self.text),
+                None,
+            ))
+        }))
+    }
+
+    /// The syntax tree of an HCL file, parsed now.
+    pub fn tree(&self) -> Option<Tree> {
+        self.kind.is_hcl().then(|| syntax::parse(&self.text, None))
     }
 }

@@ -25,6 +25,10 @@ impl Rule for ExampleRule {
         &DOC
     }
 
+    fn resource_types(&self) -> &'static [&'static str] {
+        &["aws_sagemaker_model"]
+    }
+
     fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if target.block.resource_address().map(|(t, _)| t) != Some("aws_sagemaker_model")
             || target.merged.attribute("name").is_some()

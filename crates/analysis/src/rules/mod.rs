@@ -91,6 +91,11 @@ pub trait Rule: Sync {
     /// Checks one resource, appending findings located in `ctx.path`.
     fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>);
 
+    /// The resource types this rule checks. A folder whose files mention
+    /// none of them (see [`may_apply`]) cannot have findings of this rule
+    /// and is not parsed by `check`. Empty: any resource (never skipped).
+    fn resource_types(&self) -> &'static [&'static str];
+
     /// The resource types whose blocks this rule reads when it checks
     /// another resource (an edit to one of them re-checks every resource).
     fn reads_resources(&self) -> &'static [&'static str] {
@@ -144,6 +149,19 @@ pub fn shared_resource_types() -> &'static [&'static str] {
         v
     });
     &TYPES
+}
+
+/// Whether a file with this text could hold a finding of any rule (or a
+/// suppression comment, which is checked too). Conservative: an escape
+/// (`\u005f`) could spell a resource type, so any `\u`/`\U` counts.
+pub fn may_apply(text: &str) -> bool {
+    text.contains(crate::suppress::DIRECTIVE)
+        || text.contains("\\u")
+        || text.contains("\\U")
+        || RULES.iter().any(|r| {
+            let types = r.resource_types();
+            types.is_empty() || types.iter().any(|t| text.contains(t))
+        })
 }
 
 /// The ids a suppression comment may name.

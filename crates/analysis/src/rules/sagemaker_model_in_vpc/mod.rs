@@ -59,6 +59,10 @@ impl Rule for SagemakerModelInVpc {
         &DOC
     }
 
+    fn resource_types(&self) -> &'static [&'static str] {
+        &[RESOURCE_TYPE]
+    }
+
     fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if target.block.resource_address().map(|(t, _)| t) != Some(RESOURCE_TYPE) {
             return;

@@ -1,0 +1,129 @@
+//! Which folders a `check` must parse at all.
+//!
+//! Parsing is most of a check's time and memory, and in a large repository
+//! most modules cannot hold a finding: no file of theirs mentions a type a
+//! rule checks ([`svl_analysis::rules::may_apply`], a byte search). Such a
+//! folder is still needed when it calls, directly or through other folders,
+//! one that can: its `module` blocks supply the values the called folder is
+//! judged with. Calls are found by a byte search too: a local module source
+//! is a literal string starting with `./` or `../` (Terraform allows nothing
+//! else), so every text that could be one is resolved against the folders
+//! being checked. Both searches err on the side of parsing: a folder is
+//! skipped only when nothing in its text could make a difference.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use svl_analysis::module::normalize;
+
+/// The folders of `folders` (each with the texts of its files) that must be
+/// parsed: those whose files may hold findings, and every folder that may
+/// call one of them, transitively.
+pub fn folders_to_parse(folders: &BTreeMap<PathBuf, Vec<&str>>) -> BTreeSet<PathBuf> {
+    let mut needed: BTreeSet<PathBuf> = folders
+        .iter()
+        .filter(|(_, texts)| texts.iter().any(|t| svl_analysis::rules::may_apply(t)))
+        .map(|(folder, _)| folder.clone())
+        .collect();
+    // callee → the folders that may call it.
+    let mut callers: BTreeMap<PathBuf, Vec<&PathBuf>> = BTreeMap::new();
+    for (folder, texts) in folders {
+        for text in texts {
+            for path in local_paths(text) {
+                let callee = normalize(&folder.join(path));
+                if &callee != folder && folders.contains_key(&callee) {
+                    callers.entry(callee).or_default().push(folder);
+                }
+            }
+        }
+    }
+    let mut stack: Vec<PathBuf> = needed.iter().cloned().collect();
+    while let Some(folder) = stack.pop() {
+        for caller in callers.get(&folder).into_iter().flatten() {
+            if needed.insert((*caller).clone()) {
+                stack.push((*caller).clone());
+            }
+        }
+    }
+    needed
+}
+
+/// Every piece of `text` that could be a local module source: from each
+/// `./` or `../` to the next `"`, line break or end of text (a path may
+/// hold spaces; a heredoc ends its lines with a break). Finds more than the
+/// real sources (any relative path in any string or comment), never less.
+pub fn local_paths(text: &str) -> impl Iterator<Item = &Path> {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"./").filter_map(move |at| {
+        let start = if at > 0 && bytes[at - 1] == b'.' {
+            at - 1
+        } else {
+            at
+        };
+        let len = bytes[start..]
+            .iter()
+            .position(|&b| matches!(b, b'"' | b'\n' | b'\r'))
+            .unwrap_or(bytes.len() - start);
+        // `start` and the end both sit next to ASCII bytes.
+        text.get(start..start + len).map(Path::new)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(folders: &[(&str, &[&str])]) -> Vec<String> {
+        let map: BTreeMap<PathBuf, Vec<&str>> = folders
+            .iter()
+            .map(|(f, texts)| (PathBuf::from(f), texts.to_vec()))
+            .collect();
+        folders_to_parse(&map)
+            .into_iter()
+            .map(|p| p.display().to_string())
+            .collect()
+    }
+
+    const MODEL: &str = "resource \"aws_sagemaker_model\" \"m\" {}\n";
+    const BUCKET: &str = "resource \"aws_s3_bucket\" \"b\" {}\n";
+
+    #[test]
+    fn folders_without_models_or_callers_of_models_are_skipped() {
+        let got = run(&[
+            ("/r/ml", &[MODEL]),
+            ("/r/web", &[BUCKET]),
+            // Calls ml through a chain: both are needed.
+            ("/r/env", &["module \"x\" {\n  source = \"../mid\"\n}\n"]),
+            ("/r/mid", &["module \"ml\" {\n  source = \"./../ml/\"\n}\n"]),
+            // Calls web only.
+            ("/r/other", &["module \"w\" {\n  source = \"../web\"\n}\n"]),
+        ]);
+        assert_eq!(got, ["/r/env", "/r/mid", "/r/ml"]);
+    }
+
+    #[test]
+    fn escapes_suppressions_heredocs_and_json_sources_count() {
+        let got = run(&[
+            (
+                "/r/a",
+                &["resource \"aws_sagemaker\\u005fmodel\" \"m\" {}\n"],
+            ),
+            (
+                "/r/b",
+                &["# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- x\n"],
+            ),
+            ("/r/c", &[BUCKET]),
+            (
+                "/r/d",
+                &["module \"c\" {\n  source = <<EOT\n../c\nEOT\n}\n"],
+            ),
+            ("/r/e", &["{\"module\": {\"x\": {\"source\": \"../a\"}}}"]),
+            (
+                "/r/f",
+                &["module \"m\" {\n  source = \"../with space/x\"\n}\n"],
+            ),
+            ("/r/with space/x", &[MODEL]),
+        ]);
+        assert_eq!(got, ["/r/a", "/r/b", "/r/e", "/r/f", "/r/with space/x"]);
+    }
+}
