@@ -246,7 +246,7 @@ def module_files(rng, index, folders):
             extra.append(rng.choice(MODELS).format(name=name, res=res))
     if index > 0 and rng.random() < 0.3:
         callee = rng.randrange(0, index)
-        main.append(f'module "shared" {{\n  source      = "../{folders[callee]}"\n'
+        main.append(f'module "shared" {{\n  source      = "../../{folders[callee]}"\n'
                     f'  environment = var.environment\n  subnet_ids  = [aws_subnet.private_a.id]\n}}\n')
     files = {
         "main.tf": "\n".join(main),
