@@ -27,7 +27,7 @@ use crate::{json, lower, syntax, terraform};
 pub use index::ModuleIndex;
 pub(crate) use index::{Merged, VariableDecl, effective_kind};
 pub use scope::{Frame, Modules, frames};
-pub(crate) use scope::{ModuleScope, never_instantiated};
+pub(crate) use scope::{ModuleScope, never_instantiated, zero_instances};
 
 /// The files Terraform reads in a module folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -169,16 +169,27 @@ fn frames_into(
 
 /// `count = 0` or an empty `for_each` on a block, as far as certain.
 pub(crate) fn never_instantiated(frame: &Frame, merged: &super::Merged<'_>) -> bool {
-    let scope = ModuleScope::literal(frame);
+    zero_instances(merged, &ModuleScope::literal(frame))
+}
+
+/// Whether the (merged) block certainly makes no instance in `scope`. When
+/// both `count` and `for_each` are set — an override file can add one to a
+/// block that has the other — Terraform expands by `count` alone (checked
+/// with `terraform plan`: base `for_each = toset([])` plus an override's
+/// `count = 2` makes two instances; base `count = 1` plus an override's
+/// `for_each = toset([])` makes one).
+pub(crate) fn zero_instances(merged: &super::Merged<'_>, scope: &dyn eval::Scope) -> bool {
     let value = |name: &str| {
         merged
             .attribute(name)
             .and_then(|(_, a)| a.value.as_ref())
-            .map(|e| eval::eval(e, &scope, 0))
+            .map(|e| eval::eval(e, scope, 0))
     };
-    let zero =
-        value("count").is_some_and(|v| v.to_number().ok().flatten().is_some_and(|n| n == 0.0));
-    zero || value("for_each").is_some_and(|v| v.is_empty_collection())
+    if merged.attribute("count").is_some() {
+        return value("count")
+            .is_some_and(|v| v.to_number().ok().flatten().is_some_and(|n| n == 0.0));
+    }
+    value("for_each").is_some_and(|v| v.is_empty_collection())
 }
 
 /// State shared by the scopes of one evaluation (a frame and its callers).

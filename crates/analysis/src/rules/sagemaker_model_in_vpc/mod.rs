@@ -373,18 +373,7 @@ pub enum Judgement {
 /// it from being not created (a root module variable decides its `count`).
 pub(crate) fn judge(target: &Target<'_>, ctx: &Context<'_>) -> (Judgement, bool) {
     let facts = facts(target, ctx);
-    let trusted_zero = {
-        let scope = ModuleScope::new(ctx.frame);
-        let value = |name: &str| {
-            target
-                .merged
-                .attribute(name)
-                .and_then(|(_, a)| a.value.as_ref())
-                .map(|e| eval::eval(e, &scope, 0))
-        };
-        value("count").is_some_and(|v| v.to_number().ok().flatten() == Some(0.0))
-            || value("for_each").is_some_and(|v| v.is_empty_collection())
-    };
+    let trusted_zero = crate::module::zero_instances(&target.merged, &ModuleScope::new(ctx.frame));
     if facts.never_created {
         return (Judgement::NotCreated, false);
     }
