@@ -23,6 +23,7 @@ fn describe(dir: &Path) -> String {
     let batch = Batch::check(
         walk.targets,
         svl_analysis::Options::default(),
+        svl_project::read::Depth::Findings,
         &|_| true,
         &|_| {},
     );

@@ -21,6 +21,7 @@ pub mod module;
 pub mod position;
 pub(crate) mod queries;
 pub mod rules;
+pub(crate) mod split;
 pub(crate) mod style;
 pub mod suppress;
 pub mod syntax;

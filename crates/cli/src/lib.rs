@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use svl_analysis::{Severity, rules, suppress};
+use svl_project::read::Depth;
 use svl_project::walk;
 
 use render::Totals;
@@ -157,7 +158,15 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         suppressions: options.suppress,
     };
     let wants = |rule: &str| -> bool { options.wants(rule) };
-    let mut batch = modules::Batch::check(walk.targets, analysis, &wants, &|n| progress.advance(n));
+    // Fixes read more of each file than findings do.
+    let depth = if options.fix || options.diff {
+        Depth::Fixes
+    } else {
+        Depth::Findings
+    };
+    let mut batch = modules::Batch::check(walk.targets, analysis, depth, &wants, &|n| {
+        progress.advance(n)
+    });
     progress.finish();
 
     for warning in &batch.warnings {

@@ -13,7 +13,7 @@ use svl_analysis::{Finding, Options};
 use svl_project::check::check_file;
 use svl_project::fixplan::{self, FileChange};
 use svl_project::prefilter;
-use svl_project::read::{Source, kind_of};
+use svl_project::read::{Depth, Source, kind_of};
 use svl_project::walk::{Target, display_path, module_files};
 use svl_project::{Workspace, folder_of};
 
@@ -46,6 +46,8 @@ pub struct Batch<'w> {
     /// Module files that could not be read for context.
     pub warnings: Vec<String>,
     pub options: Options,
+    /// How much of each file is parsed.
+    depth: Depth,
 }
 
 impl<'w> Batch<'w> {
@@ -55,6 +57,7 @@ impl<'w> Batch<'w> {
     pub fn check(
         targets: Vec<Target>,
         options: Options,
+        depth: Depth,
         wants: &'w (dyn Fn(&str) -> bool + Sync),
         progress: &(dyn Fn(usize) + Sync),
     ) -> Self {
@@ -76,6 +79,7 @@ impl<'w> Batch<'w> {
             errors: Vec::new(),
             warnings: Vec::new(),
             options,
+            depth,
         };
         let mut modules = Vec::with_capacity(loaded.len());
         for (module, errors, warnings) in loaded {
@@ -103,7 +107,7 @@ impl<'w> Batch<'w> {
                 module
                     .sources
                     .iter()
-                    .map(|(path, source)| source.facts(path))
+                    .map(|(path, source)| source.facts_at(path, depth))
                     .collect()
             })
             .collect();
@@ -125,6 +129,7 @@ impl<'w> Batch<'w> {
     fn analyze_with(&mut self, progress: &(dyn Fn(usize) + Sync)) {
         let workspace = &self.workspace;
         let options = &self.options;
+        let depth = self.depth;
         let wants = self.wants;
         self.modules.par_iter_mut().for_each(|module| {
             if !module.parsed {
@@ -136,7 +141,7 @@ impl<'w> Batch<'w> {
             for file in &mut module.files {
                 file.findings = match module.sources.get(&file.target.path) {
                     Some(source) => {
-                        let facts = source.facts(&file.target.path);
+                        let facts = source.facts_at(&file.target.path, depth);
                         let mut findings = check_file(&facts, &frames, options);
                         findings.retain(|f| wants(f.rule));
                         findings
@@ -207,7 +212,7 @@ impl<'w> Batch<'w> {
             && let Some(source) = module.sources.get_mut(path)
         {
             *source = Source::new(source.kind, change.inner.old_text.clone(), source.bom);
-            self.workspace.replace(source.facts(path));
+            self.workspace.replace(source.facts_at(path, self.depth));
         }
     }
 

@@ -58,6 +58,16 @@ pub fn kind_of(path: &Path) -> FileKind {
     })
 }
 
+/// How much of a file analysis needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Findings only: the blocks they can depend on.
+    Findings,
+    /// Findings and fixes: every block (fixes read subnets, security
+    /// groups, endpoint configurations…).
+    Fixes,
+}
+
 /// A file as read. It is parsed only when its facts are first asked for,
 /// and its syntax tree is not kept (a tree takes many times the text's
 /// memory); fixes parse again what they edit.
@@ -67,6 +77,7 @@ pub struct Source {
     /// It started with a byte-order mark (kept when a fix writes it).
     pub bom: bool,
     facts: OnceLock<Arc<FileFacts>>,
+    needed: OnceLock<Arc<FileFacts>>,
 }
 
 impl Source {
@@ -81,6 +92,7 @@ impl Source {
             text: Arc::new(text),
             bom,
             facts: OnceLock::new(),
+            needed: OnceLock::new(),
         }
     }
 
@@ -95,6 +107,29 @@ impl Source {
                 None,
             ))
         }))
+    }
+
+    /// The facts findings depend on (see [`FileFacts::extract_needed`]):
+    /// parses only the blocks that can matter. Not for fixes.
+    pub fn facts_for_findings(&self, path: &Path) -> Arc<FileFacts> {
+        if let Some(full) = self.facts.get() {
+            return Arc::clone(full);
+        }
+        Arc::clone(self.needed.get_or_init(|| {
+            Arc::new(FileFacts::extract_needed(
+                path,
+                self.kind,
+                Arc::clone(&self.text),
+            ))
+        }))
+    }
+
+    /// The facts at `depth`.
+    pub fn facts_at(&self, path: &Path, depth: Depth) -> Arc<FileFacts> {
+        match depth {
+            Depth::Findings => self.facts_for_findings(path),
+            Depth::Fixes => self.facts(path),
+        }
     }
 
     /// The syntax tree of an HCL file, parsed now.

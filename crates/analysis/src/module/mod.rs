@@ -178,6 +178,41 @@ impl FileFacts {
         )
     }
 
+    /// The facts findings depend on, parsing as little as possible: for an
+    /// ordinary `.tf` file the lexical split ([`crate::split`]) finds the
+    /// top-level blocks and only those analysis reads for findings (see
+    /// [`crate::rules::read_for_findings`]), and those holding a suppression
+    /// directive, are parsed, each on its own. Anything else — other kinds,
+    /// override files (every block of theirs counts), a text the split does
+    /// not understand, a block that does not parse cleanly — falls back to
+    /// [`FileFacts::extract`]. Not for fixes and hover, which read more.
+    pub fn extract_needed(path: &Path, kind: FileKind, text: Arc<String>) -> Self {
+        if kind != FileKind::Hcl || is_override(path) {
+            return Self::extract(path, kind, text, None);
+        }
+        let Some(items) = crate::split::split(&text) else {
+            return Self::extract(path, kind, text, None);
+        };
+        let mut blocks = Vec::new();
+        for item in items {
+            let chunk = &text[item.range.clone()];
+            if !crate::rules::read_for_findings(&item.kind, item.label.as_deref())
+                && !chunk.contains(crate::suppress::DIRECTIVE)
+            {
+                continue;
+            }
+            let tree = syntax::parse(chunk, None);
+            if tree.root_node().has_error() {
+                return Self::extract(path, kind, text, None);
+            }
+            for mut block in terraform::file_blocks(chunk, &tree) {
+                block.shift(item.range.start as isize);
+                blocks.push(Arc::new(block));
+            }
+        }
+        Self::from_parts(path, kind, text, blocks, Vec::new())
+    }
+
     /// A file's facts from blocks lowered elsewhere (the incremental cache).
     pub fn from_parts(
         path: &Path,

@@ -164,6 +164,24 @@ pub fn may_apply(text: &str) -> bool {
         })
 }
 
+/// Whether findings can depend on a top-level block of this type and first
+/// label (`None`: unknown): the resources rules check or read, and the
+/// variables, locals and module calls values come from. Data sources and
+/// other resources only ever evaluate to unknown values.
+pub fn read_for_findings(kind: &str, label: Option<&str>) -> bool {
+    match kind {
+        "variable" | "locals" | "module" => true,
+        "resource" => label.is_none_or(|t| {
+            RULES.iter().any(|r| {
+                r.resource_types().is_empty()
+                    || r.resource_types().contains(&t)
+                    || r.reads_resources().contains(&t)
+            })
+        }),
+        _ => false,
+    }
+}
+
 /// The ids a suppression comment may name.
 pub fn rule_ids() -> Vec<&'static str> {
     RULES.iter().map(|r| r.id()).collect()

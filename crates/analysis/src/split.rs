@@ -1,0 +1,175 @@
+//! A lexical split of an HCL configuration file into its top-level blocks,
+//! without a parse: each block's byte range (with the comments and blank
+//! lines before it) and its type and first label.
+//!
+//! tree-sitter-hcl parses about a megabyte per second, and most blocks of a
+//! repository (buckets, roles, functions) cannot change a finding. With the
+//! split, [`crate::module::FileFacts::extract_needed`] parses only the blocks
+//! analysis reads, each on its own. The scan knows strings (with their
+//! interpolations), heredocs and comments ([`crate::lex::non_code`]); it
+//! gives up — and the caller parses the whole file — on anything it does not
+//! expect of a well-formed file: unbalanced braces, a top-level attribute, a
+//! stray token after the last block.
+
+use std::ops::Range;
+
+/// One top-level block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Item {
+    /// From the end of the previous block (so the comments above are in
+    /// it) to the end of this block's closing brace.
+    pub range: Range<usize>,
+    /// The block type (`resource`, `variable`, …).
+    pub kind: String,
+    /// The first label, when it is a plain identifier or a quoted string
+    /// without escapes (`None` otherwise: it could be anything).
+    pub label: Option<String>,
+}
+
+/// The top-level blocks of `src`, or `None` when the text is not a plain
+/// sequence of blocks the scan understands.
+pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
+    let bytes = src.as_bytes();
+    let regions = crate::lex::non_code(src);
+    let mut next_region = 0;
+    let mut items = Vec::new();
+    let mut chunk_start = 0;
+    let mut header: Option<usize> = None;
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(region) = regions.get(next_region)
+            && region.start == i
+        {
+            let comment = matches!(bytes[i], b'#' | b'/');
+            if depth == 0 && header.is_none() && !comment {
+                // A string or heredoc before any block type.
+                return None;
+            }
+            next_region += 1;
+            i = region.end.max(i + 1);
+            continue;
+        }
+        let b = bytes[i];
+        if depth == 0 && header.is_none() && !b.is_ascii_whitespace() {
+            if !(b.is_ascii_alphabetic() || b == b'_') {
+                return None;
+            }
+            header = Some(i);
+        }
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    let (kind, label) = read_header(src, header?, i, &regions)?;
+                    items.push(Item {
+                        range: chunk_start..i + 1,
+                        kind,
+                        label,
+                    });
+                    chunk_start = i + 1;
+                    header = None;
+                }
+            }
+            // `name = value` at the top level: not a configuration file.
+            b'=' if depth == 0 => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    (depth == 0 && header.is_none()).then_some(items)
+}
+
+/// The type and first label of the block whose header runs from `start` to
+/// its `{` (before `end`).
+fn read_header(
+    src: &str,
+    start: usize,
+    end: usize,
+    regions: &[Range<usize>],
+) -> Option<(String, Option<String>)> {
+    let word = |from: usize| -> usize {
+        src[from..end]
+            .char_indices()
+            .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .map_or(end, |(n, _)| from + n)
+    };
+    let kind_end = word(start);
+    let kind = src[start..kind_end].to_owned();
+    // Skip blanks and comments to the first label (or the `{`).
+    let mut at = kind_end;
+    loop {
+        let rest = &src[at..end];
+        let blank = rest.len() - rest.trim_start().len();
+        at += blank;
+        match regions.iter().find(|r| r.start == at) {
+            Some(r) if matches!(src.as_bytes()[at], b'#' | b'/') => at = r.end,
+            _ => break,
+        }
+    }
+    let label = match src.as_bytes().get(at) {
+        Some(b'"') => regions
+            .iter()
+            .find(|r| r.start == at)
+            .and_then(|r| src.get(r.start + 1..r.end.saturating_sub(1)))
+            .filter(|inner| !inner.contains(['\\', '$', '%', '"']))
+            .map(str::to_owned),
+        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => Some(src[at..word(at)].to_owned()),
+        _ => None,
+    };
+    Some((kind, label))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(src: &str) -> Option<Vec<(String, Option<String>, String)>> {
+        split(src).map(|items| {
+            items
+                .into_iter()
+                .map(|i| (i.kind, i.label, src[i.range].to_owned()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn blocks_with_their_leading_comments() {
+        let src = "# top\nresource \"aws_s3_bucket\" \"b\" {\n  x = \"}\"\n  y = <<EOT\n{{\nEOT\n}\n\n/* c { */ variable v {\n  default = \"${ {a = 1} }\"\n}\n# tail\n";
+        let got = headers(src).expect("a split");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, "resource");
+        assert_eq!(got[0].1.as_deref(), Some("aws_s3_bucket"));
+        assert!(got[0].2.starts_with("# top\n"));
+        assert_eq!(got[1].0, "variable");
+        assert_eq!(got[1].1.as_deref(), Some("v"));
+        assert!(got[1].2.starts_with("\n\n/* c { */ variable"));
+    }
+
+    #[test]
+    fn labels_that_could_be_anything_are_unknown() {
+        let got = headers(
+            "resource \"aws_sagemaker\\u005fmodel\" \"m\" {}\nresource /* x */ \"a\" \"b\" {}\n",
+        )
+        .expect("a split");
+        assert_eq!(got[0].1, None);
+        assert_eq!(got[1].1.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn anything_unexpected_gives_up() {
+        for src in [
+            "resource \"a\" \"b\" {\n",
+            "resource \"a\" \"b\" {}\n}\n",
+            "a = 1\n",
+            "resource \"a\" \"b\" {}\nstray\n",
+            "\"a\" {}\n",
+            "{}\n",
+        ] {
+            assert_eq!(split(src), None, "{src:?}");
+        }
+        assert_eq!(split(""), Some(Vec::new()));
+        assert_eq!(split("# only a comment\n"), Some(Vec::new()));
+    }
+}
