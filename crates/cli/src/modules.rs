@@ -255,7 +255,12 @@ impl<'w> Batch<'w> {
                                     None => (file.target.path.clone(), file.target.display.clone()),
                                 };
                                 let rope = ropes.entry(path.clone()).or_insert_with(|| {
-                                    Rope::from_str(&self.text_of(&path).unwrap_or_default())
+                                    let text = module
+                                        .sources
+                                        .get(&path)
+                                        .map(|s| s.text.as_str().to_owned())
+                                        .or_else(|| self.text_of(&path));
+                                    Rope::from_str(&text.unwrap_or_default())
                                 });
                                 let at =
                                     position::to_line_col(rope, r.range.start, Encoding::Utf32);
@@ -266,7 +271,12 @@ impl<'w> Batch<'w> {
                     .collect();
                 out.push(FileReport {
                     display: file.target.display.clone(),
-                    rope: Rope::from_str(&source.text),
+                    // Positions are only computed for findings.
+                    rope: if findings.is_empty() {
+                        Rope::new()
+                    } else {
+                        Rope::from_str(&source.text)
+                    },
                     findings,
                     notes,
                     suppressed,
