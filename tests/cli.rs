@@ -781,3 +781,52 @@ fn the_rules_command_and_the_readme_list_every_rule() {
             .starts_with("sagemaker_model_in_vpc (warning): SageMaker models should be in a VPC")
     );
 }
+
+/// Nesting 100,000 levels deep (in HCL and in JSON) used to overflow the
+/// stack and abort the process. Past the nesting limit a value is unknown:
+/// the model without `vpc_config` is still reported, the one whose subnets
+/// hide in the deep value is not (uncertain), and `--diff` plans its fix.
+#[test]
+fn deep_nesting_is_read_as_unknown_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    write(
+        root,
+        "main.tf",
+        format!(
+            "resource \"aws_sagemaker_model\" \"bare\" {{\n  name = {}\n}}\n\
+             resource \"aws_sagemaker_model\" \"hidden\" {{\n  vpc_config {{\n    security_group_ids = [\"sg-1\"]\n    subnets = {}\n  }}\n}}\n",
+            deep(100_000),
+            deep(100_000)
+        ),
+    );
+    write(
+        root,
+        "json/main.tf.json",
+        format!(
+            "{{\"resource\": {{\"aws_sagemaker_model\": {{\"j\": {{\"name\": {}}}}}}}}}\n",
+            deep(100_000)
+        ),
+    );
+    let out = run(root, &["check", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["path"].as_str().unwrap(),
+                f["range"]["start"]["line"]
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, ["json/main.tf.json:1", "main.tf:1"]);
+    let out = run(root, &["check", "--diff", "main.tf"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+  vpc_config {"), "{}", stdout(&out));
+}

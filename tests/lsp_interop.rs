@@ -336,3 +336,42 @@ fn a_cancelled_request_is_answered_request_cancelled() {
     assert_eq!(cleared["diagnostics"], json!([]));
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+/// A value nested 100,000 deep used to overflow the stack and abort the
+/// server. Now it is an unknown value: the model is still reported, hover
+/// and code actions inside it answer, and the next edit is checked.
+#[test]
+fn deep_nesting_neither_crashes_nor_hides_the_model() {
+    let mut server = started();
+    let uri = "file:///w/deep.tf";
+    let n = 100_000;
+    let text = format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = {}{}\n}}\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    server.open(uri, &text);
+    let diagnostics = server.await_diagnostics_at(uri, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let inside = json!({"line": 1, "character": 9 + n / 2});
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": inside}),
+    );
+    assert!(hover.is_null() || hover["contents"].is_object(), "{hover}");
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri},
+               "range": diagnostics[0]["range"],
+               "context": {"diagnostics": diagnostics}}),
+    );
+    assert!(!actions.as_array().unwrap().is_empty(), "{actions}");
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"range": {"start": inside, "end": inside}, "text": "[]"}]}),
+    );
+    // The same finding: analysed, not published again.
+    server.await_log("version=2 findings=1");
+    assert_eq!(server.shutdown().code(), Some(0));
+}

@@ -49,6 +49,9 @@ pub fn block(node: Node<'_>, src: &str) -> Option<Block> {
 /// The items of a `body` node (`None`: an empty block).
 pub fn body(node: Option<Node<'_>>, src: &str) -> Body {
     let mut out = Body::default();
+    let Some(_nest) = super::Nest::enter() else {
+        return out;
+    };
     let Some(node) = node else {
         return out;
     };
@@ -131,6 +134,9 @@ pub(crate) fn parse_expression(text: &str) -> Expr {
 /// An expression node (`expression`, or any node that can stand for one).
 pub(crate) fn expr(node: Node<'_>, src: &str) -> Expr {
     let span = node.byte_range();
+    let Some(_nest) = super::Nest::enter() else {
+        return Expr::invalid(span);
+    };
     if syntax::is_broken(node) {
         return Expr::invalid(span);
     }

@@ -170,6 +170,9 @@ fn variable_fixups(block: &mut Block, object: Node<'_>, src: &str) {
 /// attributes. `blocks` says whether [`NESTED_BLOCKS`] apply here.
 fn body(object: Node<'_>, src: &str, mode: Mode, blocks: bool) -> Body {
     let mut out = Body::default();
+    let Some(_nest) = super::Nest::enter() else {
+        return out;
+    };
     for (key, member) in json::members(object, src) {
         if key == "//" {
             continue;
@@ -278,6 +281,9 @@ pub fn tfvars(src: &str, tree: &Tree) -> Vec<Attribute> {
 /// A JSON value as an expression.
 fn value(node: Node<'_>, src: &str, mode: Mode) -> Expr {
     let span = node.byte_range();
+    let Some(_nest) = super::Nest::enter() else {
+        return Expr::invalid(span);
+    };
     if node.has_error() || node.is_missing() {
         return Expr::invalid(span);
     }
