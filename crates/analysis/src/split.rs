@@ -24,17 +24,35 @@ pub(crate) struct Item {
     /// The first label, when it is a plain identifier or a quoted string
     /// without escapes (`None` otherwise: it could be anything).
     pub label: Option<String>,
+    /// The chunk is not one well-formed block ([`split_lenient`] only): its
+    /// type and label say nothing, it must be parsed to know what it holds.
+    pub irregular: bool,
 }
 
 /// The top-level blocks of `src`, or `None` when the text is not a plain
 /// sequence of blocks the scan understands.
 pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
+    scan(src, false)
+}
+
+/// The top-level chunks of a text that may be broken: like [`split`] where
+/// the text is regular; where it is not (a stray token or attribute at the
+/// top level, an unbalanced brace, a block cut off at the end), the chunk
+/// holding the irregularity is marked [`Item::irregular`] and the scan goes
+/// on, so that a syntax error stays inside the chunk that holds it. The
+/// chunks cover the text but for blanks and comments after the last one.
+pub(crate) fn split_lenient(src: &str) -> Vec<Item> {
+    scan(src, true).unwrap_or_default()
+}
+
+fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
     let bytes = src.as_bytes();
     let regions = crate::lex::non_code(src);
     let mut next_region = 0;
     let mut items = Vec::new();
     let mut chunk_start = 0;
     let mut header: Option<usize> = None;
+    let mut irregular = false;
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
@@ -44,7 +62,10 @@ pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
             let comment = matches!(bytes[i], b'#' | b'/');
             if depth == 0 && header.is_none() && !comment {
                 // A string or heredoc before any block type.
-                return None;
+                if !lenient {
+                    return None;
+                }
+                irregular = true;
             }
             next_region += 1;
             i = region.end.max(i + 1);
@@ -52,33 +73,78 @@ pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
         }
         let b = bytes[i];
         if depth == 0 && header.is_none() && !b.is_ascii_whitespace() {
-            if !(b.is_ascii_alphabetic() || b == b'_') {
+            if b.is_ascii_alphabetic() || b == b'_' {
+                header = Some(i);
+            } else if !lenient {
                 return None;
+            } else if b != b'}' {
+                irregular = true;
             }
-            header = Some(i);
         }
         match b {
-            b'{' => depth += 1,
+            b'{' => {
+                // A block header must be on one line: one that is not (a
+                // stray word before the block) is the irregularity.
+                if lenient && depth == 0 && header.is_some_and(|h| src[h..i].contains('\n')) {
+                    irregular = true;
+                }
+                depth += 1;
+            }
+            b'}' if depth == 0 => {
+                // A closing brace that closes nothing.
+                if !lenient {
+                    return None;
+                }
+                irregular = true;
+            }
             b'}' => {
-                depth = depth.checked_sub(1)?;
+                depth -= 1;
                 if depth == 0 {
-                    let (kind, label) = read_header(src, header?, i, &regions)?;
+                    let header_info = header.and_then(|h| read_header(src, h, i, &regions));
+                    let (kind, label) = match header_info {
+                        Some(found) => found,
+                        None if lenient => {
+                            irregular = true;
+                            (String::new(), None)
+                        }
+                        None => return None,
+                    };
                     items.push(Item {
                         range: chunk_start..i + 1,
                         kind,
                         label,
+                        irregular,
                     });
                     chunk_start = i + 1;
                     header = None;
+                    irregular = false;
                 }
             }
             // `name = value` at the top level: not a configuration file.
-            b'=' if depth == 0 => return None,
+            b'=' if depth == 0 => {
+                if !lenient {
+                    return None;
+                }
+                irregular = true;
+            }
             _ => {}
         }
         i += 1;
     }
-    (depth == 0 && header.is_none()).then_some(items)
+    if depth == 0 && header.is_none() && !irregular {
+        return Some(items);
+    }
+    if !lenient {
+        return None;
+    }
+    // A block cut off at the end, or stray text after the last block.
+    items.push(Item {
+        range: chunk_start..src.len(),
+        kind: String::new(),
+        label: None,
+        irregular: true,
+    });
+    Some(items)
 }
 
 /// The type and first label of the block whose header runs from `start` to
@@ -103,15 +169,13 @@ fn read_header(
         let rest = &src[at..end];
         let blank = rest.len() - rest.trim_start().len();
         at += blank;
-        match regions.iter().find(|r| r.start == at) {
+        match region_at(regions, at) {
             Some(r) if matches!(src.as_bytes()[at], b'#' | b'/') => at = r.end,
             _ => break,
         }
     }
     let label = match src.as_bytes().get(at) {
-        Some(b'"') => regions
-            .iter()
-            .find(|r| r.start == at)
+        Some(b'"') => region_at(regions, at)
             .and_then(|r| src.get(r.start + 1..r.end.saturating_sub(1)))
             .filter(|inner| !inner.contains(['\\', '$', '%', '"']))
             .map(str::to_owned),
@@ -119,6 +183,15 @@ fn read_header(
         _ => None,
     };
     Some((kind, label))
+}
+
+/// The region that starts at `at` (`regions` is sorted by start): a binary
+/// search, as a linear one made the split quadratic in the number of blocks.
+fn region_at(regions: &[Range<usize>], at: usize) -> Option<&Range<usize>> {
+    regions
+        .binary_search_by_key(&at, |r| r.start)
+        .ok()
+        .map(|i| &regions[i])
 }
 
 #[cfg(test)]
@@ -171,5 +244,45 @@ mod tests {
         }
         assert_eq!(split(""), Some(Vec::new()));
         assert_eq!(split("# only a comment\n"), Some(Vec::new()));
+    }
+
+    /// The lenient split keeps going past what [`split`] gives up on: the
+    /// chunks cover the text, only those holding the irregularity are
+    /// marked, and the blocks after it are found as they are.
+    #[test]
+    fn the_lenient_split_confines_irregularities_to_their_chunk() {
+        let block = "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"}\"\n}\n";
+        for junk in [
+            "=\n",
+            "a = 1\n",
+            "}\n",
+            "\"a\" ",
+            "stray\n",
+            "{}\n",
+            "/* c */ = 1 # x\n",
+        ] {
+            let src = format!("{block}{junk}{block}{block}");
+            let items = split_lenient(&src);
+            let covered: String = items.iter().map(|i| &src[i.range.clone()]).collect();
+            assert_eq!(covered, src.trim_end(), "{junk:?}");
+            assert!(!items[0].irregular, "{junk:?}: {items:?}");
+            let junk_at = block.len()..block.len() + junk.trim_end().len();
+            for item in &items {
+                let holds_junk = item.range.start < junk_at.end && junk_at.start < item.range.end;
+                assert_eq!(item.irregular, holds_junk, "{junk:?}: {items:?}");
+            }
+            let last = items.last().unwrap();
+            assert_eq!(last.kind, "resource");
+            assert_eq!(last.label.as_deref(), Some("aws_sagemaker_model"));
+        }
+        // Cut off at the end: the last chunk runs to the end of the text.
+        let src = format!("{block}{block}resource \"x\" \"y\" {{\n  a = 1\n");
+        let items = split_lenient(&src);
+        assert_eq!(items.len(), 3);
+        assert!(items[2].irregular);
+        assert_eq!(items[2].range.end, src.len());
+        // A regular text splits as `split` does.
+        let src = format!("{block}{block}");
+        assert_eq!(Some(split_lenient(&src)), split(&src));
     }
 }

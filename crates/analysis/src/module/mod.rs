@@ -27,6 +27,47 @@ use crate::{json, lower, syntax, terraform};
 pub use index::ModuleIndex;
 pub(crate) use index::{Merged, VariableDecl, effective_kind};
 pub use scope::{Frame, Modules, frames};
+
+/// Above this size a file's findings come from its chunks parsed one by one
+/// even when it has syntax errors (see [`FileFacts::extract_needed`]).
+pub const WHOLE_FILE_PARSE_LIMIT: usize = 1024 * 1024;
+
+/// How far (in bytes) a broken chunk of the lenient split is joined with
+/// the chunks after it to find a clean parse.
+const MEND_WINDOW: usize = 256 * 1024;
+
+/// A chunk of the lenient split that does not parse on its own is either
+/// a real syntax error or a place where the split's lexical view and
+/// tree-sitter's differ (a string the split ended early): joined with the
+/// chunks after it — 1, 2, 4… of them, within [`MEND_WINDOW`] and the
+/// budget of bytes to parse again — the second kind parses cleanly.
+/// Returns the last chunk joined and the clean tree, or `None`: the error
+/// is real, and stays in its chunk.
+fn mend(
+    text: &str,
+    items: &[crate::split::Item],
+    first: usize,
+    budget: &mut usize,
+) -> Option<(usize, tree_sitter::Tree)> {
+    let start = items[first].range.start;
+    let mut more = 1;
+    loop {
+        let last = (first + more).min(items.len() - 1);
+        let end = items[last].range.end;
+        if last == first || end - start > MEND_WINDOW || end - start > *budget {
+            return None;
+        }
+        *budget -= end - start;
+        let tree = syntax::parse(&text[start..end], None);
+        if !tree.root_node().has_error() {
+            return Some((last, tree));
+        }
+        if last == items.len() - 1 {
+            return None;
+        }
+        more *= 2;
+    }
+}
 pub(crate) use scope::{ModuleScope, never_instantiated, zero_instances};
 
 /// The files Terraform reads in a module folder.
@@ -185,30 +226,67 @@ impl FileFacts {
     /// directive, are parsed, each on its own. Anything else — other kinds,
     /// override files (every block of theirs counts), a text the split does
     /// not understand, a block that does not parse cleanly — falls back to
-    /// [`FileFacts::extract`]. Not for fixes and hover, which read more.
+    /// [`FileFacts::extract`], except in a file larger than
+    /// [`WHOLE_FILE_PARSE_LIMIT`]: there tree-sitter's error recovery over
+    /// the whole file costs minutes and gigabytes, so each chunk of the
+    /// lenient split is parsed on its own and a syntax error stays in the
+    /// chunk that holds it. Not for fixes and hover, which read more.
     pub fn extract_needed(path: &Path, kind: FileKind, text: Arc<String>) -> Self {
+        let lenient = text.len() > WHOLE_FILE_PARSE_LIMIT;
+        Self::extract_needed_with(path, kind, text, lenient)
+    }
+
+    /// [`FileFacts::extract_needed`], with the lenient split or not.
+    pub fn extract_needed_with(
+        path: &Path,
+        kind: FileKind,
+        text: Arc<String>,
+        lenient: bool,
+    ) -> Self {
         if kind != FileKind::Hcl || is_override(path) {
             return Self::extract(path, kind, text, None);
         }
-        let Some(items) = crate::split::split(&text) else {
-            return Self::extract(path, kind, text, None);
+        let items = if lenient {
+            crate::split::split_lenient(&text)
+        } else {
+            match crate::split::split(&text) {
+                Some(items) => items,
+                None => return Self::extract(path, kind, text, None),
+            }
         };
+        let needed = |item: &crate::split::Item| {
+            item.irregular
+                || crate::rules::read_for_findings(&item.kind, item.label.as_deref())
+                || text[item.range.clone()].contains(crate::suppress::DIRECTIVE)
+        };
+        // Bytes the lenient read may parse again to mend a broken chunk.
+        let mut mend_budget = text.len();
         let mut blocks = Vec::new();
-        for item in items {
-            let chunk = &text[item.range.clone()];
-            if !crate::rules::read_for_findings(&item.kind, item.label.as_deref())
-                && !chunk.contains(crate::suppress::DIRECTIVE)
-            {
+        let mut i = 0;
+        while i < items.len() {
+            if !needed(&items[i]) {
+                i += 1;
                 continue;
             }
-            let tree = syntax::parse(chunk, None);
+            let mut range = items[i].range.clone();
+            let mut tree = syntax::parse(&text[range.clone()], None);
+            let mut last = i;
             if tree.root_node().has_error() {
-                return Self::extract(path, kind, text, None);
+                if !lenient {
+                    return Self::extract(path, kind, text, None);
+                }
+                if let Some((end, mended)) = mend(&text, &items, i, &mut mend_budget) {
+                    last = end;
+                    range.end = items[end].range.end;
+                    tree = mended;
+                }
             }
+            let chunk = &text[range.clone()];
             for mut block in terraform::file_blocks(chunk, &tree) {
-                block.shift(item.range.start as isize);
+                block.shift(range.start as isize);
                 blocks.push(Arc::new(block));
             }
+            i = last + 1;
         }
         Self::from_parts(path, kind, text, blocks, Vec::new())
     }
