@@ -67,6 +67,10 @@ enum Command {
         /// Make information and hint findings fail the check too
         #[arg(long)]
         strict: bool,
+        /// Skip (naming it, exit 2) any file larger than this: bytes, or
+        /// with K, M or G; `none` for no limit
+        #[arg(long, value_name = "SIZE", default_value = cli::DEFAULT_MAX_FILE_SIZE_TEXT, value_parser = max_file_size)]
+        max_file_size: MaxFileSize,
     },
     /// List the rules: id, default severity, what each checks and why
     Rules {
@@ -74,6 +78,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+}
+
+/// `--max-file-size`: a size, or `none`.
+#[derive(Clone, Copy)]
+struct MaxFileSize(Option<u64>);
+
+fn max_file_size(text: &str) -> Result<MaxFileSize, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(MaxFileSize(None));
+    }
+    cli::parse_size(text).map(|n| MaxFileSize(Some(n)))
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -110,6 +125,7 @@ fn main() -> ExitCode {
             select,
             ignore,
             strict,
+            max_file_size,
         }) => {
             match color {
                 ColorChoice::Auto => {}
@@ -130,6 +146,7 @@ fn main() -> ExitCode {
                 select,
                 ignore,
                 strict,
+                max_file_size: max_file_size.0,
             })
         }
         Some(Command::Rules { format }) => cli::run_rules(format),

@@ -180,6 +180,8 @@ fn non_utf8_file_is_named_and_skipped() {
         err.contains("a_latin1.tf") && err.contains("not valid UTF-8"),
         "{err}"
     );
+    // Once, as an error: not also as a module file that could not be read.
+    assert_eq!(err.matches("a_latin1.tf").count(), 1, "{err}");
     let text = stdout(&out);
     assert!(text.contains("b.tf:1:1"), "{text}");
     assert!(text.contains("(1 file checked)"), "{text}");
@@ -829,4 +831,36 @@ fn deep_nesting_is_read_as_unknown_not_a_crash() {
     let out = run(root, &["check", "--diff", "main.tf"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("+  vpc_config {"), "{}", stdout(&out));
+}
+
+/// A file over `--max-file-size` is named on stderr and not checked (exit
+/// 2), the others are; `none` lifts the limit; a bad size is a usage error.
+#[test]
+fn files_over_the_size_limit_are_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let big = format!("{BAD}{}", "# padding\n".repeat(200));
+    write(root, "big/main.tf", &big);
+    write(root, "small/main.tf", BAD);
+    let out = run(
+        root,
+        &["check", "--max-file-size", "1K", "--format", "json", "."],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("big/main.tf") && err.contains("over the limit of 1 KiB (--max-file-size)"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["findings"][0]["path"], "small/main.tf");
+    let out = run(root, &["check", "--max-file-size", "none", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(err.matches("big/main.tf").count(), 1, "named once: {err}");
+    let out = run(root, &["check", "--max-file-size", "4K", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run(root, &["check", "--max-file-size", "lots", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a size"), "{}", stderr(&out));
 }

@@ -24,6 +24,7 @@ fn describe(dir: &Path) -> String {
         walk.targets,
         svl_analysis::Options::default(),
         svl_project::read::Depth::Findings,
+        None,
         &|_| true,
         &|_| {},
     );

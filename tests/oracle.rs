@@ -44,7 +44,7 @@ fn checker(root: &Path) -> Vec<Judged> {
     for folder in by_folder.keys() {
         let facts: Vec<_> = walk::module_files(folder)
             .iter()
-            .filter_map(|p| Source::read(p, kind_of(p)).ok().map(|s| s.facts(p)))
+            .filter_map(|p| Source::read(p, kind_of(p), None).ok().map(|s| s.facts(p)))
             .collect();
         files.extend(facts.iter().cloned());
         ws.add_scanned(folder.clone(), facts);
@@ -253,7 +253,7 @@ fn set_required_variables(root: &Path) {
         if !kind.is_config() {
             continue;
         }
-        let Ok(source) = Source::read(&p, kind) else {
+        let Ok(source) = Source::read(&p, kind, None) else {
             continue;
         };
         for b in &source.facts(&p).blocks {

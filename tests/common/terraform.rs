@@ -340,7 +340,7 @@ pub fn add_required_arguments(root: &Path) {
             if !kind.is_config() || svl_analysis::module::is_override(&p) {
                 continue;
             }
-            let Ok(source) = svl_project::Source::read(&p, kind) else {
+            let Ok(source) = svl_project::Source::read(&p, kind, None) else {
                 continue;
             };
             let mut inserts: Vec<(usize, String)> = Vec::new();

@@ -15,6 +15,8 @@ use svl_project::walk;
 
 use render::Totals;
 
+pub use svl_project::read::{DEFAULT_MAX_FILE_SIZE_TEXT, parse_size};
+
 /// Output format of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,6 +39,9 @@ pub struct CheckOptions {
     pub ignore: Vec<String>,
     /// Information and hint findings fail the check too (`--strict`).
     pub strict: bool,
+    /// Files larger than this are named and not checked (exit 2); `None`:
+    /// no limit (`--max-file-size`).
+    pub max_file_size: Option<u64>,
 }
 
 impl CheckOptions {
@@ -164,9 +169,14 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
     } else {
         Depth::Findings
     };
-    let mut batch = modules::Batch::check(walk.targets, analysis, depth, &wants, &|n| {
-        progress.advance(n)
-    });
+    let mut batch = modules::Batch::check(
+        walk.targets,
+        analysis,
+        depth,
+        options.max_file_size,
+        &wants,
+        &|n| progress.advance(n),
+    );
     progress.finish();
 
     for warning in &batch.warnings {

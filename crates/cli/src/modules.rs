@@ -58,6 +58,7 @@ impl<'w> Batch<'w> {
         targets: Vec<Target>,
         options: Options,
         depth: Depth,
+        max_file_size: Option<u64>,
         wants: &'w (dyn Fn(&str) -> bool + Sync),
         progress: &(dyn Fn(usize) + Sync),
     ) -> Self {
@@ -70,7 +71,7 @@ impl<'w> Batch<'w> {
         }
         let loaded: Vec<Loaded> = by_folder
             .into_par_iter()
-            .map(|(folder, targets)| load(folder, targets))
+            .map(|(folder, targets)| load(folder, targets, max_file_size))
             .collect();
         let mut batch = Batch {
             workspace: Workspace::default(),
@@ -325,17 +326,19 @@ fn display_of(module: &Module, path: &Path) -> String {
 type Loaded = (Module, Vec<(String, String)>, Vec<String>);
 
 /// Reads one folder: every module file for context, and the targets.
-fn load(folder: PathBuf, targets: Vec<Target>) -> Loaded {
+fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>) -> Loaded {
     let mut sources = BTreeMap::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let asked: std::collections::HashSet<&Path> =
-        targets.iter().map(|t| t.path.as_path()).collect();
+    // By name: the folder's listing and the targets may spell the folder
+    // differently (`./a` and `a`), and every target lies in this folder.
+    let asked: std::collections::HashSet<&std::ffi::OsStr> =
+        targets.iter().filter_map(|t| t.path.file_name()).collect();
     for path in module_files(&folder) {
-        if asked.contains(path.as_path()) {
+        if path.file_name().is_some_and(|name| asked.contains(name)) {
             continue; // read below, where errors are the user's business
         }
-        match Source::read(&path, kind_of(&path)) {
+        match Source::read(&path, kind_of(&path), max_file_size) {
             Ok(source) => {
                 sources.insert(path, source);
             }
@@ -347,7 +350,7 @@ fn load(folder: PathBuf, targets: Vec<Target>) -> Loaded {
     }
     let mut files = Vec::new();
     for target in targets {
-        match Source::read(&target.path, kind_of(&target.path)) {
+        match Source::read(&target.path, kind_of(&target.path), max_file_size) {
             Ok(source) => {
                 sources.insert(target.path.clone(), source);
                 files.push(CheckedFile {

@@ -16,20 +16,83 @@ pub enum ReadError {
     NotUtf8 { line: usize },
     #[error("not a regular file (a FIFO, device or socket); not read")]
     NotRegular,
+    #[error(
+        "{size} bytes, over the limit of {} (--max-file-size); not checked",
+        size_text(*limit)
+    )]
+    TooLarge { size: u64, limit: u64 },
+}
+
+/// The size limit of the files `check` reads unless told otherwise: a file
+/// above it is named and skipped (exit 2) instead of taking the machine's
+/// memory (a 32 MiB file of dense models takes about 1.2 GB to check).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+/// [`DEFAULT_MAX_FILE_SIZE`] as `--max-file-size` writes it.
+pub const DEFAULT_MAX_FILE_SIZE_TEXT: &str = "32M";
+
+/// `12345678` → `11.8 MiB`.
+pub fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else if value.fract() == 0.0 {
+        format!("{value} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Reads a size written as bytes or with a binary suffix: `500000`,
+/// `512K`, `64M`, `1G` (`KiB`, `MB`… and lower case are accepted too).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, suffix) = t.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (examples: 500000, 512K, 64M, 1G)"))?;
+    let factor: u64 = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("{text:?}: unknown unit (use K, M or G)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// Reads a file as UTF-8 text, dropping a leading byte-order mark.
-pub(crate) fn read_source(path: &Path) -> Result<String, ReadError> {
-    read_source_bom(path).map(|(text, _)| text)
+pub(crate) fn read_source(path: &Path, max_size: Option<u64>) -> Result<String, ReadError> {
+    read_source_bom(path, max_size).map(|(text, _)| text)
 }
 
 /// Reads a file as UTF-8 text; says whether it started with a byte-order
 /// mark (dropped from the text, restored when a fix writes the file). A
 /// FIFO or device is refused rather than read (reading one could block
-/// forever).
-pub(crate) fn read_source_bom(path: &Path) -> Result<(String, bool), ReadError> {
-    if !std::fs::metadata(path)?.is_file() {
+/// forever), and so is a file larger than `max_size`.
+pub(crate) fn read_source_bom(
+    path: &Path,
+    max_size: Option<u64>,
+) -> Result<(String, bool), ReadError> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
         return Err(ReadError::NotRegular);
+    }
+    if let Some(limit) = max_size
+        && meta.len() > limit
+    {
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
     }
     let bytes = std::fs::read(path)?;
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
@@ -81,8 +144,9 @@ pub struct Source {
 }
 
 impl Source {
-    pub fn read(path: &Path, kind: FileKind) -> Result<Self, ReadError> {
-        let (text, bom) = read_source_bom(path)?;
+    /// Reads `path`, refusing a file larger than `max_size`.
+    pub fn read(path: &Path, kind: FileKind, max_size: Option<u64>) -> Result<Self, ReadError> {
+        let (text, bom) = read_source_bom(path, max_size)?;
         Ok(Self::new(kind, text, bom))
     }
 
@@ -135,5 +199,28 @@ impl Source {
     /// The syntax tree of an HCL file, parsed now.
     pub fn tree(&self) -> Option<Tree> {
         self.kind.is_hcl().then(|| syntax::parse(&self.text, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_and_print_in_binary_units() {
+        assert_eq!(parse_size("500000"), Ok(500_000));
+        assert_eq!(parse_size("512K"), Ok(512 * 1024));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("10X").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+        assert_eq!(size_text(100), "100 bytes");
+        assert_eq!(size_text(32 << 20), "32 MiB");
+        assert_eq!(size_text(12_345_678), "11.8 MiB");
+        assert_eq!(
+            parse_size(DEFAULT_MAX_FILE_SIZE_TEXT),
+            Ok(DEFAULT_MAX_FILE_SIZE)
+        );
     }
 }

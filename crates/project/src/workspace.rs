@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use svl_analysis::module::{self, FileFacts, FileKind, Frame, ModuleIndex, Modules};
 
-use crate::read::{Source, read_source};
+use crate::read::{DEFAULT_MAX_FILE_SIZE, Source, read_source};
 use crate::walk::module_files;
 
 /// How often a folder is looked at again for changes nobody reported.
@@ -101,11 +101,18 @@ pub struct Workspace {
     calls: HashMap<PathBuf, BTreeSet<PathBuf>>,
 }
 
-/// Reads a file's facts from disk; `None` if it is not a Terraform file or
-/// cannot be read (logged by the caller's choice: the server logs it).
+/// Reads a file's facts from disk; `None` if it is not a Terraform file,
+/// cannot be read, or is larger than [`DEFAULT_MAX_FILE_SIZE`] (the limit
+/// `check` applies by default).
 pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
     let kind = FileKind::of(path)?;
-    let text = read_source(path).ok()?;
+    let text = match read_source(path, Some(DEFAULT_MAX_FILE_SIZE)) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "not read: {e}");
+            return None;
+        }
+    };
     Some(Source::new(kind, text, false).facts(path))
 }
 
