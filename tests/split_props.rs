@@ -181,3 +181,50 @@ proptest! {
         prop_assert_eq!(lenient_findings, findings(full), "lenient; text:\n{}", text);
     }
 }
+
+/// Long literals are masked in the lenient read (one token instead of one
+/// per character): the findings are those of the whole-file parse.
+#[test]
+fn masked_long_literals_change_no_finding() {
+    let long = "x\\\"y".repeat(40_000);
+    let text = format!(
+        r#"locals {{
+  big = "{long}"
+  doc = <<EOT
+{long}
+EOT
+}}
+resource "aws_sagemaker_model" "named" {{
+  name = "{long}"
+}}
+resource "aws_sagemaker_model" "placed" {{
+  vpc_config {{
+    subnets            = ["{long}"]
+    security_group_ids = [local.big]
+  }}
+}}
+resource "aws_sagemaker_model" "gone" {{
+  count = local.big == "x" ? 1 : 0
+}}
+resource "aws_sagemaker_model" "maybe" {{
+  count = local.doc == "" ? 1 : 0
+}}
+"#
+    );
+    let path = Path::new("main.tf");
+    let text = Arc::new(text);
+    let full = findings(FileFacts::extract(
+        path,
+        FileKind::Hcl,
+        Arc::clone(&text),
+        None,
+    ));
+    let lenient = findings(FileFacts::extract_needed_with(
+        path,
+        FileKind::Hcl,
+        Arc::clone(&text),
+        true,
+    ));
+    assert_eq!(full.len(), 1, "{full:?}");
+    assert_eq!(lenient, full);
+}

@@ -262,6 +262,17 @@ fn primary(node: Node<'_>, src: &str) -> Expr {
     if syntax::is_broken(node) {
         return Expr::invalid(span);
     }
+    if matches!(
+        node.kind(),
+        "quoted_template" | "heredoc_template" | "string_lit"
+    ) && let Some(masked) = super::masked_at(span.start)
+    {
+        // A literal masked before parsing (see `super::mask`).
+        return Expr {
+            span: span.start..masked.end,
+            kind: literal_template(masked.value),
+        };
+    }
     let kind = match node.kind() {
         "expression" => return expr(node, src),
         "literal_value" | "collection_value" | "template_expr" | "for_expr" | "operation" => {
@@ -585,6 +596,17 @@ fn heredoc(node: Node<'_>, src: &str) -> ExprKind {
         }
     }
     ExprKind::Template(parts)
+}
+
+/// The text of a heredoc without template parts whose lines run from
+/// `start` to `end` of `src` (`flush`: a `<<-` heredoc).
+pub(crate) fn heredoc_literal(src: &str, start: usize, end: usize, flush: bool) -> String {
+    let text = &src[start..end];
+    if !flush {
+        return unescape_template_markers(text);
+    }
+    let strip = common_indent(src, start, end, &[(start..end, None)]);
+    unescape_template_markers(&strip_lines(text, strip, true))
 }
 
 /// The number of leading blanks common to the heredoc's non-blank lines (a

@@ -36,3 +36,191 @@ impl Drop for Nest {
         NESTING.with(|n| n.set(n.get() - 1));
     }
 }
+
+/// Literals at least this long are masked before parsing (see [`mask`]).
+pub(crate) const MASK_MIN: usize = 64 * 1024;
+
+/// A literal replaced before parsing: where it ends, and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Masked {
+    pub end: usize,
+    pub value: String,
+}
+
+thread_local! {
+    static MASKS: std::cell::RefCell<std::collections::HashMap<usize, Masked>> =
+        std::cell::RefCell::default();
+}
+
+/// tree-sitter-hcl makes one token, with its scanner state, of every
+/// character of a string or heredoc: about 200 bytes of tree per byte of
+/// text, so a 50 MB string took 10 GB. `mask` replaces each string (without
+/// interpolations) and heredoc of at least `min` bytes by an equally long
+/// text that parses to one small token — `""` or an empty heredoc — and a
+/// block comment over the rest, and returns the masked text with what was
+/// masked, by start offset. Lowering inside [`with_masks`] reads the
+/// literal's value back.
+pub(crate) fn mask(
+    src: &str,
+    min: usize,
+) -> Option<(String, std::collections::HashMap<usize, Masked>)> {
+    let mut masks = std::collections::HashMap::new();
+    let mut out: Option<String> = None;
+    for region in crate::lex::non_code(src) {
+        let text = &src[region.clone()];
+        if text.len() < min {
+            continue;
+        }
+        let (keep, value) =
+            if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                if inner.contains("${") || inner.contains("%{") || inner.contains('\n') {
+                    continue;
+                }
+                ("\"\"".to_owned(), hcl::unescape(inner))
+            } else if text.starts_with("<<") {
+                if text.contains("${") || text.contains("%{") {
+                    continue;
+                }
+                let Some((opening, value)) = heredoc_opening(text) else {
+                    continue;
+                };
+                (opening, value)
+            } else {
+                continue;
+            };
+        let fill = text.len() - keep.len();
+        if fill < 4 {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| src.to_owned());
+        let masked = format!("{keep}/*{}*/", " ".repeat(fill - 4));
+        out.replace_range(region.clone(), &masked);
+        masks.insert(
+            region.start,
+            Masked {
+                end: region.end,
+                value,
+            },
+        );
+    }
+    out.map(|text| (text, masks))
+}
+
+/// A heredoc's opening line and its marker on the next line (an empty
+/// heredoc), and the heredoc's value, when the heredoc is closed; `None`
+/// otherwise.
+fn heredoc_opening(text: &str) -> Option<(String, String)> {
+    let first_line_end = text.find('\n')?;
+    let header = &text[..first_line_end];
+    let marker = header
+        .trim_start_matches('<')
+        .trim_start_matches('-')
+        .trim_end_matches('\r');
+    if marker.is_empty()
+        || !marker
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
+        return None;
+    }
+    let last_line = &text[text.rfind('\n')? + 1..];
+    if last_line.trim() != marker || first_line_end + 1 >= text.len() - last_line.len() {
+        return None;
+    }
+    let content = first_line_end + 1..text.len() - last_line.len();
+    let value = hcl::heredoc_literal(text, content.start, content.end, header.contains("<<-"));
+    Some((format!("{}\n{marker}\n", &text[..first_line_end]), value))
+}
+
+/// Runs `f` (lowering a tree of a masked text) with `masks` known.
+pub(crate) fn with_masks<R>(
+    masks: std::collections::HashMap<usize, Masked>,
+    f: impl FnOnce() -> R,
+) -> R {
+    MASKS.with(|m| *m.borrow_mut() = masks);
+    let result = f();
+    MASKS.with(|m| m.borrow_mut().clear());
+    result
+}
+
+/// The literal masked at `start`, inside [`with_masks`].
+pub(crate) fn masked_at(start: usize) -> Option<Masked> {
+    MASKS.with(|m| {
+        let m = m.borrow();
+        if m.is_empty() {
+            None
+        } else {
+            m.get(&start).cloned()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hir::{ExprKind, TemplatePart};
+
+    #[test]
+    fn long_literals_are_masked_to_one_token_and_read_back() {
+        let long = "a\\\"b\\u00e9".repeat(20);
+        let src = format!(
+            "resource \"r\" \"x\" {{\n  s = \"{long}\"\n  h = <<-EOT\n    {long}\n    EOT\n  i = \"${{var.x}}{long}\"\n  short = \"a\"\n}}\n"
+        );
+        let (masked, masks) = mask(&src, 64).expect("something to mask");
+        assert_eq!(masked.len(), src.len());
+        assert_eq!(masks.len(), 2, "{masks:?}");
+        assert!(masked.contains("s = \"\"/*"), "{masked}");
+        assert!(masked.contains("h = <<-EOT\nEOT\n/*"), "{masked}");
+        assert!(masked.contains("${var.x}"), "interpolated: kept");
+        let tree = crate::syntax::parse(&masked, None);
+        assert!(!tree.root_node().has_error(), "{masked}");
+        let block = with_masks(masks, || {
+            crate::terraform::file_blocks(&masked, &tree).pop().unwrap()
+        });
+        let attr = |name: &str| {
+            block
+                .body
+                .attributes
+                .iter()
+                .find(|a| a.name == name)
+                .unwrap()
+                .value
+                .clone()
+                .unwrap()
+        };
+        let s = attr("s");
+        assert_eq!(&src[s.span.clone()], format!("\"{long}\""));
+        let expected = "a\"bé".repeat(20);
+        assert_eq!(
+            s.kind,
+            ExprKind::Template(vec![TemplatePart::Literal(expected)])
+        );
+        let h = attr("h");
+        let expected = format!("{}\n", "a\\\"b\\u00e9".repeat(20));
+        assert_eq!(
+            h.kind,
+            ExprKind::Template(vec![TemplatePart::Literal(expected)]),
+            "a heredoc keeps its escapes and loses the common indentation"
+        );
+        assert!(src[h.span.clone()].ends_with("EOT"));
+        assert_ne!(attr("i").kind, ExprKind::Invalid);
+    }
+
+    #[test]
+    fn open_literals_are_not_masked() {
+        let long = "x".repeat(100);
+        for src in [
+            format!("a = <<EOT\n{long}\n"),
+            format!("a = \"{long}\nb = 1\n"),
+            format!("a = \"{long}\" # short\n"),
+        ] {
+            let masked = mask(&src, 64);
+            if let Some((text, masks)) = &masked {
+                // Only the closed string of the last case.
+                assert_eq!(masks.len(), 1, "{src:?}");
+                assert!(text.starts_with("a = \"\"/*"), "{text}");
+            }
+            assert_eq!(masked.is_some(), src.contains("\" #"), "{src:?}");
+        }
+    }
+}

@@ -36,6 +36,40 @@ pub const WHOLE_FILE_PARSE_LIMIT: usize = 1024 * 1024;
 /// the chunks after it to find a clean parse.
 const MEND_WINDOW: usize = 256 * 1024;
 
+/// A chunk's tree; in the lenient read, of the chunk with its long
+/// literals masked (see [`crate::lower::mask`]), kept for lowering.
+struct Parsed {
+    tree: tree_sitter::Tree,
+    masked: Option<(
+        String,
+        std::collections::HashMap<usize, crate::lower::Masked>,
+    )>,
+}
+
+impl Parsed {
+    fn new(chunk: &str, lenient: bool) -> Self {
+        let masked = lenient
+            .then(|| crate::lower::mask(chunk, crate::lower::MASK_MIN))
+            .flatten();
+        let tree = syntax::parse(masked.as_ref().map_or(chunk, |(m, _)| m), None);
+        Self { tree, masked }
+    }
+
+    fn has_error(&self) -> bool {
+        self.tree.root_node().has_error()
+    }
+
+    /// The chunk's blocks.
+    fn lower(self, chunk: &str) -> Vec<Block> {
+        match self.masked {
+            Some((masked, masks)) => {
+                crate::lower::with_masks(masks, || terraform::file_blocks(&masked, &self.tree))
+            }
+            None => terraform::file_blocks(chunk, &self.tree),
+        }
+    }
+}
+
 /// A chunk of the lenient split that does not parse on its own is either
 /// a real syntax error or a place where the split's lexical view and
 /// tree-sitter's differ (a string the split ended early): joined with the
@@ -48,7 +82,7 @@ fn mend(
     items: &[crate::split::Item],
     first: usize,
     budget: &mut usize,
-) -> Option<(usize, tree_sitter::Tree)> {
+) -> Option<(usize, Parsed)> {
     let start = items[first].range.start;
     let mut more = 1;
     loop {
@@ -58,9 +92,9 @@ fn mend(
             return None;
         }
         *budget -= end - start;
-        let tree = syntax::parse(&text[start..end], None);
-        if !tree.root_node().has_error() {
-            return Some((last, tree));
+        let parsed = Parsed::new(&text[start..end], true);
+        if !parsed.has_error() {
+            return Some((last, parsed));
         }
         if last == items.len() - 1 {
             return None;
@@ -269,20 +303,19 @@ impl FileFacts {
                 continue;
             }
             let mut range = items[i].range.clone();
-            let mut tree = syntax::parse(&text[range.clone()], None);
+            let mut parsed = Parsed::new(&text[range.clone()], lenient);
             let mut last = i;
-            if tree.root_node().has_error() {
+            if parsed.has_error() {
                 if !lenient {
                     return Self::extract(path, kind, text, None);
                 }
                 if let Some((end, mended)) = mend(&text, &items, i, &mut mend_budget) {
                     last = end;
                     range.end = items[end].range.end;
-                    tree = mended;
+                    parsed = mended;
                 }
             }
-            let chunk = &text[range.clone()];
-            for mut block in terraform::file_blocks(chunk, &tree) {
+            for mut block in parsed.lower(&text[range.clone()]) {
                 block.shift(range.start as isize);
                 blocks.push(Arc::new(block));
             }
