@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `check` at the limits: generates inputs that used to take minutes or
+# gigabytes and prints wall time and peak RSS of `check` on each.
+#
+#   benches/limits.sh            (about 1 GB of files under /tmp/svl-limits)
+#
+# Each line: input, wall seconds, peak RSS, exit status (1: findings).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q
+bin="$PWD/target/release/sagemaker-vpc-lsp"
+root="${LIMITS_DIR:-/tmp/svl-limits}"
+mkdir -p "$root"
+
+gen() { # name, python generating the folder's files into $1
+  local dir="$root/$1"
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir"
+    python3 - "$dir" <<<"$2"
+  fi
+}
+
+gen clean_10mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    i = 0
+    while f.tell() < 10_000_000:
+        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
+'
+gen stray_eq_10mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    f.write("=\n"); i = 0
+    while f.tell() < 10_000_000:
+        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
+'
+gen long_string_50mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"" + "a" * 50_000_000 + "\"\n}\n")
+'
+gen heredoc_50mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = <<EOT\n" + ("x" * 99 + "\n") * 500_000 + "EOT\n}\n")
+'
+gen nesting_100k '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 100_000 + "]" * 100_000 + "\n}\n")
+'
+for n in 20000 40000; do
+  gen "one_folder_$n" "
+import sys
+for i in range($n):
+    open(f'{sys.argv[1]}/m{i}.tf', 'w').write(f'resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n}}\n')
+"
+done
+
+printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
+for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb nesting_100k one_folder_20000 one_folder_40000; do
+  stats=$(mktemp)
+  set +e
+  /usr/bin/time -o "$stats" -f "%e %M" "$bin" check --max-file-size none --format json "$root/$dir" >/dev/null 2>&1
+  code=$?
+  set -e
+  read -r secs kb < <(tail -1 "$stats")
+  rm -f "$stats"
+  printf '%-20s %9.2f %7d MB %5d\n' "$dir" "$secs" "$((kb / 1024))" "$code"
+done
