@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 use finding::ResourceRef;
 pub use finding::{Finding, Problem, Severity, VpcAttribute};
+pub use lower::ANALYSIS_STACK_SIZE;
 pub use rules::Context;
 
 use hir::Block;

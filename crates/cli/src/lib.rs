@@ -145,6 +145,11 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         );
         return ExitCode::from(EXIT_ERROR);
     }
+    // Analysis recurses as deep as the configuration nests (up to a bound).
+    // An error means the pool already exists: it is used as it is.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(svl_analysis::ANALYSIS_STACK_SIZE)
+        .build_global();
     let walk = walk::collect(&options.paths);
     let mut failed = !walk.errors.is_empty();
     for e in &walk.errors {

@@ -26,6 +26,7 @@ impl Pool {
             let name = name.to_owned();
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
+                .stack_size(svl_analysis::ANALYSIS_STACK_SIZE)
                 .spawn(move || {
                     while let Ok(job) = rx.recv() {
                         if let Err(panic) = catch_unwind(AssertUnwindSafe(job)) {

@@ -11,6 +11,11 @@ use std::cell::Cell;
 /// overflowed the stack. Real configurations nest a dozen levels.
 pub(crate) const MAX_NESTING: usize = 256;
 
+/// The stack a thread that analyzes needs: nesting up to [`MAX_NESTING`]
+/// takes about 3 MB in a debug build (each level is several frames), more
+/// than the 2 MiB Rust gives a spawned thread.
+pub const ANALYSIS_STACK_SIZE: usize = 16 * 1024 * 1024;
+
 thread_local! {
     static NESTING: Cell<usize> = const { Cell::new(0) };
 }

@@ -293,33 +293,52 @@ impl FileFacts {
                 || crate::rules::read_for_findings(&item.kind, item.label.as_deref())
                 || text[item.range.clone()].contains(crate::suppress::DIRECTIVE)
         };
-        // Bytes the lenient read may parse again to mend a broken chunk.
-        let mut mend_budget = text.len();
-        let mut blocks = Vec::new();
-        let mut i = 0;
-        while i < items.len() {
-            if !needed(&items[i]) {
-                i += 1;
-                continue;
+        let lowered = |range: std::ops::Range<usize>, parsed: Parsed| -> Vec<Arc<Block>> {
+            let mut blocks = parsed.lower(&text[range.clone()]);
+            for block in &mut blocks {
+                block.shift(range.start as isize);
             }
-            let mut range = items[i].range.clone();
-            let mut parsed = Parsed::new(&text[range.clone()], lenient);
-            let mut last = i;
-            if parsed.has_error() {
-                if !lenient {
+            blocks.into_iter().map(Arc::new).collect()
+        };
+        let mut blocks = Vec::new();
+        if !lenient {
+            for item in items.iter().filter(|item| needed(item)) {
+                let parsed = Parsed::new(&text[item.range.clone()], false);
+                if parsed.has_error() {
                     return Self::extract(path, kind, text, None);
                 }
-                if let Some((end, mended)) = mend(&text, &items, i, &mut mend_budget) {
-                    last = end;
-                    range.end = items[end].range.end;
-                    parsed = mended;
-                }
+                blocks.extend(lowered(item.range.clone(), parsed));
             }
-            for mut block in parsed.lower(&text[range.clone()]) {
-                block.shift(range.start as isize);
-                blocks.push(Arc::new(block));
+            return Self::from_parts(path, kind, text, blocks, Vec::new());
+        }
+        // A large file: its chunks are parsed in parallel, then the broken
+        // ones mended in order.
+        use rayon::prelude::*;
+        let wanted: Vec<usize> = (0..items.len()).filter(|&i| needed(&items[i])).collect();
+        let chunks: Vec<(Vec<Arc<Block>>, bool)> = wanted
+            .par_iter()
+            .map(|&i| {
+                let range = items[i].range.clone();
+                let parsed = Parsed::new(&text[range.clone()], true);
+                let broken = parsed.has_error();
+                (lowered(range, parsed), broken)
+            })
+            .collect();
+        // Bytes the lenient read may parse again to mend a broken chunk.
+        let mut mend_budget = text.len();
+        // Items up to here were read as part of a mended chunk.
+        let mut covered = 0;
+        for (&i, (chunk_blocks, broken)) in wanted.iter().zip(chunks) {
+            if i < covered {
+                continue;
             }
-            i = last + 1;
+            if broken && let Some((end, mended)) = mend(&text, &items, i, &mut mend_budget) {
+                let range = items[i].range.start..items[end].range.end;
+                blocks.extend(lowered(range, mended));
+                covered = end + 1;
+                continue;
+            }
+            blocks.extend(chunk_blocks);
         }
         Self::from_parts(path, kind, text, blocks, Vec::new())
     }
