@@ -375,3 +375,26 @@ fn deep_nesting_neither_crashes_nor_hides_the_model() {
     server.await_log("version=2 findings=1");
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+/// A document whose tree would take gigabytes (a 16 MB string: ~3.4 GB)
+/// is refused at open with a message, instead of the server being killed
+/// for memory; the server goes on serving other documents.
+#[test]
+fn a_document_too_costly_to_parse_is_refused_with_a_message() {
+    let mut server = started();
+    let uri = "file:///w/blob.tf";
+    let text = format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"{}\"\n}}\n",
+        "a".repeat(16 * 1024 * 1024)
+    );
+    server.open(uri, &text);
+    let shown = server.await_notification("window/showMessage");
+    let message = shown["message"].as_str().unwrap();
+    assert!(
+        message.contains(uri) && message.contains("GB of memory"),
+        "{message}"
+    );
+    server.open("file:///w/ok.tf", MODEL);
+    assert_eq!(server.await_diagnostics_at("file:///w/ok.tf", 1).len(), 1);
+    assert_eq!(server.shutdown().code(), Some(0));
+}

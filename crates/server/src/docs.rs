@@ -31,6 +31,12 @@ use crate::server::{Event, Server};
 /// Documents above this size are not analyzed (one message says so).
 pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
 
+/// A document whose syntax tree would take more than this (see
+/// [`svl_analysis::syntax::tree_bytes_estimate`]) is not opened for
+/// checking: a 50 MB string in one file would have taken the server to
+/// 10 GB, and an out-of-memory kill is a crash for the editor.
+pub const MAX_TREE_BYTES: u64 = 3 * 1024 * 1024 * 1024;
+
 /// An open document and what the server knows about it.
 pub struct Doc {
     pub doc: Document,
@@ -149,6 +155,23 @@ impl Server {
             self.show_message(
                 MessageType::WARNING,
                 format!("sagemaker-vpc-lsp does not check {uri}: it is larger than 128 MiB"),
+            );
+            return;
+        }
+        let estimate = svl_analysis::syntax::tree_bytes_estimate(&item.text);
+        if estimate > MAX_TREE_BYTES {
+            tracing::warn!(
+                uri,
+                bytes = item.text.len(),
+                estimate,
+                "document's syntax tree would be too large; not analyzed"
+            );
+            self.show_message(
+                MessageType::WARNING,
+                format!(
+                    "sagemaker-vpc-lsp does not check {uri} in the editor: parsing it would take about {} GB of memory (long strings or heredocs). `sagemaker-vpc-lsp check` reads it in bounded memory.",
+                    estimate.div_ceil(1 << 30)
+                ),
             );
             return;
         }
