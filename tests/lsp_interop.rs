@@ -398,3 +398,44 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     assert_eq!(server.await_diagnostics_at("file:///w/ok.tf", 1).len(), 1);
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+/// The same budget holds for an edit: pasting a 16 MB string drops the
+/// document with a message (and clears its diagnostics) instead of parsing
+/// it; a full-text change of an ordinary 2 MB file is still applied.
+#[test]
+fn a_paste_too_costly_to_parse_drops_the_document_with_a_message() {
+    let mut server = started();
+    let uri = "file:///w/paste.tf";
+    server.open(uri, MODEL);
+    assert_eq!(server.await_diagnostics_at(uri, 1).len(), 1);
+    // A full text of 2 MB of code and comments: well within the budget.
+    let big = format!(
+        "{}{}",
+        MODEL.replace("\"m\"", "\"big\""),
+        "# a comment, and some padding for it to be long enough\n".repeat(40_000)
+    );
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": big}]}),
+    );
+    assert_eq!(server.await_diagnostics_at(uri, 2).len(), 1);
+    let at = json!({"line": 1, "character": 10});
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3},
+               "contentChanges": [{"range": {"start": at, "end": at}, "text": "a".repeat(16 * 1024 * 1024)}]}),
+    );
+    let shown = server.await_notification("window/showMessage");
+    let message = shown["message"].as_str().unwrap();
+    assert!(
+        message.contains("stopped checking") && message.contains("GB of memory"),
+        "{message}"
+    );
+    assert!(
+        server.await_diagnostics(uri)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}

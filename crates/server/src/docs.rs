@@ -37,6 +37,10 @@ pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
 /// 10 GB, and an out-of-memory kill is a crash for the editor.
 pub const MAX_TREE_BYTES: u64 = 3 * 1024 * 1024 * 1024;
 
+/// Tree bytes per byte inside a string or heredoc (the estimate's worst
+/// case, see [`svl_analysis::syntax::tree_bytes_estimate`]).
+const LITERAL_TREE_BYTES: u64 = 210;
+
 /// An open document and what the server knows about it.
 pub struct Doc {
     pub doc: Document,
@@ -251,6 +255,33 @@ impl Server {
                 previous = entry.doc.version,
                 "document version went backwards or repeated; applying the change anyway"
             );
+        }
+        // A large paste could make the tree too large to hold: estimate,
+        // from the last full text sent (else the current one), counting
+        // every byte inserted after it as a string's (the worst case).
+        let full = changes.iter().rposition(|c| c.range.is_none());
+        let after_full = &changes[full.map_or(0, |i| i + 1)..];
+        let inserted: usize = after_full.iter().map(|c| c.text.len()).sum();
+        let base_text = full.map_or(entry.doc.text.as_str(), |i| changes[i].text.as_str());
+        if inserted + full.map_or(0, |i| changes[i].text.len()) >= 1024 * 1024 {
+            let estimate = svl_analysis::syntax::tree_bytes_estimate(base_text)
+                + inserted as u64 * LITERAL_TREE_BYTES;
+            if estimate > MAX_TREE_BYTES {
+                tracing::warn!(
+                    uri,
+                    version,
+                    estimate,
+                    "a change would make the syntax tree too large"
+                );
+                self.drop_document(
+                    &uri,
+                    &format!(
+                        "after this change, parsing it could take about {} GB of memory",
+                        estimate.div_ceil(1 << 30)
+                    ),
+                );
+                return;
+            }
         }
         let started = std::time::Instant::now();
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
