@@ -42,7 +42,12 @@ fi
 
 echo "==> building the server (release)"
 cargo build --release --quiet
-bin="$repo/target/release/sagemaker-vpc-lsp"
+# Where cargo put it: CARGO_TARGET_DIR when set (relative to the repository).
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
+bin="$target_dir/release/sagemaker-vpc-lsp"
+# The VS Code test and the .vsix bundling find it through this variable.
+export SAGEMAKER_VPC_LSP_BIN="${SAGEMAKER_VPC_LSP_BIN:-$bin}"
 
 status=0
 if wants nvim; then
