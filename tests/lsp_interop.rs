@@ -378,7 +378,8 @@ fn deep_nesting_neither_crashes_nor_hides_the_model() {
 
 /// A document whose tree would take gigabytes (a 16 MB string: ~3.4 GB)
 /// is refused at open with a message, instead of the server being killed
-/// for memory; the server goes on serving other documents.
+/// for memory; the server goes on serving other documents. The same holds
+/// for a `.tf.json` document.
 #[test]
 fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     let mut server = started();
@@ -396,6 +397,18 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     );
     server.open("file:///w/ok.tf", MODEL);
     assert_eq!(server.await_diagnostics_at("file:///w/ok.tf", 1).len(), 1);
+    // tree-sitter-json costs as much per character of a string: refused too.
+    let json_uri = "file:///w/blob.tf.json";
+    let json = format!(
+        "{{\"resource\": {{\"aws_sagemaker_model\": {{\"m\": {{\"name\": \"{}\"}}}}}}}}",
+        "a".repeat(16 * 1024 * 1024)
+    );
+    server.open(json_uri, &json);
+    let shown = server.await_notification("window/showMessage");
+    assert!(
+        shown["message"].as_str().unwrap().contains(json_uri),
+        "{shown}"
+    );
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
