@@ -25,7 +25,7 @@ pub enum ReadError {
 
 /// The size limit of the files `check` reads unless told otherwise: a file
 /// above it is named and skipped (exit 2) instead of taking the machine's
-/// memory (a 32 MiB file of dense models takes about 1.2 GB to check).
+/// memory (a 32 MiB `.tf` file of dense models takes about 1.5 GB to check).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 /// [`DEFAULT_MAX_FILE_SIZE`] as `--max-file-size` writes it.
 pub const DEFAULT_MAX_FILE_SIZE_TEXT: &str = "32M";
