@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `check` at the limits: generates inputs that used to take minutes or
-# gigabytes and prints wall time and peak RSS of `check` on each.
+# gigabytes (or would have) and prints wall time and peak RSS of `check` on each.
 #
 #   benches/limits.sh            (about 1 GB of files under /tmp/svl-limits)
 #
@@ -42,6 +42,10 @@ gen heredoc_50mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = <<EOT\n" + ("x" * 99 + "\n") * 500_000 + "EOT\n}\n")
 '
+gen json_string_50mb '
+import sys
+open(sys.argv[1] + "/main.tf.json", "w").write("{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": \"" + "a" * 50_000_000 + "\"}}}}\n")
+'
 gen nesting_100k '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 100_000 + "]" * 100_000 + "\n}\n")
@@ -55,7 +59,7 @@ for i in range($n):
 done
 
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
-for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb nesting_100k one_folder_20000 one_folder_40000; do
+for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
   set +e
   /usr/bin/time -o "$stats" -f "%e %M" "$bin" check --max-file-size none --format json "$root/$dir" >/dev/null 2>&1

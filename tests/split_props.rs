@@ -228,3 +228,34 @@ resource "aws_sagemaker_model" "maybe" {{
     assert_eq!(full.len(), 1, "{full:?}");
     assert_eq!(lenient, full);
 }
+
+/// A `.tf.json` file over a megabyte has its long strings masked too, and
+/// their values read back exactly: a masked subnet id is not empty, and a
+/// count over a masked local's length is evaluated.
+#[test]
+fn masked_long_json_strings_keep_their_values() {
+    let long = "x\\\"y".repeat(20_000); // 60,000 characters once decoded
+    let text = format!(
+        r#"{{
+  "locals": {{"big": "{long}"}},
+  "resource": {{"aws_sagemaker_model": {{
+    "named": {{"name": "{long}"}},
+    "placed": {{"vpc_config": {{"subnets": ["{long}"], "security_group_ids": ["sg"]}}}},
+    "gone": {{"count": "${{length(local.big) == 60000 ? 0 : 1}}"}},
+    "padding": {{"name": "x", "tags": {{"a": "{pad}", "b": "{pad}"}}}}
+  }}}}
+}}
+"#,
+        pad = "p".repeat(600_000)
+    );
+    assert!(text.len() > 1024 * 1024);
+    let path = Path::new("main.tf.json");
+    let found = findings(FileFacts::extract(
+        path,
+        FileKind::Json,
+        Arc::new(text),
+        None,
+    ));
+    let names: Vec<&str> = found.iter().map(|f| f.resource.name.as_str()).collect();
+    assert_eq!(names, ["named", "padding"], "{found:?}");
+}

@@ -287,6 +287,14 @@ fn value(node: Node<'_>, src: &str, mode: Mode) -> Expr {
     if node.has_error() || node.is_missing() {
         return Expr::invalid(span);
     }
+    if node.kind() == "string"
+        && let Some(masked) = super::masked_at(span.start)
+    {
+        // A long string masked before parsing (see `super::mask_json`).
+        let mut expr = string(&masked.value, node, src, mode);
+        expr.span = span.start..masked.end;
+        return expr;
+    }
     let kind = match node.kind() {
         "null" => ExprKind::Null,
         "true" => ExprKind::Bool(true),

@@ -111,6 +111,58 @@ pub(crate) fn mask(
     out.map(|text| (text, masks))
 }
 
+/// [`mask`] for JSON: a string value (not a key) of at least `min` bytes
+/// without template sequences becomes `""` and blanks (tree-sitter-json
+/// too makes a token of every character of a string).
+pub(crate) fn mask_json(
+    src: &str,
+    min: usize,
+) -> Option<(String, std::collections::HashMap<usize, Masked>)> {
+    let bytes = src.as_bytes();
+    let mut masks = std::collections::HashMap::new();
+    let mut out: Option<String> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        if i >= bytes.len() {
+            break; // an open string: nothing more to mask
+        }
+        i += 1;
+        let region = start..i;
+        if region.len() < min {
+            continue;
+        }
+        let is_key = src[i..].trim_start().starts_with(':');
+        let Ok(value) = serde_json::from_str::<String>(&src[region.clone()]) else {
+            continue;
+        };
+        if is_key || value.contains("${") || value.contains("%{") {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| src.to_owned());
+        out.replace_range(
+            region.clone(),
+            &format!("\"\"{}", " ".repeat(region.len() - 2)),
+        );
+        masks.insert(
+            region.start,
+            Masked {
+                end: region.end,
+                value,
+            },
+        );
+    }
+    out.map(|text| (text, masks))
+}
+
 /// A heredoc's opening line and its marker on the next line (an empty
 /// heredoc), and the heredoc's value, when the heredoc is closed; `None`
 /// otherwise.
@@ -209,6 +261,22 @@ mod tests {
         );
         assert!(src[h.span.clone()].ends_with("EOT"));
         assert_ne!(attr("i").kind, ExprKind::Invalid);
+    }
+
+    #[test]
+    fn long_json_strings_are_masked_but_not_keys_or_templates() {
+        let long = "a\\\"b\\u00e9".repeat(20);
+        let src =
+            format!("{{\"{long}\": 1, \"v\": \"{long}\", \"t\": \"${{x}}{long}\", \"s\": \"a\"}}");
+        let (masked, masks) = mask_json(&src, 64).expect("something to mask");
+        assert_eq!(masked.len(), src.len());
+        assert_eq!(masks.len(), 1, "{masks:?}");
+        let (start, m) = masks.iter().next().unwrap();
+        assert_eq!(&src[*start..m.end], format!("\"{long}\""));
+        assert_eq!(m.value, "a\"bé".repeat(20));
+        assert!(masked.contains("\"v\": \"\"  "), "{masked}");
+        let tree = crate::json::parse(&masked);
+        assert!(!tree.root_node().has_error(), "{masked}");
     }
 
     #[test]

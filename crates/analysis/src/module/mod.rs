@@ -236,12 +236,27 @@ impl FileFacts {
                 }
             }
             FileKind::Json | FileKind::TfvarsJson => {
-                let tree = json::parse(&text);
-                if kind == FileKind::Json {
-                    blocks = lower::json::file_blocks(&text, &tree);
-                } else {
-                    assignments = lower::json::tfvars(&text, &tree);
-                }
+                // In a large file, long strings are masked (see
+                // `lower::mask_json`): they would cost ~210 bytes each.
+                let masked = (text.len() > WHOLE_FILE_PARSE_LIMIT)
+                    .then(|| lower::mask_json(&text, lower::MASK_MIN))
+                    .flatten();
+                let masked_text;
+                let (src, masks) = match masked {
+                    Some((m, masks)) => {
+                        masked_text = m;
+                        (masked_text.as_str(), masks)
+                    }
+                    None => (text.as_str(), Default::default()),
+                };
+                let tree = json::parse(src);
+                lower::with_masks(masks, || {
+                    if kind == FileKind::Json {
+                        blocks = lower::json::file_blocks(src, &tree);
+                    } else {
+                        assignments = lower::json::tfvars(src, &tree);
+                    }
+                });
             }
         }
         Self::from_parts(
