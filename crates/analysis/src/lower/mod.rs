@@ -52,9 +52,48 @@ pub(crate) struct Masked {
     pub value: String,
 }
 
+/// What was masked, by start offset.
+pub(crate) type Masks = std::collections::HashMap<usize, Masked>;
+
 thread_local! {
-    static MASKS: std::cell::RefCell<std::collections::HashMap<usize, Masked>> =
-        std::cell::RefCell::default();
+    static MASKS: std::cell::RefCell<Masks> = std::cell::RefCell::default();
+}
+
+/// A text being masked: copied on the first replacement only.
+struct Masker<'s> {
+    src: &'s str,
+    out: Option<String>,
+    masks: Masks,
+}
+
+impl<'s> Masker<'s> {
+    fn new(src: &'s str) -> Self {
+        Self {
+            src,
+            out: None,
+            masks: Masks::new(),
+        }
+    }
+
+    /// Replaces `region` by `replacement` (as long) and keeps its value.
+    fn put(&mut self, region: std::ops::Range<usize>, replacement: &str, value: String) {
+        debug_assert_eq!(replacement.len(), region.len());
+        let src = self.src;
+        self.out
+            .get_or_insert_with(|| src.to_owned())
+            .replace_range(region.clone(), replacement);
+        self.masks.insert(
+            region.start,
+            Masked {
+                end: region.end,
+                value,
+            },
+        );
+    }
+
+    fn finish(self) -> Option<(String, Masks)> {
+        self.out.map(|text| (text, self.masks))
+    }
 }
 
 /// tree-sitter-hcl makes one token, with its scanner state, of every
@@ -65,12 +104,11 @@ thread_local! {
 /// block comment over the rest, and returns the masked text with what was
 /// masked, by start offset. Lowering inside [`with_masks`] reads the
 /// literal's value back.
-pub(crate) fn mask(
-    src: &str,
-    min: usize,
-) -> Option<(String, std::collections::HashMap<usize, Masked>)> {
-    let mut masks = std::collections::HashMap::new();
-    let mut out: Option<String> = None;
+pub(crate) fn mask(src: &str, min: usize) -> Option<(String, Masks)> {
+    if src.len() < min {
+        return None; // no literal that long fits: no scan
+    }
+    let mut masker = Masker::new(src);
     for region in crate::lex::non_code(src) {
         let text = &src[region.clone()];
         if text.len() < min {
@@ -97,30 +135,24 @@ pub(crate) fn mask(
         if fill < 4 {
             continue;
         }
-        let out = out.get_or_insert_with(|| src.to_owned());
-        let masked = format!("{keep}/*{}*/", " ".repeat(fill - 4));
-        out.replace_range(region.clone(), &masked);
-        masks.insert(
-            region.start,
-            Masked {
-                end: region.end,
-                value,
-            },
+        masker.put(
+            region,
+            &format!("{keep}/*{}*/", " ".repeat(fill - 4)),
+            value,
         );
     }
-    out.map(|text| (text, masks))
+    masker.finish()
 }
 
 /// [`mask`] for JSON: a string value (not a key) of at least `min` bytes
 /// without template sequences becomes `""` and blanks (tree-sitter-json
 /// too makes a token of every character of a string).
-pub(crate) fn mask_json(
-    src: &str,
-    min: usize,
-) -> Option<(String, std::collections::HashMap<usize, Masked>)> {
+pub(crate) fn mask_json(src: &str, min: usize) -> Option<(String, Masks)> {
+    if src.len() < min {
+        return None;
+    }
     let bytes = src.as_bytes();
-    let mut masks = std::collections::HashMap::new();
-    let mut out: Option<String> = None;
+    let mut masker = Masker::new(src);
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] != b'"' {
@@ -147,20 +179,10 @@ pub(crate) fn mask_json(
         if is_key || value.contains("${") || value.contains("%{") {
             continue;
         }
-        let out = out.get_or_insert_with(|| src.to_owned());
-        out.replace_range(
-            region.clone(),
-            &format!("\"\"{}", " ".repeat(region.len() - 2)),
-        );
-        masks.insert(
-            region.start,
-            Masked {
-                end: region.end,
-                value,
-            },
-        );
+        let blanks = " ".repeat(region.len() - 2);
+        masker.put(region, &format!("\"\"{blanks}"), value);
     }
-    out.map(|text| (text, masks))
+    masker.finish()
 }
 
 /// A heredoc's opening line and its marker on the next line (an empty
@@ -190,10 +212,7 @@ fn heredoc_opening(text: &str) -> Option<(String, String)> {
 }
 
 /// Runs `f` (lowering a tree of a masked text) with `masks` known.
-pub(crate) fn with_masks<R>(
-    masks: std::collections::HashMap<usize, Masked>,
-    f: impl FnOnce() -> R,
-) -> R {
+pub(crate) fn with_masks<R>(masks: Masks, f: impl FnOnce() -> R) -> R {
     MASKS.with(|m| *m.borrow_mut() = masks);
     let result = f();
     MASKS.with(|m| m.borrow_mut().clear());

@@ -40,10 +40,7 @@ const MEND_WINDOW: usize = 256 * 1024;
 /// literals masked (see [`crate::lower::mask`]), kept for lowering.
 struct Parsed {
     tree: tree_sitter::Tree,
-    masked: Option<(
-        String,
-        std::collections::HashMap<usize, crate::lower::Masked>,
-    )>,
+    masked: Option<(String, crate::lower::Masks)>,
 }
 
 impl Parsed {
