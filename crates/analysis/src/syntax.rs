@@ -80,7 +80,23 @@ pub fn tree_bytes_estimate(src: &str) -> u64 {
         .filter(|r| matches!(src.as_bytes()[r.start], b'"' | b'<'))
         .map(|r| r.len())
         .sum();
-    literal as u64 * 210 + (src.len() - literal) as u64 * 100
+    literal as u64 * LITERAL_TREE_BYTES + (src.len() - literal) as u64 * CODE_TREE_BYTES
+}
+
+/// Tree bytes per byte inside a string or heredoc (the estimate's worst case).
+pub const LITERAL_TREE_BYTES: u64 = 210;
+/// Tree bytes per byte of code, with what analysis adds.
+const CODE_TREE_BYTES: u64 = 100;
+
+/// The estimated tree size of `src` with `literal` more bytes of string
+/// text, when it is over `budget`. A text too short to get there even if
+/// it were all string is not scanned.
+pub fn tree_bytes_over(src: &str, literal: usize, budget: u64) -> Option<u64> {
+    if (src.len() + literal) as u64 * LITERAL_TREE_BYTES <= budget {
+        return None;
+    }
+    let estimate = tree_bytes_estimate(src) + literal as u64 * LITERAL_TREE_BYTES;
+    (estimate > budget).then_some(estimate)
 }
 
 /// The source text of `node`, or `""` if its range does not fall on `src`'s
@@ -253,5 +269,12 @@ mod estimate_tests {
         assert!(2 * tree_bytes_estimate(&string) > 3 * tree_bytes_estimate(&code));
         assert!(2 * tree_bytes_estimate(&heredoc) > 3 * tree_bytes_estimate(&code));
         assert_eq!(tree_bytes_estimate(""), 0);
+        let budget = tree_bytes_estimate(&code);
+        assert_eq!(tree_bytes_over(&code, 0, budget), None);
+        assert_eq!(tree_bytes_over(&code, 0, budget - 1), Some(budget));
+        assert_eq!(
+            tree_bytes_over(&code, 10, budget),
+            Some(budget + 10 * LITERAL_TREE_BYTES)
+        );
     }
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 use svl_analysis::document::{ChangeWarning, Document};
 use svl_analysis::incremental::{CacheOp, Incremental};
 use svl_analysis::module::FileKind;
+use svl_analysis::syntax;
 use svl_project::folder_of;
 
 use crate::analysis::{self, Analyzed, Snapshot, lock};
@@ -36,10 +37,6 @@ pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
 /// checking: a 50 MB string in one file would have taken the server to
 /// 10 GB, and an out-of-memory kill is a crash for the editor.
 pub const MAX_TREE_BYTES: u64 = 3 * 1024 * 1024 * 1024;
-
-/// Tree bytes per byte inside a string or heredoc (the estimate's worst
-/// case, see [`svl_analysis::syntax::tree_bytes_estimate`]).
-const LITERAL_TREE_BYTES: u64 = 210;
 
 /// An open document and what the server knows about it.
 pub struct Doc {
@@ -164,8 +161,7 @@ impl Server {
         }
         // tree-sitter-json costs the same per character of a string (a
         // 16 MB string in a .tf.json took 11 s and 3.4 GB).
-        let estimate = svl_analysis::syntax::tree_bytes_estimate(&item.text);
-        if estimate > MAX_TREE_BYTES {
+        if let Some(estimate) = syntax::tree_bytes_over(&item.text, 0, MAX_TREE_BYTES) {
             tracing::warn!(
                 uri,
                 bytes = item.text.len(),
@@ -266,9 +262,7 @@ impl Server {
         let inserted: usize = after_full.iter().map(|c| c.text.len()).sum();
         let base_text = full.map_or(entry.doc.text.as_str(), |i| changes[i].text.as_str());
         if inserted + full.map_or(0, |i| changes[i].text.len()) >= 1024 * 1024 {
-            let estimate = svl_analysis::syntax::tree_bytes_estimate(base_text)
-                + inserted as u64 * LITERAL_TREE_BYTES;
-            if estimate > MAX_TREE_BYTES {
+            if let Some(estimate) = syntax::tree_bytes_over(base_text, inserted, MAX_TREE_BYTES) {
                 tracing::warn!(
                     uri,
                     version,
