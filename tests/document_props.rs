@@ -5,6 +5,9 @@
 //! the error too), in UTF-16 and UTF-8 positions.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::props::floor;
 use proptest::prelude::*;
 use ropey::Rope;
 use svl_analysis::document::{Change, Document};
@@ -62,15 +65,6 @@ fn edit() -> impl Strategy<Value = Edit> {
         prop::collection::vec(prop::sample::select(PIECES), 0..4).prop_map(|p| p.concat()),
     )
         .prop_map(|(start, len, insert)| Edit { start, len, insert })
-}
-
-/// Snaps a byte offset down to a character boundary.
-fn floor(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 fn signature(tree: &Tree) -> Vec<(String, usize, usize, bool, bool)> {

@@ -3,14 +3,17 @@
 //! text, finding for finding.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::props::{floor, frames};
 use proptest::prelude::*;
 use ropey::Rope;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use svl_analysis::document::{Change, Document};
 
 use svl_analysis::incremental::{Incremental, Stats};
-use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
+use svl_analysis::module::{FileFacts, FileKind};
 use svl_analysis::position::{Encoding, to_line_col};
 use svl_analysis::{Finding, Options};
 
@@ -72,12 +75,6 @@ const PIECES: &[&str] = &[
     "var.v",
 ];
 
-/// A root frame over the file alone.
-fn frames(facts: &Arc<FileFacts>) -> Vec<Arc<Frame>> {
-    let index = ModuleIndex::new(PathBuf::from("."), vec![Arc::clone(facts)]);
-    vec![Arc::new(Frame::root(Arc::new(index)))]
-}
-
 /// What the server does: the cache when the tree is clean, else a full
 /// analysis.
 fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats) {
@@ -122,14 +119,6 @@ fn full(doc: &Document) -> Vec<Finding> {
         Some(&doc.tree),
     ));
     svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
-}
-
-fn floor(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 proptest! {

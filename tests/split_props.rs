@@ -5,11 +5,14 @@
 //! lenient split (files over a megabyte) agrees the same way.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
+use common::props::{floor, frames};
 use proptest::prelude::*;
-use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
+use svl_analysis::module::{FileFacts, FileKind};
 use svl_analysis::{Finding, Options, syntax};
 
 const SEED: &str = r#"# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- reviewed
@@ -87,9 +90,7 @@ const PIECES: &[&str] = &[
 
 fn findings(facts: FileFacts) -> Vec<Finding> {
     let facts = Arc::new(facts);
-    let index = ModuleIndex::new(PathBuf::from("."), vec![Arc::clone(&facts)]);
-    let frames = vec![Arc::new(Frame::root(Arc::new(index)))];
-    svl_analysis::analyze_file(&facts, &frames, &Options::default())
+    svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
 }
 
 /// Does a quoted string of the whole-file parse span lines?
@@ -106,14 +107,6 @@ fn spans_lines(text: &str) -> bool {
         stack.extend(node.children(&mut cursor));
     }
     false
-}
-
-fn floor(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 proptest! {

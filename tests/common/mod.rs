@@ -3,6 +3,7 @@
 //! timeouts and on messages nobody looked at.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod props;
 pub mod terraform;
 
 use std::collections::VecDeque;

@@ -1,0 +1,22 @@
+//! What the property tests share: edits placed by fractions of the text, and
+//! a file analyzed as the only file of a root module.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use svl_analysis::module::{FileFacts, Frame, ModuleIndex};
+
+/// Snaps a byte offset down to a character boundary of `text`.
+pub fn floor(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The one frame of a root module made of `facts` alone.
+pub fn frames(facts: &Arc<FileFacts>) -> Vec<Arc<Frame>> {
+    let index = ModuleIndex::new(PathBuf::from("."), vec![Arc::clone(facts)]);
+    vec![Arc::new(Frame::root(Arc::new(index)))]
+}
