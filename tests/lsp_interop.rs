@@ -17,6 +17,15 @@ fn started() -> Server {
     server
 }
 
+/// The text of the next `window/showMessage`.
+fn shown_message(server: &mut Server) -> String {
+    let shown = server.await_notification("window/showMessage");
+    shown["message"].as_str().unwrap().to_owned()
+}
+
+/// A string this long makes a tree of ~3.4 GB, over the server's budget.
+const HUGE: usize = 16 * 1024 * 1024;
+
 fn frame(body: &str) -> Vec<u8> {
     format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
@@ -193,14 +202,8 @@ fn a_change_that_cannot_be_read_is_logged_and_the_document_dropped() {
         let cleared = server.await_diagnostics("file:///w/main.tf");
         assert_eq!(cleared["diagnostics"], json!([]), "{bad}");
         // …the user is told, and the log names the document.
-        let shown = server.await_notification("window/showMessage");
-        assert!(
-            shown["message"]
-                .as_str()
-                .unwrap()
-                .contains("file:///w/main.tf"),
-            "{shown}"
-        );
+        let shown = shown_message(&mut server);
+        assert!(shown.contains("file:///w/main.tf"), "{shown}");
         let line = server.await_log("didChange with params that cannot be read");
         assert!(
             line.contains("WARN") && line.contains("file:///w/main.tf"),
@@ -248,8 +251,7 @@ fn no_log_noise_for_what_clients_normally_do() {
         "workspace/didChangeConfiguration",
         json!({"settings": {"sagemakerVpcLsp": 5}}),
     );
-    let shown = server.await_notification("window/showMessage");
-    let message = shown["message"].as_str().unwrap();
+    let message = shown_message(&mut server);
     assert!(
         message.contains("sagemakerVpcLsp: expected an object"),
         "{message}"
@@ -386,11 +388,10 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     let uri = "file:///w/blob.tf";
     let text = format!(
         "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"{}\"\n}}\n",
-        "a".repeat(16 * 1024 * 1024)
+        "a".repeat(HUGE)
     );
     server.open(uri, &text);
-    let shown = server.await_notification("window/showMessage");
-    let message = shown["message"].as_str().unwrap();
+    let message = shown_message(&mut server);
     assert!(
         message.contains(uri) && message.contains("GB of memory"),
         "{message}"
@@ -401,14 +402,11 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     let json_uri = "file:///w/blob.tf.json";
     let json = format!(
         "{{\"resource\": {{\"aws_sagemaker_model\": {{\"m\": {{\"name\": \"{}\"}}}}}}}}",
-        "a".repeat(16 * 1024 * 1024)
+        "a".repeat(HUGE)
     );
     server.open(json_uri, &json);
-    let shown = server.await_notification("window/showMessage");
-    assert!(
-        shown["message"].as_str().unwrap().contains(json_uri),
-        "{shown}"
-    );
+    let message = shown_message(&mut server);
+    assert!(message.contains(json_uri), "{message}");
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
@@ -436,10 +434,9 @@ fn a_paste_too_costly_to_parse_drops_the_document_with_a_message() {
     server.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": uri, "version": 3},
-               "contentChanges": [{"range": {"start": at, "end": at}, "text": "a".repeat(16 * 1024 * 1024)}]}),
+               "contentChanges": [{"range": {"start": at, "end": at}, "text": "a".repeat(HUGE)}]}),
     );
-    let shown = server.await_notification("window/showMessage");
-    let message = shown["message"].as_str().unwrap();
+    let message = shown_message(&mut server);
     assert!(
         message.contains("stopped checking") && message.contains("GB of memory"),
         "{message}"
