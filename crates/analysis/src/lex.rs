@@ -145,17 +145,8 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// break): just after its closing marker, or the end of the text if it is
 /// never closed. `None` if this is not a heredoc opener.
 fn heredoc_end(src: &str, at: usize) -> Option<usize> {
-    let rest = &src[at + 2..];
-    let rest = rest.strip_prefix('-').unwrap_or(rest);
-    let marker_len = rest
-        .char_indices()
-        .find(|&(i, c)| !(c.is_alphanumeric() || c == '_' || (c == '-' && i > 0)))
-        .map_or(rest.len(), |(i, _)| i);
-    if marker_len == 0 {
-        return None;
-    }
-    let marker = &rest[..marker_len];
-    let after = &rest[marker_len..];
+    let (marker, flush) = heredoc_marker(&src[at..])?;
+    let after = &src[at + 2 + usize::from(flush) + marker.len()..];
     let after = after.strip_prefix('\r').unwrap_or(after);
     if !after.starts_with('\n') {
         return None;
@@ -169,6 +160,19 @@ fn heredoc_end(src: &str, at: usize) -> Option<usize> {
         pos = end + 1;
     }
     Some(src.len())
+}
+
+/// The marker of the heredoc that `text` starts with (`<<EOT` or
+/// `<<-EOT`), and whether it is a `<<-` heredoc (indentation stripped).
+pub(crate) fn heredoc_marker(text: &str) -> Option<(&str, bool)> {
+    let rest = text.strip_prefix("<<")?;
+    let flush = rest.starts_with('-');
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    let marker_len = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_alphanumeric() || c == '_' || (c == '-' && i > 0)))
+        .map_or(rest.len(), |(i, _)| i);
+    (marker_len > 0).then(|| (&rest[..marker_len], flush))
 }
 
 /// Is `offset` strictly inside one of `regions` (sorted)?

@@ -190,24 +190,13 @@ pub(crate) fn mask_json(src: &str, min: usize) -> Option<(String, Masks)> {
 /// otherwise.
 fn heredoc_opening(text: &str) -> Option<(String, String)> {
     let first_line_end = text.find('\n')?;
-    let header = &text[..first_line_end];
-    let marker = header
-        .trim_start_matches('<')
-        .trim_start_matches('-')
-        .trim_end_matches('\r');
-    if marker.is_empty()
-        || !marker
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-    {
-        return None;
-    }
+    let (marker, flush) = crate::lex::heredoc_marker(text)?;
     let last_line = &text[text.rfind('\n')? + 1..];
     if last_line.trim() != marker || first_line_end + 1 >= text.len() - last_line.len() {
         return None;
     }
     let content = first_line_end + 1..text.len() - last_line.len();
-    let value = hcl::heredoc_literal(text, content.start, content.end, header.contains("<<-"));
+    let value = hcl::heredoc_literal(text, content.start, content.end, flush);
     Some((format!("{}\n{marker}\n", &text[..first_line_end]), value))
 }
 
