@@ -330,13 +330,20 @@ fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>) -> Lo
     let mut sources = BTreeMap::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    // Each target under the folder's own spelling (`./a/x.tf` as `a/x.tf`),
+    // the one the folder's listing uses: one key, one read and one parse
+    // per file.
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .map(|mut target| {
+            if let Some(name) = target.path.file_name() {
+                target.path = folder.join(name);
+            }
+            target
+        })
+        .collect();
     let asked: std::collections::HashSet<&Path> =
         targets.iter().map(|t| t.path.as_path()).collect();
-    // The folder's listing may spell the folder differently from the
-    // targets (`./a/x.tf`, `a/x.tf`); a target that cannot be read is
-    // reported as an error below, not also as unreadable context.
-    let target_names: std::collections::HashSet<&std::ffi::OsStr> =
-        targets.iter().filter_map(|t| t.path.file_name()).collect();
     for path in module_files(&folder) {
         if asked.contains(path.as_path()) {
             continue; // read below, where errors are the user's business
@@ -345,7 +352,6 @@ fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>) -> Lo
             Ok(source) => {
                 sources.insert(path, source);
             }
-            Err(_) if path.file_name().is_some_and(|n| target_names.contains(n)) => {}
             Err(e) => warnings.push(format!(
                 "{}: {e}; not read for the module's variables and locals",
                 display_path(&path)
