@@ -114,6 +114,11 @@ pub enum Problem {
         /// The extra block.
         block: Range<usize>,
     },
+    /// A model that passes the control but is certain to fail at deploy,
+    /// or to keep serving from where it was (the pitfall rules): the cause
+    /// is elsewhere, in the network or the serving chain, and the rule
+    /// recomputes it for a fix.
+    Pitfall,
     /// A suppression comment that suppresses nothing: no reason, unknown
     /// rule, bad date.
     InvalidSuppression,
@@ -139,6 +144,7 @@ impl Problem {
             ),
             Problem::EmptyForEach { .. } => "empty for_each".to_owned(),
             Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
+            Problem::Pitfall => "deployment pitfall".to_owned(),
             Problem::InvalidSuppression => "invalid suppression".to_owned(),
             Problem::ExpiredSuppression => "expired suppression".to_owned(),
         }
@@ -212,7 +218,7 @@ impl Finding {
             }
             Problem::EmptyForEach { dynamic } => mv(dynamic),
             Problem::DuplicateVpcConfig { block } => mv(block),
-            Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
+            Problem::Pitfall | Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
         }
         for related in &mut self.related {
             if related.path.is_none() {

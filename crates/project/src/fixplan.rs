@@ -106,7 +106,7 @@ pub fn fix_module(
             continue;
         };
         let index = ws.module_index(&folder);
-        let ctx = FixContext::new(&source.text, &tree, &index);
+        let ctx = FixContext::new(&source.text, &tree, &index).with_frames(&frames);
         let all = fix::fix_all(&findings, &ctx);
         let fixed_blocks: Vec<usize> = all
             .as_ref()
@@ -122,6 +122,31 @@ pub fn fix_module(
             continue;
         };
         let mut text = fix::apply_edits(&source.text, &all.edits);
+        // Edits where the causes are declared (the VPC, a security group):
+        // all of them, or the file's fix is not applied.
+        if all
+            .elsewhere
+            .iter()
+            .any(|(other, _)| other != path && !sources.contains_key(other))
+        {
+            outcome.unfixed.extend(
+                findings
+                    .iter()
+                    .filter(|f| matches!(f.problem, Problem::Pitfall))
+                    .map(|f| (path.clone(), f.clone())),
+            );
+            continue;
+        }
+        for (other, edits) in &all.elsewhere {
+            if let Some(source) = sources.get(other) {
+                let new_text = fix::apply_edits(&source.text, edits);
+                replace(ws, sources, other, new_text);
+                summaries
+                    .entry(other.clone())
+                    .or_default()
+                    .push(format!("changed for {}", path.display()));
+            }
+        }
         summaries
             .entry(path.clone())
             .or_default()
@@ -195,6 +220,7 @@ fn describe(findings: &[Finding], fixed: &[usize]) -> Vec<String> {
                     "replaced the empty {} of {address}",
                     attribute.name()
                 )),
+                Problem::Pitfall => Some(format!("fixed {} of {address}", f.rule)),
                 _ => None,
             }
         })

@@ -179,7 +179,8 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
     let want_fix_all = admits(only, FIX_ALL_KIND);
     let encoding = job.encoding;
     let rope = &analyzed.rope;
-    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index);
+    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index)
+        .with_frames(&analyzed.frames);
     let findings: Vec<&Finding> = analyzed
         .findings
         .iter()
@@ -274,7 +275,8 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
     if cancel.is_cancelled() || analyzed.kind != FileKind::Hcl {
         return None;
     }
-    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index);
+    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index)
+        .with_frames(&analyzed.frames);
     let fix = match (&data.finding, data.offer) {
         (Some(key), Some(kind)) => {
             let finding = analyzed
@@ -364,6 +366,47 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
                     own.push(convert::text_edit(rope, text, &edit, encoding));
                 }
             }
+        }
+    }
+    // Edits of the files where the causes are declared (the VPC, a
+    // security group), against the text the analysis read.
+    for (path, edits) in &fix.elsewhere {
+        if job.snapshot.path.as_ref() == Some(path) {
+            own.extend(edits.iter().map(|e| convert::text_edit(rope, text, e, encoding)));
+            continue;
+        }
+        let known = analyzed
+            .frames
+            .iter()
+            .flat_map(|f| {
+                let mut frames = vec![&**f];
+                let mut at = &**f;
+                while let Some(call) = &at.call {
+                    at = &call.parent;
+                    frames.push(at);
+                }
+                frames
+            })
+            .flat_map(|f| f.index.files.iter())
+            .find(|f| f.path == *path)
+            .map(|f| Arc::clone(&f.text));
+        let (uri, other_text, version) = match job.open.get(path) {
+            Some(open) => (
+                Url::parse(&open.uri).ok(),
+                Arc::clone(&open.text),
+                Some(open.version),
+            ),
+            None => (Url::from_file_path(path).ok(), known.unwrap_or_default(), None),
+        };
+        let Some(uri) = uri else { continue };
+        let other_rope = ropey::Rope::from_str(&other_text);
+        let converted: Vec<TextEdit> = edits
+            .iter()
+            .map(|e| convert::text_edit(&other_rope, &other_text, e, encoding))
+            .collect();
+        match per_file.iter_mut().find(|(u, _, _)| *u == uri) {
+            Some((_, _, existing)) => existing.extend(converted),
+            None => per_file.push((uri, version, converted)),
         }
     }
     per_file.insert(0, (doc_url.clone(), Some(analyzed.version), own));

@@ -103,6 +103,7 @@ impl FindingKey {
             Problem::EmptyValue { attribute, .. } => ("empty_value", Some(*attribute)),
             Problem::EmptyForEach { .. } => ("empty_for_each", None),
             Problem::DuplicateVpcConfig { .. } => ("duplicate_vpc_config", None),
+            Problem::Pitfall => ("pitfall", None),
             Problem::InvalidSuppression => ("invalid_suppression", None),
             Problem::ExpiredSuppression => ("expired_suppression", None),
         };

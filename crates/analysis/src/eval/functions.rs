@@ -95,6 +95,21 @@ fn dedup(items: Vec<Value>) -> Option<Vec<Value>> {
 }
 
 fn apply(name: &str, args: Vec<Value>) -> Result<Value> {
+    // A resource reference's text is not its id: what reads the text of one
+    // is unknown (lists of them are passed along as they are).
+    let reads_text = match name {
+        "length" | "lower" | "upper" | "trimspace" => {
+            args.iter().any(super::is_reference_text)
+        }
+        "sort" => args.iter().any(|a| match a {
+            Value::List(items) => items.iter().any(super::is_reference_text),
+            _ => false,
+        }),
+        _ => false,
+    };
+    if reads_text {
+        return Ok(Value::Unknown);
+    }
     let arity = |n: usize| -> Result<()> {
         if args.len() == n {
             Ok(())

@@ -41,6 +41,22 @@ pub enum Value {
     Map(BTreeMap<String, Value>),
 }
 
+/// Starts and separates the fields of a resource reference: a string no
+/// configuration can spell, which evaluation in reference mode (see
+/// [`crate::module::ModuleScope::references`]) gives for `TYPE.NAME.id`.
+/// Functions pass such strings along as they are; what would read their
+/// text (`length`, `upper`, comparing two of them) is unknown.
+pub(crate) const REF_MARK: char = '\u{1}';
+
+/// A key of a resource instance object: its other attributes exist but are
+/// unknown (reading one is unknown, not an error).
+pub(crate) const OPEN: &str = "\u{1}open";
+
+/// Is this a string that holds a resource reference?
+pub(crate) fn is_reference_text(value: &Value) -> bool {
+    matches!(value, Value::String(s) if s.contains(REF_MARK))
+}
+
 /// The evaluation is certainly an error in Terraform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Fail(pub String);
@@ -109,6 +125,7 @@ impl Value {
     pub(crate) fn to_number(&self) -> Result<Option<f64>> {
         match self {
             Value::Unknown => Ok(None),
+            v if is_reference_text(v) => Ok(None),
             Value::Number(n) => Ok(Some(*n)),
             Value::String(s) => match s.trim().parse::<f64>() {
                 Ok(n) if !s.trim().is_empty() => Ok(Some(n)),
@@ -122,6 +139,7 @@ impl Value {
     pub(crate) fn to_bool(&self) -> Result<Option<bool>> {
         match self {
             Value::Unknown => Ok(None),
+            v if is_reference_text(v) => Ok(None),
             Value::Bool(b) => Ok(Some(*b)),
             Value::String(s) if s == "true" => Ok(Some(true)),
             Value::String(s) if s == "false" => Ok(Some(false)),
@@ -146,6 +164,9 @@ impl Value {
     pub(crate) fn equals(&self, other: &Value) -> Option<bool> {
         match (self, other) {
             (Value::Unknown, _) | (_, Value::Unknown) => None,
+            // The same instance's id is itself; two instances' ids, or an id
+            // and a literal, are not known to differ before apply.
+            (a, b) if is_reference_text(a) || is_reference_text(b) => (a == b).then_some(true),
             (Value::List(a), Value::List(b)) => {
                 if a.len() != b.len() {
                     return Some(false);
@@ -557,6 +578,7 @@ pub(crate) fn get_attr(value: &Value, name: &str) -> Result<Value> {
         Value::Unknown => Ok(Value::Unknown),
         Value::Map(items) => match items.get(name) {
             Some(v) => Ok(v.clone()),
+            None if items.contains_key(OPEN) => Ok(Value::Unknown),
             None => fail(format!("this object has no attribute {name:?}")),
         },
         Value::Null => fail(format!("cannot read {name:?} of a null value")),

@@ -81,6 +81,10 @@ pub struct Fix {
     /// Sorted, non-overlapping edits of the analyzed file.
     pub edits: Vec<TextEdit>,
     pub declare: Vec<NewVariable>,
+    /// Edits of other files of the module or its callers (where the
+    /// declaration a finding points at lives), by path: sorted,
+    /// non-overlapping byte ranges of the text the analysis read.
+    pub elsewhere: Vec<(std::path::PathBuf, Vec<TextEdit>)>,
     /// Where the resources it fixes start (their `block.start`).
     pub resources: Vec<usize>,
 }
@@ -94,6 +98,9 @@ pub struct FixContext<'a> {
     pub src: &'a str,
     pub tree: &'a Tree,
     pub module: &'a ModuleIndex,
+    /// The instances of the module the findings were computed in (rules
+    /// that read other resources recompute their facts in them).
+    pub frames: Vec<std::sync::Arc<super::module::Frame>>,
     style: OnceCell<Style>,
     islands: OnceCell<Vec<terraform::Island<'a>>>,
     non_code: OnceCell<Vec<Range<usize>>>,
@@ -105,10 +112,17 @@ impl<'a> FixContext<'a> {
             src,
             tree,
             module,
+            frames: Vec::new(),
             style: OnceCell::new(),
             islands: OnceCell::new(),
             non_code: OnceCell::new(),
         }
+    }
+
+    /// The same context, knowing the module's instances.
+    pub fn with_frames(mut self, frames: &[std::sync::Arc<super::module::Frame>]) -> Self {
+        self.frames = frames.to_vec();
+        self
     }
 
     /// The file's indentation and line endings.
@@ -219,6 +233,41 @@ pub fn fixable(problem: &Problem) -> bool {
     }
 }
 
+/// Adds `edits` of `path` to `elsewhere`, dropping any that repeats or
+/// overlaps one already there (two findings can ask for the same change).
+pub(crate) fn merge_elsewhere(
+    elsewhere: &mut Vec<(std::path::PathBuf, Vec<TextEdit>)>,
+    path: &std::path::Path,
+    edits: Vec<TextEdit>,
+) {
+    let slot = match elsewhere.iter().position(|(p, _)| p == path) {
+        Some(i) => &mut elsewhere[i].1,
+        None => {
+            elsewhere.push((path.to_path_buf(), Vec::new()));
+            &mut elsewhere.last_mut().expect("just pushed").1
+        }
+    };
+    merge_edits(slot, edits);
+}
+
+/// Adds `edits` to `into` (kept sorted), dropping repeats and overlaps.
+pub(crate) fn merge_edits(into: &mut Vec<TextEdit>, edits: Vec<TextEdit>) {
+    for edit in edits {
+        let clash = into.iter().any(|e| {
+            *e == edit
+                || (e.range.start < edit.range.end && edit.range.start < e.range.end)
+                || (e.range.is_empty()
+                    && edit.range.is_empty()
+                    && e.range.start == edit.range.start
+                    && e.new_text == edit.new_text)
+        });
+        if !clash {
+            into.push(edit);
+        }
+    }
+    into.sort_by_key(|e| (e.range.start, e.range.end));
+}
+
 /// Every preferred fix of `findings` (one file) merged into one fix, rule by
 /// rule, or `None` when there is nothing to fix.
 pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
@@ -238,13 +287,16 @@ pub fn fix_all(findings: &[Finding], ctx: &FixContext<'_>) -> Option<Fix> {
             None => merged = Some(fix),
             Some(all) => {
                 all.title = "Fix all findings".to_owned();
-                all.edits.extend(fix.edits);
+                merge_edits(&mut all.edits, fix.edits);
                 for v in fix.declare {
                     if !all.declare.iter().any(|d| d.name == v.name) {
                         all.declare.push(v);
                     }
                 }
                 all.resources.extend(fix.resources);
+                for (path, edits) in fix.elsewhere {
+                    merge_elsewhere(&mut all.elsewhere, &path, edits);
+                }
             }
         }
     }

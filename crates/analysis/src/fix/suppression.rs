@@ -13,6 +13,7 @@ pub(crate) fn suppressible(problem: &Problem) -> bool {
             | Problem::MissingAttribute { .. }
             | Problem::EmptyValue { .. }
             | Problem::EmptyForEach { .. }
+            | Problem::Pitfall
     )
 }
 
@@ -65,6 +66,7 @@ pub(crate) fn suppression_fix(finding: &Finding, ctx: &FixContext<'_>) -> Option
         preferred: false,
         edits: vec![edit],
         declare: Vec::new(),
+        elsewhere: Vec::new(),
         resources: Vec::new(),
     })
 }

@@ -26,7 +26,7 @@ use crate::{json, lower, syntax, terraform};
 
 pub use index::ModuleIndex;
 pub(crate) use index::{Merged, VariableDecl, effective_kind};
-pub use scope::{Frame, Modules, frames};
+pub use scope::{Frame, InstanceKey, Modules, Reference, frames};
 
 /// Above this size a file's findings come from its chunks parsed one by one
 /// even when it has syntax errors (see [`FileFacts::extract_needed`]).
@@ -99,7 +99,10 @@ fn mend(
         more *= 2;
     }
 }
-pub(crate) use scope::{ModuleScope, never_instantiated, zero_instances};
+pub(crate) use scope::{
+    ModuleScope, expand, instance_keys, instance_roots, never_instantiated,
+    parse_reference, zero_instances,
+};
 
 /// The files Terraform reads in a module folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -192,6 +192,86 @@ pub(crate) fn zero_instances(merged: &super::Merged<'_>, scope: &dyn eval::Scope
     value("for_each").is_some_and(|v| v.is_empty_collection())
 }
 
+/// How many instances a resource certainly has.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expansion {
+    /// Neither `count` nor `for_each`.
+    Single,
+    Count(usize),
+    /// `for_each`: `each.value` by `each.key`.
+    Each(std::collections::BTreeMap<String, Value>),
+}
+
+/// The instances of a (merged) block in `scope`, or `None` when they are
+/// not certain. `count` wins over `for_each` (see [`zero_instances`]).
+pub(crate) fn expand(
+    merged: &super::Merged<'_>,
+    scope: &dyn eval::Scope,
+    depth: usize,
+) -> Option<Expansion> {
+    let value = |name: &str| {
+        merged
+            .attribute(name)
+            .map(|(_, a)| a.value.as_ref().map(|e| eval::eval(e, scope, depth + 1)))
+    };
+    if let Some(count) = value("count") {
+        let n = count?.to_number().ok()??;
+        return (n >= 0.0 && n.fract() == 0.0 && n < 100_000.0).then_some(Expansion::Count(n as usize));
+    }
+    match value("for_each") {
+        None => Some(Expansion::Single),
+        Some(v) => match v? {
+            Value::Map(items) => Some(Expansion::Each(items)),
+            // A set of strings: each key is its own value.
+            Value::List(items) => {
+                let mut out = std::collections::BTreeMap::new();
+                for item in items {
+                    let Value::String(k) = item else {
+                        return None;
+                    };
+                    out.insert(k.clone(), Value::String(k));
+                }
+                Some(Expansion::Each(out))
+            }
+            _ => None,
+        },
+    }
+}
+
+/// The names `count.index` or `each.key`/`each.value` of one instance.
+pub(crate) fn instance_roots(expansion: &Expansion, key: &InstanceKey) -> Vec<(String, Value)> {
+    use std::collections::BTreeMap;
+    match (expansion, key) {
+        (Expansion::Count(_), InstanceKey::Index(i)) => vec![(
+            "count".to_owned(),
+            Value::Map(BTreeMap::from([(
+                "index".to_owned(),
+                Value::Number(*i as f64),
+            )])),
+        )],
+        (Expansion::Each(items), InstanceKey::Key(k)) => vec![(
+            "each".to_owned(),
+            Value::Map(BTreeMap::from([
+                ("key".to_owned(), Value::String(k.clone())),
+                (
+                    "value".to_owned(),
+                    items.get(k).cloned().unwrap_or(Value::Unknown),
+                ),
+            ])),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The keys of the instances of an expansion.
+pub(crate) fn instance_keys(expansion: &Expansion) -> Vec<InstanceKey> {
+    match expansion {
+        Expansion::Single => vec![InstanceKey::None],
+        Expansion::Count(n) => (0..*n).map(InstanceKey::Index).collect(),
+        Expansion::Each(items) => items.keys().cloned().map(InstanceKey::Key).collect(),
+    }
+}
+
 /// State shared by the scopes of one evaluation (a frame and its callers).
 #[derive(Default)]
 struct Shared {
@@ -199,6 +279,10 @@ struct Shared {
     /// Locals being resolved, per frame (a cycle is unknown).
     resolving: RefCell<Vec<(usize, String)>>,
     literal: Cell<bool>,
+    /// Resource types whose instances evaluate to reference objects.
+    references: Cell<&'static [&'static str]>,
+    /// Their values, per frame and type, once built.
+    resource_values: RefCell<std::collections::HashMap<(usize, String), Value>>,
 }
 
 /// Resolves `var.*` and `local.*` in one frame, recording the definitions
@@ -235,6 +319,81 @@ impl<'a> ModuleScope<'a> {
         let scope = Self::new(frame);
         scope.shared.get().literal.set(true);
         scope
+    }
+
+    /// A scope in which the resources of `types` declared in the module (or
+    /// in a caller, for a call's arguments) are objects whose `id` is a
+    /// reference to the instance ([`reference`]); every other attribute is
+    /// unknown. Instances follow `count`/`for_each` when those are certain
+    /// (a root module's variables are not trusted, as for
+    /// [`ModuleScope::literal`]); otherwise the resource is unknown.
+    pub(crate) fn references(frame: &'a Frame, types: &'static [&'static str]) -> Self {
+        let scope = Self::literal(frame);
+        scope.shared.get().references.set(types);
+        scope
+    }
+
+    /// A scope of the same evaluation for another frame of the call chain.
+    pub(crate) fn sibling<'b>(&'b self, frame: &'b Frame) -> ModuleScope<'b> {
+        ModuleScope {
+            frame,
+            shared: SharedRef::Borrowed(self.shared.get()),
+        }
+    }
+
+    /// The value of every resource of `kind` in this frame: an object by
+    /// resource name, each an instance object, a list of them (`count`) or
+    /// an object of them by key (`for_each`).
+    fn resource_value(&self, kind: &str, depth: usize) -> Value {
+        let key = (self.frame_id(), kind.to_owned());
+        if let Some(v) = self.shared.get().resource_values.borrow().get(&key) {
+            return v.clone();
+        }
+        // A cycle through count/for_each reads as unknown.
+        self.shared
+            .get()
+            .resource_values
+            .borrow_mut()
+            .insert(key.clone(), Value::Unknown);
+        let mut out = std::collections::BTreeMap::new();
+        for merged in self.frame.index.resources(kind) {
+            let name = merged.base.1.label(1).unwrap_or("").to_owned();
+            let value = match expand(&merged, self, depth) {
+                None => Value::Unknown,
+                Some(Expansion::Single) => {
+                    instance(&self.frame.index.folder, kind, &name, &InstanceKey::None)
+                }
+                Some(Expansion::Count(n)) => Value::List(
+                    (0..n)
+                        .map(|i| {
+                            instance(&self.frame.index.folder, kind, &name, &InstanceKey::Index(i))
+                        })
+                        .collect(),
+                ),
+                Some(Expansion::Each(items)) => Value::Map(
+                    items
+                        .into_keys()
+                        .map(|k| {
+                            let v = instance(
+                                &self.frame.index.folder,
+                                kind,
+                                &name,
+                                &InstanceKey::Key(k.clone()),
+                            );
+                            (k, v)
+                        })
+                        .collect(),
+                ),
+            };
+            out.insert(name, value);
+        }
+        let value = Value::Map(out);
+        self.shared
+            .get()
+            .resource_values
+            .borrow_mut()
+            .insert(key, value.clone());
+        value
     }
 
     fn record(&self, kind: OriginKind, path: &Path, range: Span, what: String) {
@@ -326,7 +485,103 @@ impl<'a> ModuleScope<'a> {
     }
 }
 
+/// Which instance of a resource: none (no `count`/`for_each`), an index,
+/// a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InstanceKey {
+    None,
+    Index(usize),
+    Key(String),
+}
+
+impl std::fmt::Display for InstanceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InstanceKey::None => Ok(()),
+            InstanceKey::Index(i) => write!(f, "[{i}]"),
+            InstanceKey::Key(k) => write!(f, "[{k:?}]"),
+        }
+    }
+}
+
+/// A resource instance declared in a module folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reference {
+    pub folder: PathBuf,
+    pub kind: String,
+    pub name: String,
+    pub key: InstanceKey,
+}
+
+impl Reference {
+    /// `TYPE.NAME[KEY]`.
+    pub fn address(&self) -> String {
+        format!("{}.{}{}", self.kind, self.name, self.key)
+    }
+}
+
+/// The text standing for the id of an instance in reference mode.
+pub(crate) fn reference(folder: &Path, kind: &str, name: &str, key: &InstanceKey) -> String {
+    let m = eval::REF_MARK;
+    let key = match key {
+        InstanceKey::None => String::new(),
+        InstanceKey::Index(i) => format!("#{i}"),
+        InstanceKey::Key(k) => format!("={k}"),
+    };
+    format!("{m}ref{m}{}{m}{kind}{m}{name}{m}{key}{m}", folder.display())
+}
+
+/// Reads back a [`reference`] (`None` for any other text).
+pub(crate) fn parse_reference(text: &str) -> Option<Reference> {
+    let m = eval::REF_MARK;
+    let inner = text.strip_prefix(m)?.strip_suffix(m)?;
+    let mut parts = inner.split(m);
+    if parts.next()? != "ref" {
+        return None;
+    }
+    let folder = PathBuf::from(parts.next()?);
+    let kind = parts.next()?.to_owned();
+    let name = parts.next()?.to_owned();
+    let key = parts.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let key = if key.is_empty() {
+        InstanceKey::None
+    } else if let Some(i) = key.strip_prefix('#') {
+        InstanceKey::Index(i.parse().ok()?)
+    } else {
+        InstanceKey::Key(key.strip_prefix('=')?.to_owned())
+    };
+    Some(Reference {
+        folder,
+        kind,
+        name,
+        key,
+    })
+}
+
+/// An instance object: `id` is its reference, the rest unknown.
+fn instance(folder: &Path, kind: &str, name: &str, key: &InstanceKey) -> Value {
+    Value::Map(std::collections::BTreeMap::from([
+        (
+            "id".to_owned(),
+            Value::String(reference(folder, kind, name, key)),
+        ),
+        (eval::OPEN.to_owned(), Value::Unknown),
+    ]))
+}
+
 impl Scope for ModuleScope<'_> {
+    fn root(&self, name: &str) -> Value {
+        let types = self.shared.get().references.get();
+        if types.contains(&name) {
+            self.resource_value(name, 0)
+        } else {
+            Value::Unknown
+        }
+    }
+
     fn var(&self, name: &str, depth: usize) -> Value {
         if depth > eval::MAX_DEPTH {
             return Value::Unknown;

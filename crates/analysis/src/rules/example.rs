@@ -80,6 +80,7 @@ impl Rule for ExampleRule {
                 new_text: format!("\n  name = \"{}\"", finding.resource.name),
             }],
             declare: Vec::new(),
+            elsewhere: Vec::new(),
             resources: vec![finding.resource.block.start],
         })
     }

@@ -17,6 +17,8 @@ use crate::suppress::Date;
 
 #[cfg(test)]
 mod example;
+pub mod endpoint_stale_model;
+pub mod network;
 pub mod sagemaker_model_in_vpc;
 
 /// What a rule documents about itself (the README, hover and `--help` of
@@ -133,6 +135,12 @@ pub trait Rule: Sync {
 /// Every rule, in the order their findings are produced.
 pub static RULES: &[&dyn Rule] = &[
     &sagemaker_model_in_vpc::SagemakerModelInVpc,
+    &network::endpoints::VpcEndpoints,
+    &network::egress::SecurityGroupEgress,
+    &network::dns::VpcDns,
+    &network::az_spread::SubnetAzSpread,
+    &network::public_subnet::PublicSubnet,
+    &endpoint_stale_model::EndpointStaleModel,
     #[cfg(test)]
     &example::ExampleRule,
 ];

@@ -456,6 +456,7 @@ pub(crate) fn fix(finding: &Finding, ctx: &FixContext<'_>, offer: &Offer) -> Opt
         preferred: offer.preferred,
         edits,
         declare: planner.declare,
+        elsewhere: Vec::new(),
         resources: vec![finding.resource.block.start],
     })
 }
@@ -487,6 +488,7 @@ pub(crate) fn fix_all(findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix
         preferred: false,
         edits,
         declare: planner.declare,
+        elsewhere: Vec::new(),
         resources,
     })
 }

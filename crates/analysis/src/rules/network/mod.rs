@@ -1,0 +1,306 @@
+//! The pitfall rules: a model that passes `sagemaker_model_in_vpc` and is
+//! still certain to fail at deploy because of the network it is placed in
+//! (the control documentation's "common pitfalls"). Each rule is one file;
+//! what they share — where a finding goes, related information, the text a
+//! fix inserts after a declaration — is here. The facts come from
+//! [`crate::network`]; only what is certain is reported.
+
+pub mod az_spread;
+pub mod dns;
+pub mod egress;
+pub mod endpoints;
+pub mod public_subnet;
+
+use std::path::{Path, PathBuf};
+
+use super::{Context, Explanation, Reporter, RuleDoc, Target};
+use crate::finding::{Finding, Problem, Related};
+use crate::fix::{Fix, FixContext, TextEdit};
+use crate::hir::Span;
+use crate::module::{FileFacts, Frame, InstanceKey, Reference};
+use crate::network::{Inst, Site};
+
+pub(crate) const MODEL: &str = "aws_sagemaker_model";
+
+/// A cause of a finding: a message part and the declaration it points at.
+pub(crate) struct Cause {
+    pub text: String,
+    pub at: Option<(PathBuf, Span, String)>,
+}
+
+impl Cause {
+    pub fn at(inst: &Inst<'_>, text: String, note: &str) -> Self {
+        let (file, header) = inst.declared();
+        Self {
+            text,
+            at: Some((file.path.clone(), header, note.to_owned())),
+        }
+    }
+}
+
+/// Is this target a model (the only resource the pitfall rules start from)?
+pub(crate) fn is_model(target: &Target<'_>) -> bool {
+    target.block.resource_address().map(|(t, _)| t) == Some(MODEL)
+}
+
+/// Reports one finding at `site`'s value, naming every cause.
+pub(crate) fn report(
+    doc: &'static RuleDoc,
+    target: &Target<'_>,
+    ctx: &Context<'_>,
+    site: &Site<'_>,
+    message: String,
+    causes: &[Cause],
+    out: &mut Vec<Finding>,
+) {
+    let mut reporter = Reporter {
+        ctx,
+        rule: doc,
+        resource: target.resource_ref(),
+        out,
+        everywhere: false,
+    };
+    let mut related: Vec<Related> = Vec::new();
+    for cause in causes {
+        if let Some((path, span, note)) = &cause.at {
+            let r = reporter.related(path, span.clone(), note.clone(), true);
+            if !related.contains(&r) {
+                related.push(r);
+            }
+        }
+    }
+    // A model in a called module: its network is the caller's.
+    if let Some(call) = &ctx.frame.call
+        && causes.iter().any(|c| {
+            c.at.as_ref()
+                .is_some_and(|(p, _, _)| crate::module::folder_of(p) != ctx.frame.index.folder)
+        })
+    {
+        related.push(reporter.related(
+            &call.file,
+            call.header.clone(),
+            format!("the values come from module.{}", call.name),
+            false,
+        ));
+    }
+    let note = match ctx.frame.call_path() {
+        Some(path) => format!(" (in {path})"),
+        None => String::new(),
+    };
+    reporter.report(
+        &site.file.path,
+        site.expr.span.clone(),
+        format!("{message}{note}"),
+        Problem::Pitfall,
+        related,
+    );
+}
+
+/// The hover of a pitfall rule: its finding's message, or that it passes.
+pub(crate) fn explain_with(
+    doc: &'static RuleDoc,
+    target: &Target<'_>,
+    ctx: &Context<'_>,
+    offset: usize,
+    site_name: &str,
+    check: &dyn Fn(&Target<'_>, &Context<'_>, &mut Vec<Finding>),
+) -> Option<Explanation> {
+    if !is_model(target) {
+        return None;
+    }
+    let site = crate::network::site(&target.merged, site_name)?;
+    if site.file.path != ctx.path || !site.attribute.span.contains(&offset) {
+        return None;
+    }
+    let mut out = Vec::new();
+    check(target, ctx, &mut out);
+    let verdict = match out.first() {
+        Some(f) => format!("**{}**", f.message),
+        None => "nothing certain to report: either the network is right, or what it is made of \
+                 comes from variables, data sources or other modules and is not known here."
+            .to_owned(),
+    };
+    Some(Explanation {
+        rule: doc.id,
+        markdown: format!(
+            "**{}** (`{}`)\n\n{verdict}\n\n{}\n\n[Control documentation]({})",
+            doc.title, doc.id, doc.why, doc.docs_url
+        ),
+        span: site.attribute.span.clone(),
+    })
+}
+
+/// How the configuration refers to an instance's id from its own module.
+pub(crate) fn id_expr(r: &Reference) -> String {
+    format!("{}.{}{}.id", r.kind, r.name, key_suffix(&r.key))
+}
+
+pub(crate) fn key_suffix(key: &InstanceKey) -> String {
+    match key {
+        InstanceKey::None => String::new(),
+        InstanceKey::Index(i) => format!("[{i}]"),
+        InstanceKey::Key(k) => format!("[{}]", hcl_string(k)),
+    }
+}
+
+/// A quoted HCL string.
+pub(crate) fn hcl_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '$' => out.push_str("$$"),
+            '%' => out.push_str("%%"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Re-derives the facts of `finding`'s model for a fix: in the frame (of
+/// those the findings were computed in) where `check` reports the same
+/// finding again.
+pub(crate) fn with_target<R>(
+    finding: &Finding,
+    ctx: &FixContext<'_>,
+    check: &dyn Fn(&Target<'_>, &Context<'_>, &mut Vec<Finding>),
+    then: &dyn Fn(&Target<'_>, &Frame, &Path) -> Option<R>,
+) -> Option<R> {
+    for frame in &ctx.frames {
+        let Some(file) = frame.index.files.iter().find(|f| {
+            f.text.as_str() == ctx.src
+                && f.blocks.iter().any(|b| b.span == finding.resource.block)
+        }) else {
+            continue;
+        };
+        let Some(block) = file
+            .blocks
+            .iter()
+            .find(|b| b.span == finding.resource.block)
+        else {
+            continue;
+        };
+        let Some(merged) = frame.index.merged_for(&file.path, block) else {
+            continue;
+        };
+        let target = Target { block, merged };
+        let c = Context {
+            frame,
+            path: &file.path,
+            today: crate::suppress::Date::today(),
+            suppressions: false,
+        };
+        let mut out = Vec::new();
+        check(&target, &c, &mut out);
+        if out
+            .iter()
+            .any(|f| f.range == finding.range && f.message == finding.message)
+        {
+            return then(&target, frame, &file.path);
+        }
+    }
+    None
+}
+
+/// Where text inserted after a top-level block goes: right after its
+/// closing brace (the edit starts with a blank line).
+pub(crate) fn after_block(block: &crate::hir::Block) -> Option<usize> {
+    if block.json || !block.clean {
+        return None;
+    }
+    Some(block.span.end)
+}
+
+/// A fix whose edits are all in `path`: in the analyzed file's own edits
+/// when that is `path`, else in `elsewhere`.
+pub(crate) fn fix_in(
+    title: String,
+    analyzed: &Path,
+    path: &Path,
+    edits: Vec<TextEdit>,
+    resource: usize,
+) -> Fix {
+    let here = analyzed == path;
+    Fix {
+        title,
+        preferred: true,
+        edits: if here { edits.clone() } else { Vec::new() },
+        declare: Vec::new(),
+        elsewhere: if here {
+            Vec::new()
+        } else {
+            vec![(path.to_path_buf(), edits)]
+        },
+        resources: vec![resource],
+    }
+}
+
+/// Merges the fixes of several findings of one rule into one.
+pub(crate) fn merge_fixes(title: &str, fixes: Vec<Fix>) -> Option<Fix> {
+    let mut all: Option<Fix> = None;
+    for fix in fixes {
+        match all.as_mut() {
+            None => all = Some(fix),
+            Some(all) => {
+                all.title = title.to_owned();
+                crate::fix::merge_edits(&mut all.edits, fix.edits);
+                for (path, edits) in fix.elsewhere {
+                    crate::fix::merge_elsewhere(&mut all.elsewhere, &path, edits);
+                }
+                all.resources.extend(fix.resources);
+            }
+        }
+    }
+    all
+}
+
+/// The module's indentation unit for text a fix writes into `file`.
+pub(crate) fn indent_of(file: &FileFacts) -> String {
+    // Two spaces is what `terraform fmt` writes; a file indented with
+    // something else keeps its own.
+    let text = file.text.as_str();
+    for line in text.lines() {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let n = line.len() - trimmed.len();
+        if n > 0 && !trimmed.is_empty() {
+            return line[..n].to_owned();
+        }
+    }
+    "  ".to_owned()
+}
+
+/// The line ending `file` uses.
+pub(crate) fn eol_of(file: &FileFacts) -> &'static str {
+    if file.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// Lines `key = value` aligned as `terraform fmt` aligns them.
+pub(crate) fn aligned(indent: &str, pairs: &[(&str, String)], eol: &str) -> String {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{indent}{k:<width$} = {v}{eol}"))
+        .collect()
+}
+
+/// The instances `net` would name in a list for the configuration of
+/// `frame` (all declared in its folder), or `None`.
+pub(crate) fn list_in(frame: &Frame, refs: &[&Reference]) -> Option<String> {
+    if refs.iter().any(|r| r.folder != frame.index.folder) {
+        return None;
+    }
+    Some(format!(
+        "[{}]",
+        refs.iter()
+            .map(|r| id_expr(r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
