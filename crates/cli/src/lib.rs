@@ -198,6 +198,9 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         for u in &unfixed {
             let why = if u.json {
                 "Terraform JSON has no automatic fix; edit it by hand"
+            } else if u.elsewhere {
+                "its fix edits a file of another module folder (where the network is declared), \
+                 which check --fix does not change; apply it from the editor or by hand"
             } else {
                 "its block does not parse cleanly, so no automatic fix was applied"
             };

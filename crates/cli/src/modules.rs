@@ -190,6 +190,10 @@ impl<'w> Batch<'w> {
                         .and_then(|n| n.to_str())
                         .is_some_and(|n| n.ends_with(".json")),
                     address: finding.resource.address(),
+                    elsewhere: matches!(
+                        finding.problem,
+                        svl_analysis::finding::Problem::Pitfall
+                    ),
                 });
             }
             for change in outcome.changes {
@@ -412,4 +416,7 @@ pub struct Unfixed {
     pub address: String,
     /// In a Terraform JSON file (no automatic fix there).
     pub json: bool,
+    /// Its fix edits a file of another module folder (the caller that
+    /// declares the network): `check --fix` fixes one folder at a time.
+    pub elsewhere: bool,
 }

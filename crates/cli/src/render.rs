@@ -275,6 +275,8 @@ struct JsonFinding<'a> {
     resource: String,
     message: &'a str,
     range: JsonRange,
+    /// The declarations that cause it, `what: path:line:column`.
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -294,7 +296,7 @@ pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
     let findings = reports
         .iter()
         .flat_map(|report| {
-            report.findings.iter().map(move |f| {
+            report.findings.iter().enumerate().map(move |(i, f)| {
                 let start = human(&report.rope, f.range.start);
                 let end = human(&report.rope, f.range.end);
                 JsonFinding {
@@ -303,6 +305,7 @@ pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
                     path: &report.display,
                     resource: f.resource.address(),
                     message: &f.message,
+                    notes: report.notes.get(i).map_or(&[][..], Vec::as_slice),
                     range: JsonRange {
                         start: JsonPos {
                             line: start.line,

@@ -80,7 +80,7 @@ pub(crate) fn report(
             &call.file,
             call.header.clone(),
             format!("the values come from module.{}", call.name),
-            false,
+            true,
         ));
     }
     let note = match ctx.frame.call_path() {
