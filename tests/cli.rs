@@ -108,7 +108,8 @@ fn json_output_has_exactly_the_documented_shape() {
             "path": "modules/ml/model.tf",
             "resource": "aws_sagemaker_model.inner",
             "message": message,
-            "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 39}}
+            "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 39}},
+            "notes": []
         }]
     });
     assert_eq!(json, expected);

@@ -57,7 +57,10 @@ fn findings(dir: &Path, extra: &[&str]) -> Vec<(String, String, u64, Value)> {
     v
 }
 
-const CASES: &[(&str, &[(&str, &str, u64)])] = &[
+/// `(rule, file, line)` of one expected finding.
+type Expected = (&'static str, &'static str, u64);
+
+const CASES: &[(&str, &[Expected])] = &[
     (
         "endpoints_missing",
         &[("sagemaker_vpc_endpoints", "main.tf", 31)],
@@ -90,11 +93,7 @@ const CASES: &[(&str, &[(&str, &str, u64)])] = &[
     (
         "child_module",
         &[
-            (
-                "sagemaker_security_group_egress",
-                "modules/ml/main.tf",
-                12,
-            ),
+            ("sagemaker_security_group_egress", "modules/ml/main.tf", 12),
             ("sagemaker_subnet_az_spread", "modules/ml/main.tf", 11),
             ("sagemaker_vpc_endpoints", "modules/ml/main.tf", 11),
         ],
@@ -107,6 +106,10 @@ const CASES: &[(&str, &[(&str, &str, u64)])] = &[
     (
         "public_route",
         &[("sagemaker_public_subnet", "main.tf", 58)],
+    ),
+    (
+        "blue_green",
+        &[("sagemaker_endpoint_stale_model", "main.tf", 2)],
     ),
     (
         "stale_name",
@@ -154,10 +157,7 @@ fn messages_name_every_cause_and_point_at_the_declarations() {
     assert!(related.contains("network.tf"), "{related}");
     // A model in a called module: the call is pointed at.
     let f = findings(&fixtures().join("child_module"), &[]);
-    let endpoints = f
-        .iter()
-        .find(|x| x.0 == "sagemaker_vpc_endpoints")
-        .unwrap();
+    let endpoints = f.iter().find(|x| x.0 == "sagemaker_vpc_endpoints").unwrap();
     let m = endpoints.3["message"].as_str().unwrap();
     assert!(m.contains("(in module.ml)"), "{m}");
     let related = endpoints.3["notes"].to_string();
@@ -204,6 +204,7 @@ fn fixes_clear_their_findings_and_validate() {
         ("split_files", "sagemaker_security_group_egress"),
         ("split_files", "sagemaker_vpc_dns"),
         ("stale_name", "sagemaker_endpoint_stale_model"),
+        ("blue_green", "sagemaker_model_replacement"),
     ];
     for (case, rule) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -234,6 +235,54 @@ fn fixes_clear_their_findings_and_validate() {
             assert_eq!(n, 0, "{case} {rule}: {errors}");
         }
     }
+}
+
+/// The opt-in hint: reported only when selected, on the model whose chain
+/// has no create_before_destroy (not on the protected one).
+#[test]
+fn the_replacement_hint_is_opt_in_and_spares_protected_chains() {
+    let dir = fixtures().join("blue_green");
+    assert!(
+        !findings(&dir, &[])
+            .iter()
+            .any(|f| f.0 == "sagemaker_model_replacement")
+    );
+    let f = findings(&dir, &["--select", "sagemaker_model_replacement"]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].3["resource"], "aws_sagemaker_model.m");
+    assert_eq!(f[0].3["severity"], "hint");
+    assert_eq!(f[0].2, 1);
+    let out = run(
+        &dir,
+        &["check", "--select", "sagemaker_model_replacement", "."],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a hint fails only with --strict"
+    );
+    // The cutover: the configuration creates before destroying, and no
+    // fixed name stands in the way.
+    let tmp = tempfile::tempdir().unwrap();
+    common::terraform::copy_tree(&dir, tmp.path());
+    let out = run(
+        tmp.path(),
+        &[
+            "check",
+            "--select",
+            "sagemaker_model_replacement",
+            "--fix",
+            ".",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let fixed = std::fs::read_to_string(tmp.path().join("main.tf")).unwrap();
+    assert!(
+        fixed.contains("name_prefix = \"scorer-config-\""),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("name = \"scorer\""), "{fixed}");
+    assert_eq!(fixed.matches("create_before_destroy = true").count(), 2);
 }
 
 /// A model in a called module whose network the caller declares: the fix

@@ -21,8 +21,8 @@ use std::path::Path;
 use crate::eval::{self, Value, WithRoots};
 use crate::hir::{Attribute, Block, Expr, Span};
 use crate::module::{
-    FileFacts, Frame, InstanceKey, Merged, ModuleScope, Reference, expand,
-    instance_keys, instance_roots, parse_reference,
+    FileFacts, Frame, InstanceKey, Merged, ModuleScope, Reference, expand, instance_keys,
+    instance_roots, parse_reference,
 };
 
 /// The resource types the pitfall rules read.
@@ -106,7 +106,10 @@ impl<'f> Net<'f> {
     }
 
     fn frame_of(&self, folder: &Path) -> Option<&'f Frame> {
-        self.chain.iter().copied().find(|f| f.index.folder == folder)
+        self.chain
+            .iter()
+            .copied()
+            .find(|f| f.index.folder == folder)
     }
 
     /// Evaluates `expr` in `frame` with extra names bound.

@@ -48,7 +48,8 @@ impl CheckOptions {
     /// Is a finding of `rule` reported? Findings about suppression comments
     /// follow the rule they suppress only through `--ignore`.
     fn wants(&self, rule: &str) -> bool {
-        let selected = self.select.is_empty()
+        let opt_in = rules::by_id(rule).is_some_and(|r| r.doc().opt_in);
+        let selected = (self.select.is_empty() && !opt_in)
             || self.select.iter().any(|s| s == rule)
             || rule == suppress::INVALID_RULE
             || rule == suppress::EXPIRED_RULE;
@@ -89,6 +90,7 @@ pub fn run_rules(format: Format) -> ExitCode {
                         "powerpipe": d.powerpipe,
                         "prowler": d.prowler,
                         "docs": d.docs_url,
+                        "opt_in": d.opt_in,
                     })
                 })
                 .collect();
@@ -108,9 +110,14 @@ pub fn run_rules(format: Format) -> ExitCode {
             .collect();
             writeln!(
                 stdout,
-                "{} ({}): {}\n  {}\n  {}\n  {}\n",
+                "{} ({}{}): {}\n  {}\n  {}\n  {}\n",
                 d.id,
                 d.default_severity.as_str(),
+                if d.opt_in {
+                    "; check reports it only with --select"
+                } else {
+                    ""
+                },
                 d.title,
                 d.why.split_whitespace().collect::<Vec<_>>().join(" "),
                 ids.join(" · "),

@@ -190,10 +190,7 @@ impl<'w> Batch<'w> {
                         .and_then(|n| n.to_str())
                         .is_some_and(|n| n.ends_with(".json")),
                     address: finding.resource.address(),
-                    elsewhere: matches!(
-                        finding.problem,
-                        svl_analysis::finding::Problem::Pitfall
-                    ),
+                    elsewhere: matches!(finding.problem, svl_analysis::finding::Problem::Pitfall),
                 });
             }
             for change in outcome.changes {

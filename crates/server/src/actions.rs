@@ -372,7 +372,11 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
     // security group), against the text the analysis read.
     for (path, edits) in &fix.elsewhere {
         if job.snapshot.path.as_ref() == Some(path) {
-            own.extend(edits.iter().map(|e| convert::text_edit(rope, text, e, encoding)));
+            own.extend(
+                edits
+                    .iter()
+                    .map(|e| convert::text_edit(rope, text, e, encoding)),
+            );
             continue;
         }
         let known = analyzed
@@ -396,7 +400,11 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
                 Arc::clone(&open.text),
                 Some(open.version),
             ),
-            None => (Url::from_file_path(path).ok(), known.unwrap_or_default(), None),
+            None => (
+                Url::from_file_path(path).ok(),
+                known.unwrap_or_default(),
+                None,
+            ),
         };
         let Some(uri) = uri else { continue };
         let other_rope = ropey::Rope::from_str(&other_text);

@@ -98,9 +98,7 @@ fn apply(name: &str, args: Vec<Value>) -> Result<Value> {
     // A resource reference's text is not its id: what reads the text of one
     // is unknown (lists of them are passed along as they are).
     let reads_text = match name {
-        "length" | "lower" | "upper" | "trimspace" => {
-            args.iter().any(super::is_reference_text)
-        }
+        "length" | "lower" | "upper" | "trimspace" => args.iter().any(super::is_reference_text),
         "sort" => args.iter().any(|a| match a {
             Value::List(items) => items.iter().any(super::is_reference_text),
             _ => false,

@@ -100,8 +100,8 @@ fn mend(
     }
 }
 pub(crate) use scope::{
-    ModuleScope, expand, instance_keys, instance_roots, never_instantiated,
-    parse_reference, zero_instances,
+    ModuleScope, expand, instance_keys, instance_roots, never_instantiated, parse_reference,
+    zero_instances,
 };
 
 /// The files Terraform reads in a module folder.

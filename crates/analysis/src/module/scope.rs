@@ -216,7 +216,8 @@ pub(crate) fn expand(
     };
     if let Some(count) = value("count") {
         let n = count?.to_number().ok()??;
-        return (n >= 0.0 && n.fract() == 0.0 && n < 100_000.0).then_some(Expansion::Count(n as usize));
+        return (n >= 0.0 && n.fract() == 0.0 && n < 100_000.0)
+            .then_some(Expansion::Count(n as usize));
     }
     match value("for_each") {
         None => Some(Expansion::Single),
@@ -366,7 +367,12 @@ impl<'a> ModuleScope<'a> {
                 Some(Expansion::Count(n)) => Value::List(
                     (0..n)
                         .map(|i| {
-                            instance(&self.frame.index.folder, kind, &name, &InstanceKey::Index(i))
+                            instance(
+                                &self.frame.index.folder,
+                                kind,
+                                &name,
+                                &InstanceKey::Index(i),
+                            )
                         })
                         .collect(),
                 ),

@@ -26,6 +26,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct EndpointStaleModel;
@@ -120,7 +121,12 @@ impl Rule for EndpointStaleModel {
         check_model(target, ctx, out);
     }
 
-    fn explain(&self, target: &Target<'_>, ctx: &Context<'_>, offset: usize) -> Option<Explanation> {
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
         let (file, name) = target.merged.attribute("name")?;
         if file.path != ctx.path || !name.span.contains(&offset) {
             return None;
@@ -172,7 +178,9 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
         return None;
     }
     let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[range.end..].find('\n').map_or(src.len(), |i| range.end + i + 1);
+    let line_end = src[range.end..]
+        .find('\n')
+        .map_or(src.len(), |i| range.end + i + 1);
     // Only a line that holds the attribute alone (and perhaps a comment).
     if !src[line_start..range.start].trim().is_empty() {
         return None;

@@ -16,6 +16,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://example.com/example_model_named",
+    opt_in: false,
 };
 
 pub(crate) struct ExampleRule;

@@ -15,9 +15,10 @@ use crate::hir::{Block, Span};
 use crate::module::{Frame, Merged};
 use crate::suppress::Date;
 
+pub mod endpoint_stale_model;
 #[cfg(test)]
 mod example;
-pub mod endpoint_stale_model;
+pub mod model_replacement;
 pub mod network;
 pub mod sagemaker_model_in_vpc;
 
@@ -34,6 +35,9 @@ pub struct RuleDoc {
     pub powerpipe: Option<&'static str>,
     pub prowler: Option<&'static str>,
     pub docs_url: &'static str,
+    /// `check` reports it only when `--select` names it (the editor shows
+    /// it at its severity, a hint).
+    pub opt_in: bool,
 }
 
 /// Where a resource is analyzed: which module instance resolves its values,
@@ -141,6 +145,7 @@ pub static RULES: &[&dyn Rule] = &[
     &network::az_spread::SubnetAzSpread,
     &network::public_subnet::PublicSubnet,
     &endpoint_stale_model::EndpointStaleModel,
+    &model_replacement::ModelReplacement,
     #[cfg(test)]
     &example::ExampleRule,
 ];

@@ -27,6 +27,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct SubnetAzSpread;
@@ -157,7 +158,12 @@ impl Rule for SubnetAzSpread {
         check_model(target, ctx, out);
     }
 
-    fn explain(&self, target: &Target<'_>, ctx: &Context<'_>, offset: usize) -> Option<Explanation> {
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
         super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
     }
 }

@@ -23,6 +23,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct VpcDns;
@@ -119,7 +120,12 @@ impl Rule for VpcDns {
         check_model(target, ctx, out);
     }
 
-    fn explain(&self, target: &Target<'_>, ctx: &Context<'_>, offset: usize) -> Option<Explanation> {
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
         super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
     }
 
@@ -181,42 +187,42 @@ pub(crate) fn flag_edits(
     block: &crate::hir::Block,
     flags: &[&'static str],
 ) -> Option<Vec<TextEdit>> {
-        let (_, close) = block.braces?;
-        let eol = super::eol_of(file);
-        let indent = super::indent_of(file);
-        let mut edits = Vec::new();
-        let mut added = Vec::new();
-        for flag in flags {
-            match block.body.attribute(flag).and_then(|a| a.value.as_ref()) {
-                // `false` (or what resolves to it) becomes `true`.
-                Some(expr) => edits.push(TextEdit {
-                    range: expr.span.clone(),
-                    new_text: "true".to_owned(),
-                }),
-                None => added.push((*flag, "true".to_owned())),
-            }
+    let (_, close) = block.braces?;
+    let eol = super::eol_of(file);
+    let indent = super::indent_of(file);
+    let mut edits = Vec::new();
+    let mut added = Vec::new();
+    for flag in flags {
+        match block.body.attribute(flag).and_then(|a| a.value.as_ref()) {
+            // `false` (or what resolves to it) becomes `true`.
+            Some(expr) => edits.push(TextEdit {
+                range: expr.span.clone(),
+                new_text: "true".to_owned(),
+            }),
+            None => added.push((*flag, "true".to_owned())),
         }
-        if !added.is_empty() {
-            // A group of their own before the closing brace, after a blank
-            // line (so `terraform fmt` aligns them apart); only when the
-            // brace is on a line of its own.
-            let line_start = file.text[..close].rfind('\n').map_or(0, |i| i + 1);
-            if !file.text[line_start..close].trim().is_empty() {
-                return None;
-            }
-            edits.push(TextEdit {
-                range: line_start..line_start,
-                new_text: format!("{eol}{}", super::aligned(&indent, &added, eol)),
-            });
-        }
-        // Only a literal `false` is replaced: a value from elsewhere is
-        // changed where it is defined.
-        if edits
-            .iter()
-            .any(|e| !e.range.is_empty() && file.text[e.range.clone()].trim() != "false")
-        {
+    }
+    if !added.is_empty() {
+        // A group of their own before the closing brace, after a blank
+        // line (so `terraform fmt` aligns them apart); only when the
+        // brace is on a line of its own.
+        let line_start = file.text[..close].rfind('\n').map_or(0, |i| i + 1);
+        if !file.text[line_start..close].trim().is_empty() {
             return None;
         }
-        edits.sort_by_key(|e| e.range.start);
+        edits.push(TextEdit {
+            range: line_start..line_start,
+            new_text: format!("{eol}{}", super::aligned(&indent, &added, eol)),
+        });
+    }
+    // Only a literal `false` is replaced: a value from elsewhere is
+    // changed where it is defined.
+    if edits
+        .iter()
+        .any(|e| !e.range.is_empty() && file.text[e.range.clone()].trim() != "false")
+    {
+        return None;
+    }
+    edits.sort_by_key(|e| e.range.start);
     Some(edits)
 }

@@ -30,6 +30,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct SecurityGroupEgress;
@@ -81,7 +82,12 @@ fn group_allows(net: &Net<'_>, group: &Inst<'_>) -> (Certain, bool) {
             return (Certain::Unknown, true);
         }
         let v = |n: &str| net.block_value(group, block, n);
-        if record(allows(v("protocol"), v("from_port"), v("to_port")), &mut any).is_some() {
+        if record(
+            allows(v("protocol"), v("from_port"), v("to_port")),
+            &mut any,
+        )
+        .is_some()
+        {
             return (Certain::Yes, true);
         }
     }
@@ -100,7 +106,12 @@ fn group_allows(net: &Net<'_>, group: &Inst<'_>) -> (Certain, bool) {
             None => return (Certain::Unknown, any),
         }
         let v = |n: &str| net.value(rule, n);
-        if record(allows(v("protocol"), v("from_port"), v("to_port")), &mut any).is_some() {
+        if record(
+            allows(v("protocol"), v("from_port"), v("to_port")),
+            &mut any,
+        )
+        .is_some()
+        {
             return (Certain::Yes, true);
         }
     }
@@ -114,7 +125,12 @@ fn group_allows(net: &Net<'_>, group: &Inst<'_>) -> (Certain, bool) {
             Some(_) => continue,
         }
         let v = |n: &str| net.value(rule, n);
-        if record(allows(v("ip_protocol"), v("from_port"), v("to_port")), &mut any).is_some() {
+        if record(
+            allows(v("ip_protocol"), v("from_port"), v("to_port")),
+            &mut any,
+        )
+        .is_some()
+        {
             return (Certain::Yes, true);
         }
     }
@@ -133,9 +149,12 @@ fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
     let net = Net::new(frame);
     let refs = Net::references(&net.eval(frame, site.expr, &[]))?;
     if refs.is_empty()
-        || refs
-            .iter()
-            .any(|r| !matches!(r.kind.as_str(), "aws_security_group" | "aws_default_security_group"))
+        || refs.iter().any(|r| {
+            !matches!(
+                r.kind.as_str(),
+                "aws_security_group" | "aws_default_security_group"
+            )
+        })
         || net.opaque_calls().is_some()
     {
         return None;
@@ -212,8 +231,20 @@ impl Rule for SecurityGroupEgress {
         check_model(target, ctx, out);
     }
 
-    fn explain(&self, target: &Target<'_>, ctx: &Context<'_>, offset: usize) -> Option<Explanation> {
-        super::explain_with(&DOC, target, ctx, offset, "security_group_ids", &check_model)
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
+        super::explain_with(
+            &DOC,
+            target,
+            ctx,
+            offset,
+            "security_group_ids",
+            &check_model,
+        )
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
@@ -335,7 +366,10 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
             }
         };
         Some(super::fix_in(
-            format!("Allow HTTPS (TCP 443) egress from {}", group.reference.address()),
+            format!(
+                "Allow HTTPS (TCP 443) egress from {}",
+                group.reference.address()
+            ),
             path,
             &file.path,
             vec![edit],

@@ -29,6 +29,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct VpcEndpoints;
@@ -111,8 +112,10 @@ fn gateway_on_model_tables(net: &Net<'_>, endpoint: &Inst<'_>, subnets: &[Inst<'
 /// The state of each service in `vpc`.
 fn services(net: &Net<'_>, vpc: &Reference, subnets: &[Inst<'_>]) -> Option<Vec<(Service, State)>> {
     let endpoints = net.all("aws_vpc_endpoint")?;
-    let mut states: Vec<(Service, State)> =
-        Service::ALL.iter().map(|s| (*s, State::Absent(None))).collect();
+    let mut states: Vec<(Service, State)> = Service::ALL
+        .iter()
+        .map(|s| (*s, State::Absent(None)))
+        .collect();
     for endpoint in &endpoints {
         let in_vpc = match net.reference_of(endpoint, "vpc_id") {
             Some(Some(r)) => Some(r == *vpc),
@@ -264,7 +267,12 @@ impl Rule for VpcEndpoints {
         check_model(target, ctx, out);
     }
 
-    fn explain(&self, target: &Target<'_>, ctx: &Context<'_>, offset: usize) -> Option<Explanation> {
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
         super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
     }
 
@@ -287,7 +295,10 @@ impl Rule for VpcEndpoints {
     }
 
     fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixes = findings.iter().filter_map(|f| self.fix_of(f, ctx)).collect();
+        let fixes = findings
+            .iter()
+            .filter_map(|f| self.fix_of(f, ctx))
+            .collect();
         super::merge_fixes("Add the missing VPC endpoints", fixes)
     }
 }
@@ -386,7 +397,11 @@ impl VpcEndpoints {
             if a.missing.iter().any(|(s, _)| !s.gateway())
                 && net.flag(&a.vpc, "enable_dns_hostnames", false) == Some(false)
             {
-                edits.extend(super::dns::flag_edits(file, block, &["enable_dns_hostnames"])?);
+                edits.extend(super::dns::flag_edits(
+                    file,
+                    block,
+                    &["enable_dns_hostnames"],
+                )?);
             }
             edits.sort_by_key(|e| (e.range.start, e.range.end));
             Some(super::fix_in(

@@ -171,8 +171,7 @@ pub(crate) fn with_target<R>(
 ) -> Option<R> {
     for frame in &ctx.frames {
         let Some(file) = frame.index.files.iter().find(|f| {
-            f.text.as_str() == ctx.src
-                && f.blocks.iter().any(|b| b.span == finding.resource.block)
+            f.text.as_str() == ctx.src && f.blocks.iter().any(|b| b.span == finding.resource.block)
         }) else {
             continue;
         };

@@ -26,6 +26,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: None,
     prowler: None,
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct PublicSubnet;
@@ -101,14 +102,19 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(Some(table)) = net.reference_of(a, "route_table_id") else {
                 continue;
             };
-            let Some(table) = net.get(&table).filter(|t| t.reference.kind == "aws_route_table")
+            let Some(table) = net
+                .get(&table)
+                .filter(|t| t.reference.kind == "aws_route_table")
             else {
                 continue;
             };
             if let Some(route) = internet_route(net, &table) {
                 causes.push(Cause::at(
                     &table,
-                    format!("{address} is associated with {}, and {route}", table.reference.address()),
+                    format!(
+                        "{address} is associated with {}, and {route}",
+                        table.reference.address()
+                    ),
                     "routes 0.0.0.0/0 or ::/0 to an internet gateway",
                 ));
             }
@@ -144,7 +150,12 @@ impl Rule for PublicSubnet {
         check_model(target, ctx, out);
     }
 
-    fn explain(&self, target: &Target<'_>, ctx: &Context<'_>, offset: usize) -> Option<Explanation> {
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
         super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
     }
 }

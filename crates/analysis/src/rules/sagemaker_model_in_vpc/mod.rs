@@ -50,6 +50,7 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     powerpipe: Some("aws_compliance.control.sagemaker_model_in_vpc"),
     prowler: Some("sagemaker_models_vpc_settings_configured"),
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
+    opt_in: false,
 };
 
 pub(crate) struct SagemakerModelInVpc;
