@@ -329,3 +329,85 @@ fn the_example_passes_one_model_and_trips_each_rule_once() {
             .any(|x| x.3["resource"] == "aws_sagemaker_model.churn_scorer")
     );
 }
+
+const LSP_NETWORK: &str = "resource \"aws_vpc\" \"v\" {\n  cidr_block           = \"10.0.0.0/16\"\n  enable_dns_hostnames = true\n}\n\nresource \"aws_subnet\" \"a\" {\n  vpc_id            = aws_vpc.v.id\n  availability_zone = \"eu-west-1a\"\n}\n\nresource \"aws_subnet\" \"b\" {\n  vpc_id            = aws_vpc.v.id\n  availability_zone = \"eu-west-1b\"\n}\n\nresource \"aws_nat_gateway\" \"n\" {\n  subnet_id = aws_subnet.a.id\n}\n\nresource \"aws_security_group\" \"g\" {\n  vpc_id = aws_vpc.v.id\n}\n";
+const LSP_MODEL: &str = "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets            = [aws_subnet.a.id, aws_subnet.b.id]\n    security_group_ids = [aws_security_group.g.id]\n  }\n}\n";
+
+/// Waits for a publish of `uri` whose rules are exactly `rules`.
+fn await_rules(server: &mut common::Server, uri: &str, rules: &[&str]) -> Vec<Value> {
+    loop {
+        let params = server.await_diagnostics(uri);
+        let d = params["diagnostics"].as_array().unwrap().clone();
+        let mut got: Vec<&str> = d.iter().map(|x| x["code"].as_str().unwrap()).collect();
+        got.sort_unstable();
+        if got == rules {
+            return d;
+        }
+    }
+}
+
+/// In the editor: the finding on model.tf points into network.tf, its fix
+/// edits network.tf, hover explains it, and editing network.tf (unsaved)
+/// re-publishes model.tf.
+#[test]
+fn in_the_editor_network_tf_drives_model_tf() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("network.tf"), LSP_NETWORK).unwrap();
+    std::fs::write(dir.path().join("model.tf"), LSP_MODEL).unwrap();
+    let model = common::file_uri(&dir.path().join("model.tf"));
+    let network = common::file_uri(&dir.path().join("network.tf"));
+    let mut server = common::Server::spawn();
+    server.initialize(common::capabilities(false), Value::Null);
+    server.open(&model, LSP_MODEL);
+    let d = await_rules(&mut server, &model, &["sagemaker_security_group_egress"]);
+    assert_eq!(
+        d[0]["range"]["start"],
+        serde_json::json!({"line": 3, "character": 25})
+    );
+    let related = d[0]["relatedInformation"].as_array().unwrap();
+    assert!(related.iter().any(|r| r["location"]["uri"] == network));
+    // Hover on the argument says why.
+    let hover = server.request(
+        "textDocument/hover",
+        serde_json::json!({"textDocument": {"uri": model}, "position": {"line": 3, "character": 8}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("sagemaker_security_group_egress") && text.contains("TCP 443"),
+        "{hover}"
+    );
+    // The quick fix edits network.tf.
+    let actions = server.request(
+        "textDocument/codeAction",
+        serde_json::json!({"textDocument": {"uri": model}, "range": d[0]["range"], "context": {"diagnostics": [d[0]]}}),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Allow HTTPS"))
+        .unwrap_or_else(|| panic!("{actions}"))
+        .clone();
+    let fix = if fix["edit"].is_null() {
+        server.request("codeAction/resolve", fix)
+    } else {
+        fix
+    };
+    let changes = fix["edit"]["documentChanges"].as_array().unwrap();
+    let edit = changes
+        .iter()
+        .find(|c| c["textDocument"]["uri"] == network)
+        .unwrap_or_else(|| panic!("{fix}"));
+    let fixed = common::apply_edits(LSP_NETWORK, edit["edits"].as_array().unwrap(), false);
+    assert!(
+        fixed.contains("aws_vpc_security_group_egress_rule"),
+        "{fixed}"
+    );
+    // Applying it in network.tf (unsaved) clears model.tf.
+    server.open(&network, LSP_NETWORK);
+    server.notify(
+        "textDocument/didChange",
+        serde_json::json!({"textDocument": {"uri": network, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    await_rules(&mut server, &model, &[]);
+}

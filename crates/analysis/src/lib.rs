@@ -274,9 +274,20 @@ pub fn explain(
             today: options.today,
             suppressions: options.suppressions,
         };
-        rules::RULES
+        // The most specific explanations (the smallest span) win; rules
+        // that explain the same span are shown together.
+        let all: Vec<rules::Explanation> = rules::RULES
             .iter()
-            .find_map(|rule| rule.explain(&target, &ctx, offset))
+            .filter_map(|rule| rule.explain(&target, &ctx, offset))
+            .collect();
+        let width = all.iter().map(|e| e.span.len()).min()?;
+        let mut best = all.into_iter().filter(|e| e.span.len() == width);
+        let mut first = best.next()?;
+        for more in best {
+            first.markdown.push_str("\n\n---\n\n");
+            first.markdown.push_str(&more.markdown);
+        }
+        Some(first)
     })
 }
 

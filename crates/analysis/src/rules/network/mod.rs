@@ -114,12 +114,9 @@ pub(crate) fn explain_with(
     }
     let mut out = Vec::new();
     check(target, ctx, &mut out);
-    let verdict = match out.first() {
-        Some(f) => format!("**{}**", f.message),
-        None => "nothing certain to report: either the network is right, or what it is made of \
-                 comes from variables, data sources or other modules and is not known here."
-            .to_owned(),
-    };
+    // Only a rule with something certain to say explains (hover on a
+    // compliant argument shows the model's own explanation).
+    let verdict = format!("**{}**", out.first()?.message);
     Some(Explanation {
         rule: doc.id,
         markdown: format!(
