@@ -281,6 +281,31 @@ impl Terraform {
             .collect())
     }
 
+    /// Plans `dir` (a root module) offline; the plan as `terraform show
+    /// -json` prints it.
+    #[allow(dead_code)]
+    pub fn plan_json(&self, dir: &Path) -> Result<Value, String> {
+        self.prepare(dir)?;
+        let (ok, out) = self.run(
+            dir,
+            &[
+                "plan",
+                "-input=false",
+                "-refresh=false",
+                "-lock=false",
+                "-out=oracle.plan",
+            ],
+        );
+        if !ok {
+            return Err(out);
+        }
+        let shown = self
+            .command(dir, &["show", "-json", "oracle.plan"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        serde_json::from_slice(&shown.stdout).map_err(|e| e.to_string())
+    }
+
     /// Plans `dir` (a root module) offline; the model instances it plans.
     pub fn plan(&self, dir: &Path) -> Result<Vec<Instance>, String> {
         self.prepare(dir)?;

@@ -18,7 +18,7 @@ pub(crate) mod json;
 pub(crate) mod lex;
 pub(crate) mod lower;
 pub mod module;
-pub(crate) mod network;
+pub mod network;
 pub mod position;
 pub(crate) mod queries;
 pub mod rules;

@@ -440,3 +440,112 @@ pub(crate) fn private_dns_interfaces<'f>(net: &Net<'f>, vpc: &Reference) -> Vec<
         })
         .collect()
 }
+
+/// One thing the pitfall rules read of a network resource instance, as the
+/// checker knows it: `value` is `None` when it is not known statically.
+/// For the differential tests against `terraform plan`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// `module.a.TYPE.NAME[KEY]`, as `terraform plan` addresses instances.
+    pub address: String,
+    /// An argument, or a derived fact: `service` (which of `s3`, `ecr.api`,
+    /// `ecr.dkr` a service name ends with, else `other`), `allows_443`.
+    pub attribute: &'static str,
+    pub value: Option<serde_json::Value>,
+}
+
+fn json_of(value: &Value) -> Option<serde_json::Value> {
+    match value {
+        Value::String(s) if !s.contains(eval::REF_MARK) => Some(serde_json::json!(s)),
+        Value::Bool(b) => Some(serde_json::json!(b)),
+        Value::Number(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number),
+        _ => None,
+    }
+}
+
+/// Which of the services a service name (or its known end) is.
+pub(crate) fn classify(name: &str) -> &'static str {
+    Service::ALL
+        .iter()
+        .find(|s| s.matches(name))
+        .map_or("other", |s| s.suffix())
+}
+
+/// The facts of every network resource instance declared in `frame`'s
+/// folder (instances whose number is not certain are left out).
+pub fn facts(frame: &Frame) -> Vec<Fact> {
+    let net = Net::new(frame);
+    let prefix = frame
+        .call_path()
+        .map(|p| format!("{p}."))
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for kind in TYPES {
+        let Some(instances) = net.all(kind) else {
+            continue;
+        };
+        for inst in instances.iter().filter(|i| std::ptr::eq(i.frame, frame)) {
+            let address = format!("{prefix}{}", inst.reference.address());
+            let mut push = |attribute: &'static str, value: Option<serde_json::Value>| {
+                out.push(Fact {
+                    address: address.clone(),
+                    attribute,
+                    value,
+                });
+            };
+            let value = |name: &str| net.value(inst, name).as_ref().and_then(json_of);
+            let flag = |name: &str, default: bool| {
+                net.flag(inst, name, default).map(serde_json::Value::Bool)
+            };
+            push("exists", Some(serde_json::Value::Bool(true)));
+            match *kind {
+                "aws_vpc" => {
+                    push("enable_dns_support", flag("enable_dns_support", true));
+                    push("enable_dns_hostnames", flag("enable_dns_hostnames", false));
+                }
+                "aws_subnet" => {
+                    push("availability_zone", value("availability_zone"));
+                    push(
+                        "map_public_ip_on_launch",
+                        flag("map_public_ip_on_launch", false),
+                    );
+                }
+                "aws_vpc_endpoint" => {
+                    push(
+                        "vpc_endpoint_type",
+                        endpoint_type(&net, inst).map(serde_json::Value::String),
+                    );
+                    push("private_dns_enabled", flag("private_dns_enabled", false));
+                    push(
+                        "service",
+                        service_suffix(&net, inst).map(|s| serde_json::json!(classify(&s))),
+                    );
+                }
+                "aws_security_group_rule" => {
+                    push("type", value("type"));
+                    // As the provider stores it: `6` is `tcp`, `all` is `-1`.
+                    let protocol = value("protocol").map(|p| match p.as_str() {
+                        Some("6") => serde_json::json!("tcp"),
+                        Some("17") => serde_json::json!("udp"),
+                        Some("1") => serde_json::json!("icmp"),
+                        Some("all") => serde_json::json!("-1"),
+                        _ => p,
+                    });
+                    push("protocol", protocol);
+                    push("from_port", value("from_port"));
+                    push("to_port", value("to_port"));
+                }
+                "aws_vpc_security_group_egress_rule" => {
+                    push("ip_protocol", value("ip_protocol"));
+                    push("from_port", value("from_port"));
+                    push("to_port", value("to_port"));
+                }
+                "aws_route" => {
+                    push("destination_cidr_block", value("destination_cidr_block"));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
