@@ -22,3 +22,14 @@ SAGEMAKER_VPC_LSP_BIN="$bin" PLUGIN_DIR="$repo/editors/nvim" \
 TF_FILE="$tmp/module/model.tf" EXPECTED_FILE="$repo/editors/testdata/model.fixed.tf" \
 MODE="${MODE:-plugin}" \
   timeout 60 "$nvim" --headless --clean -c "luafile $here/test.lua"
+
+# A pitfall rule across files: the fix edits network.tf (once, with the
+# plugin).
+if [ "${MODE:-plugin}" = plugin ]; then
+  mkdir -p "$tmp/pitfalls"
+  cp "$repo/editors/testdata/pitfalls/"*.tf "$tmp/pitfalls/"
+  XDG_CACHE_HOME="$tmp/xdg/cache" XDG_DATA_HOME="$tmp/xdg/data" \
+  XDG_STATE_HOME="$tmp/xdg/state" XDG_CONFIG_HOME="$tmp/xdg/config" \
+  SAGEMAKER_VPC_LSP_BIN="$bin" PLUGIN_DIR="$repo/editors/nvim" MODULE_DIR="$tmp/pitfalls" \
+    timeout 120 "$nvim" --headless --clean -c "luafile $here/pitfalls.lua"
+fi
