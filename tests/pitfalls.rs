@@ -66,6 +66,17 @@ const CASES: &[(&str, &[Expected])] = &[
         &[("sagemaker_vpc_endpoints", "main.tf", 31)],
     ),
     ("endpoints_present", &[]),
+    // Another way out (a transit gateway route): not certain.
+    ("endpoints_transit_gateway", &[]),
+    // Custom DNS servers: enable_dns_support = false is not certainly fatal
+    // (the missing enable_dns_hostnames still is).
+    (
+        "dns_custom_dhcp",
+        &[
+            ("sagemaker_subnet_az_spread", "main.tf", 47),
+            ("sagemaker_vpc_dns", "main.tf", 47),
+        ],
+    ),
     ("endpoints_unknown_module_call", &[]),
     ("nat_gateway", &[]),
     (
@@ -155,6 +166,24 @@ fn messages_name_every_cause_and_point_at_the_declarations() {
     assert!(m.contains("no egress rule at all"), "{m}");
     let related = f[0].3["notes"].to_string();
     assert!(related.contains("network.tf"), "{related}");
+    let f = findings(
+        &fixtures().join("dns_custom_dhcp"),
+        &["--select", "sagemaker_vpc_dns"],
+    );
+    let m = f[0].3["message"].as_str().unwrap();
+    assert!(
+        m.contains("enable_dns_hostnames") && !m.contains("enable_dns_support"),
+        "{m}"
+    );
+    let f = findings(
+        &fixtures().join("dns_off"),
+        &["--select", "sagemaker_vpc_dns"],
+    );
+    let m = f[0].3["message"].as_str().unwrap();
+    assert!(
+        m.contains("enable_dns_support = false") && m.contains("enable_dns_hostnames"),
+        "{m}"
+    );
     // A model in a called module: the call is pointed at.
     let f = findings(&fixtures().join("child_module"), &[]);
     let endpoints = f.iter().find(|x| x.0 == "sagemaker_vpc_endpoints").unwrap();

@@ -41,7 +41,56 @@ pub(crate) const TYPES: &[&str] = &[
     "aws_route_table",
     "aws_route",
     "aws_route_table_association",
+    "aws_vpc_dhcp_options_association",
+    "aws_ec2_transit_gateway_vpc_attachment",
+    "aws_vpc_peering_connection",
 ];
+
+/// Route targets through which a subnet may reach ECR and S3 other than a
+/// NAT gateway of its own VPC or its endpoints (a transit gateway, a
+/// peering, an appliance, an Outpost's gateway).
+const OTHER_PATHS: &[&str] = &[
+    "transit_gateway_id",
+    "vpc_peering_connection_id",
+    "network_interface_id",
+    "nat_gateway_id",
+    "core_network_arn",
+    "local_gateway_id",
+    "carrier_gateway_id",
+    "vpc_endpoint_id",
+    "instance_id",
+];
+
+/// Whether some route or attachment declared in the chain may give the
+/// VPC another way out (or whether that is not known): then a missing
+/// endpoint is not certainly a problem.
+pub(crate) fn may_route_elsewhere(net: &Net<'_>) -> bool {
+    for kind in [
+        "aws_ec2_transit_gateway_vpc_attachment",
+        "aws_vpc_peering_connection",
+    ] {
+        if net.all(kind).is_none_or(|v| !v.is_empty()) {
+            return true;
+        }
+    }
+    let Some(routes) = net.all("aws_route") else {
+        return true;
+    };
+    if routes
+        .iter()
+        .any(|r| OTHER_PATHS.iter().any(|a| r.attribute(a).is_some()))
+    {
+        return true;
+    }
+    let Some(tables) = net.all("aws_route_table") else {
+        return true;
+    };
+    tables.iter().any(|t| {
+        t.merged.blocks_of("route").any(|(_, b)| {
+            b.kind != "route" || OTHER_PATHS.iter().any(|a| b.body.attribute(a).is_some())
+        })
+    })
+}
 
 /// A three-valued answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,12 +400,26 @@ impl<'f> Placement<'f> {
         self.net.get(&vpc?)
     }
 
-    /// The availability zone of a subnet, when known (`availability_zone`,
-    /// else `availability_zone_id`).
+    /// The availability zone of a subnet, when known: its name
+    /// (`availability_zone`), or `id:` and its id (`availability_zone_id`).
+    /// A name and an id cannot be compared.
     pub fn zone(&self, subnet: &Inst<'_>) -> Option<String> {
-        self.net
-            .text(subnet, "availability_zone")
-            .or_else(|| self.net.text(subnet, "availability_zone_id"))
+        self.net.text(subnet, "availability_zone").or_else(|| {
+            self.net
+                .text(subnet, "availability_zone_id")
+                .map(|id| format!("{ZONE_ID}{id}"))
+        })
+    }
+}
+
+/// Marks a zone given by id (see [`Placement::zone`]).
+pub(crate) const ZONE_ID: &str = "id:";
+
+/// A zone for messages.
+pub(crate) fn zone_text(zone: &str) -> String {
+    match zone.strip_prefix(ZONE_ID) {
+        Some(id) => format!("zone id {id}"),
+        None => zone.to_owned(),
     }
 }
 
@@ -548,4 +611,116 @@ pub fn facts(frame: &Frame) -> Vec<Fact> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::hcl::parse_expression;
+    use crate::module::{FileFacts, FileKind, ModuleIndex};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    const MODULE: &str = r#"
+variable "ids" {
+  default = ["subnet-1"]
+}
+variable "n" {
+  default = 2
+}
+locals {
+  more = [aws_subnet.p[1].id]
+}
+resource "aws_subnet" "a" {
+  vpc_id = aws_vpc.v.id
+}
+resource "aws_subnet" "p" {
+  count = 2
+}
+resource "aws_subnet" "m" {
+  for_each = { x = "eu-west-1a", y = "eu-west-1b" }
+}
+resource "aws_subnet" "v" {
+  count = var.n
+}
+resource "aws_vpc" "v" {}
+"#;
+
+    fn resolve(expr: &str) -> Option<Vec<String>> {
+        let facts = Arc::new(FileFacts::extract(
+            std::path::Path::new("main.tf"),
+            FileKind::Hcl,
+            Arc::new(MODULE.to_owned()),
+            None,
+        ));
+        let frame = Frame::root(Arc::new(ModuleIndex::new(PathBuf::from("."), vec![facts])));
+        let net = Net::new(&frame);
+        let value = net.eval(&frame, &parse_expression(expr), &[]);
+        Net::references(&value).map(|refs| refs.iter().map(Reference::address).collect())
+    }
+
+    #[test]
+    fn references_follow_instances_through_expressions() {
+        let a = Some(vec!["aws_subnet.a".to_owned()]);
+        assert_eq!(resolve("[aws_subnet.a.id]"), a);
+        assert_eq!(resolve("aws_subnet.a.id"), a);
+        assert_eq!(resolve("tolist([tostring(aws_subnet.a.id)])"), a);
+        assert_eq!(
+            resolve("aws_subnet.p[*].id"),
+            Some(vec![
+                "aws_subnet.p[0]".to_owned(),
+                "aws_subnet.p[1]".to_owned()
+            ])
+        );
+        let m = Some(vec![
+            "aws_subnet.m[\"x\"]".to_owned(),
+            "aws_subnet.m[\"y\"]".to_owned(),
+        ]);
+        assert_eq!(resolve("values(aws_subnet.m)[*].id"), m);
+        assert_eq!(resolve("[for s in aws_subnet.m : s.id]"), m);
+        assert_eq!(
+            resolve("concat([aws_subnet.a.id], local.more)"),
+            Some(vec![
+                "aws_subnet.a".to_owned(),
+                "aws_subnet.p[1]".to_owned()
+            ])
+        );
+        assert_eq!(resolve("distinct([aws_subnet.a.id, aws_subnet.a.id])"), a);
+        assert_eq!(
+            resolve("split(\",\", join(\",\", [aws_subnet.a.id, aws_subnet.p[0].id]))"),
+            Some(vec![
+                "aws_subnet.a".to_owned(),
+                "aws_subnet.p[0]".to_owned()
+            ])
+        );
+    }
+
+    #[test]
+    fn what_an_id_cannot_tell_stays_unknown() {
+        // Another attribute of an instance is unknown, not an error.
+        assert_eq!(resolve("[try(aws_subnet.a.arn, \"x\")]"), None);
+        // An id's text and its comparison with a literal are not known.
+        assert_eq!(
+            resolve("aws_subnet.a.id == \"s\" ? [aws_subnet.a.id] : []"),
+            None
+        );
+        assert_eq!(
+            resolve("length(aws_subnet.a.id) > 3 ? [aws_subnet.a.id] : []"),
+            None
+        );
+        assert_eq!(resolve("[upper(aws_subnet.a.id)]"), None);
+        assert_eq!(resolve("sort([aws_subnet.a.id, aws_subnet.p[0].id])"), None);
+        // The same instance is itself.
+        assert_eq!(
+            resolve("aws_subnet.a.id == aws_subnet.a.id ? [aws_subnet.a.id] : []"),
+            Some(vec!["aws_subnet.a".to_owned()])
+        );
+        // A root variable, a literal id, a count from a root variable, a
+        // resource that is not declared, a data source: not references.
+        assert_eq!(resolve("var.ids"), None);
+        assert_eq!(resolve("[\"subnet-1\", aws_subnet.a.id]"), None);
+        assert_eq!(resolve("aws_subnet.v[*].id"), None);
+        assert_eq!(resolve("[aws_subnet.nope.id]"), None);
+        assert_eq!(resolve("[data.aws_subnet.x.id]"), None);
+    }
 }

@@ -67,6 +67,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .iter()
         .map(|s| placement.zone(s))
         .collect();
+    let by_id = |z: &String| z.starts_with(crate::network::ZONE_ID);
     if placement.subnets.len() == 1 {
         let s = &placement.subnets[0];
         causes.push(Cause::at(
@@ -77,7 +78,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 zones
                     .as_ref()
                     .and_then(|z| z.first())
-                    .map(|z| format!(" in {z}"))
+                    .map(|z| format!(" in {}", crate::network::zone_text(z)))
                     .unwrap_or_default()
             ),
             "the model's only subnet",
@@ -85,7 +86,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     } else if let Some(zones) = &zones
         && zones.len() == 1
     {
-        let zone = zones.first().cloned().unwrap_or_default();
+        let zone = crate::network::zone_text(&zones.first().cloned().unwrap_or_default());
         for s in &placement.subnets {
             causes.push(Cause::at(s, String::new(), &format!("in {zone}")));
         }
@@ -107,6 +108,10 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(covered) = endpoint_zones(&placement, &endpoint) else {
                 continue;
             };
+            // Names and ids of zones cannot be compared.
+            if zones.iter().chain(&covered).any(by_id) && !zones.iter().chain(&covered).all(by_id) {
+                continue;
+            }
             let missing: Vec<&String> = zones.difference(&covered).collect();
             if !missing.is_empty() {
                 causes.push(Cause::at(
@@ -116,7 +121,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
                         endpoint.reference.address(),
                         missing
                             .iter()
-                            .map(|s| s.as_str())
+                            .map(|s| crate::network::zone_text(s))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),

@@ -47,7 +47,11 @@ fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
     let address = vpc.reference.address();
     let mut flags = Vec::new();
     let mut causes = Vec::new();
-    if net.flag(&vpc, "enable_dns_support", true) == Some(false) {
+    // Custom DHCP options may point the VPC at DNS servers of its own.
+    let custom_dns = net
+        .all("aws_vpc_dhcp_options_association")
+        .is_none_or(|v| !v.is_empty());
+    if net.flag(&vpc, "enable_dns_support", true) == Some(false) && !custom_dns {
         flags.push("enable_dns_support");
         causes.push(format!(
             "{address} sets enable_dns_support = false, so nothing in it resolves names"

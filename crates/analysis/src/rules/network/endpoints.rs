@@ -196,7 +196,10 @@ pub(crate) fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assess
     let placement = placement(&target.merged, frame)?;
     let vpc = placement.vpc()?;
     let net = &placement.net;
-    if net.opaque_calls().is_some() || may_have_nat(net, &vpc.reference) {
+    if net.opaque_calls().is_some()
+        || may_have_nat(net, &vpc.reference)
+        || crate::network::may_route_elsewhere(net)
+    {
         return None;
     }
     let states = services(net, &vpc.reference, &placement.subnets)?;
