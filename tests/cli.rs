@@ -865,3 +865,27 @@ fn files_over_the_size_limit_are_named_and_skipped() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not a size"), "{}", stderr(&out));
 }
+
+/// The VS Code extension's settings schema offers every rule by id (with
+/// its title), so `sagemakerVpcLsp.rules` completes them.
+#[test]
+fn the_vscode_settings_schema_lists_every_rule() {
+    let out = run(Path::new("."), &["rules", "--format", "json"]);
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let package: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode/package.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let properties = &package["contributes"]["configuration"]["properties"]["sagemakerVpcLsp.rules"]
+        ["properties"];
+    for rule in rules.as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let description = properties[id]["markdownDescription"]
+            .as_str()
+            .unwrap_or_else(|| panic!("package.json does not list {id}"));
+        assert!(description.contains(rule["title"].as_str().unwrap()));
+    }
+}
