@@ -251,6 +251,13 @@ pub trait Scope {
         Value::Unknown
     }
 
+    /// `TYPE.NAME` when the scope knows resources of `TYPE` (reference
+    /// mode): the resource's value, or a failure when it is not declared.
+    /// `None`: resources are not resolved here.
+    fn resource(&self, _kind: &str, _name: &str) -> Option<Result<Value>> {
+        None
+    }
+
     /// Starts recording the definitions that resolutions use.
     fn begin_trace(&self) {}
 
@@ -282,6 +289,12 @@ impl Scope for WithRoots<'_> {
             Some((_, v)) => v.clone(),
             None => self.inner.root(name),
         }
+    }
+    fn resource(&self, kind: &str, name: &str) -> Option<Result<Value>> {
+        if self.roots.iter().any(|(n, _)| n == kind) {
+            return None;
+        }
+        self.inner.resource(kind, name)
     }
     fn begin_trace(&self) {
         self.inner.begin_trace()
@@ -357,7 +370,13 @@ impl Evaluator<'_> {
                     match root.as_str() {
                         "var" => return Ok(self.scope.var(name, depth)),
                         "local" => return Ok(self.scope.local(name, depth)),
-                        _ => {}
+                        _ => {
+                            // `TYPE.NAME`: one resource, not every resource
+                            // of the type.
+                            if let Some(value) = self.scope.resource(root, name) {
+                                return value;
+                            }
+                        }
                     }
                 }
                 let value = self.eval(base, depth)?;

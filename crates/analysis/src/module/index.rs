@@ -20,6 +20,9 @@ use crate::hir::{Attribute, Block};
 /// Where a block or attribute is: `(file index, block index)`.
 type At = (usize, usize);
 
+/// A top-level block's kind and labels.
+type Key = (String, Vec<String>);
+
 /// The declarations of one module.
 #[derive(Debug, Default, Clone)]
 pub struct ModuleIndex {
@@ -33,6 +36,11 @@ pub struct ModuleIndex {
     overrides: HashMap<(String, Vec<String>), Vec<At>>,
     /// Every local: name → `(file, block, attribute)`, the effective one.
     locals: HashMap<String, (usize, usize, usize)>,
+    /// The keys of `base` by block kind and by `(kind, first label)`, in
+    /// source order: looking up one resource type stays cheap in a module
+    /// of thousands of blocks.
+    by_kind: HashMap<String, Vec<Key>>,
+    by_label: HashMap<(String, String), Vec<Key>>,
 }
 
 /// A block as Terraform sees it after merging overrides.
@@ -196,12 +204,30 @@ impl ModuleIndex {
                 }
             }
         }
+        let mut keys: Vec<(&Key, At)> = base
+            .iter()
+            .filter_map(|(k, v)| Some((k, *v.first()?)))
+            .collect();
+        keys.sort_by_key(|(_, at)| *at);
+        let mut by_kind: HashMap<String, Vec<Key>> = HashMap::new();
+        let mut by_label: HashMap<(String, String), Vec<Key>> = HashMap::new();
+        for (key, _) in keys {
+            by_kind.entry(key.0.clone()).or_default().push(key.clone());
+            if let Some(first) = key.1.first() {
+                by_label
+                    .entry((key.0.clone(), first.clone()))
+                    .or_default()
+                    .push(key.clone());
+            }
+        }
         Self {
             folder,
             files,
             base,
             overrides,
             locals,
+            by_kind,
+            by_label,
         }
     }
 
@@ -271,15 +297,13 @@ impl ModuleIndex {
         kind: &'s str,
         label: Option<&'s str>,
     ) -> impl Iterator<Item = Merged<'s>> + 's {
-        let mut keys: Vec<&(String, Vec<String>)> = self
-            .base
-            .keys()
-            .filter(|(k, labels)| {
-                k == kind && label.is_none_or(|l| labels.first().map(String::as_str) == Some(l))
-            })
-            .collect();
-        keys.sort_by_key(|k| self.base[*k].first().copied());
-        keys.into_iter().filter_map(|k| self.merged_key(k))
+        let keys = match label {
+            Some(l) => self.by_label.get(&(kind.to_owned(), l.to_owned())),
+            None => self.by_kind.get(kind),
+        };
+        keys.into_iter()
+            .flatten()
+            .filter_map(|k| self.merged_key(k))
     }
 
     /// The merged resources of `resource_type`.

@@ -27,6 +27,16 @@ use crate::hir::Span;
 pub struct Frame {
     pub index: Arc<ModuleIndex>,
     pub call: Option<Call>,
+    /// What reference-mode evaluation computed in this frame (it depends on
+    /// nothing else: the index and the call chain are fixed for a frame).
+    cache: Arc<FrameCache>,
+}
+
+/// Values cached per frame, shared by every rule and model checked in it.
+#[derive(Debug, Default)]
+pub(crate) struct FrameCache {
+    /// `TYPE.NAME` in reference mode, by `(TYPE, NAME)`.
+    resources: std::sync::Mutex<std::collections::HashMap<(String, String), Value>>,
 }
 
 /// A `module` block that instantiates a frame.
@@ -43,7 +53,11 @@ pub struct Call {
 
 impl Frame {
     pub fn root(index: Arc<ModuleIndex>) -> Self {
-        Self { index, call: None }
+        Self {
+            index,
+            call: None,
+            cache: Arc::default(),
+        }
     }
 
     /// Changes when anything this instance's values depend on changes.
@@ -153,6 +167,7 @@ fn frames_into(
                     continue;
                 }
                 out.push(Arc::new(Frame {
+                    cache: Arc::default(),
                     index: Arc::clone(&index),
                     call: Some(Call {
                         parent: Arc::clone(&parent),
@@ -282,8 +297,6 @@ struct Shared {
     literal: Cell<bool>,
     /// Resource types whose instances evaluate to reference objects.
     references: Cell<&'static [&'static str]>,
-    /// Their values, per frame and type, once built.
-    resource_values: RefCell<std::collections::HashMap<(usize, String), Value>>,
 }
 
 /// Resolves `var.*` and `local.*` in one frame, recording the definitions
@@ -342,64 +355,51 @@ impl<'a> ModuleScope<'a> {
         }
     }
 
-    /// The value of every resource of `kind` in this frame: an object by
-    /// resource name, each an instance object, a list of them (`count`) or
-    /// an object of them by key (`for_each`).
-    fn resource_value(&self, kind: &str, depth: usize) -> Value {
-        let key = (self.frame_id(), kind.to_owned());
-        if let Some(v) = self.shared.get().resource_values.borrow().get(&key) {
-            return v.clone();
+    /// The value of the resource `kind.name` in this frame (reference
+    /// mode): an instance object, a list of them (`count`) or an object of
+    /// them by key (`for_each`); unknown when how many is not certain; a
+    /// failure when the module declares no such resource.
+    fn resource_value(&self, kind: &str, name: &str, depth: usize) -> eval::Result<Value> {
+        let key = (kind.to_owned(), name.to_owned());
+        let cache = &self.frame.cache.resources;
+        if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(v.clone());
         }
+        let Some(merged) = self.frame.index.merged("resource", &[kind, name]) else {
+            return Err(eval::Fail(format!("no resource {kind}.{name}")));
+        };
         // A cycle through count/for_each reads as unknown.
-        self.shared
-            .get()
-            .resource_values
-            .borrow_mut()
-            .insert(key.clone(), Value::Unknown);
-        let mut out = std::collections::BTreeMap::new();
-        for merged in self.frame.index.resources(kind) {
-            let name = merged.base.1.label(1).unwrap_or("").to_owned();
-            let value = match expand(&merged, self, depth) {
-                None => Value::Unknown,
-                Some(Expansion::Single) => {
-                    instance(&self.frame.index.folder, kind, &name, &InstanceKey::None)
-                }
-                Some(Expansion::Count(n)) => Value::List(
-                    (0..n)
-                        .map(|i| {
-                            instance(
-                                &self.frame.index.folder,
-                                kind,
-                                &name,
-                                &InstanceKey::Index(i),
-                            )
-                        })
-                        .collect(),
-                ),
-                Some(Expansion::Each(items)) => Value::Map(
-                    items
-                        .into_keys()
-                        .map(|k| {
-                            let v = instance(
-                                &self.frame.index.folder,
-                                kind,
-                                &name,
-                                &InstanceKey::Key(k.clone()),
-                            );
-                            (k, v)
-                        })
-                        .collect(),
-                ),
-            };
-            out.insert(name, value);
+        let marker = (self.frame_id(), format!("{kind}.{name}"));
+        if self.shared.get().resolving.borrow().contains(&marker) {
+            return Ok(Value::Unknown);
         }
-        let value = Value::Map(out);
-        self.shared
-            .get()
-            .resource_values
-            .borrow_mut()
+        self.shared.get().resolving.borrow_mut().push(marker);
+        let expansion = expand(&merged, self, depth);
+        self.shared.get().resolving.borrow_mut().pop();
+        let folder = &self.frame.index.folder;
+        let value = match expansion {
+            None => Value::Unknown,
+            Some(Expansion::Single) => instance(folder, kind, name, &InstanceKey::None),
+            Some(Expansion::Count(n)) => Value::List(
+                (0..n)
+                    .map(|i| instance(folder, kind, name, &InstanceKey::Index(i)))
+                    .collect(),
+            ),
+            Some(Expansion::Each(items)) => Value::Map(
+                items
+                    .into_keys()
+                    .map(|k| {
+                        let v = instance(folder, kind, name, &InstanceKey::Key(k.clone()));
+                        (k, v)
+                    })
+                    .collect(),
+            ),
+        };
+        cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .insert(key, value.clone());
-        value
+        Ok(value)
     }
 
     fn record(&self, kind: OriginKind, path: &Path, range: Span, what: String) {
@@ -579,13 +579,11 @@ fn instance(folder: &Path, kind: &str, name: &str, key: &InstanceKey) -> Value {
 }
 
 impl Scope for ModuleScope<'_> {
-    fn root(&self, name: &str) -> Value {
+    fn resource(&self, kind: &str, name: &str) -> Option<eval::Result<Value>> {
         let types = self.shared.get().references.get();
-        if types.contains(&name) {
-            self.resource_value(name, 0)
-        } else {
-            Value::Unknown
-        }
+        types
+            .contains(&kind)
+            .then(|| self.resource_value(kind, name, 0))
     }
 
     fn var(&self, name: &str, depth: usize) -> Value {
