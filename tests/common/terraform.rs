@@ -283,7 +283,6 @@ impl Terraform {
 
     /// Plans `dir` (a root module) offline; the plan as `terraform show
     /// -json` prints it.
-    #[allow(dead_code)]
     pub fn plan_json(&self, dir: &Path) -> Result<Value, String> {
         self.prepare(dir)?;
         let (ok, out) = self.run(
@@ -308,25 +307,7 @@ impl Terraform {
 
     /// Plans `dir` (a root module) offline; the model instances it plans.
     pub fn plan(&self, dir: &Path) -> Result<Vec<Instance>, String> {
-        self.prepare(dir)?;
-        let (ok, out) = self.run(
-            dir,
-            &[
-                "plan",
-                "-input=false",
-                "-refresh=false",
-                "-lock=false",
-                "-out=oracle.plan",
-            ],
-        );
-        if !ok {
-            return Err(out);
-        }
-        let shown = self
-            .command(dir, &["show", "-json", "oracle.plan"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        let plan: Value = serde_json::from_slice(&shown.stdout).map_err(|e| e.to_string())?;
+        let plan = self.plan_json(dir)?;
         let mut out = Vec::new();
         for rc in plan["resource_changes"].as_array().into_iter().flatten() {
             if rc["type"] != "aws_sagemaker_model" || rc["mode"] != "managed" {

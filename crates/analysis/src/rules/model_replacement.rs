@@ -21,7 +21,7 @@
 use super::sagemaker_model_in_vpc::RESOURCE_TYPE;
 use super::{Context, Explanation, Reporter, Rule, RuleDoc, Target};
 use crate::finding::{Finding, Problem, Related, Severity};
-use crate::fix::{Fix, FixContext, Offer, OfferKind, TextEdit};
+use crate::fix::{Fix, FixContext, Offer, TextEdit};
 use crate::hir::{Block, ExprKind};
 use crate::module::{FileFacts, Merged};
 
@@ -182,14 +182,7 @@ impl Rule for ModelReplacement {
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        match fix_of(finding, ctx) {
-            Some(fix) => vec![Offer {
-                title: fix.title,
-                preferred: false,
-                kind: OfferKind::Resources,
-            }],
-            None => Vec::new(),
-        }
+        super::network::offer_of(fix_of(finding, ctx))
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {

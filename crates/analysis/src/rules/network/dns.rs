@@ -6,7 +6,7 @@
 
 use super::{Cause, is_model, report};
 use crate::finding::{Finding, Severity};
-use crate::fix::{Fix, FixContext, Offer, OfferKind, TextEdit};
+use crate::fix::{Fix, FixContext, Offer, TextEdit};
 use crate::module::Frame;
 use crate::network::{Inst, Placement, placement, private_dns_interfaces};
 use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
@@ -134,14 +134,7 @@ impl Rule for VpcDns {
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        match fix_of(finding, ctx) {
-            Some(fix) => vec![Offer {
-                title: fix.title,
-                preferred: true,
-                kind: OfferKind::Resources,
-            }],
-            None => Vec::new(),
-        }
+        super::offer_of(fix_of(finding, ctx))
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {

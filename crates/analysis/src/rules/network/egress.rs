@@ -12,7 +12,7 @@
 use super::{Cause, is_model, report};
 use crate::eval::Value;
 use crate::finding::{Finding, Severity};
-use crate::fix::{Fix, FixContext, Offer, OfferKind, TextEdit};
+use crate::fix::{Fix, FixContext, Offer, TextEdit};
 use crate::hir::Block;
 use crate::module::{Frame, Reference};
 use crate::network::{Certain, Inst, Net, Site, site};
@@ -248,14 +248,7 @@ impl Rule for SecurityGroupEgress {
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        match fix_of(finding, ctx) {
-            Some(fix) => vec![Offer {
-                title: fix.title,
-                preferred: true,
-                kind: OfferKind::Resources,
-            }],
-            None => Vec::new(),
-        }
+        super::offer_of(fix_of(finding, ctx))
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {

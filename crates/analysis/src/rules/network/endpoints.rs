@@ -12,7 +12,7 @@
 
 use super::{Cause, aligned, eol_of, hcl_string, id_expr, indent_of, is_model, report};
 use crate::finding::{Finding, Severity};
-use crate::fix::{Fix, FixContext, Offer, OfferKind, TextEdit};
+use crate::fix::{Fix, FixContext, Offer, TextEdit};
 use crate::module::{Frame, Reference};
 use crate::network::{Inst, Net, Placement, Service, endpoint_type, placement, service_suffix};
 use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
@@ -280,17 +280,7 @@ impl Rule for VpcEndpoints {
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        if ctx.frames.is_empty() {
-            return Vec::new();
-        }
-        vec![Offer {
-            title: "Add the missing VPC endpoints".to_owned(),
-            preferred: true,
-            kind: OfferKind::Resources,
-        }]
-        .into_iter()
-        .filter(|_| self.fix_of(finding, ctx).is_some())
-        .collect()
+        super::offer_of(self.fix_of(finding, ctx))
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {

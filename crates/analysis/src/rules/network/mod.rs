@@ -300,3 +300,15 @@ pub(crate) fn list_in(frame: &Frame, refs: &[&Reference]) -> Option<String> {
             .join(", ")
     ))
 }
+
+/// The one offer of a rule whose fix is computed to be listed: its title,
+/// or nothing when no fix applies here.
+pub(crate) fn offer_of(fix: Option<Fix>) -> Vec<crate::fix::Offer> {
+    fix.map(|fix| crate::fix::Offer {
+        title: fix.title,
+        preferred: fix.preferred,
+        kind: crate::fix::OfferKind::Resources,
+    })
+    .into_iter()
+    .collect()
+}
