@@ -162,10 +162,26 @@ async function activeEditor(name) {
 }
 
 async function quickOpen(name) {
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget", { state: "visible" });
-  await page.keyboard.type(name);
-  // Quick open lists results as the workspace is searched: wait for the row.
+  // Quick open lists results as the workspace is searched; a file created
+  // after the search cache was filled can be missing from it ("No matching
+  // results", seen under load): ask again until the row is listed.
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    await page.keyboard.press("Control+P");
+    await page.waitForSelector(".quick-input-widget", { state: "visible" });
+    await page.keyboard.type(name);
+    const row = page
+      .locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: name })
+      .first();
+    const listed = await row
+      .waitFor({ state: "visible", timeout: 5000 })
+      .then(() => true)
+      .catch(() => false);
+    if (listed) break;
+    if (Date.now() > deadline) throw new Error(`quick open never listed ${name}`);
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(".quick-input-widget", { state: "hidden" });
+  }
   await quickInputRow(name);
   await page.keyboard.press("Enter");
   await activeEditor(name);
