@@ -440,3 +440,61 @@ fn in_the_editor_network_tf_drives_model_tf() {
     );
     await_rules(&mut server, &model, &[]);
 }
+
+/// The blue-green cutover does what its title says, as Terraform plans it
+/// against a state where the chain serves: with the fix applied and
+/// `vpc_config` added, the model and the configuration are created before
+/// the old ones are destroyed, and the endpoint is updated in place.
+#[test]
+fn the_blue_green_cutover_creates_before_destroying_in_terraform_plan() {
+    let Ok(tf) = common::terraform::Terraform::detect() else {
+        eprintln!("ORACLE TESTS SKIPPED: terraform is not available");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (config, state) = common::terraform::served_chain(false, true, true);
+    std::fs::write(dir.path().join("main.tf"), config).unwrap();
+    let select = ["--select", "sagemaker_model_replacement"];
+    assert_eq!(findings(dir.path(), &select).len(), 1);
+    std::fs::write(
+        dir.path().join("terraform.tfstate"),
+        serde_json::to_string(&state).unwrap(),
+    )
+    .unwrap();
+    // Without the cutover: the configuration is destroyed first.
+    let before: std::collections::BTreeMap<String, Vec<String>> =
+        tf.plan_actions(dir.path()).unwrap().into_iter().collect();
+    assert_eq!(
+        before["aws_sagemaker_endpoint_configuration.c"],
+        ["delete", "create"],
+        "{before:?}"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--select",
+            "sagemaker_model_replacement",
+            "--fix",
+            ".",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(findings(dir.path(), &select).is_empty());
+    let planned: std::collections::BTreeMap<String, Vec<String>> =
+        tf.plan_actions(dir.path()).unwrap().into_iter().collect();
+    let create_first = vec!["create".to_owned(), "delete".to_owned()];
+    assert_eq!(
+        planned["aws_sagemaker_model.m"], create_first,
+        "{planned:?}"
+    );
+    assert_eq!(
+        planned["aws_sagemaker_endpoint_configuration.c"], create_first,
+        "{planned:?}"
+    );
+    assert_eq!(
+        planned["aws_sagemaker_endpoint.e"],
+        ["update"],
+        "{planned:?}"
+    );
+}

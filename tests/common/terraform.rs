@@ -421,6 +421,84 @@ pub fn by_resource(instances: &[Instance]) -> BTreeMap<(String, String), Vec<&In
     out
 }
 
+/// The chain a served model sits in, and the state it was applied with.
+#[allow(dead_code)]
+pub fn served_chain(
+    fixed_model: bool,
+    fixed_config: bool,
+    vpc: bool,
+) -> (String, serde_json::Value) {
+    let model_name = if fixed_model {
+        "my-model"
+    } else {
+        "terraform-20260101000000000000000001"
+    };
+    let config_name = if fixed_config {
+        "my-config"
+    } else {
+        "terraform-20260101000000000000000002"
+    };
+    let name = if fixed_model {
+        "  name = \"my-model\"\n"
+    } else {
+        ""
+    };
+    let cname = if fixed_config {
+        "  name = \"my-config\"\n"
+    } else {
+        ""
+    };
+    let vpc_block = if vpc {
+        "  vpc_config {\n    subnets            = [\"subnet-1\"]\n    security_group_ids = [\"sg-1\"]\n  }\n"
+    } else {
+        ""
+    };
+    let config = format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{\n{name}  execution_role_arn = \"arn:aws:iam::123456789012:role/x\"\n  primary_container {{\n    image = \"1.dkr.ecr.us-east-1.amazonaws.com/x:1\"\n  }}\n{vpc_block}}}\n\
+         resource \"aws_sagemaker_endpoint_configuration\" \"c\" {{\n{cname}  production_variants {{\n    model_name             = aws_sagemaker_model.m.name\n    variant_name           = \"v\"\n    initial_instance_count = 1\n    instance_type          = \"ml.t2.medium\"\n    initial_variant_weight = 1\n  }}\n}}\n\
+         resource \"aws_sagemaker_endpoint\" \"e\" {{\n  name                 = \"e\"\n  endpoint_config_name = aws_sagemaker_endpoint_configuration.c.name\n}}\n"
+    );
+    let provider = "provider[\"registry.terraform.io/hashicorp/aws\"]";
+    let resource = |t: &str, n: &str, attrs: serde_json::Value| {
+        serde_json::json!({"mode": "managed", "type": t, "name": n, "provider": provider,
+            "instances": [{"schema_version": 0, "attributes": attrs, "sensitive_attributes": []}]})
+    };
+    let state = serde_json::json!({
+        "version": 4, "terraform_version": "1.11.4", "serial": 1,
+        "lineage": "00000000-0000-0000-0000-000000000000", "outputs": {},
+        "resources": [
+            resource("aws_sagemaker_model", "m", serde_json::json!({
+                "arn": format!("arn:aws:sagemaker:us-east-1:123456789012:model/{model_name}"),
+                "id": model_name, "name": model_name,
+                "execution_role_arn": "arn:aws:iam::123456789012:role/x",
+                "enable_network_isolation": false, "tags": null, "tags_all": {},
+                "container": [], "inference_execution_config": [], "vpc_config": [],
+                "primary_container": [{"image": "1.dkr.ecr.us-east-1.amazonaws.com/x:1", "mode": "SingleModel",
+                    "container_hostname": "", "environment": null, "image_config": [],
+                    "inference_specification_name": "", "model_data_source": [], "model_data_url": "",
+                    "model_package_name": "", "multi_model_config": []}]})),
+            resource("aws_sagemaker_endpoint_configuration", "c", serde_json::json!({
+                "arn": format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{config_name}"),
+                "id": config_name, "name": config_name,
+                "name_prefix": if fixed_config { "" } else { "terraform-" },
+                "kms_key_arn": "", "tags": null, "tags_all": {}, "async_inference_config": [],
+                "data_capture_config": [], "shadow_production_variants": [],
+                "production_variants": [{"model_name": model_name, "variant_name": "v",
+                    "initial_instance_count": 1, "instance_type": "ml.t2.medium",
+                    "initial_variant_weight": 1, "accelerator_type": "",
+                    "container_startup_health_check_timeout_in_seconds": 0, "core_dump_config": [],
+                    "enable_ssm_access": false, "inference_ami_version": "",
+                    "managed_instance_scaling": [], "model_data_download_timeout_in_seconds": 0,
+                    "routing_config": [], "serverless_config": [], "volume_size_in_gb": 0}]})),
+            resource("aws_sagemaker_endpoint", "e", serde_json::json!({
+                "arn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e", "id": "e", "name": "e",
+                "endpoint_config_name": config_name, "tags": null, "tags_all": {},
+                "deployment_config": []})),
+        ]
+    });
+    (config, state)
+}
+
 #[cfg(test)]
 mod tests {
     // No `use super::*`: the benchmark includes this file too, with `cfg(test)`
