@@ -37,6 +37,7 @@ use super::terraform;
 
 pub(crate) use layout::{
     Abs, Geometry, Slot, adjacent, align_assignments, align_chains, append_lines, equals_gap,
+    line_start,
 };
 pub(crate) use variables::choose_variable;
 pub use variables::declaration_edit;

@@ -170,23 +170,12 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
     if resource.block.has_error() {
         return None;
     }
-    let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[range.end..]
-        .find('\n')
-        .map_or(src.len(), |i| range.end + i + 1);
-    // Only a line that holds the attribute alone (and perhaps a comment).
-    if !src[line_start..range.start].trim().is_empty() {
-        return None;
-    }
-    let rest = src[range.end..line_end].trim();
-    if !(rest.is_empty() || rest.starts_with('#') || rest.starts_with("//")) {
-        return None;
-    }
+    let line = super::network::own_line(src, &range)?;
     Some(Fix {
         title: "Drop the fixed name so the endpoint follows a replaced model".to_owned(),
         preferred: true,
         edits: vec![TextEdit {
-            range: line_start..line_end,
+            range: line,
             new_text: String::new(),
         }],
         declare: Vec::new(),

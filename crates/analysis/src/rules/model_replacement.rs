@@ -195,16 +195,6 @@ impl Rule for ModelReplacement {
     }
 }
 
-/// The line of `attr` when it stands alone on it (for removal).
-fn own_line(text: &str, span: &std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
-    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[span.end..]
-        .find('\n')
-        .map_or(text.len(), |i| span.end + i + 1);
-    (text[start..span.start].trim().is_empty() && text[span.end..end].trim().is_empty())
-        .then_some(start..end)
-}
-
 /// Edits of one configuration: `name` → `name_prefix`, and the lifecycle.
 fn config_edits(file: &FileFacts, config: &Merged<'_>) -> Option<Vec<TextEdit>> {
     let (_, block) = config.base;
@@ -236,21 +226,13 @@ fn config_edits(file: &FileFacts, config: &Merged<'_>) -> Option<Vec<TextEdit>> 
         {
             return None;
         }
-        let (_, close) = lifecycle.braces?;
-        let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
-        if !text[line_start..close].trim().is_empty() {
-            return None;
-        }
+        let line_start = super::network::before_close(text, lifecycle)?;
         edits.push(TextEdit {
             range: line_start..line_start,
             new_text: format!("{eol}{indent}{indent}create_before_destroy = true{eol}"),
         });
     } else {
-        let (_, close) = block.braces?;
-        let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
-        if !text[line_start..close].trim().is_empty() {
-            return None;
-        }
+        let line_start = super::network::before_close(text, block)?;
         edits.push(TextEdit {
             range: line_start..line_start,
             new_text: format!(
@@ -287,7 +269,7 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
         if !merged.overrides.is_empty() {
             return None;
         }
-        let line = own_line(&file.text, &name.span)?;
+        let line = super::network::own_line(&file.text, &name.span)?;
         add(
             &file.path,
             vec![TextEdit {

@@ -184,7 +184,6 @@ pub(crate) fn flag_edits(
     block: &crate::hir::Block,
     flags: &[&'static str],
 ) -> Option<Vec<TextEdit>> {
-    let (_, close) = block.braces?;
     let eol = super::eol_of(file);
     let indent = super::indent_of(file);
     let mut edits = Vec::new();
@@ -203,10 +202,7 @@ pub(crate) fn flag_edits(
         // A group of their own before the closing brace, after a blank
         // line (so `terraform fmt` aligns them apart); only when the
         // brace is on a line of its own.
-        let line_start = file.text[..close].rfind('\n').map_or(0, |i| i + 1);
-        if !file.text[line_start..close].trim().is_empty() {
-            return None;
-        }
+        let line_start = super::before_close(&file.text, block)?;
         edits.push(TextEdit {
             range: line_start..line_start,
             new_text: format!("{eol}{}", super::aligned(&indent, &added, eol)),

@@ -302,11 +302,7 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
         let edit = if inline {
             // Inline rules and rule resources must not be mixed: add an
             // inline block, as its own group before the closing brace.
-            let (_, close) = block.braces?;
-            let line_start = file.text[..close].rfind('\n').map_or(0, |i| i + 1);
-            if !file.text[line_start..close].trim().is_empty() {
-                return None;
-            }
+            let line_start = super::before_close(&file.text, block)?;
             let inner = format!("{indent}{indent}");
             let body = super::aligned(
                 &inner,

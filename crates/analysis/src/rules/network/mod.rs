@@ -277,13 +277,38 @@ pub(crate) fn eol_of(file: &FileFacts) -> &'static str {
     }
 }
 
-/// Lines `key = value` aligned as `terraform fmt` aligns them.
+/// Lines `key = value` aligned as `terraform fmt` aligns them, each
+/// indented and ended.
 pub(crate) fn aligned(indent: &str, pairs: &[(&str, String)], eol: &str) -> String {
-    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    pairs
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::fix::align_assignments(&pairs)
         .iter()
-        .map(|(k, v)| format!("{indent}{k:<width$} = {v}{eol}"))
+        .map(|line| format!("{indent}{line}{eol}"))
         .collect()
+}
+
+/// Where lines added as a block's last items go: the start of the line of
+/// its closing brace, when the brace stands alone on that line.
+pub(crate) fn before_close(text: &str, block: &crate::hir::Block) -> Option<usize> {
+    let (_, close) = block.braces?;
+    let start = crate::fix::line_start(text, close);
+    text[start..close].trim().is_empty().then_some(start)
+}
+
+/// The whole line of `span` when the span stands alone on it (a trailing
+/// comment allowed), for removing it.
+pub(crate) fn own_line(
+    text: &str,
+    span: &std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let start = crate::fix::line_start(text, span.start);
+    let end = text[span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| span.end + i + 1);
+    let rest = text[span.end..end].trim();
+    (text[start..span.start].trim().is_empty()
+        && (rest.is_empty() || rest.starts_with('#') || rest.starts_with("//")))
+    .then_some(start..end)
 }
 
 /// The instances `net` would name in a list for the configuration of
