@@ -139,11 +139,11 @@ pub trait Rule: Sync {
 /// Every rule, in the order their findings are produced.
 pub static RULES: &[&dyn Rule] = &[
     &sagemaker_model_in_vpc::SagemakerModelInVpc,
-    &network::endpoints::VpcEndpoints,
-    &network::egress::SecurityGroupEgress,
-    &network::dns::VpcDns,
-    &network::az_spread::SubnetAzSpread,
-    &network::public_subnet::PublicSubnet,
+    &network::endpoints::RULE,
+    &network::egress::RULE,
+    &network::dns::RULE,
+    &network::az_spread::RULE,
+    &network::public_subnet::RULE,
     &endpoint_stale_model::EndpointStaleModel,
     &model_replacement::ModelReplacement,
     #[cfg(test)]

@@ -13,7 +13,7 @@ use super::{Cause, is_model, report};
 use crate::finding::{Finding, Severity};
 use crate::module::Reference;
 use crate::network::{Net, Placement, placement, private_dns_interfaces};
-use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
+use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
     id: "sagemaker_subnet_az_spread",
@@ -29,8 +29,6 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
     opt_in: false,
 };
-
-pub(crate) struct SubnetAzSpread;
 
 /// The AZs of the subnets an Interface endpoint is placed in, if known.
 fn endpoint_zones(
@@ -146,29 +144,9 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     report(&DOC, target, ctx, &placement.site, message, &causes, out);
 }
 
-impl Rule for SubnetAzSpread {
-    fn doc(&self) -> &'static RuleDoc {
-        &DOC
-    }
-
-    fn resource_types(&self) -> &'static [&'static str] {
-        &[super::MODEL]
-    }
-
-    fn reads_resources(&self) -> &'static [&'static str] {
-        crate::network::TYPES
-    }
-
-    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        check_model(target, ctx, out);
-    }
-
-    fn explain(
-        &self,
-        target: &Target<'_>,
-        ctx: &Context<'_>,
-        offset: usize,
-    ) -> Option<Explanation> {
-        super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
-    }
-}
+pub(crate) static RULE: super::NetworkRule = super::NetworkRule {
+    doc: &DOC,
+    site: "subnets",
+    check: check_model,
+    fix: None,
+};

@@ -6,10 +6,10 @@
 
 use super::{Cause, is_model, report};
 use crate::finding::{Finding, Severity};
-use crate::fix::{Fix, FixContext, Offer, TextEdit};
+use crate::fix::{Fix, FixContext, TextEdit};
 use crate::module::Frame;
 use crate::network::{Inst, Placement, placement, private_dns_interfaces};
-use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
+use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
     id: "sagemaker_vpc_dns",
@@ -25,8 +25,6 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
     opt_in: false,
 };
-
-pub(crate) struct VpcDns;
 
 pub(crate) struct Assessment<'f> {
     placement: Placement<'f>,
@@ -107,46 +105,6 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     report(&DOC, target, ctx, &a.placement.site, message, &causes, out);
 }
 
-impl Rule for VpcDns {
-    fn doc(&self) -> &'static RuleDoc {
-        &DOC
-    }
-
-    fn resource_types(&self) -> &'static [&'static str] {
-        &[super::MODEL]
-    }
-
-    fn reads_resources(&self) -> &'static [&'static str] {
-        crate::network::TYPES
-    }
-
-    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        check_model(target, ctx, out);
-    }
-
-    fn explain(
-        &self,
-        target: &Target<'_>,
-        ctx: &Context<'_>,
-        offset: usize,
-    ) -> Option<Explanation> {
-        super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
-    }
-
-    fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        super::offer_of(fix_of(finding, ctx))
-    }
-
-    fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {
-        fix_of(finding, ctx)
-    }
-
-    fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixes = findings.iter().filter_map(|f| fix_of(f, ctx)).collect();
-        super::merge_fixes("Turn on the VPC's DNS", fixes)
-    }
-}
-
 fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
     super::with_target(finding, ctx, &check_model, &|target, frame, path| {
         let a = assess(target, frame)?;
@@ -219,3 +177,13 @@ pub(crate) fn flag_edits(
     edits.sort_by_key(|e| e.range.start);
     Some(edits)
 }
+
+pub(crate) static RULE: super::NetworkRule = super::NetworkRule {
+    doc: &DOC,
+    site: "subnets",
+    check: check_model,
+    fix: Some(super::Fixer {
+        fix: fix_of,
+        all_title: "Turn on the VPC's DNS",
+    }),
+};

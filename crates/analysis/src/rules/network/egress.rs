@@ -12,11 +12,11 @@
 use super::{Cause, is_model, report};
 use crate::eval::Value;
 use crate::finding::{Finding, Severity};
-use crate::fix::{Fix, FixContext, Offer, TextEdit};
+use crate::fix::{Fix, FixContext, TextEdit};
 use crate::hir::Block;
 use crate::module::{Frame, Reference};
 use crate::network::{Certain, Inst, Net, Site, site};
-use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
+use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
     id: "sagemaker_security_group_egress",
@@ -32,8 +32,6 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
     opt_in: false,
 };
-
-pub(crate) struct SecurityGroupEgress;
 
 struct Assessment<'f> {
     net: Net<'f>,
@@ -214,53 +212,6 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     report(&DOC, target, ctx, &a.site, message, &causes, out);
 }
 
-impl Rule for SecurityGroupEgress {
-    fn doc(&self) -> &'static RuleDoc {
-        &DOC
-    }
-
-    fn resource_types(&self) -> &'static [&'static str] {
-        &[super::MODEL]
-    }
-
-    fn reads_resources(&self) -> &'static [&'static str] {
-        crate::network::TYPES
-    }
-
-    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        check_model(target, ctx, out);
-    }
-
-    fn explain(
-        &self,
-        target: &Target<'_>,
-        ctx: &Context<'_>,
-        offset: usize,
-    ) -> Option<Explanation> {
-        super::explain_with(
-            &DOC,
-            target,
-            ctx,
-            offset,
-            "security_group_ids",
-            &check_model,
-        )
-    }
-
-    fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        super::offer_of(fix_of(finding, ctx))
-    }
-
-    fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {
-        fix_of(finding, ctx)
-    }
-
-    fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixes = findings.iter().filter_map(|f| fix_of(f, ctx)).collect();
-        super::merge_fixes("Allow HTTPS egress", fixes)
-    }
-}
-
 /// The destination of the rule a fix adds: the VPC's CIDR when the group's
 /// VPC declares one, else anywhere.
 fn destination(net: &Net<'_>, group: &Inst<'_>) -> Option<String> {
@@ -375,3 +326,13 @@ fn has_inline_rules(block: &Block) -> bool {
         .iter()
         .any(|b| matches!(crate::module::effective_kind(b), "ingress" | "egress"))
 }
+
+pub(crate) static RULE: super::NetworkRule = super::NetworkRule {
+    doc: &DOC,
+    site: "security_group_ids",
+    check: check_model,
+    fix: Some(super::Fixer {
+        fix: fix_of,
+        all_title: "Allow HTTPS egress",
+    }),
+};

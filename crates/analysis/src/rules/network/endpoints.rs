@@ -12,10 +12,10 @@
 
 use super::{Cause, aligned, eol_of, hcl_string, id_expr, indent_of, is_model, report};
 use crate::finding::{Finding, Severity};
-use crate::fix::{Fix, FixContext, Offer, TextEdit};
+use crate::fix::{Fix, FixContext, TextEdit};
 use crate::module::{Frame, Reference};
 use crate::network::{Inst, Net, Placement, Service, endpoint_type, placement, service_suffix};
-use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
+use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
     id: "sagemaker_vpc_endpoints",
@@ -31,8 +31,6 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
     opt_in: false,
 };
-
-pub(crate) struct VpcEndpoints;
 
 /// Where a service stands in the VPC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,159 +251,113 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     report(&DOC, target, ctx, &a.placement.site, message, &causes, out);
 }
 
-impl Rule for VpcEndpoints {
-    fn doc(&self) -> &'static RuleDoc {
-        &DOC
-    }
-
-    fn resource_types(&self) -> &'static [&'static str] {
-        &[super::MODEL]
-    }
-
-    fn reads_resources(&self) -> &'static [&'static str] {
-        crate::network::TYPES
-    }
-
-    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        check_model(target, ctx, out);
-    }
-
-    fn explain(
-        &self,
-        target: &Target<'_>,
-        ctx: &Context<'_>,
-        offset: usize,
-    ) -> Option<Explanation> {
-        super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
-    }
-
-    fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        super::offer_of(self.fix_of(finding, ctx))
-    }
-
-    fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {
-        self.fix_of(finding, ctx)
-    }
-
-    fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixes = findings
-            .iter()
-            .filter_map(|f| self.fix_of(f, ctx))
+fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
+    super::with_target(finding, ctx, &check_model, &|target, frame, path| {
+        let a = assess(target, frame)?;
+        let (file, block) = a.vpc.block();
+        let at = super::after_block(block)?;
+        let vpc_frame = a.vpc.frame;
+        let net = &a.placement.net;
+        let eol = eol_of(file);
+        let indent = indent_of(file);
+        let mut text = String::new();
+        // The region, through `data "aws_region"` (added if absent).
+        let region = match region_data(vpc_frame) {
+            RegionData::Named(name) => name,
+            RegionData::Unsure => return None,
+            RegionData::Absent => {
+                text.push_str(&format!("{eol}{eol}data \"aws_region\" \"current\" {{}}"));
+                "current".to_owned()
+            }
+        };
+        let subnets: Vec<&Reference> = a.placement.subnets.iter().map(|s| &s.reference).collect();
+        let subnet_list = super::list_in(vpc_frame, &subnets)?;
+        let groups = model_groups(target, frame, net)
+            .and_then(|g| super::list_in(vpc_frame, &g.iter().collect::<Vec<_>>()));
+        let tables: Vec<Reference> = net
+            .all("aws_route_table")
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| net.reference_of(t, "vpc_id") == Some(Some(a.vpc.reference.clone())))
+            .map(|t| t.reference)
             .collect();
-        super::merge_fixes("Add the missing VPC endpoints", fixes)
-    }
-}
-
-impl VpcEndpoints {
-    fn fix_of(&self, finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
-        super::with_target(finding, ctx, &check_model, &|target, frame, path| {
-            let a = assess(target, frame)?;
-            let (file, block) = a.vpc.block();
-            let at = super::after_block(block)?;
-            let vpc_frame = a.vpc.frame;
-            let net = &a.placement.net;
-            let eol = eol_of(file);
-            let indent = indent_of(file);
-            let mut text = String::new();
-            // The region, through `data "aws_region"` (added if absent).
-            let region = match region_data(vpc_frame) {
-                RegionData::Named(name) => name,
-                RegionData::Unsure => return None,
-                RegionData::Absent => {
-                    text.push_str(&format!("{eol}{eol}data \"aws_region\" \"current\" {{}}"));
-                    "current".to_owned()
+        // The VPC's route tables; with none declared, its subnets use
+        // the main route table.
+        let tables = if tables.is_empty() {
+            (a.vpc.reference.folder == vpc_frame.index.folder).then(|| {
+                format!(
+                    "[{}.{}{}.main_route_table_id]",
+                    a.vpc.reference.kind,
+                    a.vpc.reference.name,
+                    super::key_suffix(&a.vpc.reference.key)
+                )
+            })
+        } else {
+            super::list_in(vpc_frame, &tables.iter().collect::<Vec<_>>())
+        };
+        let taken: Vec<String> = vpc_frame
+            .index
+            .resources("aws_vpc_endpoint")
+            .map(|m| m.base.1.label(1).unwrap_or("").to_owned())
+            .collect();
+        for (service, _) in &a.missing {
+            let mut name = service.resource_name().to_owned();
+            let mut n = 2;
+            while taken.contains(&name) {
+                name = format!("{}_{n}", service.resource_name());
+                n += 1;
+            }
+            let service_name = format!(
+                "\"com.amazonaws.${{data.aws_region.{region}.name}}.{}\"",
+                service.suffix()
+            );
+            let mut pairs = vec![
+                ("vpc_id", id_expr(&a.vpc.reference)),
+                ("service_name", service_name),
+            ];
+            if service.gateway() {
+                pairs.push(("vpc_endpoint_type", hcl_string("Gateway")));
+                if let Some(tables) = &tables {
+                    pairs.push(("route_table_ids", tables.clone()));
                 }
-            };
-            let subnets: Vec<&Reference> =
-                a.placement.subnets.iter().map(|s| &s.reference).collect();
-            let subnet_list = super::list_in(vpc_frame, &subnets)?;
-            let groups = model_groups(target, frame, net)
-                .and_then(|g| super::list_in(vpc_frame, &g.iter().collect::<Vec<_>>()));
-            let tables: Vec<Reference> = net
-                .all("aws_route_table")
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|t| net.reference_of(t, "vpc_id") == Some(Some(a.vpc.reference.clone())))
-                .map(|t| t.reference)
-                .collect();
-            // The VPC's route tables; with none declared, its subnets use
-            // the main route table.
-            let tables = if tables.is_empty() {
-                (a.vpc.reference.folder == vpc_frame.index.folder).then(|| {
-                    format!(
-                        "[{}.{}{}.main_route_table_id]",
-                        a.vpc.reference.kind,
-                        a.vpc.reference.name,
-                        super::key_suffix(&a.vpc.reference.key)
-                    )
-                })
             } else {
-                super::list_in(vpc_frame, &tables.iter().collect::<Vec<_>>())
-            };
-            let taken: Vec<String> = vpc_frame
-                .index
-                .resources("aws_vpc_endpoint")
-                .map(|m| m.base.1.label(1).unwrap_or("").to_owned())
-                .collect();
-            for (service, _) in &a.missing {
-                let mut name = service.resource_name().to_owned();
-                let mut n = 2;
-                while taken.contains(&name) {
-                    name = format!("{}_{n}", service.resource_name());
-                    n += 1;
+                pairs.push(("vpc_endpoint_type", hcl_string("Interface")));
+                pairs.push(("private_dns_enabled", "true".to_owned()));
+                pairs.push(("subnet_ids", subnet_list.clone()));
+                if let Some(groups) = &groups {
+                    pairs.push(("security_group_ids", groups.clone()));
                 }
-                let service_name = format!(
-                    "\"com.amazonaws.${{data.aws_region.{region}.name}}.{}\"",
-                    service.suffix()
-                );
-                let mut pairs = vec![
-                    ("vpc_id", id_expr(&a.vpc.reference)),
-                    ("service_name", service_name),
-                ];
-                if service.gateway() {
-                    pairs.push(("vpc_endpoint_type", hcl_string("Gateway")));
-                    if let Some(tables) = &tables {
-                        pairs.push(("route_table_ids", tables.clone()));
-                    }
-                } else {
-                    pairs.push(("vpc_endpoint_type", hcl_string("Interface")));
-                    pairs.push(("private_dns_enabled", "true".to_owned()));
-                    pairs.push(("subnet_ids", subnet_list.clone()));
-                    if let Some(groups) = &groups {
-                        pairs.push(("security_group_ids", groups.clone()));
-                    }
-                }
-                text.push_str(&format!(
-                    "{eol}{eol}resource \"aws_vpc_endpoint\" \"{name}\" {{{eol}{}}}",
-                    aligned(&indent, &pairs, eol)
-                ));
             }
-            // Right after the VPC's closing brace, each block after a
-            // blank line.
-            let mut edits = vec![TextEdit {
-                range: at..at,
-                new_text: text,
-            }];
-            // Interface endpoints with private DNS need DNS hostnames on.
-            if a.missing.iter().any(|(s, _)| !s.gateway())
-                && net.flag(&a.vpc, "enable_dns_hostnames", false) == Some(false)
-            {
-                edits.extend(super::dns::flag_edits(
-                    file,
-                    block,
-                    &["enable_dns_hostnames"],
-                )?);
-            }
-            edits.sort_by_key(|e| (e.range.start, e.range.end));
-            Some(super::fix_in(
-                "Add the missing VPC endpoints".to_owned(),
-                path,
-                &file.path,
-                edits,
-                finding.resource.block.start,
-            ))
-        })
-    }
+            text.push_str(&format!(
+                "{eol}{eol}resource \"aws_vpc_endpoint\" \"{name}\" {{{eol}{}}}",
+                aligned(&indent, &pairs, eol)
+            ));
+        }
+        // Right after the VPC's closing brace, each block after a
+        // blank line.
+        let mut edits = vec![TextEdit {
+            range: at..at,
+            new_text: text,
+        }];
+        // Interface endpoints with private DNS need DNS hostnames on.
+        if a.missing.iter().any(|(s, _)| !s.gateway())
+            && net.flag(&a.vpc, "enable_dns_hostnames", false) == Some(false)
+        {
+            edits.extend(super::dns::flag_edits(
+                file,
+                block,
+                &["enable_dns_hostnames"],
+            )?);
+        }
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        Some(super::fix_in(
+            "Add the missing VPC endpoints".to_owned(),
+            path,
+            &file.path,
+            edits,
+            finding.resource.block.start,
+        ))
+    })
 }
 
 /// The model's security groups, when they are all instances.
@@ -453,3 +405,13 @@ fn region_data(frame: &Frame) -> RegionData {
     }
     RegionData::Absent
 }
+
+pub(crate) static RULE: super::NetworkRule = super::NetworkRule {
+    doc: &DOC,
+    site: "subnets",
+    check: check_model,
+    fix: Some(super::Fixer {
+        fix: fix_of,
+        all_title: "Add the missing VPC endpoints",
+    }),
+};

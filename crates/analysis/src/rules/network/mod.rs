@@ -22,6 +22,71 @@ use crate::network::{Inst, Site};
 
 pub(crate) const MODEL: &str = "aws_sagemaker_model";
 
+/// Checks one model, appending its findings.
+type Check = fn(&Target<'_>, &Context<'_>, &mut Vec<Finding>);
+
+/// A pitfall rule: its documentation, the model argument its findings
+/// start at (and hover explains), its check, and its fix if it has one.
+/// Every pitfall rule reads the network types and starts from models, so
+/// one implementation of [`super::Rule`] serves them all.
+pub(crate) struct NetworkRule {
+    pub doc: &'static RuleDoc,
+    /// `subnets` or `security_group_ids`.
+    pub site: &'static str,
+    pub check: Check,
+    pub fix: Option<Fixer>,
+}
+
+/// The fix of a pitfall rule's finding, and the title of several merged.
+pub(crate) struct Fixer {
+    pub fix: fn(&Finding, &FixContext<'_>) -> Option<Fix>,
+    pub all_title: &'static str,
+}
+
+impl super::Rule for NetworkRule {
+    fn doc(&self) -> &'static RuleDoc {
+        self.doc
+    }
+
+    fn resource_types(&self) -> &'static [&'static str] {
+        &[MODEL]
+    }
+
+    fn reads_resources(&self) -> &'static [&'static str] {
+        crate::network::TYPES
+    }
+
+    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        (self.check)(target, ctx, out);
+    }
+
+    fn explain(
+        &self,
+        target: &Target<'_>,
+        ctx: &Context<'_>,
+        offset: usize,
+    ) -> Option<Explanation> {
+        explain_with(self.doc, target, ctx, offset, self.site, &self.check)
+    }
+
+    fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<crate::fix::Offer> {
+        offer_of(self.fix.as_ref().and_then(|f| (f.fix)(finding, ctx)))
+    }
+
+    fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _: &crate::fix::Offer) -> Option<Fix> {
+        (self.fix.as_ref()?.fix)(finding, ctx)
+    }
+
+    fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
+        let fixer = self.fix.as_ref()?;
+        let fixes = findings
+            .iter()
+            .filter_map(|f| (fixer.fix)(f, ctx))
+            .collect();
+        merge_fixes(fixer.all_title, fixes)
+    }
+}
+
 /// A cause of a finding: a message part and the declaration it points at.
 pub(crate) struct Cause {
     pub text: String,

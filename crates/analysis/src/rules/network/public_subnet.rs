@@ -12,7 +12,7 @@ use super::{Cause, is_model, report};
 use crate::eval::Value;
 use crate::finding::{Finding, Severity};
 use crate::network::{Inst, Net, placement};
-use crate::rules::{Context, Explanation, Rule, RuleDoc, Target};
+use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
     id: "sagemaker_public_subnet",
@@ -28,8 +28,6 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     docs_url: "https://compliance.tf/docs/controls/aws/sagemaker_model_in_vpc",
     opt_in: false,
 };
-
-pub(crate) struct PublicSubnet;
 
 fn is_default_route(v: Option<Value>) -> bool {
     matches!(v, Some(Value::String(s)) if s == "0.0.0.0/0" || s == "::/0")
@@ -133,29 +131,9 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     report(&DOC, target, ctx, &placement.site, message, &causes, out);
 }
 
-impl Rule for PublicSubnet {
-    fn doc(&self) -> &'static RuleDoc {
-        &DOC
-    }
-
-    fn resource_types(&self) -> &'static [&'static str] {
-        &[super::MODEL]
-    }
-
-    fn reads_resources(&self) -> &'static [&'static str] {
-        crate::network::TYPES
-    }
-
-    fn check(&self, target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        check_model(target, ctx, out);
-    }
-
-    fn explain(
-        &self,
-        target: &Target<'_>,
-        ctx: &Context<'_>,
-        offset: usize,
-    ) -> Option<Explanation> {
-        super::explain_with(&DOC, target, ctx, offset, "subnets", &check_model)
-    }
-}
+pub(crate) static RULE: super::NetworkRule = super::NetworkRule {
+    doc: &DOC,
+    site: "subnets",
+    check: check_model,
+    fix: None,
+};
