@@ -18,11 +18,14 @@
 //! dropped (`aws_sagemaker_model` has no `name_prefix`; the provider then
 //! generates one), a fixed configuration `name` becomes `name_prefix`.
 
-use super::sagemaker_model_in_vpc::RESOURCE_TYPE;
+use super::sagemaker_model_in_vpc::{RESOURCE_TYPE, endpoint_chain};
+
+const CONFIG: &str = "aws_sagemaker_endpoint_configuration";
+const ENDPOINT: &str = "aws_sagemaker_endpoint";
 use super::{Context, Explanation, Reporter, Rule, RuleDoc, Target};
 use crate::finding::{Finding, Problem, Related, Severity};
 use crate::fix::{Fix, FixContext, Offer, TextEdit};
-use crate::hir::{Block, ExprKind};
+use crate::hir::ExprKind;
 use crate::module::{FileFacts, Merged};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
@@ -53,58 +56,25 @@ fn creates_before_destroy(merged: &Merged<'_>) -> bool {
     })
 }
 
-/// Does `body` (or a nested block) hold an attribute `name` referring to
-/// `kind.label`?
-fn refers(block: &Block, attribute: &str, kind: &str, label: &str) -> bool {
-    block
-        .body
-        .attributes
-        .iter()
-        .filter(|a| a.name == attribute)
-        .filter_map(|a| a.value.as_ref())
-        .any(|e| e.references().iter().any(|(r, n)| r == kind && n == label))
-        || block
-            .body
-            .blocks
-            .iter()
-            .any(|b| refers(b, attribute, kind, label))
-}
-
-/// The configurations serving `model` that an endpoint uses, with those
-/// endpoints, when no configuration or endpoint of the chain creates before
-/// destroying.
-fn unprotected<'a>(
-    index: &'a crate::module::ModuleIndex,
-    model: &str,
-) -> Option<Vec<(Merged<'a>, Vec<Merged<'a>>)>> {
+/// The configurations serving `model` that an endpoint uses (the chain
+/// [`endpoint_chain`] finds), when no configuration or endpoint of it
+/// creates before destroying.
+fn unprotected<'a>(index: &'a crate::module::ModuleIndex, model: &str) -> Option<Vec<Merged<'a>>> {
     let mut chain = Vec::new();
-    for config in index.resources("aws_sagemaker_endpoint_configuration") {
-        let serves = config
-            .blocks_of("production_variants")
-            .chain(config.blocks_of("shadow_production_variants"))
-            .any(|(_, b)| refers(b, "model_name", RESOURCE_TYPE, model));
-        if !serves {
+    for config in endpoint_chain(model, index).configs {
+        if config.endpoints.is_empty() {
             continue;
         }
-        let name = config.base.1.label(1).unwrap_or("").to_owned();
-        let endpoints: Vec<Merged<'a>> = index
-            .resources("aws_sagemaker_endpoint")
-            .filter(|e| {
-                refers(
-                    e.base.1,
-                    "endpoint_config_name",
-                    "aws_sagemaker_endpoint_configuration",
-                    &name,
-                )
-            })
-            .collect();
-        if endpoints.is_empty() {
-            continue;
-        }
-        if creates_before_destroy(&config) || endpoints.iter().any(creates_before_destroy) {
+        let merged = index.merged("resource", &[CONFIG, &config.name])?;
+        let endpoints_protect = config.endpoints.iter().any(|e| {
+            index
+                .merged("resource", &[ENDPOINT, e])
+                .is_some_and(|m| creates_before_destroy(&m))
+        });
+        if creates_before_destroy(&merged) || endpoints_protect {
             return None;
         }
-        chain.push((config, endpoints));
+        chain.push(merged);
     }
     (!chain.is_empty()).then_some(chain)
 }
@@ -129,7 +99,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     };
     let mut related: Vec<Related> = Vec::new();
     let mut configs = Vec::new();
-    for (config, _) in &chain {
+    for config in &chain {
         let (f, b) = config.base;
         let (_, label) = b.resource_address().unwrap_or(("", ""));
         configs.push(format!("aws_sagemaker_endpoint_configuration.{label}"));
@@ -278,7 +248,7 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
             }],
         );
     }
-    for (config, _) in &chain {
+    for config in &chain {
         let (file, _) = config.base;
         add(&file.path, config_edits(file, config)?);
     }
