@@ -10,20 +10,8 @@ local bin = assert(os.getenv("SAGEMAKER_VPC_LSP_BIN"), "SAGEMAKER_VPC_LSP_BIN")
 local plugin = assert(os.getenv("PLUGIN_DIR"), "PLUGIN_DIR")
 local dir = assert(os.getenv("MODULE_DIR"), "MODULE_DIR")
 
-local function say(msg)
-  io.stdout:write(msg .. "\n")
-end
-
-local function fail(msg)
-  say("FAIL: " .. msg)
-  vim.cmd("cquit 1")
-end
-
-local function wait(ms, what, cond)
-  if not vim.wait(ms, cond, 20) then
-    fail("timed out waiting for " .. what)
-  end
-end
+local helpers = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "helpers.lua")
+local say, fail, wait = helpers.say, helpers.fail, helpers.wait
 
 vim.opt.swapfile = false
 vim.opt.hidden = true

@@ -11,20 +11,8 @@ local plugin = assert(os.getenv("PLUGIN_DIR"), "PLUGIN_DIR")
 local file = assert(os.getenv("TF_FILE"), "TF_FILE")
 local expected_file = assert(os.getenv("EXPECTED_FILE"), "EXPECTED_FILE")
 
-local function say(msg)
-  io.stdout:write(msg .. "\n")
-end
-
-local function fail(msg)
-  say("FAIL: " .. msg)
-  vim.cmd("cquit 1")
-end
-
-local function wait(ms, what, cond)
-  if not vim.wait(ms, cond, 20) then
-    fail("timed out waiting for " .. what)
-  end
-end
+local helpers = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "helpers.lua")
+local say, fail, wait = helpers.say, helpers.fail, helpers.wait
 
 local mode = os.getenv("MODE") or "plugin"
 local exit_code = nil
