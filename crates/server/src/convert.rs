@@ -156,6 +156,18 @@ impl<'a> OtherFiles<'a> {
     }
 }
 
+/// The documentation page of a rule (parsed once per rule, not per
+/// diagnostic).
+fn docs_url(rule: &str) -> Option<Url> {
+    static URLS: std::sync::LazyLock<HashMap<&'static str, Url>> = std::sync::LazyLock::new(|| {
+        svl_analysis::rules::RULES
+            .iter()
+            .filter_map(|r| Some((r.doc().id, Url::parse(r.doc().docs_url).ok()?)))
+            .collect()
+    });
+    URLS.get(rule).cloned()
+}
+
 pub fn diagnostic(
     finding: &Finding,
     rope: &Rope,
@@ -182,9 +194,7 @@ pub fn diagnostic(
         range: range(rope, finding.range.clone(), encoding),
         severity: Some(self::severity(severity)),
         code: Some(NumberOrString::String(finding.rule.to_owned())),
-        code_description: svl_analysis::rules::by_id(finding.rule)
-            .and_then(|r| Url::parse(r.doc().docs_url).ok())
-            .map(|href| CodeDescription { href }),
+        code_description: docs_url(finding.rule).map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_owned()),
         message: finding.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
