@@ -21,6 +21,7 @@ pub struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
+    arrivals: Arrivals,
     next_id: i64,
     /// Messages received but not yet consumed by the test.
     pending: VecDeque<Value>,
@@ -37,7 +38,11 @@ pub struct Server {
 }
 
 /// Reads `Content-Length`-framed messages until the stream ends.
-fn read_messages(stdout: impl Read, tx: std::sync::mpsc::Sender<Value>) {
+/// When each versioned `publishDiagnostics` arrived, by (uri, version):
+/// stamped once its bytes are read, before the client parses them.
+type Arrivals = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, i64), Instant>>>;
+
+fn read_messages(stdout: impl Read, tx: std::sync::mpsc::Sender<Value>, arrivals: Arrivals) {
     let mut reader = BufReader::new(stdout);
     loop {
         let mut length = None;
@@ -58,7 +63,19 @@ fn read_messages(stdout: impl Read, tx: std::sync::mpsc::Sender<Value>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        let arrived = Instant::now();
         let value: Value = serde_json::from_slice(&body).expect("server sent invalid JSON");
+        if value["method"] == "textDocument/publishDiagnostics"
+            && let (Some(uri), Some(version)) = (
+                value["params"]["uri"].as_str(),
+                value["params"]["version"].as_i64(),
+            )
+        {
+            arrivals
+                .lock()
+                .unwrap()
+                .insert((uri.to_owned(), version), arrived);
+        }
         if tx.send(value).is_err() {
             return;
         }
@@ -93,7 +110,9 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = channel();
-        std::thread::spawn(move || read_messages(stdout, tx));
+        let arrivals = Arrivals::default();
+        let stamps = std::sync::Arc::clone(&arrivals);
+        std::thread::spawn(move || read_messages(stdout, tx, stamps));
         // Drain stderr so the server never blocks on a full pipe; keep it
         // for tests that read the log.
         let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -110,6 +129,7 @@ impl Server {
             stdin: child.stdin.take(),
             child,
             rx,
+            arrivals,
             next_id: 1,
             pending: VecDeque::new(),
             settings: Value::Null,
@@ -258,6 +278,16 @@ impl Server {
                 return params["diagnostics"].as_array().unwrap().clone();
             }
         }
+    }
+
+    /// When the diagnostics of `uri` at `version` arrived (their bytes
+    /// read, before parsing), if they did.
+    pub fn arrival(&self, uri: &str, version: i64) -> Option<Instant> {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .get(&(uri.to_owned(), version))
+            .copied()
     }
 
     /// Nothing else arrives within `wait`.
