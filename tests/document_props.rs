@@ -119,6 +119,11 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
             model.clone(),
             "rope and string disagree"
         );
+        // The tree is re-parsed when asked for: not after every
+        // notification, so edits pile up on it in between.
+        if version % 2 == 0 && version + 1 < notifications.len() {
+            continue;
+        }
         let fresh = syntax::parse(&model, None);
         if fresh.root_node().has_error() {
             // tree-sitter's recovery from an error depends on the previous
@@ -126,13 +131,13 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
             // (a root ERROR node against a config_file holding one). Both
             // must still see the error.
             prop_assert!(
-                doc.tree.root_node().has_error(),
+                doc.tree().root_node().has_error(),
                 "a fresh parse of {:?} has an error, the incremental tree none",
                 model
             );
         } else {
             prop_assert_eq!(
-                signature(&doc.tree),
+                signature(doc.tree()),
                 signature(&fresh),
                 "incremental tree differs from a fresh parse of {:?}",
                 model

@@ -14,7 +14,7 @@ use svl_analysis::document::{Change, Document};
 
 use svl_analysis::incremental::{Incremental, Stats};
 use svl_analysis::module::{FileFacts, FileKind};
-use svl_analysis::position::{Encoding, to_line_col};
+use svl_analysis::position::{Encoding, to_line_col, ts_point};
 use svl_analysis::{Finding, Options};
 
 const SEED: &str = r#"resource "aws_subnet" "a" {
@@ -73,19 +73,30 @@ const PIECES: &[&str] = &[
     "locals {\n  l = []\n}\n",
     "default",
     "var.v",
+    "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test\n",
+    "/* sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test */",
 ];
 
-/// What the server does: the cache when the tree is clean, else a full
-/// analysis.
-fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats) {
+/// What the server does: the cache, brought up to date from the edited
+/// stretches alone when they parse on their own, else from the whole tree;
+/// a full analysis when the tree has errors. Returns whether the stretches
+/// served.
+fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats, bool) {
     let path = Path::new("main.tf");
     let options = Options::default();
-    if !cache.sync(&doc.text, &doc.tree).usable {
+    let tree = doc.lazy_tree();
+    let by_text = match tree.ready() {
+        Some(_) => None,
+        None => cache.sync_text(&doc.text, &|b| ts_point(&doc.rope, b)),
+    };
+    let served = by_text.is_some();
+    let sync = by_text.unwrap_or_else(|| cache.sync(&doc.text, tree.get(&doc.text)));
+    if !sync.usable {
         let facts = Arc::new(FileFacts::extract(
             path,
             FileKind::Hcl,
             doc.text.clone(),
-            Some(&doc.tree),
+            Some(tree.get(&doc.text)),
         ));
         let stats = Stats {
             full: true,
@@ -94,29 +105,38 @@ fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats)
         return (
             svl_analysis::analyze_file(&facts, &frames(&facts), &options),
             stats,
+            served,
         );
     }
-    let facts = Arc::new(FileFacts::from_parts(
+    let facts = Arc::new(cache.facts(path, FileKind::Hcl, doc.text.clone()));
+    // The hashes kept per item make the same facts as hashing every block.
+    let hashed = FileFacts::from_parts(
         path,
         FileKind::Hcl,
         doc.text.clone(),
         cache.blocks(),
         Vec::new(),
-    ));
+    );
+    assert_eq!(facts.semantic, hashed.semantic);
     let frames = frames(&facts);
     let fingerprint = frames[0].fingerprint();
-    cache.check(fingerprint, |block| {
+    let (findings, stats) = cache.check(fingerprint, |block| {
         svl_analysis::analyze_block(path, block, &frames, &options)
-    })
+    });
+    (findings, stats, served)
 }
 
-/// A full analysis of the document (no cache), with the same tree.
+/// A full analysis of the document (no cache), with the document's tree
+/// (re-parsed from its edited tree, as the server would, but not kept: the
+/// edits of several notifications pile up on it, as in the server while the
+/// stretches serve).
 fn full(doc: &Document) -> Vec<Finding> {
+    let tree = doc.lazy_tree();
     let facts = Arc::new(FileFacts::extract(
         Path::new("main.tf"),
         FileKind::Hcl,
         doc.text.clone(),
-        Some(&doc.tree),
+        Some(tree.get(&doc.text)),
     ));
     svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
 }
@@ -137,7 +157,7 @@ proptest! {
         let mut text = SEED.to_owned();
         let mut doc = Document::new(&text, 0);
         let mut cache = Incremental::default();
-        let (first, _) = incremental(&mut cache, &doc);
+        let (first, _, _) = incremental(&mut cache, &doc);
         prop_assert_eq!(first, full(&doc));
         for edits in notifications {
             // Several changes in one notification, each against the text
@@ -159,11 +179,12 @@ proptest! {
             }
             // With the module's facts (this file's variables and locals), as
             // the server analyses: a changed variable re-checks everything.
-            let (incremental, _) = incremental(&mut cache, &doc);
+            let (incremental, _, _) = incremental(&mut cache, &doc);
             prop_assert_eq!(incremental, full(&doc), "text:\n{}", text);
             // The file's blocks, kept per item, match a fresh read.
-            if !doc.tree.root_node().has_error() {
-                let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(&doc.tree));
+            let tree = doc.lazy_tree();
+            if !tree.get(&doc.text).root_node().has_error() {
+                let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(tree.get(&doc.text)));
                 let cached: Vec<_> = cache.blocks().into_iter().map(|b| (*b).clone()).collect();
                 let fresh_blocks: Vec<_> = fresh.blocks.iter().map(|b| (**b).clone()).collect();
                 prop_assert_eq!(cached, fresh_blocks);
@@ -182,7 +203,7 @@ fn a_keystroke_rechecks_one_item() {
     }
     let mut doc = Document::new(&text, 0);
     let mut cache = Incremental::default();
-    let (_, stats) = incremental(&mut cache, &doc);
+    let (_, stats, _) = incremental(&mut cache, &doc);
     assert!(stats.full);
     // Type inside the name of model 100.
     let line = 100 * 4 + 1;
@@ -197,7 +218,12 @@ fn a_keystroke_rechecks_one_item() {
     for op in &applied.ops {
         cache.apply(op);
     }
-    let (findings, stats) = incremental(&mut cache, &doc);
+    let (findings, stats, served) = incremental(&mut cache, &doc);
+    assert!(served, "the edited block parses on its own");
+    assert!(
+        doc.lazy_tree().ready().is_none(),
+        "nothing parsed the whole text"
+    );
     assert!(!stats.full);
     assert_eq!(
         stats.rechecked, 2,
@@ -205,4 +231,144 @@ fn a_keystroke_rechecks_one_item() {
     );
     assert_eq!(findings.len(), 200);
     assert_eq!(findings, full(&doc));
+}
+
+/// Types `piece` at byte `at` and brings the cache up to date.
+fn type_at(doc: &mut Document, cache: &mut Incremental, at: usize, piece: &str) {
+    let pos = to_line_col(&doc.rope, at, Encoding::Utf8);
+    let applied = doc.apply_changes(
+        &[Change {
+            range: Some((pos, pos)),
+            text: piece.into(),
+        }],
+        Encoding::Utf8,
+    );
+    for op in &applied.ops {
+        cache.apply(op);
+    }
+}
+
+#[test]
+fn what_may_reach_past_the_edited_block_takes_the_whole_tree() {
+    let text = "resource \"aws_sagemaker_model\" \"a\" {\n}\n\nresource \"aws_sagemaker_model\" \"b\" {\n}\n\nresource \"aws_sagemaker_model\" \"c\" {\n}\n";
+    // An opened string, heredoc or comment, or a brace, may swallow the
+    // blocks after the edited one: a parse of that block alone cannot say.
+    for piece in ["\"", "/*", "x = <<EOT\n", "{", "}"] {
+        let mut doc = Document::new(text, 0);
+        let mut cache = Incremental::default();
+        incremental(&mut cache, &doc);
+        let at = text.find("\"b\" {\n").unwrap() + 6;
+        type_at(&mut doc, &mut cache, at, piece);
+        let (findings, _, served) = incremental(&mut cache, &doc);
+        assert!(!served, "{piece:?} was judged from the edited block alone");
+        assert_eq!(findings, full(&doc), "{piece:?}");
+    }
+    // Ordinary typing inside a block is read from that block.
+    let mut doc = Document::new(text, 0);
+    let mut cache = Incremental::default();
+    incremental(&mut cache, &doc);
+    let at = text.find("\"b\"").unwrap() + 2;
+    type_at(&mut doc, &mut cache, at, "x");
+    let (findings, _, served) = incremental(&mut cache, &doc);
+    assert!(served);
+    assert_eq!(findings, full(&doc));
+}
+
+#[test]
+fn a_suppression_typed_above_a_block_is_read_with_it() {
+    let text = "resource \"aws_sagemaker_model\" \"a\" {\n}\n\n# note\nresource \"aws_sagemaker_model\" \"b\" {\n}\n";
+    let mut doc = Document::new(text, 0);
+    let mut cache = Incremental::default();
+    let (before, _, _) = incremental(&mut cache, &doc);
+    assert_eq!(before.iter().filter(|f| f.suppressed.is_some()).count(), 0);
+    // Turn the comment above `b` into a suppression of its finding.
+    let at = text.find("# note").unwrap() + 2;
+    type_at(
+        &mut doc,
+        &mut cache,
+        at,
+        "sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test ",
+    );
+    let (after, _, served) = incremental(&mut cache, &doc);
+    assert!(served);
+    assert_eq!(after, full(&doc));
+    assert_eq!(after.iter().filter(|f| f.suppressed.is_some()).count(), 1);
+}
+
+/// Edits that keep a file well formed, as most typing does: a character in
+/// a string, a line or a block inserted at a line start, a line removed
+/// when what is left still parses. Most are read from the edited stretch
+/// alone (`sync_text`), which the edits of `incremental_findings_equal_full_analysis`
+/// rarely allow.
+fn well_formed_edit(
+    text: &str,
+    at: f64,
+    kind: usize,
+    piece: &str,
+) -> Option<(usize, usize, String)> {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&i| i <= text.len())
+        .collect();
+    let line = line_starts[((at * line_starts.len() as f64) as usize).min(line_starts.len() - 1)];
+    match kind {
+        // A character after an opening quote.
+        0 => {
+            let quotes: Vec<usize> = text.match_indices('"').map(|(i, _)| i + 1).collect();
+            let q =
+                *quotes.get(((at * quotes.len() as f64) as usize).min(quotes.len().max(1) - 1))?;
+            Some((q, q, "z".to_owned()))
+        }
+        // A line (a block, a comment, an attribute) at a line start.
+        1 => Some((line, line, piece.to_owned())),
+        // A whole line removed.
+        _ => {
+            let end = text[line..].find('\n').map_or(text.len(), |i| line + i + 1);
+            Some((line, end, String::new()))
+        }
+    }
+}
+
+const LINES: &[&str] = &[
+    "resource \"aws_sagemaker_model\" \"n\" {}\n",
+    "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = []\n  }\n}\n",
+    "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test\n",
+    "# a comment\n",
+    "  subnets = []\n",
+    "  name = \"x\"\n",
+    "variable \"v\" {\n  default = []\n}\n",
+    "\n",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn well_formed_typing_read_by_stretch_equals_full_analysis(
+        edits in prop::collection::vec((0.0..1.0f64, 0..3usize, prop::sample::select(LINES)), 1..25)
+    ) {
+        let mut text = SEED.to_owned();
+        let mut doc = Document::new(&text, 0);
+        let mut cache = Incremental::default();
+        incremental(&mut cache, &doc);
+        for (at, kind, piece) in edits {
+            let Some((s, e, insert)) = well_formed_edit(&text, at, kind, piece) else { continue };
+            let mut next = text.clone();
+            next.replace_range(s..e, &insert);
+            if svl_analysis::syntax::parse(&next, None).root_node().has_error() {
+                continue; // not well formed after all
+            }
+            let rope = Rope::from_str(&text);
+            let change = Change {
+                range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
+                text: insert.clone(),
+            };
+            text.replace_range(s..e, &insert);
+            for op in &doc.apply_changes(&[change], Encoding::Utf8).ops {
+                cache.apply(op);
+            }
+            let (findings, _, _) = incremental(&mut cache, &doc);
+            prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
+        }
+    }
 }

@@ -3,12 +3,19 @@
 //! Changes of one notification are applied in order, each against the text
 //! left by the previous one (the LSP spec requires it). Each range change is
 //! converted with the current rope, turned into the matching tree-sitter
-//! `InputEdit`, applied to the rope and to the tree; after all of them the
-//! tree is re-parsed once, reusing what the edits left intact. Computing every
+//! `InputEdit`, applied to the rope and to the tree. Computing every
 //! `InputEdit` against the original text instead desynchronises the tree.
+//!
+//! The tree is not re-parsed on every change: tree-sitter's incremental
+//! re-parse is linear in the number of top-level blocks (tens of
+//! milliseconds per keystroke in a megabyte), and the analysis of a keystroke
+//! usually re-reads only the blocks the edit touched (see
+//! [`crate::incremental::Incremental::sync_text`]). The edited tree is kept;
+//! [`Document::tree`] re-parses it, reusing what the edits left intact, when
+//! something needs the whole tree.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
@@ -48,7 +55,10 @@ pub struct Document {
     /// several times faster than rope chunks, and analysis reads it too.
     /// Shared with snapshots; a change copies it only while one is alive.
     pub text: Arc<String>,
-    pub tree: Tree,
+    /// The tree of `text` when `fresh`; else the tree of an older text with
+    /// the edits since applied (`InputEdit`), to re-parse from.
+    tree: Tree,
+    fresh: bool,
     pub version: i32,
     /// When set, parses give up at once (see [`Document::new_unless`]).
     stop: Option<Arc<AtomicBool>>,
@@ -60,6 +70,7 @@ impl Document {
             rope: Rope::from_str(text),
             text: Arc::new(text.to_owned()),
             tree: syntax::parse(text, None),
+            fresh: true,
             version,
             stop: None,
         }
@@ -73,6 +84,7 @@ impl Document {
             rope: Rope::from_str(text),
             text: Arc::new(text.to_owned()),
             tree: syntax::parse("", None),
+            fresh: true,
             version,
             stop: Some(stop),
         };
@@ -80,18 +92,21 @@ impl Document {
         doc
     }
 
-    /// Applies `changes` in order and re-parses once. Never panics on bad
-    /// positions: they are clamped and reported. Also returns what an
-    /// [`Incremental`] analysis cache must learn of the change.
+    /// Applies `changes` in order (the tree is only edited: see
+    /// [`Document::tree`]). Never panics on bad positions: they are clamped
+    /// and reported. Also returns what an [`Incremental`] analysis cache must
+    /// learn of the change.
+    ///
+    /// [`Incremental`]: crate::incremental::Incremental
     pub fn apply_changes(&mut self, changes: &[Change], encoding: Encoding) -> Applied {
         let mut warnings = Vec::new();
         let mut ops = Vec::new();
-        let mut old_tree = Some(self.tree.clone());
+        let mut replaced = false;
         for change in changes {
             let Some((start, end)) = change.range else {
                 self.rope = Rope::from_str(&change.text);
                 self.text = Arc::new(change.text.clone());
-                old_tree = None;
+                replaced = true;
                 ops.push(CacheOp::Invalidate);
                 continue;
             };
@@ -119,8 +134,8 @@ impl Document {
                 old_end: end_byte,
                 new_end: start_byte + change.text.len(),
             }));
-            if let Some(tree) = old_tree.as_mut() {
-                tree.edit(&InputEdit {
+            if !replaced {
+                self.tree.edit(&InputEdit {
                     start_byte,
                     old_end_byte: end_byte,
                     new_end_byte: start_byte + change.text.len(),
@@ -130,33 +145,105 @@ impl Document {
                 });
             }
         }
-        self.tree = self.reparse(old_tree.as_ref());
+        if replaced {
+            // Nothing of the old tree can be reused.
+            self.tree = self.reparse(None);
+            self.fresh = true;
+        } else if !changes.is_empty() {
+            self.fresh = false;
+        }
         Applied { warnings, ops }
+    }
+
+    /// The syntax tree of the text, re-parsed first if changes came since.
+    pub fn tree(&mut self) -> &Tree {
+        if !self.fresh {
+            self.tree = self.reparse(Some(&self.tree));
+            self.fresh = true;
+        }
+        &self.tree
+    }
+
+    /// The tree as it is: of the text when the flag is `true`, else edited
+    /// since (to re-parse from, with [`syntax::parse`]).
+    pub fn tree_as_is(&self) -> (&Tree, bool) {
+        (&self.tree, self.fresh)
+    }
+
+    /// Takes `tree` as the tree of the current text (parsed elsewhere, from
+    /// this text).
+    pub fn set_tree(&mut self, tree: Tree) {
+        self.tree = tree;
+        self.fresh = true;
     }
 
     /// Parses the text, reusing `old_tree` (already edited) when given.
     fn reparse(&self, old_tree: Option<&Tree>) -> Tree {
-        match &self.stop {
-            Some(stop) => syntax::parse_unless(&self.text, old_tree, stop)
-                .unwrap_or_else(|| syntax::parse("", None)),
-            None => syntax::parse(&self.text, old_tree),
+        reparse(&self.text, old_tree, self.stop.as_deref())
+    }
+
+    /// The tree as it is, for a [`LazyTree`] of the current text.
+    pub fn lazy_tree(&self) -> LazyTree {
+        if self.fresh {
+            LazyTree::fresh(self.tree.clone())
+        } else {
+            LazyTree {
+                cell: OnceLock::new(),
+                edited: Some(self.tree.clone()),
+                stop: self.stop.clone(),
+            }
         }
     }
 
-    /// The tree-sitter point of a byte offset (rows split at `\n`, as
-    /// tree-sitter counts them; columns in bytes).
     fn point(&self, byte: usize) -> Point {
-        let line = self.rope.byte_to_line(byte);
-        let line_start = self.rope.line_to_byte(line);
-        Point {
-            row: line,
-            column: byte - line_start,
-        }
+        position::ts_point(&self.rope, byte)
     }
 
     /// A copy of the text.
     pub fn text(&self) -> String {
         self.text.as_str().to_owned()
+    }
+}
+
+/// Parses `text`, reusing `old_tree` (already edited) when given; an empty
+/// tree when `stop` is set.
+fn reparse(text: &str, old_tree: Option<&Tree>, stop: Option<&AtomicBool>) -> Tree {
+    match stop {
+        Some(stop) => {
+            syntax::parse_unless(text, old_tree, stop).unwrap_or_else(|| syntax::parse("", None))
+        }
+        None => syntax::parse(text, old_tree),
+    }
+}
+
+/// The tree of one text, parsed when first asked for (from the edited tree
+/// of an older text). Shared between threads: the first to ask parses.
+#[derive(Debug)]
+pub struct LazyTree {
+    cell: OnceLock<Tree>,
+    /// The older text's tree, edited, to re-parse from.
+    edited: Option<Tree>,
+    stop: Option<Arc<AtomicBool>>,
+}
+
+impl LazyTree {
+    pub fn fresh(tree: Tree) -> Self {
+        Self {
+            cell: OnceLock::from(tree),
+            edited: None,
+            stop: None,
+        }
+    }
+
+    /// The tree of `text` (which must be the text this tree stands for).
+    pub fn get(&self, text: &str) -> &Tree {
+        self.cell
+            .get_or_init(|| reparse(text, self.edited.as_ref(), self.stop.as_deref()))
+    }
+
+    /// The tree, if it was parsed.
+    pub fn ready(&self) -> Option<&Tree> {
+        self.cell.get()
     }
 }
 
@@ -185,11 +272,11 @@ mod tests {
         }
     }
 
-    fn assert_fresh(doc: &Document) {
+    fn assert_fresh(doc: &mut Document) {
         let text = doc.text();
         let fresh = syntax::parse(&text, None);
         assert_eq!(
-            doc.tree.root_node().to_sexp(),
+            doc.tree().root_node().to_sexp(),
             fresh.root_node().to_sexp(),
             "{text:?}"
         );
@@ -207,7 +294,7 @@ mod tests {
             .warnings;
         assert!(warnings.is_empty());
         assert_eq!(doc.text(), "x = 0\na = 1\nb = 3\n");
-        assert_fresh(&doc);
+        assert_fresh(&mut doc);
     }
 
     #[test]
@@ -217,7 +304,7 @@ mod tests {
             // Replace `# x` (after the closing quote and a space).
             doc.apply_changes(&[change(0, col, 0, col + 3, "# y")], enc);
             assert_eq!(doc.text(), "a = \"💣中💣\" # y\n", "{enc:?}");
-            assert_fresh(&doc);
+            assert_fresh(&mut doc);
         }
     }
 
@@ -240,7 +327,7 @@ mod tests {
             .warnings;
         assert_eq!(warnings, [ChangeWarning::Reversed]);
         assert_eq!(doc.text(), "a\nb = 2\n");
-        assert_fresh(&doc);
+        assert_fresh(&mut doc);
     }
 
     #[test]
@@ -257,6 +344,6 @@ mod tests {
             Encoding::Utf8,
         );
         assert_eq!(doc.text(), "a = 1\r\nb = 2\r\n");
-        assert_fresh(&doc);
+        assert_fresh(&mut doc);
     }
 }

@@ -24,11 +24,11 @@ use std::ops::Range;
 
 use std::sync::Arc;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::{Node, Point, Tree};
 
 use super::Finding;
 use super::hir::Block;
-use super::module::shared_hash;
+use super::module::{FileFacts, FileKind, shared_hash};
 
 /// One edit in byte offsets: `start..old_end` became `start..new_end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub enum CacheOp {
 #[derive(Debug, Clone)]
 struct Entry {
     range: Range<usize>,
+    /// The item is a block (not a comment or a stray attribute).
+    is_block: bool,
     /// The item lowered (`None` for a comment or a stray attribute).
     block: Option<Arc<Block>>,
     /// [`shared_hash`] of `block`: what other blocks may read from it
@@ -72,6 +74,7 @@ impl Entry {
             });
         Self {
             range: item.byte_range(),
+            is_block: item.kind() == "block",
             hash: block.as_deref().and_then(|b| shared_hash(b, override_file)),
             block,
             findings: None,
@@ -283,6 +286,137 @@ impl Incremental {
             usable: true,
             facts_changed,
         }
+    }
+
+    /// Brings the cached items up to `src` without the tree of the whole
+    /// text: each edited stretch is parsed on its own, from the end of the
+    /// last untouched block before it to the end of the first untouched
+    /// block after it (so the comments above a block, which may suppress
+    /// its findings, are read with it). `point` gives the tree-sitter point
+    /// of a byte offset of `src`.
+    ///
+    /// `None` (and nothing changed) when that cannot stand for a parse of
+    /// the whole text: the cache is not valid, or a stretch does not parse
+    /// cleanly into whole blocks and comments — an unclosed string, heredoc,
+    /// brace or `/*` may reach past it. The caller then parses the whole
+    /// text and calls [`Incremental::sync`].
+    pub fn sync_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
+        if !self.valid {
+            return None;
+        }
+        // The stretches to read again, as ranges of entry indices to drop
+        // and byte ranges to parse.
+        let mut regions: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let mut dirty = self.dirty.clone();
+        dirty.sort_by_key(|d| d.start);
+        for d in &dirty {
+            // Entries are sorted and none overlaps a dirty range.
+            let mut first = self.entries.partition_point(|e| e.range.end < d.start);
+            let mut last = self.entries.partition_point(|e| e.range.start <= d.end);
+            if first < last {
+                return None; // an entry overlaps the edit: not expected
+            }
+            // Back over comments (and stray attributes) to the end of a block.
+            while first > 0 && !self.entries[first - 1].is_block {
+                first -= 1;
+            }
+            // On to the end of the next block (its suppression comment may
+            // have changed).
+            while last < self.entries.len() {
+                last += 1;
+                if self.entries[last - 1].is_block {
+                    break;
+                }
+            }
+            let start = if first == 0 {
+                0
+            } else {
+                self.entries[first - 1].range.end
+            };
+            let end = if last == self.entries.len() {
+                src.len()
+            } else {
+                self.entries[last - 1].range.end
+            };
+            if start > end || end > src.len() {
+                return None;
+            }
+            match regions.last_mut() {
+                Some((entries, bytes)) if first <= entries.end => {
+                    entries.end = entries.end.max(last);
+                    bytes.end = bytes.end.max(end);
+                }
+                _ => regions.push((first..last, start..end)),
+            }
+        }
+        // Parse every stretch before changing anything.
+        let mut fresh: Vec<Entry> = Vec::new();
+        for (_, bytes) in &regions {
+            if src[bytes.clone()].trim().is_empty() {
+                continue;
+            }
+            let tree = crate::syntax::parse_range(
+                src,
+                bytes.clone(),
+                point(bytes.start),
+                point(bytes.end),
+            )?;
+            let root = tree.root_node();
+            if root.kind() != "config_file" || root.has_error() {
+                return None;
+            }
+            let mut cursor = root.walk();
+            let mut items: Vec<Node<'_>> = Vec::new();
+            for child in root.children(&mut cursor) {
+                if child.kind() == "body" {
+                    let mut cursor = child.walk();
+                    items.extend(child.children(&mut cursor));
+                } else {
+                    items.push(child);
+                }
+            }
+            if items
+                .iter()
+                .any(|n| !matches!(n.kind(), "block" | "comment"))
+            {
+                return None;
+            }
+            fresh.extend(
+                items
+                    .into_iter()
+                    .map(|item| Entry::new(item, src, self.override_file)),
+            );
+        }
+        // Commit: drop what the stretches cover, add what they hold.
+        let mut before: Vec<u64> = std::mem::take(&mut self.dropped);
+        for (entries, _) in regions.iter().rev() {
+            before.extend(
+                self.entries
+                    .drain(entries.clone())
+                    .filter_map(|entry| entry.hash),
+            );
+        }
+        let mut after: Vec<u64> = fresh.iter().filter_map(|e| e.hash).collect();
+        self.entries.extend(fresh);
+        self.entries.sort_by_key(|e| (e.range.start, e.range.end));
+        self.dirty.clear();
+        before.sort_unstable();
+        after.sort_unstable();
+        Some(Sync {
+            usable: true,
+            facts_changed: before != after,
+        })
+    }
+
+    /// The facts of the file (after a sync), from the cached blocks and
+    /// their hashes: equal to [`FileFacts::from_parts`] of [`Incremental::blocks`].
+    pub fn facts(&self, path: &std::path::Path, kind: FileKind, text: Arc<String>) -> FileFacts {
+        let blocks = self
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.block.clone()?, e.hash)))
+            .collect();
+        FileFacts::from_hashed(path, kind, text, blocks)
     }
 
     /// The lowered top-level blocks, in order (after [`Incremental::sync`]).

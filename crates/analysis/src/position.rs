@@ -47,8 +47,28 @@ fn line_content_len(rope: &Rope, line: usize) -> usize {
 
 /// Converts a byte offset (clamped to the text, rounded down to a character
 /// boundary) to a line and column.
+/// The tree-sitter point of a byte offset: the rope's line, and the column
+/// in bytes.
+pub fn ts_point(rope: &Rope, byte: usize) -> tree_sitter::Point {
+    let row = rope.byte_to_line(byte);
+    tree_sitter::Point {
+        row,
+        column: byte - rope.line_to_byte(row),
+    }
+}
+
 pub fn to_line_col(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
     let offset = offset.min(rope.len_bytes());
+    // Most lines before a finding are ASCII: the column is then the byte
+    // distance in every encoding, without counting characters.
+    let line = rope.byte_to_line(offset);
+    let line_start = rope.line_to_byte(line);
+    if ascii_between(rope, line_start, offset) {
+        return LineCol {
+            line,
+            col: offset - line_start,
+        };
+    }
     let char_idx = rope.byte_to_char(offset);
     let line = rope.char_to_line(char_idx);
     let line_char = rope.line_to_char(line);
@@ -58,6 +78,27 @@ pub fn to_line_col(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
         Encoding::Utf32 => char_idx - line_char,
     };
     LineCol { line, col }
+}
+
+/// The bytes `start..end` of the rope are all ASCII.
+fn ascii_between(rope: &Rope, start: usize, end: usize) -> bool {
+    if start >= end {
+        return true;
+    }
+    let (chunks, mut chunk_start, _, _) = rope.chunks_at_byte(start);
+    for chunk in chunks {
+        let bytes = chunk.as_bytes();
+        let from = start.saturating_sub(chunk_start).min(bytes.len());
+        let to = (end - chunk_start).min(bytes.len());
+        if !bytes[from..to].is_ascii() {
+            return false;
+        }
+        chunk_start += bytes.len();
+        if chunk_start >= end {
+            break;
+        }
+    }
+    true
 }
 
 /// What happened when a position did not name a place in the text.
@@ -132,6 +173,44 @@ pub fn to_offset(rope: &Rope, pos: LineCol, encoding: Encoding) -> (usize, Clamp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The column by counting characters, as `to_line_col` does off its
+    /// ASCII path.
+    fn counted(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
+        let offset = offset.min(rope.len_bytes());
+        let char_idx = rope.byte_to_char(offset);
+        let line = rope.char_to_line(char_idx);
+        let line_char = rope.line_to_char(line);
+        let col = match encoding {
+            Encoding::Utf8 => rope.char_to_byte(char_idx) - rope.line_to_byte(line),
+            Encoding::Utf16 => rope.char_to_utf16_cu(char_idx) - rope.char_to_utf16_cu(line_char),
+            Encoding::Utf32 => char_idx - line_char,
+        };
+        LineCol { line, col }
+    }
+
+    #[test]
+    fn the_ascii_path_agrees_with_counting_across_chunks() {
+        // Long lines (ropes split them into chunks of about a kilobyte),
+        // mixed with non-ASCII characters, `\r\n` and lone `\r`.
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&"a".repeat(i * 7 % 2100));
+            text.push_str(["💣", "ß", "", "x", "ℝ"][i % 5]);
+            text.push_str(&"b".repeat(i % 13));
+            text.push_str(["\n", "\r\n", "\r", "\n\n"][i % 4]);
+        }
+        let rope = Rope::from_str(&text);
+        for offset in (0..=text.len() + 3).step_by(7) {
+            for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+                assert_eq!(
+                    to_line_col(&rope, offset, encoding),
+                    counted(&rope, offset, encoding),
+                    "{offset} {encoding:?}"
+                );
+            }
+        }
+    }
 
     /// `A` (1 byte, 1 UTF-16 unit), `ß` (2, 1), `ℝ` (3, 1), `💣` (4, 2).
     const LINE: &str = "Aßℝ💣x";

@@ -41,6 +41,32 @@ pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
     })
 }
 
+/// Parses `range` of `text` alone, as if the rest were not there; node
+/// offsets and points are those of the whole text. `start` and `end` are
+/// the points of the range's ends. `None` when tree-sitter refuses the range.
+pub fn parse_range(
+    text: &str,
+    range: std::ops::Range<usize>,
+    start: tree_sitter::Point,
+    end: tree_sitter::Point,
+) -> Option<Tree> {
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser
+            .set_included_ranges(&[tree_sitter::Range {
+                start_byte: range.start,
+                end_byte: range.end,
+                start_point: start,
+                end_point: end,
+            }])
+            .ok()?;
+        let tree = parser.parse(text, None);
+        // Back to whole texts for the next parse on this thread.
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    })
+}
+
 /// Like [`parse`], but gives up as soon as `stop` is set (`None` then): a
 /// parse of megabytes takes seconds, and a server whose client has gone
 /// must not wait for it.

@@ -140,11 +140,21 @@ impl Workspace {
         let Some(state) = self.modules.get_mut(folder) else {
             return false;
         };
-        let before = state.index.fingerprint();
-        state.index = Arc::new(ModuleIndex::new(
+        let index = ModuleIndex::new(
             folder.to_path_buf(),
             state.files.values().cloned().collect(),
-        ));
+        );
+        self.install(folder, index)
+    }
+
+    /// Makes `index` the module's index (and its calls the module's calls).
+    /// True if the module's facts changed.
+    fn install(&mut self, folder: &Path, index: ModuleIndex) -> bool {
+        let Some(state) = self.modules.get_mut(folder) else {
+            return false;
+        };
+        let before = state.index.fingerprint();
+        state.index = Arc::new(index);
         let changed = state.index.fingerprint() != before;
         let children: BTreeSet<PathBuf> = state
             .index
@@ -266,8 +276,16 @@ impl Workspace {
         // Changes on disk that no watcher reported, now and then.
         let disk_changed =
             state.scanned.is_none_or(|t| t.elapsed() >= RESCAN) && state.rescan(&folder);
-        state.files.insert(facts.path.clone(), facts);
-        let changed = self.rebuild(&folder);
+        state.files.insert(facts.path.clone(), Arc::clone(&facts));
+        // A change inside blocks keeps every block's place: the index is
+        // the old one with this file swapped in.
+        let swapped = (!disk_changed)
+            .then(|| state.index.replacing(facts))
+            .flatten();
+        let changed = match swapped {
+            Some(index) => self.install(&folder, index),
+            None => self.rebuild(&folder),
+        };
         disk_changed || changed
     }
 

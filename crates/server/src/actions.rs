@@ -179,8 +179,12 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
     let want_fix_all = admits(only, FIX_ALL_KIND);
     let encoding = job.encoding;
     let rope = &analyzed.rope;
-    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index)
-        .with_frames(&analyzed.frames);
+    let ctx = FixContext::new(
+        &analyzed.text,
+        analyzed.tree.get(&analyzed.text),
+        &analyzed.index,
+    )
+    .with_frames(&analyzed.frames);
     let findings: Vec<&Finding> = analyzed
         .findings
         .iter()
@@ -275,8 +279,12 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
     if cancel.is_cancelled() || analyzed.kind != FileKind::Hcl {
         return None;
     }
-    let ctx = FixContext::new(&analyzed.text, &analyzed.tree, &analyzed.index)
-        .with_frames(&analyzed.frames);
+    let ctx = FixContext::new(
+        &analyzed.text,
+        analyzed.tree.get(&analyzed.text),
+        &analyzed.index,
+    )
+    .with_frames(&analyzed.frames);
     let fix = match (&data.finding, data.offer) {
         (Some(key), Some(kind)) => {
             let finding = analyzed
@@ -362,7 +370,9 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
             None => {
                 // At the end of this document, as it will be after the
                 // fix's own edits (which never reach its end).
-                if let Some(edit) = declaration_edit(text, Some(&analyzed.tree), &fix.declare) {
+                if let Some(edit) =
+                    declaration_edit(text, Some(analyzed.tree.get(text)), &fix.declare)
+                {
                     own.push(convert::text_edit(rope, text, &edit, encoding));
                 }
             }

@@ -9,16 +9,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lsp_types::{Diagnostic, Url};
 use ropey::Rope;
+use svl_analysis::document::LazyTree;
 use svl_analysis::incremental::{self, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
-use svl_analysis::position::Encoding;
+use svl_analysis::position::{Encoding, ts_point};
 use svl_analysis::{Finding, Options};
 use svl_project::check::check_file;
 use svl_project::{Workspace, folder_of};
-use tree_sitter::Tree;
 
 use crate::config::Config;
 use crate::convert;
+use crate::published::DiagnosticsJson;
 
 /// The workspace's module facts, shared by the workers.
 pub type SharedWorkspace = Arc<Mutex<Workspace>>;
@@ -39,7 +40,9 @@ pub struct Snapshot {
     pub kind: FileKind,
     pub rope: Rope,
     pub text: Arc<String>,
-    pub tree: Tree,
+    /// Parsed when needed: most keystrokes' analyses re-read only the blocks
+    /// they touched (`Incremental::sync_text`).
+    pub tree: Arc<LazyTree>,
     pub version: i32,
     pub generation: u64,
 }
@@ -49,7 +52,7 @@ pub struct Analyzed {
     pub generation: u64,
     pub version: i32,
     pub text: Arc<String>,
-    pub tree: Tree,
+    pub tree: Arc<LazyTree>,
     pub rope: Rope,
     /// Unsuppressed findings.
     pub findings: Vec<Finding>,
@@ -89,24 +92,21 @@ pub fn analyze(
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from(snapshot.url.path()));
+    let tree = || snapshot.tree.get(&text);
     let sync = match (snapshot.kind, cache.as_deref_mut()) {
-        (FileKind::Hcl, Some(cache)) => cache.sync(&text, &snapshot.tree),
+        (FileKind::Hcl, Some(cache)) => {
+            // Without the whole tree when the edited blocks parse on their own.
+            let by_text = match snapshot.tree.ready() {
+                Some(_) => None,
+                None => cache.sync_text(&text, &|byte| ts_point(&snapshot.rope, byte)),
+            };
+            by_text.unwrap_or_else(|| cache.sync(&text, tree()))
+        }
         _ => incremental::Sync::default(),
     };
     let facts = match (sync.usable, cache.as_deref()) {
-        (true, Some(cache)) => FileFacts::from_parts(
-            &path,
-            snapshot.kind,
-            Arc::clone(&text),
-            cache.blocks(),
-            Vec::new(),
-        ),
-        _ => FileFacts::extract(
-            &path,
-            snapshot.kind,
-            Arc::clone(&text),
-            Some(&snapshot.tree),
-        ),
+        (true, Some(cache)) => cache.facts(&path, snapshot.kind, Arc::clone(&text)),
+        _ => FileFacts::extract(&path, snapshot.kind, Arc::clone(&text), Some(tree())),
     };
     let facts = Arc::new(facts);
     // Facts of unsaved buffers count for the whole module (and the modules
@@ -152,7 +152,7 @@ pub fn analyze(
         generation: snapshot.generation,
         version: snapshot.version,
         text,
-        tree: snapshot.tree.clone(),
+        tree: Arc::clone(&snapshot.tree),
         rope: snapshot.rope.clone(),
         findings: findings
             .into_iter()
@@ -196,7 +196,7 @@ pub fn closed_files(
     open: &[PathBuf],
     config: &Config,
     encoding: Encoding,
-) -> Vec<(Url, Vec<Diagnostic>)> {
+) -> Vec<(Url, DiagnosticsJson)> {
     let options = Options::default();
     let mut out = Vec::new();
     for folder in folders {
@@ -222,7 +222,7 @@ pub fn closed_files(
             let rope = Rope::from_str(&file.text);
             let diagnostics =
                 diagnostics(&findings, &rope, file.kind, &index, &url, config, encoding);
-            out.push((url, diagnostics));
+            out.push((url, DiagnosticsJson::new(&diagnostics)));
         }
     }
     out

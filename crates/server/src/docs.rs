@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use lsp_types::{
-    Diagnostic, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, MessageType, Url,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, MessageType, Url,
 };
 use serde_json::Value;
 use svl_analysis::document::{ChangeWarning, Document};
@@ -27,6 +27,7 @@ use crate::analysis::{self, Analyzed, Snapshot, lock};
 use crate::config::Scope;
 use crate::convert;
 use crate::pool::panic_message;
+use crate::published::DiagnosticsJson;
 use crate::server::{Event, Server};
 
 /// Documents above this size are not analyzed (one message says so).
@@ -91,7 +92,7 @@ impl Doc {
             kind: self.kind,
             rope: self.doc.rope.clone(),
             text: Arc::clone(&self.doc.text),
-            tree: self.doc.tree.clone(),
+            tree: Arc::new(self.doc.lazy_tree()),
             version: self.doc.version,
             generation: self.generation,
         }
@@ -340,7 +341,7 @@ impl Server {
     /// diagnostics, until the client opens it again.
     fn drop_document(&mut self, uri: &str, why: &str) {
         let was_open = self.docs.remove(uri).is_some();
-        self.publish(uri, Vec::new(), None);
+        self.publish(uri, DiagnosticsJson::empty(), None);
         if was_open {
             self.show_message(
                 MessageType::WARNING,
@@ -358,7 +359,7 @@ impl Server {
         let Some(entry) = self.docs.remove(&uri) else {
             return;
         };
-        self.publish(&uri, Vec::new(), None);
+        self.publish(&uri, DiagnosticsJson::empty(), None);
         // Its facts revert to the file on disk; if that changes the module,
         // the other open files of the module are checked again.
         if let Some(path) = entry.path {
@@ -411,7 +412,7 @@ impl Server {
         }
         for uri in gone {
             if !self.docs.contains_key(&uri) {
-                self.publish(&uri, Vec::new(), None);
+                self.publish(&uri, DiagnosticsJson::empty(), None);
             }
         }
         for folder in &changed {
@@ -478,6 +479,7 @@ impl Server {
                     &config,
                     encoding,
                 );
+                let diagnostics = DiagnosticsJson::new(&diagnostics);
                 tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), elapsed = ?started.elapsed(), "analyzed");
                 (Arc::new(analyzed), diagnostics)
             }))
@@ -500,7 +502,7 @@ impl Server {
         &mut self,
         uri: String,
         generation: u64,
-        outcome: Result<(Arc<Analyzed>, Vec<Diagnostic>), String>,
+        outcome: Result<(Arc<Analyzed>, DiagnosticsJson), String>,
         mut cache: Incremental,
         changed: Vec<PathBuf>,
     ) {
@@ -516,6 +518,10 @@ impl Server {
         let version = entry.doc.version;
         match outcome {
             Ok((analyzed, diagnostics)) if current => {
+                // A tree the analysis parsed saves the next one a parse.
+                if let Some(tree) = analyzed.tree.ready() {
+                    entry.doc.set_tree(tree.clone());
+                }
                 entry.analyzed = Some(analyzed);
                 self.publish(&uri, diagnostics, Some(version));
             }
@@ -525,7 +531,7 @@ impl Server {
                     version,
                     "analysis panicked: {message}; clearing its diagnostics"
                 );
-                self.publish(&uri, Vec::new(), Some(version));
+                self.publish(&uri, DiagnosticsJson::empty(), Some(version));
             }
             _ => tracing::debug!(uri, "dropping a stale analysis"),
         }
@@ -569,7 +575,7 @@ impl Server {
         });
     }
 
-    pub(crate) fn publish_closed(&mut self, files: Vec<(Url, Vec<Diagnostic>)>) {
+    pub(crate) fn publish_closed(&mut self, files: Vec<(Url, DiagnosticsJson)>) {
         if self.config.scope != Scope::Workspace {
             return;
         }

@@ -17,6 +17,7 @@ mod indexing;
 mod parent;
 mod pool;
 mod protocol;
+mod published;
 mod server;
 mod transport;
 

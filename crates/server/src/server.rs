@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
-use lsp_types::{Diagnostic, InitializeParams, Url};
+use lsp_types::{InitializeParams, Url};
 use serde_json::{Value, json};
 use svl_analysis::incremental::Incremental;
 use svl_analysis::position::Encoding;
@@ -25,6 +25,7 @@ use crate::config::{self, Config, Scope};
 use crate::docs::Doc;
 use crate::pool::{Cancel, Pool};
 use crate::protocol::{self, Message, code};
+use crate::published::{self, DiagnosticsJson};
 use crate::transport::{Input, Output};
 use crate::{convert, parent};
 
@@ -56,7 +57,7 @@ pub enum Event {
     Analyzed {
         uri: String,
         generation: u64,
-        outcome: Result<(Arc<Analyzed>, Vec<Diagnostic>), String>,
+        outcome: Result<(Arc<Analyzed>, DiagnosticsJson), String>,
         cache: Incremental,
         /// Folders whose instances its facts changed.
         changed: Vec<PathBuf>,
@@ -67,7 +68,7 @@ pub enum Event {
         result: Result<Value, (i64, String)>,
     },
     /// Diagnostics of files that are not open.
-    ClosedFiles(Vec<(Url, Vec<Diagnostic>)>),
+    ClosedFiles(Vec<(Url, DiagnosticsJson)>),
     /// The workspace folders were walked: these module folders, this many
     /// Terraform files.
     Walked {
@@ -125,7 +126,7 @@ pub struct Server {
     pub(crate) outgoing: HashMap<String, Outgoing>,
     pub(crate) next_outgoing: u64,
     /// What was last published per URI (nothing identical is sent twice).
-    pub(crate) published: HashMap<String, Vec<Diagnostic>>,
+    pub(crate) published: HashMap<String, DiagnosticsJson>,
     pub(crate) parent: Option<u32>,
     /// Settings errors from `initializationOptions`, shown once initialized.
     pub(crate) pending_config_errors: Option<String>,
@@ -641,7 +642,7 @@ impl Server {
     pub(crate) fn publish(
         &mut self,
         uri: &str,
-        diagnostics: Vec<Diagnostic>,
+        diagnostics: DiagnosticsJson,
         version: Option<i32>,
     ) {
         if self.published.get(uri) == Some(&diagnostics) {
@@ -649,18 +650,16 @@ impl Server {
             return;
         }
         let started = std::time::Instant::now();
-        let mut params = json!({"uri": uri, "diagnostics": diagnostics});
-        if let Some(version) = version {
-            params["version"] = json!(version);
-        }
+        let message = published::notification(uri, &diagnostics, version);
+        let count = diagnostics.len();
         if diagnostics.is_empty() && !self.docs.contains_key(uri) {
             // A closed file: nothing is shown for it any more.
             self.published.remove(uri);
         } else {
             self.published.insert(uri.to_owned(), diagnostics);
         }
-        self.notify("textDocument/publishDiagnostics", params);
-        tracing::debug!(uri, elapsed = ?started.elapsed(), "published");
+        self.out.send_text(message);
+        tracing::debug!(uri, count, elapsed = ?started.elapsed(), "published");
     }
 
     /// Forgets and clears everything published for files that are not open.
@@ -673,7 +672,7 @@ impl Server {
             .cloned()
             .collect();
         for uri in closed {
-            self.publish(&uri, Vec::new(), None);
+            self.publish(&uri, DiagnosticsJson::empty(), None);
         }
     }
 }

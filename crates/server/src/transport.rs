@@ -273,25 +273,39 @@ pub fn spawn_reader(input: impl Read + Send + 'static) -> (Receiver<Input>, Join
 /// The outgoing side: messages sent here are written, framed, in order.
 #[derive(Clone)]
 pub struct Output {
-    tx: Sender<Option<Value>>,
+    tx: Sender<Option<Outbound>>,
+}
+
+/// A message to write: a value, or a message already serialised.
+enum Outbound {
+    Value(Value),
+    Text(String),
 }
 
 impl Output {
     pub fn send(&self, message: Value) {
         // The writer only goes away when the server stops.
-        let _ = self.tx.send(Some(message));
+        let _ = self.tx.send(Some(Outbound::Value(message)));
+    }
+
+    /// Sends a message serialised by the caller (it must be one JSON value).
+    pub fn send_text(&self, message: String) {
+        let _ = self.tx.send(Some(Outbound::Text(message)));
     }
 }
 
 /// Starts the writer thread; `finish` it to flush what was sent.
 pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
-    let (tx, rx) = unbounded::<Option<Value>>();
+    let (tx, rx) = unbounded::<Option<Outbound>>();
     let handle = std::thread::Builder::new()
         .name("stdout".into())
         .spawn(move || {
             let mut out = BufWriter::new(output);
             while let Ok(Some(message)) = rx.recv() {
-                let body = message.to_string();
+                let body = match message {
+                    Outbound::Value(value) => value.to_string(),
+                    Outbound::Text(text) => text,
+                };
                 let written = write!(out, "Content-Length: {}\r\n\r\n", body.len())
                     .and_then(|()| out.write_all(body.as_bytes()))
                     // Flush when nothing else is queued: one flush per burst.
@@ -315,7 +329,7 @@ pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
 
 /// The writer thread.
 pub struct Writer {
-    tx: Sender<Option<Value>>,
+    tx: Sender<Option<Outbound>>,
     handle: Option<JoinHandle<()>>,
 }
 

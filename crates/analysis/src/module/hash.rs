@@ -24,9 +24,18 @@ pub(crate) fn is_shared(b: &Block, override_file: bool) -> bool {
 }
 
 pub(super) fn file(blocks: &[Arc<Block>], assignments: &[Attribute], override_file: bool) -> u64 {
+    let shared = blocks
+        .iter()
+        .filter(|b| is_shared(b, override_file))
+        .map(|b| block(b));
+    combine(shared, assignments)
+}
+
+/// The file hash from its shared blocks' hashes, in order.
+pub(super) fn combine(shared: impl Iterator<Item = u64>, assignments: &[Attribute]) -> u64 {
     let mut h = DefaultHasher::new();
-    for b in blocks.iter().filter(|b| is_shared(b, override_file)) {
-        block(b).hash(&mut h);
+    for b in shared {
+        b.hash(&mut h);
     }
     for a in assignments {
         attribute(a, &mut h);

@@ -30,6 +30,14 @@ pub struct ModuleIndex {
     pub folder: PathBuf,
     /// Sorted by path.
     pub files: Vec<Arc<FileFacts>>,
+    /// Where each block and local is: shared by the indexes of texts that
+    /// differ only inside blocks (see [`ModuleIndex::replacing`]).
+    shape: Arc<Shape>,
+}
+
+/// Where the blocks and locals of a module's files are, by position.
+#[derive(Debug, Default)]
+struct Shape {
     /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
     base: HashMap<(String, Vec<String>), Vec<At>>,
     /// Top-level blocks of override files, in the order they apply.
@@ -223,12 +231,54 @@ impl ModuleIndex {
         Self {
             folder,
             files,
-            base,
-            overrides,
-            locals,
-            by_kind,
-            by_label,
+            shape: Arc::new(Shape {
+                base,
+                overrides,
+                locals,
+                by_kind,
+                by_label,
+            }),
         }
+    }
+
+    /// This index with `file` in place of the file of the same path, when
+    /// that changes no block's or local's place: the same blocks (kind and
+    /// labels) in the same order, the same locals. `None` otherwise (build
+    /// a new index). A keystroke inside a block makes such a file: its index
+    /// costs a comparison instead of a rebuild of every block's key.
+    pub fn replacing(&self, file: Arc<FileFacts>) -> Option<Self> {
+        let i = self
+            .files
+            .binary_search_by(|f| f.path.as_path().cmp(&file.path))
+            .ok()?;
+        let old = &self.files[i];
+        let same = old.kind == file.kind
+            && old.blocks.len() == file.blocks.len()
+            && old.blocks.iter().zip(&file.blocks).all(|(a, b)| {
+                a.kind == b.kind
+                    && a.labels.len() == b.labels.len()
+                    && a.labels
+                        .iter()
+                        .zip(&b.labels)
+                        .all(|(x, y)| x.value == y.value)
+                    && (a.kind != "locals"
+                        || a.body.attributes.len() == b.body.attributes.len()
+                            && a.body
+                                .attributes
+                                .iter()
+                                .zip(&b.body.attributes)
+                                .all(|(x, y)| x.name == y.name))
+            });
+        if !same {
+            return None;
+        }
+        let mut files = self.files.clone();
+        files[i] = file;
+        Some(Self {
+            folder: self.folder.clone(),
+            files,
+            shape: Arc::clone(&self.shape),
+        })
     }
 
     fn at(&self, (fi, bi): At) -> (&FileFacts, &Block) {
@@ -247,8 +297,9 @@ impl ModuleIndex {
 
     fn merged_key(&self, key: &(String, Vec<String>)) -> Option<Merged<'_>> {
         // The first declaration counts (Terraform rejects duplicates).
-        let base = self.at(*self.base.get(key)?.first()?);
+        let base = self.at(*self.shape.base.get(key)?.first()?);
         let overrides = self
+            .shape
             .overrides
             .get(key)
             .map(|v| v.iter().map(|at| self.at(*at)).collect())
@@ -268,8 +319,9 @@ impl ModuleIndex {
                 .map(|l| l.value.clone())
                 .collect::<Vec<_>>(),
         );
-        let bases = self.base.get(&key)?;
+        let bases = self.shape.base.get(&key)?;
         let overrides: Vec<(&FileFacts, &Block)> = self
+            .shape
             .overrides
             .get(&key)
             .map(|v| v.iter().map(|at| self.at(*at)).collect())
@@ -298,8 +350,8 @@ impl ModuleIndex {
         label: Option<&'s str>,
     ) -> impl Iterator<Item = Merged<'s>> + 's {
         let keys = match label {
-            Some(l) => self.by_label.get(&(kind.to_owned(), l.to_owned())),
-            None => self.by_kind.get(kind),
+            Some(l) => self.shape.by_label.get(&(kind.to_owned(), l.to_owned())),
+            None => self.shape.by_kind.get(kind),
         };
         keys.into_iter()
             .flatten()
@@ -333,7 +385,7 @@ impl ModuleIndex {
 
     /// The effective definition of `local.NAME`.
     pub fn local(&self, name: &str) -> Option<(&FileFacts, &Attribute)> {
-        let (fi, bi, ai) = *self.locals.get(name)?;
+        let (fi, bi, ai) = *self.shape.locals.get(name)?;
         let file = &self.files[fi];
         Some((file.as_ref(), &file.blocks[bi].body.attributes[ai]))
     }
@@ -463,5 +515,66 @@ mod tests {
         let calls = index.local_calls();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].child, PathBuf::from("modules/ml"));
+    }
+
+    /// What an index says, for comparing two: every merged block's files,
+    /// spans and arguments, and every local.
+    fn said(index: &ModuleIndex) -> String {
+        let mut out = String::new();
+        for kind in ["resource", "variable", "data", "module"] {
+            for m in index.all_merged(kind) {
+                out += &format!("{kind} {:?} {:?}\n", m.base.0.path, m.base.1);
+                for (f, b) in &m.overrides {
+                    out += &format!("  override {:?} {:?}\n", f.path, b.span);
+                }
+            }
+        }
+        for name in ["a", "b", "c"] {
+            out += &format!(
+                "local {name}: {:?}\n",
+                index.local(name).map(|(f, a)| (&f.path, a))
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn replacing_a_file_whose_blocks_keep_their_places_equals_a_new_index() {
+        let main = "locals {\n  a = 1\n}\nresource \"aws_subnet\" \"s\" {\n  cidr_block = \"10.0.0.0/24\"\n}\nvariable \"v\" {}\n";
+        let other = "locals {\n  b = 2\n}\nresource \"aws_sagemaker_model\" \"m\" {}\n";
+        let over = "resource \"aws_subnet\" \"s\" {\n  vpc_id = \"x\"\n}\n";
+        let files = |m: &str| {
+            vec![
+                facts("main.tf", m),
+                facts("other.tf", other),
+                facts("x_override.tf", over),
+            ]
+        };
+        let index = ModuleIndex::new(PathBuf::from("."), files(main));
+        // Inside blocks only (values, spans shifted by a longer line): the
+        // old places hold.
+        let edited = "locals {\n  a = 100\n}\nresource \"aws_subnet\" \"s\" {\n  cidr_block = \"10.0.1.0/24\"\n  tags = {}\n}\nvariable \"v\" {\n  default = []\n}\n";
+        let replaced = index
+            .replacing(facts("main.tf", edited))
+            .expect("same places");
+        let fresh = ModuleIndex::new(PathBuf::from("."), files(edited));
+        assert_eq!(said(&replaced), said(&fresh));
+        assert_eq!(replaced.fingerprint(), fresh.fingerprint());
+        assert_ne!(said(&replaced), said(&index));
+        // A renamed block, a new or removed block, a renamed local: places
+        // change, so a new index is needed.
+        for changed in [
+            main.replace("\"s\"", "\"t\""),
+            main.replace("variable \"v\" {}\n", ""),
+            format!("{main}variable \"w\" {{}}\n"),
+            main.replace("  a = 1", "  c = 1"),
+        ] {
+            assert!(
+                index.replacing(facts("main.tf", &changed)).is_none(),
+                "{changed}"
+            );
+        }
+        // A file the index does not hold.
+        assert!(index.replacing(facts("new.tf", main)).is_none());
     }
 }

@@ -377,6 +377,26 @@ impl FileFacts {
         }
     }
 
+    /// Like [`FileFacts::from_parts`] for a configuration file, with the
+    /// [`shared_hash`] of each block already known (in order; `None` for a
+    /// block others cannot read): nothing is hashed again.
+    pub(crate) fn from_hashed(
+        path: &Path,
+        kind: FileKind,
+        text: Arc<String>,
+        blocks: Vec<(Arc<Block>, Option<u64>)>,
+    ) -> Self {
+        let semantic = hash::combine(blocks.iter().filter_map(|(_, h)| *h), &[]);
+        Self {
+            path: path.to_path_buf(),
+            kind,
+            text,
+            blocks: blocks.into_iter().map(|(b, _)| b).collect(),
+            assignments: Vec::new(),
+            semantic,
+        }
+    }
+
     pub fn is_override(&self) -> bool {
         is_override(&self.path)
     }
