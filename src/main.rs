@@ -7,14 +7,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use svl_cli::{self as cli, CheckOptions, Format};
 
-/// mimalloc instead of the system allocator: the server's keystroke path
-/// allocates and frees many small objects (syntax nodes, findings,
-/// diagnostics) across threads, where glibc spent a quarter of the time in
-/// `malloc`/`free`/`malloc_consolidate`; and mimalloc returns freed memory
-/// to the system, so closing a large document gives its memory back.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "sagemaker-vpc-lsp",
