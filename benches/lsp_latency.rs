@@ -2,7 +2,10 @@
 //! end-to-end tests use (`tests/common`). Prints a table per measurement:
 //!
 //! - typing: `didChange` sent → `publishDiagnostics` of that version, for
-//!   documents of 10 KB, 100 KB and 1 MB (typing a model's name);
+//!   documents of 10 KB to 10 MB (typing a model's name label), with the
+//!   time from `didOpen` to the first diagnostics;
+//! - memory: the server's resident memory idle, with a document open, and
+//!   after it is closed, over three open/close cycles;
 //! - code actions at 100 KB, 300 KB and 1 MB: listing the actions of a
 //!   finding (client with and without `codeAction/resolve` support), and
 //!   resolving the quick fix and the fix-all action;
@@ -10,7 +13,7 @@
 //!   before every keystroke, next to typing alone.
 //!
 //! Run: `cargo bench --bench lsp_latency` (`-- --keystrokes N`, `-- --only
-//! typing|actions|contention`, `-- --sizes 100KB,1MB`). `SVL_BENCH_BIN=/path/to/sagemaker-vpc-lsp`
+//! typing|memory|actions|contention`, `-- --sizes 100KB,1MB`). `SVL_BENCH_BIN=/path/to/sagemaker-vpc-lsp`
 //! measures another build of the server (an older commit, for before/after
 //! figures); the tables say which binary they measured. `cargo test
 //! --benches` runs everything once, briefly, as a smoke test.
@@ -98,18 +101,20 @@ struct Settings {
     samples: usize,
     /// A measurement stops sampling after this long (at least 3 samples).
     budget: Duration,
+    /// A smoke run (`cargo test --benches`), not a measurement.
+    quick: bool,
     /// `--sizes 100KB,1MB`: only these document sizes.
     sizes: Option<Vec<String>>,
 }
 
 impl Settings {
     /// The document sizes of `all` that were asked for.
+    /// (The smoke run, `cargo test --benches`, stops at 1 MB unless asked.)
     fn sizes(&self, all: &[(&'static str, usize)]) -> Vec<(&'static str, usize)> {
         all.iter()
-            .filter(|(label, _)| {
-                self.sizes
-                    .as_ref()
-                    .is_none_or(|s| s.iter().any(|w| w == &label.replace(' ', "")))
+            .filter(|(label, size)| match &self.sizes {
+                Some(s) => s.iter().any(|w| w == &label.replace(' ', "")),
+                None => !self.quick || *size <= 1_000_000,
             })
             .copied()
             .collect()
@@ -119,6 +124,25 @@ impl Settings {
 /// A server with `text` open and analyzed; returns it and the diagnostics
 /// of the first version.
 fn open(settings: &Settings, text: &str, resolve: bool) -> (Server, Vec<Value>) {
+    let (server, diagnostics, _) = open_timed(settings, text, resolve);
+    (server, diagnostics)
+}
+
+/// [`open`], with the time from `didOpen` sent to the first diagnostics'
+/// arrival.
+fn open_timed(settings: &Settings, text: &str, resolve: bool) -> (Server, Vec<Value>, Duration) {
+    let mut server = spawn(settings, resolve);
+    let start = Instant::now();
+    server.open(URI, text);
+    let diagnostics = server.await_diagnostics_at(URI, 1);
+    let opened = server
+        .arrival(URI, 1)
+        .map_or_else(|| start.elapsed(), |at| at.duration_since(start));
+    (server, diagnostics, opened)
+}
+
+/// A server, initialized.
+fn spawn(settings: &Settings, resolve: bool) -> Server {
     let level = std::env::var("SAGEMAKER_VPC_LSP_LOG").unwrap_or_else(|_| "error".into());
     let mut server = Server::spawn_program(
         &settings.bin,
@@ -134,9 +158,7 @@ fn open(settings: &Settings, text: &str, resolve: bool) -> (Server, Vec<Value>) 
         capabilities["textDocument"]["codeAction"]["dataSupport"] = json!(true);
     }
     server.initialize(capabilities, Value::Null);
-    server.open(URI, text);
-    let diagnostics = server.await_diagnostics_at(URI, 1);
-    (server, diagnostics)
+    server
 }
 
 fn shutdown(server: Server) {
@@ -146,8 +168,9 @@ fn shutdown(server: Server) {
 /// Where to type: at the end of the name label of a non-compliant model in
 /// the middle of `text` (`resource "aws_sagemaker_model" "public_7|"`).
 /// Renaming a model changes its finding's message, so every keystroke's
-/// version is published (identical diagnostics are not re-sent), and it
-/// changes nothing other blocks read, as typing in one model usually does.
+/// version is published (identical diagnostics are not re-sent: typing into
+/// a value no finding quotes publishes nothing to wait for), and it changes
+/// nothing other blocks read, as typing in one model usually does.
 fn typing_position(text: &str) -> (usize, u32) {
     let header = "resource \"aws_sagemaker_model\" \"public_";
     let at = text[text.len() / 2..]
@@ -241,22 +264,27 @@ fn typing(settings: &Settings) {
         "\ntyping a model name: didChange sent -> publishDiagnostics of that version received"
     );
     println!(
-        "{:>8} {:>9} {:>6} {:>10} {:>10} {:>10}",
-        "size", "findings", "keys", "p50", "p99", "max"
+        "{:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10}",
+        "size", "findings", "open", "keys", "p50", "p99", "max"
     );
-    for (label, size) in
-        settings.sizes(&[("10 KB", 10_000), ("100 KB", 100_000), ("1 MB", 1_000_000)])
-    {
+    for (label, size) in settings.sizes(&[
+        ("10 KB", 10_000),
+        ("100 KB", 100_000),
+        ("1 MB", 1_000_000),
+        ("2 MB", 2_000_000),
+        ("10 MB", 10_000_000),
+    ]) {
         let text = document(size);
-        let (mut server, diagnostics) = open(settings, &text, true);
+        let (mut server, diagnostics, opened) = open_timed(settings, &text, true);
         let (line, column) = typing_position(&text);
         let latencies: Vec<Duration> = (0..settings.keystrokes)
             .map(|k| keystroke(&mut server, (line, column + k as u32), 2 + k as i64))
             .collect();
         let figures = Figures(latencies);
         println!(
-            "{label:>8} {:>9} {:>6} {:>10} {:>10} {:>10}",
+            "{label:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10}",
             diagnostics.len(),
+            ms(opened),
             settings.keystrokes,
             figures.percentile(0.5),
             figures.percentile(0.99),
@@ -264,6 +292,101 @@ fn typing(settings: &Settings) {
         );
         shutdown(server);
     }
+}
+
+/// The server's resident memory (`VmRSS`), in bytes.
+fn rss(server: &Server) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// The resident memory once it stops moving (freed memory is returned to
+/// the system after a short delay): three readings 100 ms apart within 1 %,
+/// or the last of 5 s of readings.
+fn settled_rss(server: &Server) -> Option<u64> {
+    let mut readings: Vec<u64> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        readings.push(rss(server)?);
+        if let [.., a, b, c] = readings[..] {
+            let (lo, hi) = (a.min(b).min(c), a.max(b).max(c));
+            if hi - lo <= hi / 100 {
+                return Some(c);
+            }
+        }
+        if Instant::now() > deadline {
+            return readings.last().copied();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.0} MB", bytes as f64 / 1e6)
+}
+
+/// Resident memory: idle after `initialize`, with the document open (after
+/// its first diagnostics), and after `didClose` (after its diagnostics are
+/// cleared), three cycles per size.
+fn memory(settings: &Settings) {
+    if rss_supported().is_none() {
+        println!("\nmemory: /proc/<pid>/status is not readable here; skipped");
+        return;
+    }
+    println!("\nresident memory of the server: idle, document open, after closing it (3 cycles)");
+    println!(
+        "{:>8} {:>8} {:>26} {:>26} {:>12}",
+        "size", "idle", "open (x text)", "closed", "goal (open)"
+    );
+    for (label, size) in settings.sizes(&[("1 MB", 1_000_000), ("10 MB", 10_000_000)]) {
+        let text = document(size);
+        let mut server = spawn(settings, false);
+        let idle = settled_rss(&server).unwrap_or_default();
+        let mut open_rss = Vec::new();
+        let mut closed_rss = Vec::new();
+        for cycle in 0..3 {
+            let uri = format!("file:///bench/cycle{cycle}.tf");
+            server.open(&uri, &text);
+            server.await_diagnostics_at(&uri, 1);
+            open_rss.push(settled_rss(&server).unwrap_or_default());
+            server.notify(
+                "textDocument/didClose",
+                json!({"textDocument": {"uri": uri}}),
+            );
+            // Closing clears the document's diagnostics.
+            server.take(
+                |m| {
+                    m["method"] == "textDocument/publishDiagnostics"
+                        && m["params"]["uri"] == uri.as_str()
+                        && m["params"]["diagnostics"].as_array().is_some_and(Vec::is_empty)
+                },
+                "the closed document's diagnostics cleared",
+            );
+            closed_rss.push(settled_rss(&server).unwrap_or_default());
+        }
+        let list = |v: &[u64]| v.iter().map(|b| mb(*b)).collect::<Vec<_>>().join(" / ");
+        let peak = open_rss.iter().copied().max().unwrap_or_default();
+        println!(
+            "{label:>8} {:>8} {:>26} {:>26} {:>12}",
+            mb(idle),
+            format!("{} ({:.0}x)", list(&open_rss), peak as f64 / text.len() as f64),
+            list(&closed_rss),
+            mb(40 * text.len() as u64 + 30_000_000),
+        );
+        shutdown(server);
+    }
+}
+
+fn rss_supported() -> Option<()> {
+    std::fs::metadata("/proc/self/status").ok().map(|_| ())
 }
 
 fn actions(settings: &Settings) {
@@ -438,6 +561,7 @@ fn main() {
         keystrokes,
         samples: if quick { 3 } else { 30 },
         budget: Duration::from_secs(if quick { 1 } else { 30 }),
+        quick,
         sizes: value("--sizes").map(|v| v.split(',').map(str::to_owned).collect()),
     };
     println!("sagemaker-vpc-lsp latency; server: {}", settings.bin);
@@ -445,6 +569,9 @@ fn main() {
     let wants = |what: &str| only.as_deref().is_none_or(|o| o == what);
     if wants("typing") {
         typing(&settings);
+    }
+    if wants("memory") {
+        memory(&settings);
     }
     if wants("actions") {
         actions(&settings);

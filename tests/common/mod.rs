@@ -280,6 +280,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// When the diagnostics of `uri` at `version` arrived (their bytes
     /// read, before parsing), if they did.
     pub fn arrival(&self, uri: &str, version: i64) -> Option<Instant> {
