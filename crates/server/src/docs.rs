@@ -360,9 +360,11 @@ impl Server {
             return;
         };
         self.publish(&uri, DiagnosticsJson::empty(), None);
+        let path = entry.path.clone();
+        drop(entry); // its text, trees and analysis
         // Its facts revert to the file on disk; if that changes the module,
         // the other open files of the module are checked again.
-        if let Some(path) = entry.path {
+        if let Some(path) = path {
             let folder = folder_of(&path);
             let (changed, dependents) = {
                 let mut ws = lock(&self.workspace);
@@ -380,6 +382,10 @@ impl Server {
                 self.schedule_closed(folders);
             }
         }
+        // The document's memory is free now (the workspace no longer holds
+        // its facts): give it back to the system.
+        let released = svl_trim::release_free_memory();
+        tracing::debug!(uri, released, "closed");
     }
 
     pub(crate) fn did_change_watched_files(&mut self, params: Value) {

@@ -1,0 +1,72 @@
+//! The memory of a closed document goes back to the system: the server's
+//! anonymous resident memory (`RssAnon` in `/proc/<pid>/status`) falls back
+//! after `didClose`. glibc keeps freed memory in its arenas unless asked to
+//! return it, so without the trim the server stayed at its peak. Linux with
+//! glibc only (elsewhere the server has nothing to trim and `/proc` may not
+//! exist). Figures: `cargo bench --bench lsp_latency -- --only memory`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn closing_a_large_document_gives_its_memory_back() {
+    use std::time::{Duration, Instant};
+
+    use common::{Server, capabilities};
+    use serde_json::{Value, json};
+
+    fn anon_kb(server: &Server) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("RssAnon:"))
+            .unwrap()
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    // About 1 MB of models, subnets and security groups: a hundred
+    // megabytes of trees and facts while it is open.
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 1_000_000 {
+        text.push_str(&format!(
+            "resource \"aws_subnet\" \"s{i}\" {{\n  vpc_id     = aws_vpc.main.id\n  cidr_block = \"10.0.{}.0/24\"\n}}\n\nresource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m{i}\"\n  vpc_config {{\n    subnets            = [aws_subnet.s{i}.id]\n    security_group_ids = []\n  }}\n}}\n\n",
+            i % 250
+        ));
+        i += 1;
+    }
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///memory/main.tf";
+    server.open(uri, &text);
+    server.await_diagnostics_at(uri, 1);
+    let open = anon_kb(&server);
+    assert!(open > 40_000, "the open document takes memory: {open} kB");
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    // A request answered after the close was handled.
+    server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
+    );
+    // What the system gets back is counted as it goes: wait for it (a
+    // loaded machine is slow), never for a fixed time.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut now = anon_kb(&server);
+    while now > open / 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        now = anon_kb(&server);
+    }
+    assert!(
+        now <= open / 4,
+        "open: {open} kB anonymous; after closing: still {now} kB"
+    );
+    server.shutdown();
+}
