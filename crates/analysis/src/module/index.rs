@@ -20,8 +20,38 @@ use crate::hir::{Attribute, Block};
 /// Where a block or attribute is: `(file index, block index)`.
 type At = (usize, usize);
 
-/// A top-level block's kind and labels.
-type Key = (String, Vec<String>);
+/// The hash of a top-level block's kind and labels ([`key_hash`]). Maps
+/// keyed by it may hold blocks of other keys (a collision): every lookup
+/// checks the block's own kind and labels.
+type KeyHash = u64;
+
+fn key_hash<'l>(kind: &str, labels: impl IntoIterator<Item = &'l str>) -> KeyHash {
+    use std::hash::{Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    kind.hash(&mut h);
+    for label in labels {
+        label.hash(&mut h);
+    }
+    h.finish()
+}
+
+fn labels_of(block: &Block) -> impl Iterator<Item = &str> {
+    block.labels.iter().map(|l| l.value.as_str())
+}
+
+fn block_key(block: &Block) -> KeyHash {
+    key_hash(&block.kind, labels_of(block))
+}
+
+/// `block` has this kind and these labels.
+fn has_key(block: &Block, kind: &str, labels: &[&str]) -> bool {
+    block.kind == kind && labels_of(block).eq(labels.iter().copied())
+}
+
+/// The two blocks have the same kind and labels.
+fn same_key(a: &Block, b: &Block) -> bool {
+    a.kind == b.kind && labels_of(a).eq(labels_of(b))
+}
 
 /// The declarations of one module.
 #[derive(Debug, Default, Clone)]
@@ -35,20 +65,22 @@ pub struct ModuleIndex {
     shape: Arc<Shape>,
 }
 
-/// Where the blocks and locals of a module's files are, by position.
+/// Where the blocks and locals of a module's files are, by position. Keyed
+/// by hashes, not by copies of every block's kind and labels: building an
+/// index allocates no string per block.
 #[derive(Debug, Default)]
 struct Shape {
     /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
-    base: HashMap<(String, Vec<String>), Vec<At>>,
+    base: HashMap<KeyHash, Vec<At>>,
     /// Top-level blocks of override files, in the order they apply.
-    overrides: HashMap<(String, Vec<String>), Vec<At>>,
+    overrides: HashMap<KeyHash, Vec<At>>,
     /// Every local: name → `(file, block, attribute)`, the effective one.
     locals: HashMap<String, (usize, usize, usize)>,
-    /// The keys of `base` by block kind and by `(kind, first label)`, in
-    /// source order: looking up one resource type stays cheap in a module
-    /// of thousands of blocks.
-    by_kind: HashMap<String, Vec<Key>>,
-    by_label: HashMap<(String, String), Vec<Key>>,
+    /// The first block of each key of `base`, by the hash of its kind and
+    /// by the hash of its kind and first label, in source order: looking up
+    /// one resource type stays cheap in a module of thousands of blocks.
+    by_kind: HashMap<KeyHash, Vec<At>>,
+    by_label: HashMap<KeyHash, Vec<At>>,
 }
 
 /// A block as Terraform sees it after merging overrides.
@@ -167,8 +199,8 @@ pub struct ModuleCall<'a> {
 impl ModuleIndex {
     pub fn new(folder: PathBuf, mut files: Vec<Arc<FileFacts>>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut base: HashMap<(String, Vec<String>), Vec<At>> = HashMap::new();
-        let mut overrides: HashMap<(String, Vec<String>), Vec<At>> = HashMap::new();
+        let mut base: HashMap<KeyHash, Vec<At>> = HashMap::new();
+        let mut overrides: HashMap<KeyHash, Vec<At>> = HashMap::new();
         let mut locals = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
             if !file.kind.is_config() {
@@ -183,11 +215,7 @@ impl ModuleIndex {
                 if block.kind == "locals" {
                     continue;
                 }
-                let key = (
-                    block.kind.clone(),
-                    block.labels.iter().map(|l| l.value.clone()).collect(),
-                );
-                target.entry(key).or_default().push((fi, bi));
+                target.entry(block_key(block)).or_default().push((fi, bi));
             }
         }
         // Locals: ordinary files first, then overrides replace by name.
@@ -212,20 +240,30 @@ impl ModuleIndex {
                 }
             }
         }
-        let mut keys: Vec<(&Key, At)> = base
-            .iter()
-            .filter_map(|(k, v)| Some((k, *v.first()?)))
-            .collect();
-        keys.sort_by_key(|(_, at)| *at);
-        let mut by_kind: HashMap<String, Vec<Key>> = HashMap::new();
-        let mut by_label: HashMap<(String, String), Vec<Key>> = HashMap::new();
-        for (key, _) in keys {
-            by_kind.entry(key.0.clone()).or_default().push(key.clone());
-            if let Some(first) = key.1.first() {
+        // The first block of each key (a bucket may hold several keys).
+        let block = |(fi, bi): At| files[fi].blocks[bi].as_ref();
+        let mut firsts: Vec<At> = Vec::new();
+        for ats in base.values() {
+            for (i, at) in ats.iter().enumerate() {
+                if !ats[..i]
+                    .iter()
+                    .any(|prev| same_key(block(*prev), block(*at)))
+                {
+                    firsts.push(*at);
+                }
+            }
+        }
+        firsts.sort_unstable();
+        let mut by_kind: HashMap<KeyHash, Vec<At>> = HashMap::new();
+        let mut by_label: HashMap<KeyHash, Vec<At>> = HashMap::new();
+        for at in firsts {
+            let b = block(at);
+            by_kind.entry(key_hash(&b.kind, None)).or_default().push(at);
+            if let Some(first) = labels_of(b).next() {
                 by_label
-                    .entry((key.0.clone(), first.clone()))
+                    .entry(key_hash(&b.kind, Some(first)))
                     .or_default()
-                    .push(key.clone());
+                    .push(at);
             }
         }
         Self {
@@ -288,51 +326,55 @@ impl ModuleIndex {
 
     /// The merged block of type `kind` with these labels.
     pub(crate) fn merged(&self, kind: &str, labels: &[&str]) -> Option<Merged<'_>> {
-        let key = (
-            kind.to_owned(),
-            labels.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
-        );
-        self.merged_key(&key)
+        // The first declaration counts (Terraform rejects duplicates).
+        let base = *self
+            .shape
+            .base
+            .get(&key_hash(kind, labels.iter().copied()))?
+            .iter()
+            .find(|at| has_key(self.at(**at).1, kind, labels))?;
+        Some(self.merged_at(base))
     }
 
-    fn merged_key(&self, key: &(String, Vec<String>)) -> Option<Merged<'_>> {
-        // The first declaration counts (Terraform rejects duplicates).
-        let base = self.at(*self.shape.base.get(key)?.first()?);
-        let overrides = self
-            .shape
+    /// The merged block whose first ordinary declaration is `base`.
+    fn merged_at(&self, base: At) -> Merged<'_> {
+        let base = self.at(base);
+        Merged::new(base, self.overrides_of(base.1))
+    }
+
+    /// The override blocks of `block`'s key, in the order they apply.
+    fn overrides_of(&self, block: &Block) -> Vec<(&FileFacts, &Block)> {
+        self.shape
             .overrides
-            .get(key)
-            .map(|v| v.iter().map(|at| self.at(*at)).collect())
-            .unwrap_or_default();
-        Some(Merged::new(base, overrides))
+            .get(&block_key(block))
+            .map(|v| {
+                v.iter()
+                    .map(|at| self.at(*at))
+                    .filter(|(_, b)| same_key(b, block))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The merged block that `block` (a top-level block of `file`, ordinary
     /// or override) belongs to. A second ordinary declaration of the same
     /// address (an error to Terraform) is judged as if it were the only one.
     pub(crate) fn merged_for(&self, file: &Path, block: &Block) -> Option<Merged<'_>> {
-        let key = (
-            block.kind.clone(),
-            block
-                .labels
-                .iter()
-                .map(|l| l.value.clone())
-                .collect::<Vec<_>>(),
-        );
-        let bases = self.shape.base.get(&key)?;
-        let overrides: Vec<(&FileFacts, &Block)> = self
+        let bases: Vec<(&FileFacts, &Block)> = self
             .shape
-            .overrides
-            .get(&key)
-            .map(|v| v.iter().map(|at| self.at(*at)).collect())
-            .unwrap_or_default();
-        for at in bases {
-            let (f, b) = self.at(*at);
+            .base
+            .get(&block_key(block))?
+            .iter()
+            .map(|at| self.at(*at))
+            .filter(|(_, b)| same_key(b, block))
+            .collect();
+        let overrides = self.overrides_of(block);
+        for (f, b) in &bases {
             if f.path == file && b.span == block.span {
                 return Some(Merged::new((f, b), overrides));
             }
         }
-        let merged = Merged::new(self.at(*bases.first()?), overrides);
+        let merged = Merged::new(*bases.first()?, overrides);
         merged.contains(file, block).then_some(merged)
     }
 
@@ -349,13 +391,18 @@ impl ModuleIndex {
         kind: &'s str,
         label: Option<&'s str>,
     ) -> impl Iterator<Item = Merged<'s>> + 's {
-        let keys = match label {
-            Some(l) => self.shape.by_label.get(&(kind.to_owned(), l.to_owned())),
-            None => self.shape.by_kind.get(kind),
+        let firsts = match label {
+            Some(l) => self.shape.by_label.get(&key_hash(kind, Some(l))),
+            None => self.shape.by_kind.get(&key_hash(kind, None)),
         };
-        keys.into_iter()
+        firsts
+            .into_iter()
             .flatten()
-            .filter_map(|k| self.merged_key(k))
+            .filter(move |at| {
+                let b = self.at(**at).1;
+                b.kind == kind && label.is_none_or(|l| labels_of(b).next() == Some(l))
+            })
+            .map(|at| self.merged_at(*at))
     }
 
     /// The merged resources of `resource_type`.
