@@ -4,6 +4,7 @@
 //! older generation of a document is dropped, identical diagnostics are not
 //! published again.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,7 +14,7 @@ use svl_analysis::document::LazyTree;
 use svl_analysis::incremental::{self, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::{Encoding, ts_point};
-use svl_analysis::{Finding, Options};
+use svl_analysis::{Finding, Options, Severity};
 use svl_project::check::check_file;
 use svl_project::{Workspace, folder_of};
 
@@ -166,6 +167,87 @@ pub fn analyze(
     (analyzed, changed)
 }
 
+/// The serialised diagnostics of a document's last publish, by what they
+/// are made of: the finding (its rule, message, resource and problem), its
+/// severity and its positions in the protocol's encoding. After a keystroke
+/// almost every diagnostic is the same as before, its finding merely moved
+/// in bytes; it is then neither built nor serialised again.
+#[derive(Debug, Default)]
+pub struct DiagnosticMemo {
+    by_key: HashMap<u64, Arc<str>>,
+    /// How many diagnostics the last call reused.
+    reused: usize,
+}
+
+/// The diagnostics of findings as the JSON the client receives, reusing
+/// `memo` (which then holds the diagnostics of this call).
+#[allow(clippy::too_many_arguments)]
+pub fn diagnostics_json(
+    findings: &[Finding],
+    rope: &Rope,
+    kind: FileKind,
+    index: &ModuleIndex,
+    uri: &Url,
+    config: &Config,
+    encoding: Encoding,
+    memo: &mut DiagnosticMemo,
+) -> DiagnosticsJson {
+    if !config.enable || !kind.is_config() {
+        memo.by_key.clear();
+        return DiagnosticsJson::empty();
+    }
+    let mut others = convert::OtherFiles::new(index);
+    let mut next: HashMap<u64, Arc<str>> = HashMap::with_capacity(findings.len());
+    let mut parts: Vec<Arc<str>> = Vec::with_capacity(findings.len());
+    let mut reused = 0;
+    for f in findings.iter().filter(|f| config.rule_enabled(f.rule)) {
+        let severity = config.severity_of(f);
+        // Related places in other files depend on their texts: not memoised.
+        let key = f
+            .related
+            .iter()
+            .all(|r| r.path.is_none())
+            .then(|| memo_key(f, severity, rope, encoding));
+        let cached = key.and_then(|k| memo.by_key.get(&k).cloned());
+        reused += usize::from(cached.is_some());
+        let part = cached.unwrap_or_else(|| {
+            let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
+            Arc::from(serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()))
+        });
+        if let Some(k) = key {
+            next.insert(k, Arc::clone(&part));
+        }
+        parts.push(part);
+    }
+    memo.by_key = next;
+    memo.reused = reused;
+    DiagnosticsJson::from_parts(&parts)
+}
+
+/// What a diagnostic of `finding` (with no related place in another file)
+/// is made of, hashed.
+fn memo_key(finding: &Finding, severity: Severity, rope: &Rope, encoding: Encoding) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let position = |offset: usize, h: &mut std::collections::hash_map::DefaultHasher| {
+        let p = svl_analysis::position::to_line_col(rope, offset, encoding);
+        (p.line, p.col).hash(h);
+    };
+    finding.rule.hash(&mut h);
+    severity.hash(&mut h);
+    finding.message.hash(&mut h);
+    convert::FindingKey::of(finding).hash(&mut h);
+    position(finding.range.start, &mut h);
+    position(finding.range.end, &mut h);
+    finding.related.len().hash(&mut h);
+    for r in &finding.related {
+        r.message.hash(&mut h);
+        position(r.range.start, &mut h);
+        position(r.range.end, &mut h);
+    }
+    h.finish()
+}
+
 /// The diagnostics of findings, as the settings say (disabled rules left
 /// out, severities applied). `uri` names the file the findings are in.
 pub fn diagnostics(
@@ -235,5 +317,118 @@ fn absolute(path: &Path) -> PathBuf {
         std::env::current_dir()
             .map(|d| d.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(text: &str) -> (Vec<Finding>, Rope, Arc<ModuleIndex>) {
+        let path = PathBuf::from("/m/main.tf");
+        let facts = Arc::new(FileFacts::extract(
+            &path,
+            FileKind::Hcl,
+            Arc::new(text.to_owned()),
+            None,
+        ));
+        let index = Arc::new(ModuleIndex::new(
+            PathBuf::from("/m"),
+            vec![Arc::clone(&facts)],
+        ));
+        let frames = vec![Arc::new(Frame::root(Arc::clone(&index)))];
+        let findings = check_file(&facts, &frames, &Options::default());
+        (findings, Rope::from_str(text), index)
+    }
+
+    #[test]
+    fn reused_diagnostics_are_the_diagnostics_built_afresh() {
+        let uri = Url::parse("file:///m/main.tf").unwrap();
+        let mut base = String::from(
+            "resource \"aws_subnet\" \"s\" {\n  vpc_id = aws_vpc.v.id\n  availability_zone = \"eu-west-1a\"\n}\n\nresource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n\n",
+        );
+        for i in 0..6 {
+            base.push_str(&format!(
+                "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  vpc_config {{\n    subnets = [aws_subnet.s.id]\n    security_group_ids = []\n  }}\n}}\n\nresource \"aws_sagemaker_model\" \"p{i}\" {{}}\n\n"
+            ));
+        }
+        // Typing in a name, a line added above the last models, a name in
+        // non-ASCII (columns differ by encoding), a severity setting.
+        let edits: [&dyn Fn(&str) -> String; 4] = [
+            &|t| t.replacen("\"m3\"", "\"m3x\"", 1),
+            &|t| {
+                t.replacen(
+                    "resource \"aws_sagemaker_model\" \"p4\"",
+                    "\nresource \"aws_sagemaker_model\" \"p4\"",
+                    1,
+                )
+            },
+            &|t| t.replacen("\"p2\" {}", "\"p2\" { # é💣\n}", 1),
+            &|t| t.to_owned(),
+        ];
+        for encoding in [Encoding::Utf16, Encoding::Utf8] {
+            let mut text = base.clone();
+            let mut memo = DiagnosticMemo::default();
+            let mut config = Config::default();
+            let (f, rope, index) = findings(&text);
+            let first = diagnostics_json(
+                &f,
+                &rope,
+                FileKind::Hcl,
+                &index,
+                &uri,
+                &config,
+                encoding,
+                &mut memo,
+            );
+            let fresh = DiagnosticsJson::new(&diagnostics(
+                &f,
+                &rope,
+                FileKind::Hcl,
+                &index,
+                &uri,
+                &config,
+                encoding,
+            ));
+            assert_eq!(first, fresh);
+            assert!(f.len() > 10, "{}", f.len());
+            for (n, edit) in edits.iter().enumerate() {
+                text = edit(&text);
+                if n == 3 {
+                    let settings = serde_json::json!({"rules": {"sagemaker_model_in_vpc": {"severity": "error"}}});
+                    let (changed, errors) = Config::from_json(Some(&settings));
+                    assert!(errors.is_empty(), "{errors:?}");
+                    config = changed;
+                }
+                let (f, rope, index) = findings(&text);
+                let again = diagnostics_json(
+                    &f,
+                    &rope,
+                    FileKind::Hcl,
+                    &index,
+                    &uri,
+                    &config,
+                    encoding,
+                    &mut memo,
+                );
+                let fresh = DiagnosticsJson::new(&diagnostics(
+                    &f,
+                    &rope,
+                    FileKind::Hcl,
+                    &index,
+                    &uri,
+                    &config,
+                    encoding,
+                ));
+                assert_eq!(again, fresh, "edit {n} {encoding:?}");
+                // Most diagnostics are reused; never those the edit changed.
+                assert!(
+                    memo.reused > 0 && memo.reused < f.len(),
+                    "edit {n}: {} of {}",
+                    memo.reused,
+                    f.len()
+                );
+            }
+        }
     }
 }

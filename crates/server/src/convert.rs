@@ -86,7 +86,7 @@ pub fn severity(severity: Severity) -> DiagnosticSeverity {
 
 /// What a code action needs to find a diagnostic's finding again, carried in
 /// `Diagnostic.data` (clients that drop `data` still get fixes by range).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FindingKey {
     pub rule: String,
     pub resource: String,

@@ -23,7 +23,7 @@ use svl_analysis::module::FileKind;
 use svl_analysis::syntax;
 use svl_project::folder_of;
 
-use crate::analysis::{self, Analyzed, Snapshot, lock};
+use crate::analysis::{self, Analyzed, DiagnosticMemo, Snapshot, lock};
 use crate::config::Scope;
 use crate::convert;
 use crate::pool::panic_message;
@@ -57,6 +57,9 @@ pub struct Doc {
     pub pending: Vec<CacheOp>,
     /// An analysis of this document is running.
     pub analyzing: bool,
+    /// The serialised diagnostics of its last analysis (one analysis of a
+    /// document runs at a time: the lock is never contended).
+    pub memo: Arc<std::sync::Mutex<DiagnosticMemo>>,
 }
 
 impl Doc {
@@ -73,6 +76,7 @@ impl Doc {
             cache: Some(cache),
             pending: Vec::new(),
             analyzing: false,
+            memo: Arc::default(),
         }
     }
 
@@ -466,6 +470,7 @@ impl Server {
         entry.analyzing = true;
         let mut cache = entry.cache.take().unwrap_or_default();
         let snapshot = entry.snapshot(uri);
+        let memo = Arc::clone(&entry.memo);
         let workspace = Arc::clone(&self.workspace);
         let config = self.config.clone();
         let encoding = self.encoding;
@@ -476,7 +481,7 @@ impl Server {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let (analyzed, folders) = analysis::analyze(&workspace, &snapshot, Some(&mut cache));
                 changed = folders;
-                let diagnostics = analysis::diagnostics(
+                let diagnostics = analysis::diagnostics_json(
                     &analyzed.findings,
                     &analyzed.rope,
                     analyzed.kind,
@@ -484,8 +489,8 @@ impl Server {
                     &snapshot.url,
                     &config,
                     encoding,
+                    &mut memo.lock().unwrap_or_else(|p| p.into_inner()),
                 );
-                let diagnostics = DiagnosticsJson::new(&diagnostics);
                 tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), elapsed = ?started.elapsed(), "analyzed");
                 (Arc::new(analyzed), diagnostics)
             }))

@@ -42,6 +42,23 @@ impl DiagnosticsJson {
         }
     }
 
+    /// The array of diagnostics already serialised one by one.
+    pub fn from_parts(parts: &[Arc<str>]) -> Self {
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
+        text.push('[');
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(part);
+        }
+        text.push(']');
+        Self {
+            text: Arc::from(text),
+            count: parts.len(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
