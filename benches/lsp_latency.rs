@@ -185,11 +185,13 @@ fn typing_position(text: &str) -> (usize, u32) {
     (line, column as u32)
 }
 
-/// The diagnostic nearest the middle of the document.
+/// The `sagemaker_model_in_vpc` diagnostic nearest the middle of the
+/// document (the pitfall rules' information diagnostics have no quick fix).
 fn middle_diagnostic(diagnostics: &[Value], text: &str) -> Value {
     let middle = text[..text.len() / 2].matches('\n').count() as i64;
     diagnostics
         .iter()
+        .filter(|d| d["code"] == "sagemaker_model_in_vpc")
         .min_by_key(|d| (d["range"]["start"]["line"].as_i64().unwrap() - middle).abs())
         .expect("a finding to act on")
         .clone()
