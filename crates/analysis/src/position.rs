@@ -45,8 +45,6 @@ fn line_content_len(rope: &Rope, line: usize) -> usize {
     len
 }
 
-/// Converts a byte offset (clamped to the text, rounded down to a character
-/// boundary) to a line and column.
 /// The tree-sitter point of a byte offset: the rope's line, and the column
 /// in bytes.
 pub fn ts_point(rope: &Rope, byte: usize) -> tree_sitter::Point {
@@ -57,6 +55,8 @@ pub fn ts_point(rope: &Rope, byte: usize) -> tree_sitter::Point {
     }
 }
 
+/// Converts a byte offset (clamped to the text, rounded down to a character
+/// boundary) to a line and column.
 pub fn to_line_col(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
     let offset = offset.min(rope.len_bytes());
     // Most lines before a finding are ASCII: the column is then the byte
@@ -69,6 +69,12 @@ pub fn to_line_col(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
             col: offset - line_start,
         };
     }
+    counted(rope, offset, encoding)
+}
+
+/// The line and column of `offset` (within the text) by counting
+/// characters through the rope.
+fn counted(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
     let char_idx = rope.byte_to_char(offset);
     let line = rope.char_to_line(char_idx);
     let line_char = rope.line_to_char(line);
@@ -174,21 +180,6 @@ pub fn to_offset(rope: &Rope, pos: LineCol, encoding: Encoding) -> (usize, Clamp
 mod tests {
     use super::*;
 
-    /// The column by counting characters, as `to_line_col` does off its
-    /// ASCII path.
-    fn counted(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
-        let offset = offset.min(rope.len_bytes());
-        let char_idx = rope.byte_to_char(offset);
-        let line = rope.char_to_line(char_idx);
-        let line_char = rope.line_to_char(line);
-        let col = match encoding {
-            Encoding::Utf8 => rope.char_to_byte(char_idx) - rope.line_to_byte(line),
-            Encoding::Utf16 => rope.char_to_utf16_cu(char_idx) - rope.char_to_utf16_cu(line_char),
-            Encoding::Utf32 => char_idx - line_char,
-        };
-        LineCol { line, col }
-    }
-
     #[test]
     fn the_ascii_path_agrees_with_counting_across_chunks() {
         // Long lines (ropes split them into chunks of about a kilobyte),
@@ -205,7 +196,7 @@ mod tests {
             for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
                 assert_eq!(
                     to_line_col(&rope, offset, encoding),
-                    counted(&rope, offset, encoding),
+                    counted(&rope, offset.min(rope.len_bytes()), encoding),
                     "{offset} {encoding:?}"
                 );
             }

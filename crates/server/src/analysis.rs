@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use lsp_types::{Diagnostic, Url};
+use lsp_types::Url;
 use ropey::Rope;
 use svl_analysis::document::LazyTree;
 use svl_analysis::incremental::{self, Incremental};
@@ -249,8 +249,10 @@ fn memo_key(finding: &Finding, severity: Severity, rope: &Rope, encoding: Encodi
 }
 
 /// The diagnostics of findings, as the settings say (disabled rules left
-/// out, severities applied). `uri` names the file the findings are in.
-pub fn diagnostics(
+/// out, severities applied), built one by one: what [`diagnostics_json`]
+/// must serialise. `uri` names the file the findings are in.
+#[cfg(test)]
+fn diagnostics(
     findings: &[Finding],
     rope: &Rope,
     kind: FileKind,
@@ -258,7 +260,7 @@ pub fn diagnostics(
     uri: &Url,
     config: &Config,
     encoding: Encoding,
-) -> Vec<Diagnostic> {
+) -> Vec<lsp_types::Diagnostic> {
     if !config.enable || !kind.is_config() {
         return Vec::new();
     }
@@ -302,9 +304,11 @@ pub fn closed_files(
                 .filter(|f| f.suppressed.is_none())
                 .collect();
             let rope = Rope::from_str(&file.text);
-            let diagnostics =
-                diagnostics(&findings, &rope, file.kind, &index, &url, config, encoding);
-            out.push((url, DiagnosticsJson::new(&diagnostics)));
+            let mut memo = DiagnosticMemo::default();
+            let json = diagnostics_json(
+                &findings, &rope, file.kind, &index, &url, config, encoding, &mut memo,
+            );
+            out.push((url, json));
         }
     }
     out
@@ -366,32 +370,22 @@ mod tests {
             &|t| t.replacen("\"p2\" {}", "\"p2\" { # é💣\n}", 1),
             &|t| t.to_owned(),
         ];
+        // The memoised JSON of a text's diagnostics, the JSON built afresh,
+        // and how many findings there are.
+        let both = |text: &str, config: &Config, encoding, memo: &mut DiagnosticMemo| {
+            let (f, rope, index) = findings(text);
+            let kind = FileKind::Hcl;
+            let memoised = diagnostics_json(&f, &rope, kind, &index, &uri, config, encoding, memo);
+            let fresh = diagnostics(&f, &rope, kind, &index, &uri, config, encoding);
+            (memoised, DiagnosticsJson::new(&fresh), f.len())
+        };
         for encoding in [Encoding::Utf16, Encoding::Utf8] {
             let mut text = base.clone();
             let mut memo = DiagnosticMemo::default();
             let mut config = Config::default();
-            let (f, rope, index) = findings(&text);
-            let first = diagnostics_json(
-                &f,
-                &rope,
-                FileKind::Hcl,
-                &index,
-                &uri,
-                &config,
-                encoding,
-                &mut memo,
-            );
-            let fresh = DiagnosticsJson::new(&diagnostics(
-                &f,
-                &rope,
-                FileKind::Hcl,
-                &index,
-                &uri,
-                &config,
-                encoding,
-            ));
+            let (first, fresh, count) = both(&text, &config, encoding, &mut memo);
             assert_eq!(first, fresh);
-            assert!(f.len() > 10, "{}", f.len());
+            assert!(count > 10, "{count}");
             for (n, edit) in edits.iter().enumerate() {
                 text = edit(&text);
                 if n == 3 {
@@ -400,33 +394,13 @@ mod tests {
                     assert!(errors.is_empty(), "{errors:?}");
                     config = changed;
                 }
-                let (f, rope, index) = findings(&text);
-                let again = diagnostics_json(
-                    &f,
-                    &rope,
-                    FileKind::Hcl,
-                    &index,
-                    &uri,
-                    &config,
-                    encoding,
-                    &mut memo,
-                );
-                let fresh = DiagnosticsJson::new(&diagnostics(
-                    &f,
-                    &rope,
-                    FileKind::Hcl,
-                    &index,
-                    &uri,
-                    &config,
-                    encoding,
-                ));
+                let (again, fresh, count) = both(&text, &config, encoding, &mut memo);
                 assert_eq!(again, fresh, "edit {n} {encoding:?}");
                 // Most diagnostics are reused; never those the edit changed.
                 assert!(
-                    memo.reused > 0 && memo.reused < f.len(),
-                    "edit {n}: {} of {}",
-                    memo.reused,
-                    f.len()
+                    memo.reused > 0 && memo.reused < count,
+                    "edit {n}: {} of {count}",
+                    memo.reused
                 );
             }
         }

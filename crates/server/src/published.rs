@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+#[cfg(test)]
 use lsp_types::Diagnostic;
 
 /// The diagnostics of one file: the JSON array sent in `publishDiagnostics`.
@@ -32,6 +33,9 @@ impl DiagnosticsJson {
         }
     }
 
+    /// Serialised in one go (what [`DiagnosticsJson::from_parts`] of each
+    /// diagnostic serialised alone must equal).
+    #[cfg(test)]
     pub fn new(diagnostics: &[Diagnostic]) -> Self {
         let text = serde_json::to_string(diagnostics)
             // Diagnostics are plain data: serialising them cannot fail.
