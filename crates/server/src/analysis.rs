@@ -107,7 +107,13 @@ pub fn analyze(
     };
     let facts = match (sync.usable, cache.as_deref()) {
         (true, Some(cache)) => cache.facts(&path, snapshot.kind, Arc::clone(&text)),
-        _ => FileFacts::extract(&path, snapshot.kind, Arc::clone(&text), Some(tree())),
+        // JSON files are read by their own parser: no HCL tree for them.
+        _ => FileFacts::extract(
+            &path,
+            snapshot.kind,
+            Arc::clone(&text),
+            matches!(snapshot.kind, FileKind::Hcl | FileKind::Tfvars).then(tree),
+        ),
     };
     let facts = Arc::new(facts);
     // Facts of unsaved buffers count for the whole module (and the modules
