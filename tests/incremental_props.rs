@@ -126,17 +126,28 @@ fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats,
     (findings, stats, served)
 }
 
+/// The document's tree if something parsed it (an analysis that fell back
+/// to the whole text: with errors, recovery depends on the previous tree),
+/// else a fresh parse (equal to it for a text without errors), leaving the
+/// document's tree unparsed, as in the server until a code action asks.
+fn whole_tree(doc: &Document) -> tree_sitter::Tree {
+    let tree = doc.lazy_tree();
+    match tree.ready() {
+        Some(t) => t.clone(),
+        None => svl_analysis::syntax::parse(&doc.text, None),
+    }
+}
+
 /// A full analysis of the document (no cache), with the document's tree
 /// (re-parsed from its edited tree, as the server would, but not kept: the
 /// edits of several notifications pile up on it, as in the server while the
 /// stretches serve).
 fn full(doc: &Document) -> Vec<Finding> {
-    let tree = doc.lazy_tree();
     let facts = Arc::new(FileFacts::extract(
         Path::new("main.tf"),
         FileKind::Hcl,
         doc.text.clone(),
-        Some(tree.get(&doc.text)),
+        Some(&whole_tree(doc)),
     ));
     svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
 }
@@ -182,9 +193,9 @@ proptest! {
             let (incremental, _, _) = incremental(&mut cache, &doc);
             prop_assert_eq!(incremental, full(&doc), "text:\n{}", text);
             // The file's blocks, kept per item, match a fresh read.
-            let tree = doc.lazy_tree();
-            if !tree.get(&doc.text).root_node().has_error() {
-                let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(tree.get(&doc.text)));
+            let tree = whole_tree(&doc);
+            if !tree.root_node().has_error() {
+                let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(&tree));
                 let cached: Vec<_> = cache.blocks().into_iter().map(|b| (*b).clone()).collect();
                 let fresh_blocks: Vec<_> = fresh.blocks.iter().map(|b| (**b).clone()).collect();
                 prop_assert_eq!(cached, fresh_blocks);

@@ -6,13 +6,14 @@
 //! `InputEdit`, applied to the rope and to the tree. Computing every
 //! `InputEdit` against the original text instead desynchronises the tree.
 //!
-//! The tree is not re-parsed on every change: tree-sitter's incremental
-//! re-parse is linear in the number of top-level blocks (tens of
-//! milliseconds per keystroke in a megabyte), and the analysis of a keystroke
-//! usually re-reads only the blocks the edit touched (see
-//! [`crate::incremental::Incremental::sync_text`]). The edited tree is kept;
-//! [`Document::tree`] re-parses it, reusing what the edits left intact, when
-//! something needs the whole tree.
+//! The tree is parsed only when something needs the whole of it (a code
+//! action; an analysis whose edits do not parse on their own): a whole-file
+//! parse is linear in the file (tens of milliseconds per keystroke in a
+//! megabyte, and two thirds of an open document's memory), and the analysis
+//! reads the text block by block (see
+//! [`crate::incremental::Incremental::sync_text`]). The document holds a
+//! [`LazyTree`] shared with its snapshots: a tree one of them parsed is
+//! edited and reused by the next parse.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
@@ -55,10 +56,8 @@ pub struct Document {
     /// several times faster than rope chunks, and analysis reads it too.
     /// Shared with snapshots; a change copies it only while one is alive.
     pub text: Arc<String>,
-    /// The tree of `text` when `fresh`; else the tree of an older text with
-    /// the edits since applied (`InputEdit`), to re-parse from.
-    tree: Tree,
-    fresh: bool,
+    /// The tree of `text`, parsed when first asked for.
+    tree: Arc<LazyTree>,
     pub version: i32,
     /// When set, parses give up at once (see [`Document::new_unless`]).
     stop: Option<Arc<AtomicBool>>,
@@ -69,8 +68,7 @@ impl Document {
         Self {
             rope: Rope::from_str(text),
             text: Arc::new(text.to_owned()),
-            tree: syntax::parse(text, None),
-            fresh: true,
+            tree: Arc::new(LazyTree::unparsed(None)),
             version,
             stop: None,
         }
@@ -80,16 +78,13 @@ impl Document {
     /// as `stop` is set, leaving an empty tree: for a server whose client
     /// has gone, which only needs to stop, never to use the document again.
     pub fn new_unless(text: &str, version: i32, stop: Arc<AtomicBool>) -> Self {
-        let mut doc = Self {
+        Self {
             rope: Rope::from_str(text),
             text: Arc::new(text.to_owned()),
-            tree: syntax::parse("", None),
-            fresh: true,
+            tree: Arc::new(LazyTree::unparsed(Some(Arc::clone(&stop)))),
             version,
             stop: Some(stop),
-        };
-        doc.tree = doc.reparse(None);
-        doc
+        }
     }
 
     /// Applies `changes` in order (the tree is only edited: see
@@ -101,12 +96,13 @@ impl Document {
     pub fn apply_changes(&mut self, changes: &[Change], encoding: Encoding) -> Applied {
         let mut warnings = Vec::new();
         let mut ops = Vec::new();
-        let mut replaced = false;
+        // The tree to edit: the last one parsed (or edited) of this text.
+        let mut base: Option<Tree> = self.tree.base();
         for change in changes {
             let Some((start, end)) = change.range else {
                 self.rope = Rope::from_str(&change.text);
                 self.text = Arc::new(change.text.clone());
-                replaced = true;
+                base = None;
                 ops.push(CacheOp::Invalidate);
                 continue;
             };
@@ -134,8 +130,8 @@ impl Document {
                 old_end: end_byte,
                 new_end: start_byte + change.text.len(),
             }));
-            if !replaced {
-                self.tree.edit(&InputEdit {
+            if let Some(tree) = base.as_mut() {
+                tree.edit(&InputEdit {
                     start_byte,
                     old_end_byte: end_byte,
                     new_end_byte: start_byte + change.text.len(),
@@ -145,56 +141,28 @@ impl Document {
                 });
             }
         }
-        if replaced {
-            // Nothing of the old tree can be reused.
-            self.tree = self.reparse(None);
-            self.fresh = true;
-        } else if !changes.is_empty() {
-            self.fresh = false;
+        if !changes.is_empty() {
+            self.tree = Arc::new(LazyTree {
+                cell: OnceLock::new(),
+                edited: base,
+                stop: self.stop.clone(),
+            });
         }
         Applied { warnings, ops }
     }
 
-    /// The syntax tree of the text, re-parsed first if changes came since.
-    pub fn tree(&mut self) -> &Tree {
-        if !self.fresh {
-            self.tree = self.reparse(Some(&self.tree));
-            self.fresh = true;
-        }
-        &self.tree
+    /// The syntax tree of the text, parsed first if need be.
+    pub fn tree(&self) -> &Tree {
+        self.tree.get(&self.text)
     }
 
-    /// The tree as it is: of the text when the flag is `true`, else edited
-    /// since (to re-parse from, with [`syntax::parse`]).
-    pub fn tree_as_is(&self) -> (&Tree, bool) {
-        (&self.tree, self.fresh)
+    /// The tree of the current text, parsed when first asked for, shared:
+    /// what a holder parses, the document reuses.
+    pub fn lazy_tree(&self) -> Arc<LazyTree> {
+        Arc::clone(&self.tree)
     }
 
-    /// Takes `tree` as the tree of the current text (parsed elsewhere, from
-    /// this text).
-    pub fn set_tree(&mut self, tree: Tree) {
-        self.tree = tree;
-        self.fresh = true;
-    }
-
-    /// Parses the text, reusing `old_tree` (already edited) when given.
-    fn reparse(&self, old_tree: Option<&Tree>) -> Tree {
-        reparse(&self.text, old_tree, self.stop.as_deref())
-    }
-
-    /// The tree as it is, for a [`LazyTree`] of the current text.
-    pub fn lazy_tree(&self) -> LazyTree {
-        if self.fresh {
-            LazyTree::fresh(self.tree.clone())
-        } else {
-            LazyTree {
-                cell: OnceLock::new(),
-                edited: Some(self.tree.clone()),
-                stop: self.stop.clone(),
-            }
-        }
-    }
-
+    /// The tree-sitter point of a byte offset.
     fn point(&self, byte: usize) -> Point {
         position::ts_point(&self.rope, byte)
     }
@@ -233,6 +201,21 @@ impl LazyTree {
             edited: None,
             stop: None,
         }
+    }
+
+    /// Not parsed yet, with nothing to parse from.
+    fn unparsed(stop: Option<Arc<AtomicBool>>) -> Self {
+        Self {
+            cell: OnceLock::new(),
+            edited: None,
+            stop,
+        }
+    }
+
+    /// The tree to edit for the next text: the parsed one, else the edited
+    /// one it would be parsed from.
+    fn base(&self) -> Option<Tree> {
+        self.cell.get().or(self.edited.as_ref()).cloned()
     }
 
     /// The tree of `text` (which must be the text this tree stands for).

@@ -119,6 +119,10 @@ pub struct Stats {
     pub reused: usize,
 }
 
+/// About how much text one parse reads when a file is first read block by
+/// block ([`Incremental::sync_text`] on an empty cache).
+pub const INIT_STRETCH: usize = 64 * 1024;
+
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
@@ -302,7 +306,7 @@ impl Incremental {
     /// text and calls [`Incremental::sync`].
     pub fn sync_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
         if !self.valid {
-            return None;
+            return self.init_text(src, point);
         }
         // The stretches to read again, as ranges of entry indices to drop
         // and byte ranges to parse.
@@ -405,6 +409,74 @@ impl Incremental {
         Some(Sync {
             usable: true,
             facts_changed: before != after,
+        })
+    }
+
+    /// Fills the cache from `src` without the tree of the whole text: the
+    /// top-level blocks found by a lexical scan ([`crate::split::split`]),
+    /// in stretches of about [`INIT_STRETCH`] bytes parsed on their own, in
+    /// parallel, each ending at a block's closing brace. `None` (nothing
+    /// changed) when the scan does not understand the text or a stretch does
+    /// not parse cleanly into whole blocks and comments.
+    fn init_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
+        use rayon::prelude::*;
+        let items = crate::split::split(src)?;
+        let mut stretches: Vec<Range<usize>> = Vec::new();
+        for item in &items {
+            match stretches.last_mut() {
+                Some(last) if last.end - last.start < INIT_STRETCH => last.end = item.range.end,
+                _ => stretches.push(item.range.clone()),
+            }
+        }
+        if let Some(last) = stretches.last_mut() {
+            last.end = src.len(); // what follows the last block
+        } else if !src.trim().is_empty() {
+            stretches.push(0..src.len());
+        }
+        let ends: Vec<(Point, Point)> = stretches
+            .iter()
+            .map(|r| (point(r.start), point(r.end)))
+            .collect();
+        // Parsing is most of the work, and tree-sitter's parser does not
+        // recurse: the stretches are parsed on the rayon pool; lowering
+        // (recursive) stays on this thread and its stack.
+        let trees: Vec<Option<Tree>> = stretches
+            .par_iter()
+            .zip(ends.par_iter())
+            .map(|(r, (start, end))| crate::syntax::parse_range(src, r.clone(), *start, *end))
+            .collect();
+        let mut entries = Vec::new();
+        for tree in &trees {
+            let root = tree.as_ref()?.root_node();
+            if root.kind() != "config_file" || root.has_error() {
+                return None;
+            }
+            let mut cursor = root.walk();
+            for child in root.children(&mut cursor) {
+                let mut items: Vec<Node<'_>> = Vec::new();
+                if child.kind() == "body" {
+                    let mut cursor = child.walk();
+                    items.extend(child.children(&mut cursor));
+                } else {
+                    items.push(child);
+                }
+                for item in items {
+                    if !matches!(item.kind(), "block" | "comment") {
+                        return None;
+                    }
+                    entries.push(Entry::new(item, src, self.override_file));
+                }
+            }
+        }
+        entries.sort_by_key(|e| (e.range.start, e.range.end));
+        self.entries = entries;
+        self.dirty.clear();
+        self.dropped.clear();
+        self.valid = true;
+        self.checked_with = None;
+        Some(Sync {
+            usable: true,
+            facts_changed: true,
         })
     }
 

@@ -96,7 +96,7 @@ impl Doc {
             kind: self.kind,
             rope: self.doc.rope.clone(),
             text: Arc::clone(&self.doc.text),
-            tree: Arc::new(self.doc.lazy_tree()),
+            tree: self.doc.lazy_tree(),
             version: self.doc.version,
             generation: self.generation,
         }
@@ -529,11 +529,13 @@ impl Server {
         let version = entry.doc.version;
         match outcome {
             Ok((analyzed, diagnostics)) if current => {
-                // A tree the analysis parsed saves the next one a parse.
-                if let Some(tree) = analyzed.tree.ready() {
-                    entry.doc.set_tree(tree.clone());
-                }
+                // The first analysis of a document parses all of it: give
+                // what that parse freed back to the system.
+                let first = entry.analyzed.is_none();
                 entry.analyzed = Some(analyzed);
+                if first {
+                    svl_trim::release_free_memory();
+                }
                 self.publish(&uri, diagnostics, Some(version));
             }
             Err(message) if current => {
