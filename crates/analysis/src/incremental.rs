@@ -354,43 +354,8 @@ impl Incremental {
             }
         }
         // Parse every stretch before changing anything.
-        let mut fresh: Vec<Entry> = Vec::new();
-        for (_, bytes) in &regions {
-            if src[bytes.clone()].trim().is_empty() {
-                continue;
-            }
-            let tree = crate::syntax::parse_range(
-                src,
-                bytes.clone(),
-                point(bytes.start),
-                point(bytes.end),
-            )?;
-            let root = tree.root_node();
-            if root.kind() != "config_file" || root.has_error() {
-                return None;
-            }
-            let mut cursor = root.walk();
-            let mut items: Vec<Node<'_>> = Vec::new();
-            for child in root.children(&mut cursor) {
-                if child.kind() == "body" {
-                    let mut cursor = child.walk();
-                    items.extend(child.children(&mut cursor));
-                } else {
-                    items.push(child);
-                }
-            }
-            if items
-                .iter()
-                .any(|n| !matches!(n.kind(), "block" | "comment"))
-            {
-                return None;
-            }
-            fresh.extend(
-                items
-                    .into_iter()
-                    .map(|item| Entry::new(item, src, self.override_file)),
-            );
-        }
+        let stretches: Vec<Range<usize>> = regions.iter().map(|(_, bytes)| bytes.clone()).collect();
+        let fresh = self.read_stretches(src, &stretches, point)?;
         // Commit: drop what the stretches cover, add what they hold.
         let mut before: Vec<u64> = std::mem::take(&mut self.dropped);
         for (entries, _) in regions.iter().rev() {
@@ -419,7 +384,6 @@ impl Incremental {
     /// changed) when the scan does not understand the text or a stretch does
     /// not parse cleanly into whole blocks and comments.
     fn init_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
-        use rayon::prelude::*;
         let items = crate::split::split(src)?;
         let mut stretches: Vec<Range<usize>> = Vec::new();
         for item in &items {
@@ -428,23 +392,49 @@ impl Incremental {
                 _ => stretches.push(item.range.clone()),
             }
         }
-        if let Some(last) = stretches.last_mut() {
-            last.end = src.len(); // what follows the last block
-        } else if !src.trim().is_empty() {
-            stretches.push(0..src.len());
+        match stretches.last_mut() {
+            Some(last) => last.end = src.len(), // what follows the last block
+            None => stretches.push(0..src.len()), // comments, or nothing
         }
-        let ends: Vec<(Point, Point)> = stretches
+        let mut entries = self.read_stretches(src, &stretches, point)?;
+        entries.sort_by_key(|e| (e.range.start, e.range.end));
+        self.entries = entries;
+        self.dirty.clear();
+        self.dropped.clear();
+        self.valid = true;
+        self.checked_with = None;
+        Some(Sync {
+            usable: true,
+            facts_changed: true,
+        })
+    }
+
+    /// The items of `stretches` of `src`, each parsed on its own (node
+    /// offsets stay the file's), in order. `None` when a stretch does not
+    /// parse cleanly into whole blocks and comments. Several stretches are
+    /// parsed in parallel: parsing is most of the work, and tree-sitter's
+    /// parser does not recurse; lowering (recursive) stays on this thread
+    /// and its stack.
+    fn read_stretches(
+        &self,
+        src: &str,
+        stretches: &[Range<usize>],
+        point: &dyn Fn(usize) -> Point,
+    ) -> Option<Vec<Entry>> {
+        use rayon::prelude::*;
+        let stretches: Vec<(Range<usize>, Point, Point)> = stretches
             .iter()
-            .map(|r| (point(r.start), point(r.end)))
+            .filter(|r| !src[(*r).clone()].trim().is_empty())
+            .map(|r| (r.clone(), point(r.start), point(r.end)))
             .collect();
-        // Parsing is most of the work, and tree-sitter's parser does not
-        // recurse: the stretches are parsed on the rayon pool; lowering
-        // (recursive) stays on this thread and its stack.
-        let trees: Vec<Option<Tree>> = stretches
-            .par_iter()
-            .zip(ends.par_iter())
-            .map(|(r, (start, end))| crate::syntax::parse_range(src, r.clone(), *start, *end))
-            .collect();
+        let parse = |(r, start, end): &(Range<usize>, Point, Point)| {
+            crate::syntax::parse_range(src, r.clone(), *start, *end)
+        };
+        let trees: Vec<Option<Tree>> = if stretches.len() > 1 {
+            stretches.par_iter().map(parse).collect()
+        } else {
+            stretches.iter().map(parse).collect()
+        };
         let mut entries = Vec::new();
         for tree in &trees {
             let root = tree.as_ref()?.root_node();
@@ -468,16 +458,7 @@ impl Incremental {
                 }
             }
         }
-        entries.sort_by_key(|e| (e.range.start, e.range.end));
-        self.entries = entries;
-        self.dirty.clear();
-        self.dropped.clear();
-        self.valid = true;
-        self.checked_with = None;
-        Some(Sync {
-            usable: true,
-            facts_changed: true,
-        })
+        Some(entries)
     }
 
     /// The facts of the file (after a sync), from the cached blocks and
