@@ -293,19 +293,13 @@ impl ModuleIndex {
         let same = old.kind == file.kind
             && old.blocks.len() == file.blocks.len()
             && old.blocks.iter().zip(&file.blocks).all(|(a, b)| {
-                a.kind == b.kind
-                    && a.labels.len() == b.labels.len()
-                    && a.labels
-                        .iter()
-                        .zip(&b.labels)
-                        .all(|(x, y)| x.value == y.value)
+                same_key(a, b)
                     && (a.kind != "locals"
-                        || a.body.attributes.len() == b.body.attributes.len()
-                            && a.body
-                                .attributes
-                                .iter()
-                                .zip(&b.body.attributes)
-                                .all(|(x, y)| x.name == y.name))
+                        || a.body.attributes.iter().map(|x| &x.name).eq(b
+                            .body
+                            .attributes
+                            .iter()
+                            .map(|y| &y.name)))
             });
         if !same {
             return None;
