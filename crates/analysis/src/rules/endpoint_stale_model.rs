@@ -101,6 +101,11 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     );
 }
 
+static FIXER: super::network::Fixer = super::network::Fixer {
+    fix: fix_of,
+    all_title: "Drop the fixed model names",
+};
+
 impl Rule for EndpointStaleModel {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
@@ -133,28 +138,23 @@ impl Rule for EndpointStaleModel {
         }
         let mut out = Vec::new();
         check_model(target, ctx, &mut out);
-        let f = out.first()?;
-        Some(Explanation {
-            rule: DOC.id,
-            markdown: format!(
-                "**{}** (`{}`)\n\n**{}**\n\n{}\n\n[Control documentation]({})",
-                DOC.title, DOC.id, f.message, DOC.why, DOC.docs_url
-            ),
-            span: name.span.clone(),
-        })
+        Some(super::network::explanation(
+            &DOC,
+            out.first()?,
+            name.span.clone(),
+        ))
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        super::network::offer_of(fix_of(finding, ctx))
+        FIXER.offers(finding, ctx)
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {
-        fix_of(finding, ctx)
+        FIXER.fix(finding, ctx)
     }
 
     fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixes = findings.iter().filter_map(|f| fix_of(f, ctx)).collect();
-        super::network::merge_fixes("Drop the fixed model names", fixes)
+        FIXER.fix_all(findings, ctx)
     }
 }
 

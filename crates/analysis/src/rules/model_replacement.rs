@@ -125,6 +125,11 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     );
 }
 
+static FIXER: super::network::Fixer = super::network::Fixer {
+    fix: fix_of,
+    all_title: "Prepare blue-green cutovers",
+};
+
 impl Rule for ModelReplacement {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
@@ -152,16 +157,15 @@ impl Rule for ModelReplacement {
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<Offer> {
-        super::network::offer_of(fix_of(finding, ctx))
+        FIXER.offers(finding, ctx)
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _offer: &Offer) -> Option<Fix> {
-        fix_of(finding, ctx)
+        FIXER.fix(finding, ctx)
     }
 
     fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixes = findings.iter().filter_map(|f| fix_of(f, ctx)).collect();
-        super::network::merge_fixes("Prepare blue-green cutovers", fixes)
+        FIXER.fix_all(findings, ctx)
     }
 }
 

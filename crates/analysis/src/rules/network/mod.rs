@@ -37,10 +37,35 @@ pub(crate) struct NetworkRule {
     pub fix: Option<Fixer>,
 }
 
-/// The fix of a pitfall rule's finding, and the title of several merged.
+/// The fix of a pitfall rule's finding, and the title of several merged:
+/// what the rules' `offers`, `fix` and `fix_all` do with it.
 pub(crate) struct Fixer {
     pub fix: fn(&Finding, &FixContext<'_>) -> Option<Fix>,
     pub all_title: &'static str,
+}
+
+impl Fixer {
+    /// The fix, offered when it applies (computing it says whether it does).
+    pub fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<crate::fix::Offer> {
+        (self.fix)(finding, ctx)
+            .map(|fix| crate::fix::Offer {
+                title: fix.title,
+                preferred: fix.preferred,
+                kind: crate::fix::OfferKind::Resources,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    pub fn fix(&self, finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
+        (self.fix)(finding, ctx)
+    }
+
+    /// The fixes of `findings`, merged into one.
+    pub fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
+        let fixes = findings.iter().filter_map(|f| (self.fix)(f, ctx)).collect();
+        merge_fixes(self.all_title, fixes)
+    }
 }
 
 impl super::Rule for NetworkRule {
@@ -70,20 +95,18 @@ impl super::Rule for NetworkRule {
     }
 
     fn offers(&self, finding: &Finding, ctx: &FixContext<'_>) -> Vec<crate::fix::Offer> {
-        offer_of(self.fix.as_ref().and_then(|f| (f.fix)(finding, ctx)))
+        self.fix
+            .as_ref()
+            .map(|f| f.offers(finding, ctx))
+            .unwrap_or_default()
     }
 
     fn fix(&self, finding: &Finding, ctx: &FixContext<'_>, _: &crate::fix::Offer) -> Option<Fix> {
-        (self.fix.as_ref()?.fix)(finding, ctx)
+        self.fix.as_ref()?.fix(finding, ctx)
     }
 
     fn fix_all(&self, findings: &[&Finding], ctx: &FixContext<'_>) -> Option<Fix> {
-        let fixer = self.fix.as_ref()?;
-        let fixes = findings
-            .iter()
-            .filter_map(|f| (fixer.fix)(f, ctx))
-            .collect();
-        merge_fixes(fixer.all_title, fixes)
+        self.fix.as_ref()?.fix_all(findings, ctx)
     }
 }
 
@@ -181,15 +204,20 @@ pub(crate) fn explain_with(
     check(target, ctx, &mut out);
     // Only a rule with something certain to say explains (hover on a
     // compliant argument shows the model's own explanation).
-    let verdict = format!("**{}**", out.first()?.message);
-    Some(Explanation {
+    Some(explanation(doc, out.first()?, site.attribute.span.clone()))
+}
+
+/// A pitfall rule's hover over `span`: the rule, what its finding says, and
+/// why it matters.
+pub(crate) fn explanation(doc: &'static RuleDoc, finding: &Finding, span: Span) -> Explanation {
+    Explanation {
         rule: doc.id,
         markdown: format!(
-            "**{}** (`{}`)\n\n{verdict}\n\n{}\n\n[Control documentation]({})",
-            doc.title, doc.id, doc.why, doc.docs_url
+            "**{}** (`{}`)\n\n**{}**\n\n{}\n\n[Control documentation]({})",
+            doc.title, doc.id, finding.message, doc.why, doc.docs_url
         ),
-        span: site.attribute.span.clone(),
-    })
+        span,
+    }
 }
 
 /// How the configuration refers to an instance's id from its own module.
@@ -300,7 +328,7 @@ pub(crate) fn fix_in(
 }
 
 /// Merges the fixes of several findings of one rule into one.
-pub(crate) fn merge_fixes(title: &str, fixes: Vec<Fix>) -> Option<Fix> {
+fn merge_fixes(title: &str, fixes: Vec<Fix>) -> Option<Fix> {
     let mut all: Option<Fix> = None;
     for fix in fixes {
         match all.as_mut() {
@@ -389,16 +417,4 @@ pub(crate) fn list_in(frame: &Frame, refs: &[&Reference]) -> Option<String> {
             .collect::<Vec<_>>()
             .join(", ")
     ))
-}
-
-/// The one offer of a rule whose fix is computed to be listed: its title,
-/// or nothing when no fix applies here.
-pub(crate) fn offer_of(fix: Option<Fix>) -> Vec<crate::fix::Offer> {
-    fix.map(|fix| crate::fix::Offer {
-        title: fix.title,
-        preferred: fix.preferred,
-        kind: crate::fix::OfferKind::Resources,
-    })
-    .into_iter()
-    .collect()
 }
