@@ -299,25 +299,13 @@ fn typing(settings: &Settings) {
 /// The server's resident memory (`VmRSS`: anonymous memory plus the pages
 /// of its binary it touched), in bytes.
 fn rss(server: &Server) -> Option<u64> {
-    status_kb(server, "VmRSS:").map(|kb| kb * 1024)
+    server.status_kb("VmRSS:").map(|kb| kb * 1024)
 }
 
 /// The server's anonymous resident memory (`RssAnon`: its heap and stacks,
 /// without the binary's pages), in bytes.
 fn anon(server: &Server) -> Option<u64> {
-    status_kb(server, "RssAnon:").map(|kb| kb * 1024)
-}
-
-fn status_kb(server: &Server, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
+    server.status_kb("RssAnon:").map(|kb| kb * 1024)
 }
 
 /// The resident memory once it stops moving (a large document takes a

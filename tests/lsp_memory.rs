@@ -18,16 +18,9 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
     use serde_json::{Value, json};
 
     fn anon_kb(server: &Server) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("RssAnon:"))
-            .unwrap()
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .unwrap()
+        server
+            .status_kb("RssAnon:")
+            .expect("RssAnon in /proc/<pid>/status")
     }
 
     // About 1 MB of models, subnets and security groups: a hundred

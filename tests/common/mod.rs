@@ -285,6 +285,21 @@ impl Server {
         self.child.id()
     }
 
+    /// A memory figure of the server from `/proc/<pid>/status`, in kB
+    /// (`field` as written there: `VmRSS:`, `RssAnon:`); `None` where there
+    /// is no such file.
+    pub fn status_kb(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// When the diagnostics of `uri` at `version` arrived (their bytes
     /// read, before parsing), if they did.
     pub fn arrival(&self, uri: &str, version: i64) -> Option<Instant> {
