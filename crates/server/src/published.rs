@@ -70,26 +70,28 @@ impl DiagnosticsJson {
     pub fn len(&self) -> usize {
         self.count
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
 }
 
-/// The whole `textDocument/publishDiagnostics` notification.
-pub fn notification(uri: &str, diagnostics: &DiagnosticsJson, version: Option<i32>) -> String {
+/// The whole `textDocument/publishDiagnostics` notification, in pieces to
+/// write end to end: the diagnostics' JSON is shared, not copied.
+pub fn notification(
+    uri: &str,
+    diagnostics: &DiagnosticsJson,
+    version: Option<i32>,
+) -> Vec<Arc<str>> {
     let uri = serde_json::Value::String(uri.to_owned()).to_string();
-    let mut out = String::with_capacity(diagnostics.as_str().len() + uri.len() + 120);
-    out.push_str(r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
-    out.push_str(&uri);
-    out.push_str(r#","diagnostics":"#);
-    out.push_str(diagnostics.as_str());
-    if let Some(version) = version {
-        out.push_str(r#","version":"#);
-        out.push_str(&version.to_string());
-    }
-    out.push_str("}}");
-    out
+    let head = format!(
+        r#"{{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{{"uri":{uri},"diagnostics":"#
+    );
+    let tail = match version {
+        Some(version) => format!(r#","version":{version}}}}}"#),
+        None => "}}".to_owned(),
+    };
+    vec![
+        Arc::from(head),
+        Arc::clone(&diagnostics.text),
+        Arc::from(tail),
+    ]
 }
 
 #[cfg(test)]
@@ -112,7 +114,7 @@ mod tests {
         let diagnostics = vec![diagnostic("a \"quoted\" \\ message\n"), diagnostic("é💣")];
         let uri = "file:///a%20b/\"odd\".tf";
         for version in [Some(7), None] {
-            let text = notification(uri, &DiagnosticsJson::new(&diagnostics), version);
+            let text = notification(uri, &DiagnosticsJson::new(&diagnostics), version).concat();
             let parsed: Value = serde_json::from_str(&text).unwrap();
             let mut params = json!({"uri": uri, "diagnostics": diagnostics});
             if let Some(v) = version {

@@ -10,6 +10,7 @@
 //! the order they are sent, so replies never interleave.
 
 use std::io::{self, BufWriter, Read, Write};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
@@ -279,7 +280,9 @@ pub struct Output {
 /// A message to write: a value, or a message already serialised.
 enum Outbound {
     Value(Value),
-    Text(String),
+    /// One message in pieces, written one after the other (a publish: its
+    /// diagnostics' JSON is written as it is, not copied into a message).
+    Pieces(Vec<Arc<str>>),
 }
 
 impl Output {
@@ -288,9 +291,10 @@ impl Output {
         let _ = self.tx.send(Some(Outbound::Value(message)));
     }
 
-    /// Sends a message serialised by the caller (it must be one JSON value).
-    pub fn send_text(&self, message: String) {
-        let _ = self.tx.send(Some(Outbound::Text(message)));
+    /// Sends a message serialised by the caller: the pieces, end to end, are
+    /// one JSON value.
+    pub fn send_pieces(&self, message: Vec<Arc<str>>) {
+        let _ = self.tx.send(Some(Outbound::Pieces(message)));
     }
 }
 
@@ -302,12 +306,13 @@ pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
         .spawn(move || {
             let mut out = BufWriter::new(output);
             while let Ok(Some(message)) = rx.recv() {
-                let body = match message {
-                    Outbound::Value(value) => value.to_string(),
-                    Outbound::Text(text) => text,
+                let pieces: Vec<Arc<str>> = match message {
+                    Outbound::Value(value) => vec![Arc::from(value.to_string())],
+                    Outbound::Pieces(pieces) => pieces,
                 };
-                let written = write!(out, "Content-Length: {}\r\n\r\n", body.len())
-                    .and_then(|()| out.write_all(body.as_bytes()))
+                let length: usize = pieces.iter().map(|p| p.len()).sum();
+                let written = write!(out, "Content-Length: {length}\r\n\r\n")
+                    .and_then(|()| pieces.iter().try_for_each(|p| out.write_all(p.as_bytes())))
                     // Flush when nothing else is queued: one flush per burst.
                     .and_then(|()| if rx.is_empty() { out.flush() } else { Ok(()) });
                 if let Err(e) = written {
