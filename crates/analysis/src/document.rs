@@ -68,7 +68,7 @@ impl Document {
         Self {
             rope: Rope::from_str(text),
             text: Arc::new(text.to_owned()),
-            tree: Arc::new(LazyTree::unparsed(None)),
+            tree: Arc::new(LazyTree::unparsed(None, None)),
             version,
             stop: None,
         }
@@ -81,7 +81,7 @@ impl Document {
         Self {
             rope: Rope::from_str(text),
             text: Arc::new(text.to_owned()),
-            tree: Arc::new(LazyTree::unparsed(Some(Arc::clone(&stop)))),
+            tree: Arc::new(LazyTree::unparsed(None, Some(Arc::clone(&stop)))),
             version,
             stop: Some(stop),
         }
@@ -142,11 +142,7 @@ impl Document {
             }
         }
         if !changes.is_empty() {
-            self.tree = Arc::new(LazyTree {
-                cell: OnceLock::new(),
-                edited: base,
-                stop: self.stop.clone(),
-            });
+            self.tree = Arc::new(LazyTree::unparsed(base, self.stop.clone()));
         }
         Applied { warnings, ops }
     }
@@ -195,19 +191,12 @@ pub struct LazyTree {
 }
 
 impl LazyTree {
-    pub fn fresh(tree: Tree) -> Self {
-        Self {
-            cell: OnceLock::from(tree),
-            edited: None,
-            stop: None,
-        }
-    }
-
-    /// Not parsed yet, with nothing to parse from.
-    fn unparsed(stop: Option<Arc<AtomicBool>>) -> Self {
+    /// Not parsed yet: to be parsed from `edited` (the tree of an older
+    /// text, edited), or from scratch; giving up when `stop` is set.
+    fn unparsed(edited: Option<Tree>, stop: Option<Arc<AtomicBool>>) -> Self {
         Self {
             cell: OnceLock::new(),
-            edited: None,
+            edited,
             stop,
         }
     }
