@@ -2,9 +2,11 @@
 # `check` at the limits: generates inputs that used to take minutes or
 # gigabytes (or would have) and prints wall time and peak RSS of `check` on each.
 #
-#   benches/limits.sh            (about 1 GB of files under /tmp/svl-limits)
+#   benches/limits.sh            (about 1.5 GB of files under /tmp/svl-limits)
 #
-# Each line: input, wall seconds, peak RSS, exit status (1: findings).
+# Each line: input, wall seconds, peak RSS, exit status (1: findings; 2: a
+# file not checked, named on stderr — a block nested or listed by the
+# million is refused before its parse, which would take gigabytes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q
@@ -50,6 +52,43 @@ gen nesting_100k '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 100_000 + "]" * 100_000 + "\n}\n")
 '
+gen nested_10mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 5_000_000 + "]" * 5_000_000 + "\n}\n")
+'
+gen wide_list_10mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = [" + "[]," * 3_300_000 + "]\n}\n")
+'
+gen json_nested_10mb '
+import sys
+open(sys.argv[1] + "/main.tf.json", "w").write("{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": " + "[" * 5_000_000 + "]" * 5_000_000 + "}}}}")
+'
+gen nested_blocks_18mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    for i in range(20):
+        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = " + "[" * 450_000 + "]" * 450_000 + "\n}\n")
+'
+gen long_string_100mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"" + "a" * 100_000_000 + "\"\n}\n")
+'
+gen heredoc_100mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = <<EOT\n" + ("x" * 99 + "\n") * 1_000_000 + "EOT\n}\n")
+'
+gen nested_100mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 50_000_000 + "]" * 50_000_000 + "\n}\n")
+'
+gen clean_100mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    i = 0
+    while f.tell() < 100_000_000:
+        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
+'
 for n in 20000 40000; do
   gen "one_folder_$n" "
 import sys
@@ -59,7 +98,9 @@ for i in range($n):
 done
 
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
-for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k one_folder_20000 one_folder_40000; do
+for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
+  nested_10mb wide_list_10mb json_nested_10mb nested_blocks_18mb long_string_100mb heredoc_100mb \
+  nested_100mb clean_100mb one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
   set +e
   /usr/bin/time -o "$stats" -f "%e %M" "$bin" check --max-file-size none --format json "$root/$dir" >/dev/null 2>&1

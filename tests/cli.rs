@@ -866,6 +866,54 @@ fn files_over_the_size_limit_are_named_and_skipped() {
     assert!(stderr(&out).contains("not a size"), "{}", stderr(&out));
 }
 
+/// A block too large for one parse in bounded memory (a list nested a
+/// million deep) is named with its line and not checked (exit 2), within
+/// a few megabytes; the rest of the tree is checked. `--fix` parses a file
+/// whole, so it counts the whole file against a lower limit and says so.
+#[test]
+fn blocks_too_large_to_parse_are_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let depth = 1 << 20;
+    let padding = "# padding\n".repeat(120_000); // over 1 MB: read block by block
+    let huge = format!(
+        "{padding}{BAD}resource \"aws_sagemaker_model\" \"deep\" {{\n  name = {}{}\n}}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    write(root, "huge/main.tf", &huge);
+    write(root, "small/main.tf", BAD);
+    let line = 1 + huge[..huge.find("\"deep\"").unwrap()].matches('\n').count();
+    let out = run(root, &["check", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "huge/main.tf: the block at line {line} holds about 2,097,1"
+        )) && err.contains("not checked"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["findings"][0]["path"], "small/main.tf");
+    // A file of many ordinary models is read, but not fixed whole.
+    let many: String = (0..60_000)
+        .map(|i| format!("resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n}}\n"))
+        .collect();
+    std::fs::remove_dir_all(root.join("huge")).unwrap();
+    write(root, "many/main.tf", &many);
+    let out = run(root, &["check", "--format", "json", "many"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run(root, &["check", "--fix", "many"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("to fix it"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(root.join("many/main.tf")).unwrap(),
+        many,
+        "not written"
+    );
+}
+
 /// The VS Code extension's settings schema offers every rule by id (with
 /// its title), so `sagemakerVpcLsp.rules` completes them.
 #[test]

@@ -381,7 +381,7 @@ fn deep_nesting_neither_crashes_nor_hides_the_model() {
 /// A document whose tree would take gigabytes (a 16 MB string: ~3.4 GB)
 /// is refused at open with a message, instead of the server being killed
 /// for memory; the server goes on serving other documents. The same holds
-/// for a `.tf.json` document.
+/// for a `.tf.json` document, and for a list nested millions deep.
 #[test]
 fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     let mut server = started();
@@ -407,6 +407,20 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     server.open(json_uri, &json);
     let message = shown_message(&mut server);
     assert!(message.contains(json_uri), "{message}");
+    // A list nested six million deep is about as costly, in tokens.
+    let nested_uri = "file:///w/nested.tf";
+    let depth = 6_000_000;
+    let nested = format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = {}{}\n}}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    server.open(nested_uri, &nested);
+    let message = shown_message(&mut server);
+    assert!(
+        message.contains(nested_uri) && message.contains("nested"),
+        "{message}"
+    );
     assert_eq!(server.shutdown().code(), Some(0));
 }
 

@@ -20,7 +20,7 @@ use common::terraform::Terraform;
 use serde_json::Value;
 use svl_analysis::network::{Fact, facts};
 use svl_project::Workspace;
-use svl_project::read::{Source, kind_of};
+use svl_project::read::{Depth, Source, kind_of};
 use svl_project::walk;
 
 /// The checker's facts for every folder of the tree at `root`.
@@ -35,7 +35,11 @@ fn checker(root: &Path) -> Vec<Fact> {
     for folder in &folders {
         let files: Vec<_> = walk::module_files(folder)
             .iter()
-            .filter_map(|p| Source::read(p, kind_of(p), None).ok().map(|s| s.facts(p)))
+            .filter_map(|p| {
+                Source::read(p, kind_of(p), None, Depth::Fixes)
+                    .ok()
+                    .map(|s| s.facts(p))
+            })
             .collect();
         ws.add_scanned(folder.clone(), files);
     }

@@ -26,7 +26,7 @@ use common::terraform::{self, Instance, Planned, Terraform, add_required_argumen
 use svl_analysis::rules::sagemaker_model_in_vpc::Judgement;
 use svl_analysis::{Judged, judge_file};
 use svl_project::Workspace;
-use svl_project::read::{Source, kind_of};
+use svl_project::read::{Depth, Source, kind_of};
 use svl_project::walk;
 
 /// The checker's judgements for every model of the tree at `root`.
@@ -44,7 +44,11 @@ fn checker(root: &Path) -> Vec<Judged> {
     for folder in by_folder.keys() {
         let facts: Vec<_> = walk::module_files(folder)
             .iter()
-            .filter_map(|p| Source::read(p, kind_of(p), None).ok().map(|s| s.facts(p)))
+            .filter_map(|p| {
+                Source::read(p, kind_of(p), None, Depth::Fixes)
+                    .ok()
+                    .map(|s| s.facts(p))
+            })
             .collect();
         files.extend(facts.iter().cloned());
         ws.add_scanned(folder.clone(), facts);
@@ -253,7 +257,7 @@ fn set_required_variables(root: &Path) {
         if !kind.is_config() {
             continue;
         }
-        let Ok(source) = Source::read(&p, kind, None) else {
+        let Ok(source) = Source::read(&p, kind, None, Depth::Fixes) else {
             continue;
         };
         for b in &source.facts(&p).blocks {

@@ -346,7 +346,9 @@ pub fn add_required_arguments(root: &Path) {
             if !kind.is_config() || svl_analysis::module::is_override(&p) {
                 continue;
             }
-            let Ok(source) = svl_project::Source::read(&p, kind, None) else {
+            let Ok(source) =
+                svl_project::Source::read(&p, kind, None, svl_project::read::Depth::Fixes)
+            else {
                 continue;
             };
             let mut inserts: Vec<(usize, String)> = Vec::new();

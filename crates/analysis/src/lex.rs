@@ -126,6 +126,78 @@ pub(crate) fn non_code(src: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// About how many syntax nodes a parse of `src` makes, found without one:
+/// each word, number and punctuation mark of code counts one; a string or
+/// heredoc counts one, plus the code of its interpolations; a comment
+/// counts nothing. A parse's memory (tree-sitter's tree and the lowered
+/// blocks) grows with this count, not with the text's size: a megabyte of
+/// `[[[[…` is a million nodes, a megabyte-long string is one.
+pub(crate) fn tokens(src: &str) -> usize {
+    let bytes = src.as_bytes();
+    let mut count = 0;
+    let mut at = 0;
+    for region in non_code(src) {
+        count += code_tokens(&bytes[at..region.start]);
+        if !matches!(bytes[region.start], b'#' | b'/') {
+            count += 1 + interpolation_tokens(&bytes[region.clone()]);
+        }
+        at = region.end;
+    }
+    count + code_tokens(&bytes[at..])
+}
+
+/// The words and punctuation marks of a stretch of code.
+fn code_tokens(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    let mut in_word = false;
+    for &b in bytes {
+        let word = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        if (word && !in_word) || b.is_ascii_punctuation() {
+            count += 1;
+        }
+        in_word = word;
+    }
+    count
+}
+
+/// The tokens of the interpolations (`${…}`, `%{…}`) of a string or
+/// heredoc; a string nested in one counts as code, which can only count
+/// more than the parse makes.
+fn interpolation_tokens(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let b = bytes[i];
+        if (b == b'$' || b == b'%') && bytes[i + 1] == b {
+            i += 2; // `$$` and `%%` escape what follows
+            continue;
+        }
+        if (b == b'$' || b == b'%') && bytes[i + 1] == b'{' {
+            let start = i + 2;
+            let mut depth = 1;
+            let mut end = start;
+            while end < bytes.len() {
+                match bytes[end] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                end += 1;
+            }
+            count += 1 + code_tokens(&bytes[start..end]);
+            i = end + 1;
+            continue;
+        }
+        i += 1;
+    }
+    count
+}
+
 fn line_end(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()
@@ -208,6 +280,31 @@ mod tests {
         let inner = src.find("resource").unwrap();
         assert!(inside(&regions, inner));
         assert!(!inside(&regions, src.find("c = 1").unwrap()));
+    }
+
+    #[test]
+    fn tokens_count_code_not_text() {
+        // resource "m" "x" { name = "a" }: a word, two strings, braces,
+        // a word, `=` and a string.
+        assert_eq!(tokens("resource \"m\" \"x\" {\n  name = \"a\"\n}\n"), 8);
+        // Nesting is one token a bracket; a long string or heredoc is one.
+        assert_eq!(
+            tokens(&format!("a = {}{}", "[".repeat(500), "]".repeat(500))),
+            1002
+        );
+        assert_eq!(tokens(&format!("a = \"{}\"", "[".repeat(5000))), 3);
+        assert_eq!(
+            tokens(&format!("a = <<EOT\n{}\nEOT\n", "x [ ] { }\n".repeat(1000))),
+            3
+        );
+        // Comments count nothing; interpolations count their code, `$${`
+        // is text.
+        assert_eq!(tokens("# [[[[[[\n/* {{{{ */ a = 1 // ]]]]"), 3);
+        assert_eq!(tokens("a = \"${f([1, 2])} $${[[[[}\""), 2 + 1 + 1 + 8);
+        assert_eq!(
+            tokens("a = <<EOT\n%{ for x in [1] }${x}%{ endfor }\nEOT\n"),
+            2 + 1 + 7 + 2 + 2
+        );
     }
 
     #[test]

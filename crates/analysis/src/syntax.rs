@@ -98,27 +98,38 @@ pub fn parse_unless(text: &str, old_tree: Option<&Tree>, stop: &AtomicBool) -> O
 /// makes a token, with its scanner state, of every character inside a
 /// string or heredoc (~210 bytes each, measured: a 50 MB string took
 /// 10.3 GB), and about 100 bytes per byte of code, with what analysis adds (a dense
-/// 2 MB module took the server to 418 MB). A lexical scan, linear and
-/// without a parse, so a caller can refuse a text before parsing it.
+/// 2 MB module took the server to 418 MB) — or, for code denser in syntax
+/// than a module (lists nested or listed by the million), about 320 bytes
+/// per syntax token ([`crate::lex::tokens`]: a 10 MB list nested five
+/// million deep took 3.2 GB). A lexical scan, linear and without a parse,
+/// so a caller can refuse a text before parsing it.
 pub fn tree_bytes_estimate(src: &str) -> u64 {
-    let literal: usize = crate::lex::non_code(src)
+    let literals: Vec<usize> = crate::lex::non_code(src)
         .into_iter()
         .filter(|r| matches!(src.as_bytes()[r.start], b'"' | b'<'))
         .map(|r| r.len())
-        .sum();
-    literal as u64 * LITERAL_TREE_BYTES + (src.len() - literal) as u64 * CODE_TREE_BYTES
+        .collect();
+    let literal: usize = literals.iter().sum();
+    // The literals are counted by the byte above, not again as tokens.
+    let tokens = crate::lex::tokens(src) - literals.len();
+    let code =
+        ((src.len() - literal) as u64 * CODE_TREE_BYTES).max(tokens as u64 * TOKEN_TREE_BYTES);
+    literal as u64 * LITERAL_TREE_BYTES + code
 }
 
 /// Tree bytes per byte inside a string or heredoc (the estimate's worst case).
 pub const LITERAL_TREE_BYTES: u64 = 210;
 /// Tree bytes per byte of code, with what analysis adds.
 const CODE_TREE_BYTES: u64 = 100;
+/// Tree bytes per syntax token, with what analysis adds: the most any byte
+/// can cost (a byte is at most one token).
+const TOKEN_TREE_BYTES: u64 = 320;
 
 /// The estimated tree size of `src` with `literal` more bytes of string
 /// text, when it is over `budget`. A text too short to get there even if
-/// it were all string is not scanned.
+/// it were all of the costliest kind is not scanned.
 pub fn tree_bytes_over(src: &str, literal: usize, budget: u64) -> Option<u64> {
-    if (src.len() + literal) as u64 * LITERAL_TREE_BYTES <= budget {
+    if src.len() as u64 * TOKEN_TREE_BYTES + literal as u64 * LITERAL_TREE_BYTES <= budget {
         return None;
     }
     let estimate = tree_bytes_estimate(src) + literal as u64 * LITERAL_TREE_BYTES;

@@ -71,7 +71,7 @@ impl<'w> Batch<'w> {
         }
         let loaded: Vec<Loaded> = by_folder
             .into_par_iter()
-            .map(|(folder, targets)| load(folder, targets, max_file_size))
+            .map(|(folder, targets)| load(folder, targets, max_file_size, depth))
             .collect();
         let mut batch = Batch {
             workspace: Workspace::default(),
@@ -327,7 +327,7 @@ fn display_of(module: &Module, path: &Path) -> String {
 type Loaded = (Module, Vec<(String, String)>, Vec<String>);
 
 /// Reads one folder: every module file for context, and the targets.
-fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>) -> Loaded {
+fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>, depth: Depth) -> Loaded {
     let mut sources = BTreeMap::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -349,7 +349,7 @@ fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>) -> Lo
         if asked.contains(path.as_path()) {
             continue; // read below, where errors are the user's business
         }
-        match Source::read(&path, kind_of(&path), max_file_size) {
+        match Source::read(&path, kind_of(&path), max_file_size, depth) {
             Ok(source) => {
                 sources.insert(path, source);
             }
@@ -361,7 +361,7 @@ fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>) -> Lo
     }
     let mut files = Vec::new();
     for target in targets {
-        match Source::read(&target.path, kind_of(&target.path), max_file_size) {
+        match Source::read(&target.path, kind_of(&target.path), max_file_size, depth) {
             Ok(source) => {
                 sources.insert(target.path.clone(), source);
                 files.push(CheckedFile {

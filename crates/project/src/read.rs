@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use svl_analysis::module::{FileFacts, FileKind};
+use svl_analysis::module::{self, FileFacts, FileKind};
 use svl_analysis::syntax;
 use tree_sitter::Tree;
 
@@ -21,6 +21,8 @@ pub enum ReadError {
         size_text(*limit)
     )]
     TooLarge { size: u64, limit: u64 },
+    #[error("{0}")]
+    TooComplex(svl_analysis::module::TooComplex),
 }
 
 /// The size limit of the files `check` reads unless told otherwise: a file
@@ -70,17 +72,25 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Reads a file as UTF-8 text, dropping a leading byte-order mark.
-pub(crate) fn read_source(path: &Path, max_size: Option<u64>) -> Result<String, ReadError> {
-    read_source_bom(path, max_size).map(|(text, _)| text)
+pub(crate) fn read_source(
+    path: &Path,
+    kind: FileKind,
+    max_size: Option<u64>,
+) -> Result<String, ReadError> {
+    read_source_bom(path, kind, max_size, Depth::Findings).map(|(text, _)| text)
 }
 
 /// Reads a file as UTF-8 text; says whether it started with a byte-order
 /// mark (dropped from the text, restored when a fix writes the file). A
 /// FIFO or device is refused rather than read (reading one could block
-/// forever), and so is a file larger than `max_size`.
+/// forever), and so is a file larger than `max_size`, and one that a parse
+/// could not take in bounded memory when read to `depth` (see
+/// [`module::too_complex`]).
 pub(crate) fn read_source_bom(
     path: &Path,
+    kind: FileKind,
     max_size: Option<u64>,
+    depth: Depth,
 ) -> Result<(String, bool), ReadError> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
@@ -97,16 +107,18 @@ pub(crate) fn read_source_bom(
     let bytes = std::fs::read(path)?;
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let bytes = if bom { bytes[3..].to_vec() } else { bytes };
-    String::from_utf8(bytes)
-        .map(|text| (text, bom))
-        .map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
-            let line = 1 + e.as_bytes()[..valid]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            ReadError::NotUtf8 { line }
-        })
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        ReadError::NotUtf8 { line }
+    })?;
+    match module::too_complex(path, kind, &text, depth == Depth::Fixes) {
+        Some(part) => Err(ReadError::TooComplex(part)),
+        None => Ok((text, bom)),
+    }
 }
 
 /// What kind of file `path` is: by name, else (a file named explicitly)
@@ -144,9 +156,15 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads `path`, refusing a file larger than `max_size`.
-    pub fn read(path: &Path, kind: FileKind, max_size: Option<u64>) -> Result<Self, ReadError> {
-        let (text, bom) = read_source_bom(path, max_size)?;
+    /// Reads `path` for analysis to `depth`, refusing a file larger than
+    /// `max_size` or too complex to parse in bounded memory.
+    pub fn read(
+        path: &Path,
+        kind: FileKind,
+        max_size: Option<u64>,
+        depth: Depth,
+    ) -> Result<Self, ReadError> {
+        let (text, bom) = read_source_bom(path, kind, max_size, depth)?;
         Ok(Self::new(kind, text, bom))
     }
 

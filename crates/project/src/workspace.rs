@@ -106,7 +106,7 @@ pub struct Workspace {
 /// `check` applies by default).
 pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
     let kind = FileKind::of(path)?;
-    let text = match read_source(path, Some(DEFAULT_MAX_FILE_SIZE)) {
+    let text = match read_source(path, kind, Some(DEFAULT_MAX_FILE_SIZE)) {
         Ok(text) => text,
         // Deleted, or a new buffer never saved: nothing to say.
         Err(crate::read::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -176,7 +176,7 @@ impl Server {
             self.show_message(
                 MessageType::WARNING,
                 format!(
-                    "sagemaker-vpc-lsp does not check {uri} in the editor: parsing it would take about {} GB of memory (long strings or heredocs). `sagemaker-vpc-lsp check` reads it in bounded memory.",
+                    "sagemaker-vpc-lsp does not check {uri} in the editor: parsing it would take about {} GB of memory (long strings or heredocs, or lists nested or listed by the million). `sagemaker-vpc-lsp check` reads it in bounded memory.",
                     estimate.div_ceil(1 << 30)
                 ),
             );

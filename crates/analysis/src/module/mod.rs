@@ -154,6 +154,126 @@ impl FileKind {
     }
 }
 
+/// The most syntax tokens (see [`too_complex`]) one parse of HCL may take:
+/// tree-sitter's tree and the lowered blocks take about 300 bytes a token,
+/// so a parse stays near 300 MB, two in parallel well under a gigabyte. No
+/// file up to this many bytes can reach it.
+pub const MAX_PARSE_TOKENS: usize = 1 << 20;
+
+/// [`MAX_PARSE_TOKENS`] for JSON, whose values take about half as much.
+const MAX_JSON_PARSE_TOKENS: usize = 4 * MAX_PARSE_TOKENS;
+
+/// The most syntax tokens a file read for fixes may hold: fixing parses it
+/// whole, edits it and reads the result again, up to about 2 KB a token
+/// when every block gets a fix (a 39,000-model file of 507,000 tokens took
+/// 1.04 GB to fix; a 400,000-token nesting with one fix, 260 MB).
+pub const MAX_FIX_TOKENS: usize = 450_000;
+
+/// A part of a file one parse would take, too large to parse in bounded
+/// memory (see [`too_complex`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooComplex {
+    /// The line (1-based) where the part starts.
+    pub line: usize,
+    /// The part is one block of a file read block by block, rather than
+    /// the whole file.
+    pub block: bool,
+    /// The whole file counted because a fix parses it whole.
+    pub fixing: bool,
+    /// Its syntax tokens, about.
+    pub tokens: usize,
+    /// The most one parse may take.
+    pub limit: usize,
+}
+
+impl std::fmt::Display for TooComplex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let part = match (self.block, self.fixing) {
+            (true, _) => format!("the block at line {}", self.line),
+            (false, false) => "the file, parsed as one,".to_string(),
+            (false, true) => "the file, parsed as one to fix it,".to_string(),
+        };
+        let why = match self.fixing {
+            true => "fixing a file",
+            false => "one parse",
+        };
+        write!(
+            f,
+            "{part} holds about {} syntax tokens, over the {} {why} may take in bounded memory; \
+             not checked",
+            thousands(self.tokens),
+            thousands(self.limit)
+        )?;
+        if self.fixing {
+            write!(f, " (without --fix, it is read block by block)")?;
+        }
+        Ok(())
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first part of `text` (a file of `kind` at `path`) that analysis
+/// would parse at once and that holds more syntax tokens than one parse may
+/// take in bounded memory: a block nested or listed millions deep, which
+/// would take gigabytes. A `.tf` file over [`WHOLE_FILE_PARSE_LIMIT`] is
+/// parsed block by block (see [`FileFacts::extract_needed`]), so each of its
+/// blocks counts on its own; any other file counts as one. A file no larger
+/// than the limit in bytes is never too complex, and is not scanned.
+/// `fixing`: the file is read for fixes, which parse it whole.
+pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Option<TooComplex> {
+    let fixing = fixing && kind.is_hcl(); // JSON is not fixed
+    let limit = match (kind.is_hcl(), fixing) {
+        (true, true) => MAX_FIX_TOKENS,
+        (true, false) => MAX_PARSE_TOKENS,
+        (false, _) => MAX_JSON_PARSE_TOKENS,
+    };
+    if text.len() <= limit {
+        return None;
+    }
+    let block = !fixing
+        && kind == FileKind::Hcl
+        && !is_override(path)
+        && text.len() > WHOLE_FILE_PARSE_LIMIT;
+    let parts: Vec<std::ops::Range<usize>> = if block {
+        crate::split::split_lenient(text)
+            .into_iter()
+            .map(|item| item.range)
+            .collect()
+    } else {
+        std::iter::once(0..text.len()).collect()
+    };
+    parts.iter().find_map(|part| {
+        let chunk = &text[part.clone()];
+        if chunk.len() <= limit {
+            return None;
+        }
+        let tokens = crate::lex::tokens(chunk);
+        let start = part.start + (chunk.len() - chunk.trim_start().len());
+        (tokens > limit).then(|| TooComplex {
+            line: 1 + text.as_bytes()[..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+            block,
+            fixing,
+            tokens,
+            limit,
+        })
+    })
+}
+
 /// An override file (`override.tf`, `*_override.tf`, and their `.tf.json`
 /// forms): Terraform merges its blocks into the blocks they override.
 pub fn is_override(path: &Path) -> bool {
@@ -423,6 +543,89 @@ pub(crate) fn file_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file of ordinary models, `n` of them (about 50 bytes and 8 tokens
+    /// each).
+    fn models(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n}}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn a_part_too_large_for_one_parse_is_found_by_its_tokens() {
+        let hcl = Path::new("main.tf");
+        let nested = |n: usize| {
+            format!(
+                "resource \"x\" \"y\" {{\n  v = {}{}\n}}\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        // Large files of ordinary blocks, and long strings, are read.
+        let big = models(30_000);
+        assert!(big.len() > WHOLE_FILE_PARSE_LIMIT);
+        assert_eq!(too_complex(hcl, FileKind::Hcl, &big, false), None);
+        let long = format!("a = \"{}\"\n", "[".repeat(3 * MAX_PARSE_TOKENS));
+        assert_eq!(too_complex(hcl, FileKind::Hcl, &long, false), None);
+        // One block nested past the limit, after the others: named by line.
+        let text = format!("{big}{}", nested(MAX_PARSE_TOKENS / 2 + 1));
+        let found = too_complex(hcl, FileKind::Hcl, &text, false).unwrap();
+        assert_eq!(
+            (found.line, found.block, found.limit),
+            (90_001, true, MAX_PARSE_TOKENS)
+        );
+        assert!(found.tokens > MAX_PARSE_TOKENS);
+        assert!(
+            found
+                .to_string()
+                .starts_with("the block at line 90001 holds about 1,048,5"),
+            "{found}"
+        );
+        // Just under the limit, it is read.
+        let text = format!("{big}{}", nested(MAX_PARSE_TOKENS / 2 - 10));
+        assert_eq!(too_complex(hcl, FileKind::Hcl, &text, false), None);
+        // An override file, tfvars and JSON are parsed whole: they count
+        // as one.
+        let spread = format!(
+            "{}{}",
+            nested(MAX_PARSE_TOKENS / 4),
+            nested(MAX_PARSE_TOKENS / 4 + 10)
+        );
+        assert_eq!(too_complex(hcl, FileKind::Hcl, &spread, false), None);
+        let found = too_complex(Path::new("x_override.tf"), FileKind::Hcl, &spread, false).unwrap();
+        assert_eq!((found.line, found.block), (1, false));
+        assert!(
+            too_complex(
+                Path::new("terraform.tfvars"),
+                FileKind::Tfvars,
+                &spread,
+                false
+            )
+            .is_some()
+        );
+        let json = format!(
+            "{{\"locals\": {{\"v\": {}{}}}}}",
+            "[".repeat(2 * MAX_PARSE_TOKENS - 10),
+            "]".repeat(2 * MAX_PARSE_TOKENS - 10)
+        );
+        assert_eq!(
+            too_complex(Path::new("m.tf.json"), FileKind::Json, &json, false),
+            None
+        );
+        let json = json.replace("[", "[[").replace("]", "]]");
+        assert!(too_complex(Path::new("m.tf.json"), FileKind::Json, &json, false).is_some());
+        // Fixing parses the whole file, with its own limit.
+        let fixable = models(MAX_FIX_TOKENS / 8 - 100);
+        assert_eq!(too_complex(hcl, FileKind::Hcl, &fixable, true), None);
+        let found =
+            too_complex(hcl, FileKind::Hcl, &models(MAX_FIX_TOKENS / 8 + 100), true).unwrap();
+        assert_eq!(
+            (found.block, found.fixing, found.limit),
+            (false, true, MAX_FIX_TOKENS)
+        );
+        assert!(found.to_string().contains("to fix it"), "{found}");
+    }
 
     #[test]
     fn file_kinds() {
