@@ -37,7 +37,7 @@ fn apply(src: &str, edits: &[TextEdit]) -> String {
 fn apply_fix(src: &str, fix: &fix::Fix) -> String {
     let fixed = apply(src, &fix.edits);
     let tree = syntax::parse(&fixed, None);
-    match fix::declaration_edit(&fixed, &tree, &fix.declare) {
+    match fix::declaration_edit(&fixed, Some(&tree), &fix.declare) {
         Some(edit) => apply(&fixed, &[edit]),
         None => fixed,
     }
@@ -113,7 +113,10 @@ fn fix_fixtures() {
                 Some(&tree),
             ))],
         );
-        let ctx = FixContext::new(&src, &tree, &module);
+        let ctx = FixContext::new(&src, Some(&tree), &module);
+        // An editor's document is fixed without its whole tree: each fix
+        // parses what it reads. The fixes must be the same.
+        let blockwise = FixContext::new(&src, None, &module);
         let input_fmt_clean = terraform_fmt(&src).map(|f| f == src);
         // Opt-in rules offer refactorings, not preferred fixes.
         let findings: Vec<Finding> = analysis::analyze_text(&src)
@@ -158,6 +161,11 @@ fn fix_fixtures() {
         };
         for finding in &findings {
             let fixes = fix::fixes_for(finding, &ctx);
+            assert_eq!(
+                fix::fixes_for(finding, &blockwise),
+                fixes,
+                "{path:?}: without the whole tree"
+            );
             if fixes.is_empty() {
                 // Only findings about suppression comments have no fix.
                 assert!(
@@ -217,6 +225,11 @@ fn fix_fixtures() {
             }
         }
         let all = fix::fix_all(&findings, &ctx).unwrap();
+        assert_eq!(
+            fix::fix_all(&findings, &blockwise),
+            Some(all.clone()),
+            "{path:?}: fix-all without the whole tree"
+        );
         let fixed = apply_fix(&src, &all);
         let left: Vec<_> = analysis::analyze_text(&fixed)
             .into_iter()
@@ -316,7 +329,8 @@ fn declarations_go_after_existing_text_in_its_style() {
     ];
     for (target, expected) in cases {
         let tree = syntax::parse(target, None);
-        let edit = fix::declaration_edit(target, &tree, &vars).unwrap();
-        assert_eq!(apply(target, &[edit]), expected, "{target:?}");
+        let edit = fix::declaration_edit(target, Some(&tree), &vars).unwrap();
+        assert_eq!(apply(target, std::slice::from_ref(&edit)), expected, "{target:?}");
+        assert_eq!(fix::declaration_edit(target, None, &vars), Some(edit));
     }
 }

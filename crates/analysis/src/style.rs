@@ -2,7 +2,7 @@
 //! neighbours: the indentation unit (spaces or a tab) and the line ending.
 //! Defaults follow `terraform fmt`: two spaces, `\n`.
 
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 use super::syntax;
 
@@ -23,7 +23,32 @@ impl Default for Style {
     }
 }
 
+/// How many blocks indentation is read from, at most (see
+/// [`detect_indent`]).
+const SAMPLE_BLOCKS: usize = 201;
+
 impl Style {
+    /// The conventions of `src`: from its `tree` when the caller has one,
+    /// else from a parse of its last [`SAMPLE_BLOCKS`] top-level blocks,
+    /// which hold every block [`detect_indent`] reads (it reads from the
+    /// end of the file), so the result is the same without parsing the
+    /// whole file. A text the split does not understand is parsed whole.
+    pub fn of(src: &str, tree: Option<&Tree>) -> Self {
+        if let Some(tree) = tree {
+            return Self::detect(src, tree.root_node());
+        }
+        if let Some(items) = crate::split::split(src)
+            && let Some(first) = items
+                .len()
+                .checked_sub(SAMPLE_BLOCKS)
+                .map_or(items.first(), |i| items.get(i))
+            && let Some(tree) = syntax::parse_stretch(src, first.range.start..src.len())
+        {
+            return Self::detect(src, tree.root_node());
+        }
+        Self::detect(src, syntax::parse(src, None).root_node())
+    }
+
     /// Reads the conventions of `src`, whose tree's root is `root`.
     pub fn detect(src: &str, root: Node<'_>) -> Self {
         let crlf = src.matches("\r\n").count();
@@ -35,13 +60,15 @@ impl Style {
 }
 
 /// The most common step between a block's line indentation and the
-/// indentation of its first item, over the blocks near the top of the tree.
+/// indentation of its first item, over the first [`SAMPLE_BLOCKS`] blocks
+/// of a depth-first walk that starts from the file's last top-level block
+/// (a stack: the last child is taken first).
 fn detect_indent(src: &str, root: Node<'_>) -> Option<String> {
     let mut steps: Vec<(String, usize)> = Vec::new();
     let mut stack = vec![(root, 0usize)];
     let mut seen = 0;
     while let Some((node, depth)) = stack.pop() {
-        if seen > 200 || depth > 6 {
+        if seen >= SAMPLE_BLOCKS || depth > 6 {
             continue;
         }
         if node.kind() == "block" {
@@ -92,6 +119,46 @@ pub(crate) fn line_indent(src: &str, at: usize) -> &str {
 mod tests {
     use super::*;
     use crate::syntax::parse;
+
+    /// Without the tree, the style comes from the last blocks alone: the
+    /// same as from the whole tree, whichever indentation the file's head
+    /// and tail use, with nested blocks, comments and files the split does
+    /// not understand.
+    #[test]
+    fn the_last_blocks_give_the_whole_files_style() {
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for blocks in [0usize, 1, 3, 150, 200, 201, 202, 260, 450] {
+            for _ in 0..4 {
+                let mut src = String::new();
+                for i in 0..blocks {
+                    let step = ["  ", "    ", "\t", "   "][next(4) as usize];
+                    if next(5) == 0 {
+                        src.push_str("# a comment\n\n");
+                    }
+                    src.push_str(&format!("resource \"t\" \"r{i}\" {{\n{step}a = 1\n"));
+                    if next(3) == 0 {
+                        let inner = ["  ", "\t"][next(2) as usize];
+                        src.push_str(&format!(
+                            "{step}inner {{\n{step}{inner}b = [\n{step}{inner}]\n{step}}}\n"
+                        ));
+                    }
+                    src.push_str("}\n");
+                }
+                let whole = Style::detect(&src, parse(&src, None).root_node());
+                assert_eq!(Style::of(&src, None), whole, "{blocks} blocks:\n{src}");
+                // A text the split gives up on is parsed whole.
+                let broken = format!("{src}stray = 1\n");
+                let whole = Style::detect(&broken, parse(&broken, None).root_node());
+                assert_eq!(Style::of(&broken, None), whole);
+            }
+        }
+    }
 
     fn style_of(src: &str) -> Style {
         let tree = parse(src, None);

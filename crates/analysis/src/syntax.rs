@@ -67,6 +67,27 @@ pub fn parse_range(
     })
 }
 
+/// The point (row, byte column) of `byte` in `text`.
+pub(crate) fn point_at(text: &str, byte: usize) -> tree_sitter::Point {
+    let before = &text.as_bytes()[..byte];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    tree_sitter::Point::new(row, byte - line_start)
+}
+
+/// [`parse_range`] of whole top-level blocks of `text` (a stretch of
+/// [`crate::split::split`]'s items): the tree when the stretch parses
+/// cleanly into them, as it does within the whole file's tree.
+pub(crate) fn parse_stretch(text: &str, range: std::ops::Range<usize>) -> Option<Tree> {
+    let (start, end) = (point_at(text, range.start), point_at(text, range.end));
+    let tree = parse_range(text, range, start, end)?;
+    let root = tree.root_node();
+    (root.kind() == "config_file" && !root.has_error()).then_some(tree)
+}
+
 /// Like [`parse`], but gives up as soon as `stop` is set (`None` then): a
 /// parse of megabytes takes seconds, and a server whose client has gone
 /// must not wait for it.

@@ -175,6 +175,26 @@ pub(crate) fn islands<'a>(src: &'a str, tree: &'a Tree) -> Vec<Island<'a>> {
         offset: 0,
         tree: IslandTree::Borrowed(tree),
     }];
+    out.extend(recovered(src, tree));
+    out
+}
+
+/// [`islands`], owning the file's tree.
+pub(crate) fn islands_owned(src: &str, tree: Tree) -> Vec<Island<'_>> {
+    let recovered = recovered(src, &tree);
+    let mut out = vec![Island {
+        src,
+        offset: 0,
+        tree: IslandTree::Owned(tree),
+    }];
+    out.extend(recovered);
+    out
+}
+
+/// The islands parsed again from the resource headers in `tree`'s
+/// `ERROR` nodes.
+fn recovered<'a>(src: &'a str, tree: &Tree) -> Vec<Island<'a>> {
+    let mut out = Vec::new();
     let root = tree.root_node();
     if !root.has_error() {
         return out;

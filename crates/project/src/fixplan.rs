@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use svl_analysis::Options;
 use svl_analysis::finding::{Finding, Problem};
-use svl_analysis::fix::{self, FixContext, NewVariable, TextEdit};
+use svl_analysis::fix::{self, FixContext};
 use svl_analysis::module::{FileKind, ModuleIndex};
-use svl_analysis::{Options, syntax};
 
 use crate::read::Source;
 use crate::workspace::{Workspace, folder_of};
@@ -31,19 +31,7 @@ pub fn declaration_target(path: &Path, index: &ModuleIndex) -> PathBuf {
     }
 }
 
-/// The edit declaring `vars` at the end of `text` (the declaration target),
-/// in its style. `tree` is `text`'s syntax tree if the caller has it (it is
-/// parsed otherwise).
-pub fn declaration_edit(
-    text: &str,
-    tree: Option<&tree_sitter::Tree>,
-    vars: &[NewVariable],
-) -> Option<TextEdit> {
-    match tree {
-        Some(tree) => fix::declaration_edit(text, tree, vars),
-        None => fix::declaration_edit(text, &syntax::parse(text, None), vars),
-    }
-}
+pub use svl_analysis::fix::declaration_edit;
 
 /// One file's new text.
 #[derive(Debug, Clone)]
@@ -102,11 +90,12 @@ pub fn fix_module(
                 .extend(fixable.iter().map(|f| (path.clone(), (*f).clone())));
             continue;
         }
-        let Some(tree) = source.tree() else {
+        if !source.kind.is_hcl() {
             continue;
-        };
+        }
         let index = ws.module_index(&folder);
-        let ctx = FixContext::new(&source.text, &tree, &index).with_frames(&frames);
+        // Without the whole tree: each fix parses the block it edits.
+        let ctx = FixContext::new(&source.text, None, &index).with_frames(&frames);
         let all = fix::fix_all(&findings, &ctx);
         let fixed_blocks: Vec<usize> = all
             .as_ref()

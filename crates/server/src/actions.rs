@@ -179,12 +179,10 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
     let want_fix_all = admits(only, FIX_ALL_KIND);
     let encoding = job.encoding;
     let rope = &analyzed.rope;
-    let ctx = FixContext::new(
-        &analyzed.text,
-        analyzed.tree.get(&analyzed.text),
-        &analyzed.index,
-    )
-    .with_frames(&analyzed.frames);
+    // The document's tree if it has one; fixes parse what they read
+    // otherwise, instead of the whole document (memory and time).
+    let ctx = FixContext::new(&analyzed.text, analyzed.tree.ready(), &analyzed.index)
+        .with_frames(&analyzed.frames);
     let findings: Vec<&Finding> = analyzed
         .findings
         .iter()
@@ -279,12 +277,10 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
     if cancel.is_cancelled() || analyzed.kind != FileKind::Hcl {
         return None;
     }
-    let ctx = FixContext::new(
-        &analyzed.text,
-        analyzed.tree.get(&analyzed.text),
-        &analyzed.index,
-    )
-    .with_frames(&analyzed.frames);
+    // The document's tree if it has one; fixes parse what they read
+    // otherwise, instead of the whole document (memory and time).
+    let ctx = FixContext::new(&analyzed.text, analyzed.tree.ready(), &analyzed.index)
+        .with_frames(&analyzed.frames);
     let fix = match (&data.finding, data.offer) {
         (Some(key), Some(kind)) => {
             let finding = analyzed
@@ -370,9 +366,7 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
             None => {
                 // At the end of this document, as it will be after the
                 // fix's own edits (which never reach its end).
-                if let Some(edit) =
-                    declaration_edit(text, Some(analyzed.tree.get(text)), &fix.declare)
-                {
+                if let Some(edit) = declaration_edit(text, analyzed.tree.ready(), &fix.declare) {
                     own.push(convert::text_edit(rope, text, &edit, encoding));
                 }
             }

@@ -95,25 +95,43 @@ pub struct Fix {
 /// and comments are) computed at most once, when first needed: listing the
 /// offers of one finding costs nothing per byte of the file, and fixing a
 /// file's findings one by one or all at once stays linear in its size.
+///
+/// Without the file's tree (an editor's document is read block by block),
+/// a fix parses only what it reads: the block it edits, and the last
+/// blocks of the file for its style. The edits are the same as with the
+/// whole tree; a file the block split does not understand is parsed whole.
 pub struct FixContext<'a> {
     pub src: &'a str,
-    pub tree: &'a Tree,
     pub module: &'a ModuleIndex,
     /// The instances of the module the findings were computed in (rules
     /// that read other resources recompute their facts in them).
     pub frames: Vec<std::sync::Arc<super::module::Frame>>,
+    /// The whole file's tree, when the caller has one.
+    tree: Option<&'a Tree>,
+    /// Otherwise the file's top-level blocks, each parsed when first read
+    /// (`None`: the split does not understand the file).
+    blocks: OnceCell<Option<Blocks>>,
     style: OnceCell<Style>,
     islands: OnceCell<Vec<terraform::Island<'a>>>,
     non_code: OnceCell<Vec<Range<usize>>>,
 }
 
+/// A file's top-level blocks ([`crate::split::split`]), each with its tree
+/// once parsed (`None`: it does not parse cleanly alone).
+struct Blocks {
+    ranges: Vec<Range<usize>>,
+    trees: Vec<OnceCell<Option<Tree>>>,
+}
+
 impl<'a> FixContext<'a> {
-    pub fn new(src: &'a str, tree: &'a Tree, module: &'a ModuleIndex) -> Self {
+    /// A context for `src`, with its whole `tree` when the caller has one.
+    pub fn new(src: &'a str, tree: Option<&'a Tree>, module: &'a ModuleIndex) -> Self {
         Self {
             src,
-            tree,
             module,
             frames: Vec::new(),
+            tree,
+            blocks: OnceCell::new(),
             style: OnceCell::new(),
             islands: OnceCell::new(),
             non_code: OnceCell::new(),
@@ -128,8 +146,7 @@ impl<'a> FixContext<'a> {
 
     /// The file's indentation and line endings.
     pub(crate) fn style(&self) -> &Style {
-        self.style
-            .get_or_init(|| Style::detect(self.src, self.tree.root_node()))
+        self.style.get_or_init(|| Style::of(self.src, self.tree))
     }
 
     /// The file's strings, heredocs and comments (sorted byte ranges).
@@ -143,9 +160,20 @@ impl<'a> FixContext<'a> {
         &self,
         block_start: usize,
     ) -> Option<(usize, terraform::Resource<'_>)> {
-        let islands = self
-            .islands
-            .get_or_init(|| terraform::islands(self.src, self.tree));
+        if self.tree.is_none()
+            && let Some(blocks) = self.blocks.get_or_init(|| Blocks::of(self.src)).as_ref()
+        {
+            let i = blocks.ranges.partition_point(|r| r.end <= block_start);
+            if let Some(tree) = blocks.tree(self.src, i) {
+                return block_in(tree.root_node(), self.src, block_start).map(|r| (0, r));
+            }
+        }
+        // The caller's tree, or the whole file parsed here when the blocks
+        // do not do.
+        let islands = self.islands.get_or_init(|| match self.tree {
+            Some(tree) => terraform::islands(self.src, tree),
+            None => terraform::islands_owned(self.src, crate::syntax::parse(self.src, None)),
+        });
         for island in islands {
             let Some(local) = block_start.checked_sub(island.offset) else {
                 continue;
@@ -153,23 +181,54 @@ impl<'a> FixContext<'a> {
             if local > island.src.len() {
                 continue;
             }
-            let mut node = island.root().descendant_for_byte_range(local, local);
-            while let Some(n) = node {
-                if n.start_byte() != local {
-                    break;
-                }
-                // Findings name top-level resources only: the block that
-                // starts there is the one.
-                if n.kind() == "block"
-                    && let Some(resource) = terraform::resource_of(n, island.src)
-                {
-                    return Some((island.offset, resource));
-                }
-                node = n.parent();
+            if let Some(resource) = block_in(island.root(), island.src, local) {
+                return Some((island.offset, resource));
             }
         }
         None
     }
+}
+
+impl Blocks {
+    fn of(src: &str) -> Option<Self> {
+        let ranges: Vec<Range<usize>> = crate::split::split(src)?
+            .into_iter()
+            .map(|item| item.range)
+            .collect();
+        let trees = ranges.iter().map(|_| OnceCell::new()).collect();
+        Some(Self { ranges, trees })
+    }
+
+    /// The tree of block `i`, parsed alone (with the file's offsets).
+    fn tree(&self, src: &str, i: usize) -> Option<&Tree> {
+        let range = self.ranges.get(i)?.clone();
+        self.trees[i]
+            .get_or_init(|| crate::syntax::parse_stretch(src, range))
+            .as_ref()
+    }
+}
+
+/// The top-level resource block that starts at `at` in a tree of `src`.
+fn block_in<'t>(
+    root: tree_sitter::Node<'t>,
+    src: &'t str,
+    at: usize,
+) -> Option<terraform::Resource<'t>> {
+    let mut node = root.descendant_for_byte_range(at, at);
+    while let Some(n) = node {
+        if n.start_byte() != at {
+            break;
+        }
+        // Findings name top-level resources only: the block that starts
+        // there is the one.
+        if n.kind() == "block"
+            && let Some(resource) = terraform::resource_of(n, src)
+        {
+            return Some(resource);
+        }
+        node = n.parent();
+    }
+    None
 }
 
 /// One fix offered for a finding, without its edits (cheap to list).

@@ -13,16 +13,17 @@ use crate::style::Style;
 use super::{NewVariable, TextEdit, align_assignments};
 
 /// The edit that declares `vars` at the end of `target` (a module file, often
-/// `variables.tf`), in `target`'s own style.
+/// `variables.tf`), in `target`'s own style (read from its tree when the
+/// caller has it, see [`Style::of`]).
 pub fn declaration_edit(
     target: &str,
-    target_tree: &Tree,
+    target_tree: Option<&Tree>,
     vars: &[NewVariable],
 ) -> Option<TextEdit> {
     if vars.is_empty() {
         return None;
     }
-    let style = Style::detect(target, target_tree.root_node());
+    let style = Style::of(target, target_tree);
     let eol = style.eol;
     let trailing = &target[target.trim_end().len()..];
     let prefix = if target.trim().is_empty() || trailing.matches('\n').count() >= 2 {

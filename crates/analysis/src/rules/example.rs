@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(explanation.rule, "example_model_named");
         // Its fix, through the shared dispatch.
         let tree = syntax::parse(SRC, None);
-        let ctx = FixContext::new(SRC, &tree, &index);
+        let ctx = FixContext::new(SRC, Some(&tree), &index);
         let fixes = fixes_for(mine[0], &ctx);
         assert_eq!(fixes[0].title, "Add a name");
         let fixed = apply_edits(SRC, &fixes[0].edits);
