@@ -330,7 +330,11 @@ fn declarations_go_after_existing_text_in_its_style() {
     for (target, expected) in cases {
         let tree = syntax::parse(target, None);
         let edit = fix::declaration_edit(target, Some(&tree), &vars).unwrap();
-        assert_eq!(apply(target, std::slice::from_ref(&edit)), expected, "{target:?}");
+        assert_eq!(
+            apply(target, std::slice::from_ref(&edit)),
+            expected,
+            "{target:?}"
+        );
         assert_eq!(fix::declaration_edit(target, None, &vars), Some(edit));
     }
 }

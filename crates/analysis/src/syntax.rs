@@ -67,22 +67,55 @@ pub fn parse_range(
     })
 }
 
-/// The point (row, byte column) of `byte` in `text`.
-pub(crate) fn point_at(text: &str, byte: usize) -> tree_sitter::Point {
-    let before = &text.as_bytes()[..byte];
-    let row = before.iter().filter(|&&b| b == b'\n').count();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    tree_sitter::Point::new(row, byte - line_start)
+/// The points (row, byte column) of increasing offsets of a text, found
+/// in one pass over it.
+pub(crate) struct Points<'t> {
+    text: &'t [u8],
+    at: usize,
+    row: usize,
+    line_start: usize,
+}
+
+impl<'t> Points<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            at: 0,
+            row: 0,
+            line_start: 0,
+        }
+    }
+
+    /// The point of `byte`, which is not before the last one asked for.
+    pub(crate) fn at(&mut self, byte: usize) -> tree_sitter::Point {
+        debug_assert!(byte >= self.at, "points are asked for in order");
+        for (i, &b) in self.text[self.at..byte].iter().enumerate() {
+            if b == b'\n' {
+                self.row += 1;
+                self.line_start = self.at + i + 1;
+            }
+        }
+        self.at = byte;
+        tree_sitter::Point::new(self.row, byte - self.line_start)
+    }
 }
 
 /// [`parse_range`] of whole top-level blocks of `text` (a stretch of
 /// [`crate::split::split`]'s items): the tree when the stretch parses
 /// cleanly into them, as it does within the whole file's tree.
 pub(crate) fn parse_stretch(text: &str, range: std::ops::Range<usize>) -> Option<Tree> {
-    let (start, end) = (point_at(text, range.start), point_at(text, range.end));
+    let mut points = Points::new(text);
+    let (start, end) = (points.at(range.start), points.at(range.end));
+    parse_stretch_at(text, range, start, end)
+}
+
+/// [`parse_stretch`], with the points of the range's ends known.
+pub(crate) fn parse_stretch_at(
+    text: &str,
+    range: std::ops::Range<usize>,
+    start: tree_sitter::Point,
+    end: tree_sitter::Point,
+) -> Option<Tree> {
     let tree = parse_range(text, range, start, end)?;
     let root = tree.root_node();
     (root.kind() == "config_file" && !root.has_error()).then_some(tree)
@@ -312,6 +345,29 @@ mod tests {
         }
         let parts = BlockParts::of(found.unwrap()).unwrap();
         assert!(!parts.is_closed());
+    }
+}
+
+#[cfg(test)]
+mod points_tests {
+    use super::*;
+
+    /// One pass gives each offset's row and byte column, as tree-sitter
+    /// counts them (a CR is a column, a line ends at `\n`).
+    #[test]
+    fn points_in_one_pass_equal_counting_from_the_start() {
+        let text = "a = 1\r\nbé = \"ü\"\n\n  c {\n}\nlast";
+        let mut points = Points::new(text);
+        for byte in (0..=text.len()).filter(|&b| text.is_char_boundary(b)) {
+            let before = &text[..byte];
+            let row = before.matches('\n').count();
+            let column = byte - before.rfind('\n').map_or(0, |p| p + 1);
+            assert_eq!(
+                points.at(byte),
+                tree_sitter::Point::new(row, column),
+                "{byte}"
+            );
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use lsp_types::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use svl_analysis::Finding;
-use svl_analysis::fix::{self, Fix, FixContext, Offer, OfferKind};
+use svl_analysis::fix::{self, Fix, Offer, OfferKind, declaration_edit_styled};
 use svl_analysis::module::FileKind;
 use svl_analysis::position::Encoding;
 use svl_project::fixplan::{declaration_edit, declaration_target};
@@ -179,10 +179,8 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
     let want_fix_all = admits(only, FIX_ALL_KIND);
     let encoding = job.encoding;
     let rope = &analyzed.rope;
-    // The document's tree if it has one; fixes parse what they read
-    // otherwise, instead of the whole document (memory and time).
-    let ctx = FixContext::new(&analyzed.text, analyzed.tree.ready(), &analyzed.index)
-        .with_frames(&analyzed.frames);
+    // Quick fixes parse the blocks they read, not the whole document.
+    let ctx = analyzed.fix_context(false);
     let findings: Vec<&Finding> = analyzed
         .findings
         .iter()
@@ -259,7 +257,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
         let mut keep = true;
         if eager {
             let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
-            match fix::fix_all(&owned, &ctx) {
+            match fix::fix_all(&owned, &analyzed.fix_context(true)) {
                 Some(fix) => action.edit = Some(workspace_edit(job, &analyzed, &fix)),
                 None => keep = false,
             }
@@ -277,12 +275,9 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
     if cancel.is_cancelled() || analyzed.kind != FileKind::Hcl {
         return None;
     }
-    // The document's tree if it has one; fixes parse what they read
-    // otherwise, instead of the whole document (memory and time).
-    let ctx = FixContext::new(&analyzed.text, analyzed.tree.ready(), &analyzed.index)
-        .with_frames(&analyzed.frames);
     let fix = match (&data.finding, data.offer) {
         (Some(key), Some(kind)) => {
+            let ctx = analyzed.fix_context(false);
             let finding = analyzed
                 .findings
                 .iter()
@@ -299,7 +294,7 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
                 .filter(|f| job.config.rule_enabled(f.rule))
                 .cloned()
                 .collect();
-            fix::fix_all(&findings, &ctx)?
+            fix::fix_all(&findings, &analyzed.fix_context(true))?
         }
     };
     Some(workspace_edit(job, &analyzed, &fix))
@@ -366,7 +361,7 @@ fn workspace_edit(job: &Job, analyzed: &Analyzed, fix: &Fix) -> WorkspaceEdit {
             None => {
                 // At the end of this document, as it will be after the
                 // fix's own edits (which never reach its end).
-                if let Some(edit) = declaration_edit(text, analyzed.tree.ready(), &fix.declare) {
+                if let Some(edit) = declaration_edit_styled(text, analyzed.style(), &fix.declare) {
                     own.push(convert::text_edit(rope, text, &edit, encoding));
                 }
             }

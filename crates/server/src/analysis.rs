@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use lsp_types::Url;
 use ropey::Rope;
 use svl_analysis::document::LazyTree;
+use svl_analysis::fix::{FixContext, Style};
 use svl_analysis::incremental::{self, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::{Encoding, ts_point};
@@ -64,6 +65,31 @@ pub struct Analyzed {
     /// The document's facts at that generation.
     pub facts: Arc<FileFacts>,
     pub kind: FileKind,
+    /// The text's style, read when a fix first needs it (a parse of its
+    /// last blocks, see [`Style::of`]) and kept for the next ones.
+    style: std::sync::OnceLock<Style>,
+}
+
+impl Analyzed {
+    /// The text's indentation and line endings.
+    pub fn style(&self) -> &Style {
+        self.style
+            .get_or_init(|| Style::of(&self.text, self.tree.ready()))
+    }
+
+    /// What fixes of this text consult: the document's whole tree if it
+    /// has one, else `whole` asks for it (a fix of every finding reads
+    /// every block: the tree, which the document keeps, is read once), or
+    /// each fix parses the blocks it reads.
+    pub fn fix_context(&self, whole: bool) -> FixContext<'_> {
+        let tree = match whole {
+            true => Some(self.tree.get(&self.text)),
+            false => self.tree.ready(),
+        };
+        FixContext::new(&self.text, tree, &self.index)
+            .with_frames(&self.frames)
+            .with_style(self.style().clone())
+    }
 }
 
 /// Fault injection for the end-to-end tests: with
@@ -169,6 +195,7 @@ pub fn analyze(
         frames,
         facts,
         kind: snapshot.kind,
+        style: std::sync::OnceLock::new(),
     };
     (analyzed, changed)
 }

@@ -32,7 +32,7 @@ use tree_sitter::Tree;
 use super::finding::{Finding, Problem};
 use super::module::ModuleIndex;
 use super::rules;
-use super::style::Style;
+pub use super::style::Style;
 use super::terraform;
 
 pub(crate) use layout::{
@@ -40,8 +40,8 @@ pub(crate) use layout::{
     line_start,
 };
 pub(crate) use variables::choose_variable;
-pub use variables::declaration_edit;
 pub(crate) use variables::description as variable_description;
+pub use variables::{declaration_edit, declaration_edit_styled};
 
 /// Replace `range` of the file with `new_text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,10 +116,11 @@ pub struct FixContext<'a> {
     non_code: OnceCell<Vec<Range<usize>>>,
 }
 
-/// A file's top-level blocks ([`crate::split::split`]), each with its tree
-/// once parsed (`None`: it does not parse cleanly alone).
+/// A file's top-level blocks ([`crate::split::split`]), with their points,
+/// each with its tree once parsed (`None`: it does not parse cleanly alone).
 struct Blocks {
     ranges: Vec<Range<usize>>,
+    points: Vec<(tree_sitter::Point, tree_sitter::Point)>,
     trees: Vec<OnceCell<Option<Tree>>>,
 }
 
@@ -141,6 +142,13 @@ impl<'a> FixContext<'a> {
     /// The same context, knowing the module's instances.
     pub fn with_frames(mut self, frames: &[std::sync::Arc<super::module::Frame>]) -> Self {
         self.frames = frames.to_vec();
+        self
+    }
+
+    /// The same context, with the file's style already known (a caller
+    /// that fixes the same text again keeps it: see [`Style::of`]).
+    pub fn with_style(self, style: Style) -> Self {
+        let _ = self.style.set(style);
         self
     }
 
@@ -195,15 +203,26 @@ impl Blocks {
             .into_iter()
             .map(|item| item.range)
             .collect();
+        // The points of every range's ends, in one pass over the text.
+        let mut lines = crate::syntax::Points::new(src);
+        let points = ranges
+            .iter()
+            .map(|r| (lines.at(r.start), lines.at(r.end)))
+            .collect();
         let trees = ranges.iter().map(|_| OnceCell::new()).collect();
-        Some(Self { ranges, trees })
+        Some(Self {
+            ranges,
+            points,
+            trees,
+        })
     }
 
     /// The tree of block `i`, parsed alone (with the file's offsets).
     fn tree(&self, src: &str, i: usize) -> Option<&Tree> {
         let range = self.ranges.get(i)?.clone();
+        let (start, end) = self.points[i];
         self.trees[i]
-            .get_or_init(|| crate::syntax::parse_stretch(src, range))
+            .get_or_init(|| crate::syntax::parse_stretch_at(src, range, start, end))
             .as_ref()
     }
 }

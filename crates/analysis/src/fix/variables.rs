@@ -23,7 +23,18 @@ pub fn declaration_edit(
     if vars.is_empty() {
         return None;
     }
-    let style = Style::of(target, target_tree);
+    declaration_edit_styled(target, &Style::of(target, target_tree), vars)
+}
+
+/// [`declaration_edit`], with `target`'s style already known.
+pub fn declaration_edit_styled(
+    target: &str,
+    style: &Style,
+    vars: &[NewVariable],
+) -> Option<TextEdit> {
+    if vars.is_empty() {
+        return None;
+    }
     let eol = style.eol;
     let trailing = &target[target.trim_end().len()..];
     let prefix = if target.trim().is_empty() || trailing.matches('\n').count() >= 2 {
