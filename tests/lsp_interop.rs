@@ -339,6 +339,15 @@ fn a_cancelled_request_is_answered_request_cancelled() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A model whose name is a list nested `depth` deep.
+fn nested_model(depth: usize) -> String {
+    format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = {}{}\n}}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
+}
+
 /// A value nested 100,000 deep used to overflow the stack and abort the
 /// server. Now it is an unknown value: the model is still reported, hover
 /// and code actions inside it answer, and the next edit is checked.
@@ -347,11 +356,7 @@ fn deep_nesting_neither_crashes_nor_hides_the_model() {
     let mut server = started();
     let uri = "file:///w/deep.tf";
     let n = 100_000;
-    let text = format!(
-        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = {}{}\n}}\n",
-        "[".repeat(n),
-        "]".repeat(n)
-    );
+    let text = nested_model(n);
     server.open(uri, &text);
     let diagnostics = server.await_diagnostics_at(uri, 1);
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
@@ -409,13 +414,7 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     assert!(message.contains(json_uri), "{message}");
     // A list nested six million deep is about as costly, in tokens.
     let nested_uri = "file:///w/nested.tf";
-    let depth = 6_000_000;
-    let nested = format!(
-        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = {}{}\n}}\n",
-        "[".repeat(depth),
-        "]".repeat(depth)
-    );
-    server.open(nested_uri, &nested);
+    server.open(nested_uri, &nested_model(6_000_000));
     let message = shown_message(&mut server);
     assert!(
         message.contains(nested_uri) && message.contains("nested"),
