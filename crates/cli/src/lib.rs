@@ -271,7 +271,7 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         batch.analyze_all();
     }
 
-    let mut reports = batch.reports();
+    let mut reports = batch.into_reports();
     reports.sort_by(|a, b| a.display.cmp(&b.display));
     let totals = Totals {
         files_checked: reports.len(),

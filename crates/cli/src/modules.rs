@@ -219,11 +219,31 @@ impl<'w> Batch<'w> {
     }
 
     /// One report per checked file: unsuppressed findings with their notes.
-    pub fn reports(&self) -> Vec<FileReport> {
+    /// The batch's facts (every read block, lowered) are dropped first and
+    /// the findings moved into the reports, so what the report holds is
+    /// never held twice: with a file of dense models, the facts and the
+    /// findings are most of what `check` takes.
+    pub fn into_reports(mut self) -> Vec<FileReport> {
+        drop(std::mem::take(&mut self.workspace));
+        for module in &mut self.modules {
+            for source in module.sources.values_mut() {
+                source.forget_facts();
+            }
+        }
+        let mut taken: Vec<Vec<Vec<Finding>>> = self
+            .modules
+            .iter_mut()
+            .map(|m| {
+                m.files
+                    .iter_mut()
+                    .map(|f| std::mem::take(&mut f.findings))
+                    .collect()
+            })
+            .collect();
         let mut out = Vec::new();
-        for module in &self.modules {
+        for (module, taken) in self.modules.iter().zip(&mut taken) {
             let mut ropes: BTreeMap<PathBuf, Rope> = BTreeMap::new();
-            for file in &module.files {
+            for (file, file_findings) in module.files.iter().zip(taken) {
                 let Some(source) = module.sources.get(&file.target.path) else {
                     continue;
                 };
@@ -231,17 +251,11 @@ impl<'w> Batch<'w> {
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_default();
-                let suppressed = file
-                    .findings
-                    .iter()
-                    .filter(|f| f.suppressed.is_some())
-                    .count();
-                let findings: Vec<Finding> = file
-                    .findings
-                    .iter()
-                    .filter(|f| f.suppressed.is_none())
-                    .cloned()
-                    .collect();
+                let (suppressed, findings): (Vec<Finding>, Vec<Finding>) =
+                    std::mem::take(file_findings)
+                        .into_iter()
+                        .partition(|f| f.suppressed.is_some());
+                let suppressed = suppressed.len();
                 let notes = findings
                     .iter()
                     .map(|f| {

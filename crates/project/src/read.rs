@@ -214,6 +214,12 @@ impl Source {
         }
     }
 
+    /// Drops the facts read so far (they are read again if asked for).
+    pub fn forget_facts(&mut self) {
+        self.facts = OnceLock::new();
+        self.needed = OnceLock::new();
+    }
+
     /// The syntax tree of an HCL file, parsed now.
     pub fn tree(&self) -> Option<Tree> {
         self.kind.is_hcl().then(|| syntax::parse(&self.text, None))
