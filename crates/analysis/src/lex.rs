@@ -161,8 +161,9 @@ fn code_tokens(bytes: &[u8]) -> usize {
 }
 
 /// The tokens of the interpolations (`${…}`, `%{…}`) of a string or
-/// heredoc; a string nested in one counts as code, which can only count
-/// more than the parse makes.
+/// heredoc, each up to its closing brace; a string nested in one counts as
+/// code (more than the parse makes), and its braces do not count for the
+/// nesting.
 fn interpolation_tokens(bytes: &[u8]) -> usize {
     let mut count = 0;
     let mut i = 0;
@@ -176,10 +177,15 @@ fn interpolation_tokens(bytes: &[u8]) -> usize {
             let start = i + 2;
             let mut depth = 1;
             let mut end = start;
+            let mut quoted = false;
             while end < bytes.len() {
                 match bytes[end] {
-                    b'{' => depth += 1,
-                    b'}' => {
+                    // A brace in a string nested in the interpolation
+                    // neither opens nor closes anything.
+                    b'\\' if quoted => end += 1,
+                    b'"' => quoted = !quoted,
+                    b'{' if !quoted => depth += 1,
+                    b'}' if !quoted => {
                         depth -= 1;
                         if depth == 0 {
                             break;
@@ -305,6 +311,9 @@ mod tests {
             tokens("a = <<EOT\n%{ for x in [1] }${x}%{ endfor }\nEOT\n"),
             2 + 1 + 7 + 2 + 2
         );
+        // A brace in a string nested in an interpolation does not end it:
+        // what follows is counted.
+        assert_eq!(tokens("a = \"${f(\"}\") [[[[]]]]}\""), 2 + 1 + 1 + 14);
     }
 
     #[test]
