@@ -338,15 +338,16 @@ fn mb(bytes: u64) -> String {
 }
 
 /// Resident memory: idle after `initialize`, with the document open (after
-/// its first diagnostics), and after `didClose` (after its diagnostics are
-/// cleared), three cycles per size. Each figure is `VmRSS (RssAnon)`.
+/// its first diagnostics), after a quick fix's edits are computed, and after
+/// `didClose` (after its diagnostics are cleared), three cycles per size.
+/// Each figure is `VmRSS (RssAnon)`.
 fn memory(settings: &Settings) {
     if rss_supported().is_none() {
         println!("\nmemory: /proc/<pid>/status is not readable here; skipped");
         return;
     }
     println!(
-        "\nresident memory of the server, VmRSS (RssAnon): idle, document open, after closing it; 3 cycles"
+        "\nresident memory of the server, VmRSS (RssAnon): idle, document open, after a quick fix, after closing it; 3 cycles"
     );
     for (label, size) in settings.sizes(&[("1 MB", 1_000_000), ("10 MB", 10_000_000)]) {
         let text = document(size);
@@ -362,8 +363,21 @@ fn memory(settings: &Settings) {
         for cycle in 0..3 {
             let uri = format!("file:///bench/cycle{cycle}.tf");
             server.open(&uri, &text);
-            server.await_diagnostics_at(&uri, 1);
+            let diagnostics = server.await_diagnostics_at(&uri, 1);
             let open = settled(&server);
+            // A quick fix at a finding in the middle, its edits computed (the
+            // client does not resolve): it parses the blocks it reads.
+            let mut params = code_action_params(&middle_diagnostic(&diagnostics, &text));
+            params["textDocument"]["uri"] = json!(uri);
+            params["context"]["only"] = json!(["quickfix"]);
+            let actions = server.request("textDocument/codeAction", params);
+            assert!(
+                actions
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a["edit"].is_object())),
+                "a quick fix with its edit: {actions}"
+            );
+            let fixed = settled(&server);
             server.notify(
                 "textDocument/didClose",
                 json!({"textDocument": {"uri": uri}}),
@@ -386,10 +400,11 @@ fn memory(settings: &Settings) {
             );
             let closed = settled(&server);
             println!(
-                "  cycle {}: open {} = {:.0}x the text; closed {}",
+                "  cycle {}: open {} = {:.0}x the text; after a quick fix {}; closed {}",
                 cycle + 1,
                 pair(open),
                 open.0 as f64 / text.len() as f64,
+                pair(fixed),
                 pair(closed)
             );
         }
