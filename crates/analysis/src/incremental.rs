@@ -428,7 +428,7 @@ impl Incremental {
             .map(|r| (r.clone(), point(r.start), point(r.end)))
             .collect();
         let parse = |(r, start, end): &(Range<usize>, Point, Point)| {
-            crate::syntax::parse_range(src, r.clone(), *start, *end)
+            crate::syntax::parse_stretch_at(src, r.clone(), *start, *end)
         };
         let trees: Vec<Option<Tree>> = if stretches.len() > 1 {
             stretches.par_iter().map(parse).collect()
@@ -437,10 +437,8 @@ impl Incremental {
         };
         let mut entries = Vec::new();
         for tree in &trees {
+            // `None`: the stretch does not parse cleanly into whole blocks.
             let root = tree.as_ref()?.root_node();
-            if root.kind() != "config_file" || root.has_error() {
-                return None;
-            }
             let mut cursor = root.walk();
             for child in root.children(&mut cursor) {
                 let mut items: Vec<Node<'_>> = Vec::new();
