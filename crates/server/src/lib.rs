@@ -33,6 +33,8 @@ use crossbeam_channel::unbounded;
 /// `client_process` is `--clientProcessId`, watched like
 /// `initialize.processId`.
 pub fn run(client_process: Option<u32>) -> u8 {
+    // Memory a closed document freed goes back to the system.
+    svl_trim::fix_thresholds();
     let (out, writer) = transport::spawn_writer(std::io::stdout());
     let (events_tx, events_rx) = unbounded();
     let (input, _reader) = transport::spawn_reader(std::io::stdin());

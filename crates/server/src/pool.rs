@@ -9,34 +9,60 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_channel::{Sender, unbounded};
+use crossbeam_channel::{Sender, select, unbounded};
 
 type Job = Box<dyn FnOnce() + Send>;
 
 pub struct Pool {
     tx: Sender<Job>,
+    /// One per worker: asks it to give back its idle stack pages.
+    trims: Vec<Sender<()>>,
 }
 
 impl Pool {
     /// `threads` workers named `name-N`.
     pub fn new(name: &str, threads: usize) -> Self {
         let (tx, rx) = unbounded::<Job>();
+        let mut trims = Vec::new();
         for i in 0..threads.max(1) {
             let rx = rx.clone();
+            let (trim_tx, trim_rx) = unbounded::<()>();
+            trims.push(trim_tx);
             let name = name.to_owned();
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .stack_size(svl_analysis::ANALYSIS_STACK_SIZE)
                 .spawn(move || {
-                    while let Ok(job) = rx.recv() {
-                        if let Err(panic) = catch_unwind(AssertUnwindSafe(job)) {
-                            tracing::error!("a {name} job panicked: {}", panic_message(&*panic));
+                    loop {
+                        select! {
+                            recv(rx) -> job => {
+                                let Ok(job) = job else { break };
+                                if let Err(panic) = catch_unwind(AssertUnwindSafe(job)) {
+                                    tracing::error!("a {name} job panicked: {}", panic_message(&*panic));
+                                }
+                            }
+                            recv(trim_rx) -> trim => {
+                                if trim.is_err() {
+                                    break;
+                                }
+                                let released = svl_trim::release_unused_stack();
+                                tracing::debug!(released, "{name}-{i}: stack released");
+                            }
                         }
                     }
                 })
                 .expect("spawning a thread");
         }
-        Self { tx }
+        Self { tx, trims }
+    }
+
+    /// Asks every worker to give back the stack pages its deepest job
+    /// touched, once it is done with the job at hand (the pages of a 10 MB
+    /// document's analysis stay resident otherwise).
+    pub fn release_stacks(&self) {
+        for trim in &self.trims {
+            let _ = trim.send(());
+        }
     }
 
     pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
