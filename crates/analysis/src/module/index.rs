@@ -68,7 +68,7 @@ pub struct ModuleIndex {
 /// Where the blocks and locals of a module's files are, by position. Keyed
 /// by hashes, not by copies of every block's kind and labels: building an
 /// index allocates no string per block.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 struct Shape {
     /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
     base: HashMap<KeyHash, Vec<At>>,
@@ -81,6 +81,96 @@ struct Shape {
     /// one resource type stays cheap in a module of thousands of blocks.
     by_kind: HashMap<KeyHash, Vec<At>>,
     by_label: HashMap<KeyHash, Vec<At>>,
+}
+
+impl Shape {
+    /// Moves the ordinary block at `at`, whose key differs between `old`
+    /// and `new` (the module's files before and after, block for block of
+    /// the same kinds), from its old key to its new one: in `base`, and in
+    /// `by_kind`/`by_label` where it or another block of either key becomes
+    /// or stops being the first of its key. The blocks at `pending` are
+    /// renamed too, later: they are still under their old keys.
+    fn rename(&mut self, old: &[Arc<FileFacts>], new: &[Arc<FileFacts>], at: At, pending: &[At]) {
+        fn block(files: &[Arc<FileFacts>], (fi, bi): At) -> &Block {
+            &files[fi].blocks[bi]
+        }
+        let before = block(old, at);
+        let after = block(new, at);
+        // The first block (in source order) of `like`'s key in its bucket,
+        // reading `at` as `at_as` and each other block under the key it is
+        // listed by now.
+        let first_of = |base: &HashMap<KeyHash, Vec<At>>, like: &Block, at_as: &Block| {
+            base.get(&block_key(like)).and_then(|ats| {
+                ats.iter().copied().find(|x| {
+                    let b = match *x {
+                        x if x == at => at_as,
+                        x if pending.contains(&x) => block(old, x),
+                        x => block(new, x),
+                    };
+                    same_key(b, like)
+                })
+            })
+        };
+        let old_first = first_of(&self.base, before, before);
+        // Out of the old key's bucket.
+        let old_hash = block_key(before);
+        if let Some(ats) = self.base.get_mut(&old_hash) {
+            ats.retain(|x| *x != at);
+            if ats.is_empty() {
+                self.base.remove(&old_hash);
+            }
+        }
+        if old_first == Some(at) {
+            self.unlist_first(before, at);
+            if let Some(next) = first_of(&self.base, before, before) {
+                self.list_first(before, next);
+            }
+        }
+        // Into the new key's bucket, in source order.
+        let new_first = first_of(&self.base, after, after);
+        let ats = self.base.entry(block_key(after)).or_default();
+        let place = ats.partition_point(|x| *x < at);
+        ats.insert(place, at);
+        match new_first {
+            Some(first) if first < at => {}
+            Some(first) => {
+                self.unlist_first(after, first);
+                self.list_first(after, at);
+            }
+            None => self.list_first(after, at),
+        }
+    }
+
+    /// Lists `at` (a block with `like`'s kind and first label) as the first
+    /// of its key.
+    fn list_first(&mut self, like: &Block, at: At) {
+        for (map, hash) in self.first_keys(like) {
+            let ats = map.entry(hash).or_default();
+            let place = ats.partition_point(|x| *x < at);
+            ats.insert(place, at);
+        }
+    }
+
+    fn unlist_first(&mut self, like: &Block, at: At) {
+        for (map, hash) in self.first_keys(like) {
+            if let Some(ats) = map.get_mut(&hash) {
+                ats.retain(|x| *x != at);
+                if ats.is_empty() {
+                    map.remove(&hash);
+                }
+            }
+        }
+    }
+
+    /// Where the first block of `like`'s key is listed: by its kind, and by
+    /// its kind and first label.
+    fn first_keys(&mut self, like: &Block) -> Vec<(&mut HashMap<KeyHash, Vec<At>>, KeyHash)> {
+        let mut out = vec![(&mut self.by_kind, key_hash(&like.kind, None))];
+        if let Some(first) = labels_of(like).next() {
+            out.push((&mut self.by_label, key_hash(&like.kind, Some(first))));
+        }
+        out
+    }
 }
 
 /// A block as Terraform sees it after merging overrides.
@@ -280,36 +370,62 @@ impl ModuleIndex {
     }
 
     /// This index with `file` in place of the file of the same path, when
-    /// that changes no block's or local's place: the same blocks (kind and
-    /// labels) in the same order, the same locals. `None` otherwise (build
-    /// a new index). A keystroke inside a block makes such a file: its index
-    /// costs a comparison instead of a rebuild of every block's key.
+    /// that keeps every block's and local's place: the same blocks (by
+    /// kind) in the same order, the same locals. A few renamed blocks of an
+    /// ordinary file are moved to their new keys in a copy of the old
+    /// shape. `None` otherwise (build a new index). A keystroke inside a
+    /// block, or in one block's labels, makes such a file: its index costs a
+    /// comparison instead of a rebuild of every block's key.
     pub fn replacing(&self, file: Arc<FileFacts>) -> Option<Self> {
+        /// More renamed blocks than this: a new index is as cheap.
+        const MAX_RENAMED: usize = 16;
         let i = self
             .files
             .binary_search_by(|f| f.path.as_path().cmp(&file.path))
             .ok()?;
         let old = &self.files[i];
-        let same = old.kind == file.kind
-            && old.blocks.len() == file.blocks.len()
-            && old.blocks.iter().zip(&file.blocks).all(|(a, b)| {
-                same_key(a, b)
-                    && (a.kind != "locals"
-                        || a.body.attributes.iter().map(|x| &x.name).eq(b
-                            .body
-                            .attributes
-                            .iter()
-                            .map(|y| &y.name)))
-            });
-        if !same {
+        if old.kind != file.kind || old.blocks.len() != file.blocks.len() {
             return None;
+        }
+        let mut renamed = Vec::new();
+        for (bi, (a, b)) in old.blocks.iter().zip(&file.blocks).enumerate() {
+            if a.kind != b.kind {
+                return None;
+            }
+            if a.kind == "locals" {
+                let names = |x: &Block| {
+                    x.body
+                        .attributes
+                        .iter()
+                        .map(|a| a.name.clone())
+                        .collect::<Vec<_>>()
+                };
+                if names(a) != names(b) {
+                    return None;
+                }
+            } else if !same_key(a, b) {
+                renamed.push(bi);
+                if renamed.len() > MAX_RENAMED || old.is_override() || !old.kind.is_config() {
+                    return None;
+                }
+            }
         }
         let mut files = self.files.clone();
         files[i] = file;
+        let shape = if renamed.is_empty() {
+            Arc::clone(&self.shape)
+        } else {
+            let mut shape = Shape::clone(&self.shape);
+            for (n, bi) in renamed.iter().enumerate() {
+                let pending: Vec<At> = renamed[n + 1..].iter().map(|b| (i, *b)).collect();
+                shape.rename(&self.files, &files, (i, *bi), &pending);
+            }
+            Arc::new(shape)
+        };
         Some(Self {
             folder: self.folder.clone(),
             files,
-            shape: Arc::clone(&self.shape),
+            shape,
         })
     }
 
@@ -579,6 +695,68 @@ mod tests {
         out
     }
 
+    /// Random modules, random renames of a few blocks (to a key another
+    /// block has, to a new one, away from a duplicate): the patched index
+    /// is the new index, its shape included.
+    #[test]
+    fn renaming_blocks_patches_the_index_into_the_new_one() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let kinds = ["resource", "variable", "data", "module", "output"];
+        let types = ["aws_subnet", "aws_sagemaker_model"];
+        let names = ["a", "b", "c", "d"];
+        for case in 0..400 {
+            let mut blocks: Vec<(usize, usize, usize)> = (0..1 + next(12))
+                .map(|_| (next(kinds.len()), next(types.len()), next(names.len())))
+                .collect();
+            let text = |blocks: &[(usize, usize, usize)]| {
+                let mut t = String::new();
+                for &(k, ty, n) in blocks {
+                    match kinds[k] {
+                        "resource" | "data" => {
+                            t += &format!("{} \"{}\" \"{}\" {{}}\n", kinds[k], types[ty], names[n])
+                        }
+                        kind => t += &format!("{kind} \"{}\" {{}}\n", names[n]),
+                    }
+                }
+                t
+            };
+            let other = "resource \"aws_subnet\" \"b\" {}\nvariable \"c\" {}\n";
+            let files = |main: &str| {
+                vec![
+                    facts("a.tf", other),
+                    facts("main.tf", main),
+                    facts("z.tf", other),
+                    facts("x_override.tf", "variable \"a\" {}\n"),
+                ]
+            };
+            let mut index = ModuleIndex::new(PathBuf::from("."), files(&text(&blocks)));
+            for step in 0..4 {
+                for _ in 0..1 + next(3) {
+                    let i = next(blocks.len());
+                    blocks[i].1 = next(types.len());
+                    blocks[i].2 = next(names.len());
+                }
+                let main = text(&blocks);
+                let replaced = index
+                    .replacing(facts("main.tf", &main))
+                    .expect("the same kinds in the same order");
+                let fresh = ModuleIndex::new(PathBuf::from("."), files(&main));
+                assert_eq!(
+                    replaced.shape, fresh.shape,
+                    "case {case}, step {step}:\n{main}"
+                );
+                assert_eq!(said(&replaced), said(&fresh), "case {case}, step {step}");
+                index = replaced;
+            }
+        }
+    }
+
     #[test]
     fn replacing_a_file_whose_blocks_keep_their_places_equals_a_new_index() {
         let main = "locals {\n  a = 1\n}\nresource \"aws_subnet\" \"s\" {\n  cidr_block = \"10.0.0.0/24\"\n}\nvariable \"v\" {}\n";
@@ -602,10 +780,18 @@ mod tests {
         assert_eq!(said(&replaced), said(&fresh));
         assert_eq!(replaced.fingerprint(), fresh.fingerprint());
         assert_ne!(said(&replaced), said(&index));
-        // A renamed block, a new or removed block, a renamed local: places
-        // change, so a new index is needed.
+        // A renamed block moves to its new key (here away from its
+        // override): the same index as a new one.
+        let renamed = main.replace("\"s\"", "\"t\"");
+        let replaced = index
+            .replacing(facts("main.tf", &renamed))
+            .expect("a rename is patched");
+        let fresh = ModuleIndex::new(PathBuf::from("."), files(&renamed));
+        assert_eq!(said(&replaced), said(&fresh));
+        assert_eq!(replaced.shape, fresh.shape);
+        // A new or removed block, a renamed local: places change, so a new
+        // index is needed.
         for changed in [
-            main.replace("\"s\"", "\"t\""),
             main.replace("variable \"v\" {}\n", ""),
             format!("{main}variable \"w\" {{}}\n"),
             main.replace("  a = 1", "  c = 1"),
