@@ -36,6 +36,10 @@ pub struct ByteEdit {
     pub start: usize,
     pub old_end: usize,
     pub new_end: usize,
+    /// The edit may have changed where lines break: the removed or the
+    /// inserted text holds a line break, or the edit is right after a
+    /// `\r` (and may split or join a `\r\n`).
+    pub breaks: bool,
 }
 
 /// What happened to the text since the cache was last brought up to date.

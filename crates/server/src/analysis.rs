@@ -12,7 +12,7 @@ use lsp_types::Url;
 use ropey::Rope;
 use svl_analysis::document::LazyTree;
 use svl_analysis::fix::{FixContext, Style};
-use svl_analysis::incremental::{self, Incremental};
+use svl_analysis::incremental::{self, CacheOp, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::{Encoding, ts_point};
 use svl_analysis::{Finding, Options, Severity};
@@ -201,19 +201,82 @@ pub fn analyze(
 }
 
 /// The serialised diagnostics of a document's last publish, by what they
-/// are made of: the finding (its rule, message, resource and problem), its
-/// severity and its positions in the protocol's encoding. After a keystroke
+/// say (the finding's rule, message, resource and problem, its severity)
+/// and the byte offsets their positions come from. After a keystroke
 /// almost every diagnostic is the same as before, its finding merely moved
-/// in bytes; it is then neither built nor serialised again.
+/// in bytes: [`DiagnosticMemo::edited`] moves the memo along with the text
+/// where that keeps every position (line and column), so such a diagnostic
+/// is neither built, nor placed in the text, nor serialised again.
 #[derive(Debug, Default)]
 pub struct DiagnosticMemo {
-    by_key: HashMap<u64, Arc<str>>,
+    by_content: HashMap<u64, Vec<Memoed>>,
     /// How many diagnostics the last call reused.
     reused: usize,
 }
 
+/// One memoised diagnostic.
+#[derive(Debug)]
+struct Memoed {
+    /// The byte offsets of its range and its related places, in order.
+    offsets: Vec<usize>,
+    /// The largest of them.
+    last: usize,
+    /// Where the line holding `first` starts.
+    line_start: usize,
+    json: Arc<str>,
+}
+
+impl DiagnosticMemo {
+    /// Carries the memo over changes of the text (in order). A position
+    /// depends on the text before it only: a diagnostic that ends before a
+    /// change keeps its positions. One whose first line starts after a
+    /// change that adds and removes no line break keeps them too, moved in
+    /// bytes (a change at the start of that line is on it). Any other is
+    /// forgotten.
+    pub fn edited(&mut self, ops: &[CacheOp]) {
+        for op in ops {
+            let e = match op {
+                CacheOp::Invalidate => {
+                    self.by_content.clear();
+                    continue;
+                }
+                CacheOp::Edit(e) => e,
+            };
+            let delta = e.new_end as isize - e.old_end as isize;
+            let shift = |x: &mut usize| *x = x.saturating_add_signed(delta);
+            for memoed in self.by_content.values_mut() {
+                memoed.retain_mut(|m| {
+                    if m.last <= e.start {
+                        true
+                    } else if !e.breaks && e.old_end < m.line_start {
+                        m.offsets.iter_mut().for_each(shift);
+                        shift(&mut m.last);
+                        shift(&mut m.line_start);
+                        true
+                    } else {
+                        false
+                    }
+                });
+            }
+            self.by_content.retain(|_, memoed| !memoed.is_empty());
+        }
+    }
+
+    /// How many diagnostics the last call reused.
+    pub fn reused(&self) -> usize {
+        self.reused
+    }
+
+    /// Forgets everything (the text changed in ways it was not told).
+    pub fn clear(&mut self) {
+        self.by_content.clear();
+    }
+}
+
 /// The diagnostics of findings as the JSON the client receives, reusing
-/// `memo` (which then holds the diagnostics of this call).
+/// `memo` (which then holds the diagnostics of this call). `memo` must have
+/// been told of every change of the text since its last call
+/// ([`DiagnosticMemo::edited`]).
 #[allow(clippy::too_many_arguments)]
 pub fn diagnostics_json(
     findings: &[Finding],
@@ -226,59 +289,74 @@ pub fn diagnostics_json(
     memo: &mut DiagnosticMemo,
 ) -> DiagnosticsJson {
     if !config.enable || !kind.is_config() {
-        memo.by_key.clear();
+        memo.by_content.clear();
         return DiagnosticsJson::empty();
     }
     let mut others = convert::OtherFiles::new(index);
-    let mut next: HashMap<u64, Arc<str>> = HashMap::with_capacity(findings.len());
+    let mut next: HashMap<u64, Vec<Memoed>> = HashMap::with_capacity(findings.len());
     let mut parts: Vec<Arc<str>> = Vec::with_capacity(findings.len());
     let mut reused = 0;
     for f in findings.iter().filter(|f| config.rule_enabled(f.rule)) {
         let severity = config.severity_of(f);
         // Related places in other files depend on their texts: not memoised.
-        let key = f
-            .related
-            .iter()
-            .all(|r| r.path.is_none())
-            .then(|| memo_key(f, severity, rope, encoding));
-        let cached = key.and_then(|k| memo.by_key.get(&k).cloned());
-        reused += usize::from(cached.is_some());
-        let part = cached.unwrap_or_else(|| {
+        if f.related.iter().any(|r| r.path.is_some()) {
             let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
-            Arc::from(serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()))
-        });
-        if let Some(k) = key {
-            next.insert(k, Arc::clone(&part));
+            parts.push(Arc::from(
+                serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()),
+            ));
+            continue;
         }
-        parts.push(part);
+        let key = content_key(f, severity);
+        let offsets = offsets_of(f);
+        let found = memo.by_content.get_mut(&key).and_then(|memoed| {
+            let i = memoed.iter().position(|m| m.offsets == offsets)?;
+            Some(memoed.swap_remove(i))
+        });
+        reused += usize::from(found.is_some());
+        let memoed = found.unwrap_or_else(|| {
+            let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
+            let first = offsets.iter().copied().min().unwrap_or_default();
+            let last = offsets.iter().copied().max().unwrap_or_default();
+            let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
+            Memoed {
+                offsets,
+                last,
+                line_start,
+                json: Arc::from(
+                    serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()),
+                ),
+            }
+        });
+        parts.push(Arc::clone(&memoed.json));
+        next.entry(key).or_default().push(memoed);
     }
-    memo.by_key = next;
+    memo.by_content = next;
     memo.reused = reused;
     DiagnosticsJson::from_parts(&parts)
 }
 
-/// What a diagnostic of `finding` (with no related place in another file)
-/// is made of, hashed.
-fn memo_key(finding: &Finding, severity: Severity, rope: &Rope, encoding: Encoding) -> u64 {
+/// What a diagnostic of `finding` says, apart from where: hashed.
+fn content_key(finding: &Finding, severity: Severity) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let position = |offset: usize, h: &mut std::collections::hash_map::DefaultHasher| {
-        let p = svl_analysis::position::to_line_col(rope, offset, encoding);
-        (p.line, p.col).hash(h);
-    };
     finding.rule.hash(&mut h);
     severity.hash(&mut h);
     finding.message.hash(&mut h);
     convert::FindingKey::of(finding).hash(&mut h);
-    position(finding.range.start, &mut h);
-    position(finding.range.end, &mut h);
     finding.related.len().hash(&mut h);
     for r in &finding.related {
         r.message.hash(&mut h);
-        position(r.range.start, &mut h);
-        position(r.range.end, &mut h);
     }
     h.finish()
+}
+
+/// The byte offsets a diagnostic's positions come from.
+fn offsets_of(finding: &Finding) -> Vec<usize> {
+    let mut offsets = vec![finding.range.start, finding.range.end];
+    for r in &finding.related {
+        offsets.extend([r.range.start, r.range.end]);
+    }
+    offsets
 }
 
 /// The diagnostics of findings, as the settings say (disabled rules left
@@ -389,19 +467,27 @@ mod tests {
                 "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  vpc_config {{\n    subnets = [aws_subnet.s.id]\n    security_group_ids = []\n  }}\n}}\n\nresource \"aws_sagemaker_model\" \"p{i}\" {{}}\n\n"
             ));
         }
-        // Typing in a name, a line added above the last models, a name in
-        // non-ASCII (columns differ by encoding), a severity setting.
-        let edits: [&dyn Fn(&str) -> String; 4] = [
-            &|t| t.replacen("\"m3\"", "\"m3x\"", 1),
-            &|t| {
-                t.replacen(
-                    "resource \"aws_sagemaker_model\" \"p4\"",
-                    "\nresource \"aws_sagemaker_model\" \"p4\"",
-                    1,
-                )
-            },
-            &|t| t.replacen("\"p2\" {}", "\"p2\" { # é💣\n}", 1),
-            &|t| t.to_owned(),
+        // Each step replaces the first occurrence of a text (through the
+        // document, as a client's change): typing in a name, a line added
+        // above the last models, non-ASCII (columns differ by encoding) and
+        // a line break inside a block, a character typed at the start of a
+        // model's line, a space deleted right after a `\r`, joining it with
+        // the next `\n` (`@A|B` replaces the `B` right after an `A`), two
+        // changes in one notification, a severity setting (no change of
+        // text).
+        let steps: [&[(&str, &str)]; 9] = [
+            &[("\"m3\"", "\"m3x\"")],
+            &[(
+                "resource \"aws_sagemaker_model\" \"p4\"",
+                "\nresource \"aws_sagemaker_model\" \"p4\"",
+            )],
+            &[("\"p2\" {}", "\"p2\" { # é💣\n}")],
+            &[("@# é💣\n}\n\n|", " ")],
+            &[("@# é💣\n}\n\n |", "\t")],
+            &[("\"m1\"", "\"m1é\""), ("\"p5\"", "\"p5z\"")],
+            &[("\"p1\" {}\n", "\"p1\" {}\r \n")],
+            &[("@\"p1\" {}\r| ", "")],
+            &[],
         ];
         // The memoised JSON of a text's diagnostics, the JSON built afresh,
         // and how many findings there are.
@@ -413,26 +499,44 @@ mod tests {
             (memoised, DiagnosticsJson::new(&fresh), f.len())
         };
         for encoding in [Encoding::Utf16, Encoding::Utf8] {
-            let mut text = base.clone();
+            let mut doc = svl_analysis::document::Document::new(&base, 1);
             let mut memo = DiagnosticMemo::default();
             let mut config = Config::default();
-            let (first, fresh, count) = both(&text, &config, encoding, &mut memo);
+            let (first, fresh, count) = both(&doc.text, &config, encoding, &mut memo);
             assert_eq!(first, fresh);
             assert!(count > 10, "{count}");
-            for (n, edit) in edits.iter().enumerate() {
-                text = edit(&text);
-                if n == 3 {
+            for (n, step) in steps.iter().enumerate() {
+                let mut ops = Vec::new();
+                for (from, to) in step.iter() {
+                    let (at, from) = match from.strip_prefix('@').and_then(|f| f.split_once('|')) {
+                        Some((after, from)) => (
+                            doc.text.find(&format!("{after}{from}")).expect("the text")
+                                + after.len(),
+                            from,
+                        ),
+                        None => (doc.text.find(from).expect("the text to replace"), *from),
+                    };
+                    let place =
+                        |offset| svl_analysis::position::to_line_col(&doc.rope, offset, encoding);
+                    let change = svl_analysis::document::Change {
+                        range: Some((place(at), place(at + from.len()))),
+                        text: (*to).to_owned(),
+                    };
+                    ops.extend(doc.apply_changes(&[change], encoding).ops);
+                }
+                if step.is_empty() {
                     let settings = serde_json::json!({"rules": {"sagemaker_model_in_vpc": {"severity": "error"}}});
                     let (changed, errors) = Config::from_json(Some(&settings));
                     assert!(errors.is_empty(), "{errors:?}");
                     config = changed;
                 }
-                let (again, fresh, count) = both(&text, &config, encoding, &mut memo);
-                assert_eq!(again, fresh, "edit {n} {encoding:?}");
+                memo.edited(&ops);
+                let (again, fresh, count) = both(&doc.text, &config, encoding, &mut memo);
+                assert_eq!(again, fresh, "step {n} {encoding:?}");
                 // Most diagnostics are reused; never those the edit changed.
                 assert!(
                     memo.reused > 0 && memo.reused < count,
-                    "edit {n}: {} of {count}",
+                    "step {n}: {} of {count}",
                     memo.reused
                 );
             }

@@ -60,6 +60,9 @@ pub struct Doc {
     /// The serialised diagnostics of its last analysis (one analysis of a
     /// document runs at a time: the lock is never contended).
     pub memo: Arc<std::sync::Mutex<DiagnosticMemo>>,
+    /// Changes since the text of the last scheduled analysis, which takes
+    /// them to move `memo` along.
+    pub memo_ops: Vec<CacheOp>,
 }
 
 impl Doc {
@@ -77,11 +80,13 @@ impl Doc {
             pending: Vec::new(),
             analyzing: false,
             memo: Arc::default(),
+            memo_ops: Vec::new(),
         }
     }
 
     /// Tells the cache about a change, now or when it comes back.
     fn record(&mut self, ops: Vec<CacheOp>) {
+        self.memo_ops.extend(ops.iter().cloned());
         match self.cache.as_mut() {
             Some(cache) => ops.iter().for_each(|op| cache.apply(op)),
             None => self.pending.extend(ops),
@@ -478,6 +483,7 @@ impl Server {
         let mut cache = entry.cache.take().unwrap_or_default();
         let snapshot = entry.snapshot(uri);
         let memo = Arc::clone(&entry.memo);
+        let memo_ops = std::mem::take(&mut entry.memo_ops);
         let workspace = Arc::clone(&self.workspace);
         let config = self.config.clone();
         let encoding = self.encoding;
@@ -488,6 +494,8 @@ impl Server {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let (analyzed, folders) = analysis::analyze(&workspace, &snapshot, Some(&mut cache));
                 changed = folders;
+                let mut memo = memo.lock().unwrap_or_else(|p| p.into_inner());
+                memo.edited(&memo_ops);
                 let diagnostics = analysis::diagnostics_json(
                     &analyzed.findings,
                     &analyzed.rope,
@@ -496,14 +504,18 @@ impl Server {
                     &snapshot.url,
                     &config,
                     encoding,
-                    &mut memo.lock().unwrap_or_else(|p| p.into_inner()),
+                    &mut memo,
                 );
-                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), elapsed = ?started.elapsed(), "analyzed");
+                let reused = memo.reused();
+                drop(memo);
+                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), reused, elapsed = ?started.elapsed(), "analyzed");
                 (Arc::new(analyzed), diagnostics)
             }))
             .map_err(|panic| {
-                // The cache may be half-updated: start it over.
+                // The cache may be half-updated: start it over, and the
+                // memo, which missed this job's changes.
                 cache.invalidate();
+                memo.lock().unwrap_or_else(|p| p.into_inner()).clear();
                 panic_message(&*panic)
             });
             let _ = events.send(Event::Analyzed {
