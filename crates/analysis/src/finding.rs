@@ -127,6 +127,16 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The `vpc_config` argument the problem is about, if it is about one.
+    pub fn attribute(&self) -> Option<VpcAttribute> {
+        match self {
+            Problem::MissingAttribute { attribute, .. } | Problem::EmptyValue { attribute, .. } => {
+                Some(*attribute)
+            }
+            _ => None,
+        }
+    }
+
     /// A short label: `missing vpc_config`, `empty subnets (EmptyList, resolved)`.
     pub fn summary(&self) -> String {
         match self {

@@ -307,14 +307,16 @@ pub fn diagnostics_json(
             continue;
         }
         let key = content_key(f, severity);
-        let offsets = offsets_of(f);
         let found = memo.by_content.get_mut(&key).and_then(|memoed| {
-            let i = memoed.iter().position(|m| m.offsets == offsets)?;
+            let i = memoed
+                .iter()
+                .position(|m| m.offsets.iter().copied().eq(offsets_of(f)))?;
             Some(memoed.swap_remove(i))
         });
         reused += usize::from(found.is_some());
         let memoed = found.unwrap_or_else(|| {
             let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
+            let offsets: Vec<usize> = offsets_of(f).collect();
             let first = offsets.iter().copied().min().unwrap_or_default();
             let last = offsets.iter().copied().max().unwrap_or_default();
             let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
@@ -342,7 +344,11 @@ fn content_key(finding: &Finding, severity: Severity) -> u64 {
     finding.rule.hash(&mut h);
     severity.hash(&mut h);
     finding.message.hash(&mut h);
-    convert::FindingKey::of(finding).hash(&mut h);
+    // What `FindingKey` (the diagnostic's `data`) is made of, read in place.
+    finding.resource.kind.hash(&mut h);
+    finding.resource.name.hash(&mut h);
+    std::mem::discriminant(&finding.problem).hash(&mut h);
+    finding.problem.attribute().hash(&mut h);
     finding.related.len().hash(&mut h);
     for r in &finding.related {
         r.message.hash(&mut h);
@@ -351,12 +357,13 @@ fn content_key(finding: &Finding, severity: Severity) -> u64 {
 }
 
 /// The byte offsets a diagnostic's positions come from.
-fn offsets_of(finding: &Finding) -> Vec<usize> {
-    let mut offsets = vec![finding.range.start, finding.range.end];
-    for r in &finding.related {
-        offsets.extend([r.range.start, r.range.end]);
-    }
-    offsets
+fn offsets_of(finding: &Finding) -> impl Iterator<Item = usize> + '_ {
+    [finding.range.start, finding.range.end].into_iter().chain(
+        finding
+            .related
+            .iter()
+            .flat_map(|r| [r.range.start, r.range.end]),
+    )
 }
 
 /// The diagnostics of findings, as the settings say (disabled rules left

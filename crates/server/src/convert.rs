@@ -97,16 +97,17 @@ pub struct FindingKey {
 
 impl FindingKey {
     pub fn of(finding: &Finding) -> Self {
-        let (problem, attribute) = match &finding.problem {
-            Problem::MissingVpcConfig => ("missing_vpc_config", None),
-            Problem::MissingAttribute { attribute, .. } => ("missing_attribute", Some(*attribute)),
-            Problem::EmptyValue { attribute, .. } => ("empty_value", Some(*attribute)),
-            Problem::EmptyForEach { .. } => ("empty_for_each", None),
-            Problem::DuplicateVpcConfig { .. } => ("duplicate_vpc_config", None),
-            Problem::Pitfall => ("pitfall", None),
-            Problem::InvalidSuppression => ("invalid_suppression", None),
-            Problem::ExpiredSuppression => ("expired_suppression", None),
+        let problem = match &finding.problem {
+            Problem::MissingVpcConfig => "missing_vpc_config",
+            Problem::MissingAttribute { .. } => "missing_attribute",
+            Problem::EmptyValue { .. } => "empty_value",
+            Problem::EmptyForEach { .. } => "empty_for_each",
+            Problem::DuplicateVpcConfig { .. } => "duplicate_vpc_config",
+            Problem::Pitfall => "pitfall",
+            Problem::InvalidSuppression => "invalid_suppression",
+            Problem::ExpiredSuppression => "expired_suppression",
         };
+        let attribute = finding.problem.attribute();
         Self {
             rule: finding.rule.to_owned(),
             resource: finding.resource.address(),

@@ -20,6 +20,10 @@ use crate::hir::{Attribute, Block};
 /// Where a block or attribute is: `(file index, block index)`.
 type At = (usize, usize);
 
+/// The blocks of one key hash: almost always one, held without an
+/// allocation (a copy of the tables for a renamed block copies no list).
+type Ats = smallvec::SmallVec<[At; 1]>;
+
 /// The hash of a top-level block's kind and labels ([`key_hash`]). Maps
 /// keyed by it may hold blocks of other keys (a collision): every lookup
 /// checks the block's own kind and labels.
@@ -71,9 +75,9 @@ pub struct ModuleIndex {
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Shape {
     /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
-    base: HashMap<KeyHash, Vec<At>>,
+    base: HashMap<KeyHash, Ats>,
     /// Top-level blocks of override files, in the order they apply.
-    overrides: HashMap<KeyHash, Vec<At>>,
+    overrides: HashMap<KeyHash, Ats>,
     /// Every local: name → `(file, block, attribute)`, the effective one.
     locals: HashMap<String, (usize, usize, usize)>,
     /// The first block of each key of `base`, by the hash of its kind and
@@ -99,7 +103,7 @@ impl Shape {
         // The first block (in source order) of `like`'s key in its bucket,
         // reading `at` as `at_as` and each other block under the key it is
         // listed by now.
-        let first_of = |base: &HashMap<KeyHash, Vec<At>>, like: &Block, at_as: &Block| {
+        let first_of = |base: &HashMap<KeyHash, Ats>, like: &Block, at_as: &Block| {
             base.get(&block_key(like)).and_then(|ats| {
                 ats.iter().copied().find(|x| {
                     let b = match *x {
@@ -289,8 +293,8 @@ pub struct ModuleCall<'a> {
 impl ModuleIndex {
     pub fn new(folder: PathBuf, mut files: Vec<Arc<FileFacts>>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut base: HashMap<KeyHash, Vec<At>> = HashMap::new();
-        let mut overrides: HashMap<KeyHash, Vec<At>> = HashMap::new();
+        let mut base: HashMap<KeyHash, Ats> = HashMap::new();
+        let mut overrides: HashMap<KeyHash, Ats> = HashMap::new();
         let mut locals = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
             if !file.kind.is_config() {
