@@ -13,6 +13,11 @@ use std::ops::Range;
 /// A byte range in one file.
 pub type Span = Range<usize>;
 
+/// A name or piece of text in the model: short ones are held inline and
+/// longer ones shared, so copying a block (to move its spans after an
+/// edit) allocates no string.
+pub type Name = smol_str::SmolStr;
+
 /// The items of a block (or of a tfvars file).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Body {
@@ -20,7 +25,7 @@ pub struct Body {
     pub blocks: Vec<Block>,
     /// Identifier-like words in `ERROR` nodes directly inside this body: what
     /// the user may be typing (a `vpc_config` that does not parse yet).
-    pub unparsed_words: Vec<String>,
+    pub unparsed_words: Vec<Name>,
 }
 
 impl Body {
@@ -44,7 +49,7 @@ impl Body {
 /// `name = value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribute {
-    pub name: String,
+    pub name: Name,
     pub name_span: Span,
     /// The whole `name = value`.
     pub span: Span,
@@ -55,14 +60,14 @@ pub struct Attribute {
 /// A block label (`"aws_sagemaker_model"`), unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
-    pub value: String,
+    pub value: Name,
     pub span: Span,
 }
 
 /// `kind "label" … { body }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Block {
-    pub kind: String,
+    pub kind: Name,
     pub kind_span: Span,
     pub labels: Vec<Label>,
     pub body: Body,
@@ -80,7 +85,7 @@ pub struct Block {
     /// Comments that may hold a suppression directive for this (top-level)
     /// block: the one on the line above its header and one on the header
     /// line; in JSON, its `"//"` member.
-    pub comments: Vec<(Span, String)>,
+    pub comments: Vec<(Span, Name)>,
 }
 
 impl Block {
@@ -124,13 +129,13 @@ pub enum ExprKind {
     /// `{ key = value }`; a bare identifier key is a literal string.
     Object(Vec<(Expr, Expr)>),
     /// A root name: `var`, `local`, `aws_subnet`, an iterator, `each`…
-    Variable(String),
-    GetAttr(Box<Expr>, String),
+    Variable(Name),
+    GetAttr(Box<Expr>, Name),
     Index(Box<Expr>, Box<Expr>),
     /// `base[*]` followed by `steps` applied to each element (`.*` too).
     Splat(Box<Expr>, Vec<Step>),
     Call {
-        name: String,
+        name: Name,
         args: Vec<Expr>,
         /// The last argument is expanded (`f(xs...)`).
         expand_final: bool,
@@ -146,7 +151,7 @@ pub enum ExprKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemplatePart {
-    Literal(String),
+    Literal(Name),
     Interpolation(Expr),
     /// `%{if}`/`%{for}`: not evaluated.
     Directive,
@@ -155,7 +160,7 @@ pub enum TemplatePart {
 /// A step after a splat.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    Attr(String),
+    Attr(Name),
     Index(Expr),
 }
 
@@ -206,8 +211,8 @@ impl BinaryOp {
 /// `[for k, v in coll : value if cond]` or `{for k, v in coll : key => value... if cond}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForExpr {
-    pub key_var: Option<String>,
-    pub value_var: String,
+    pub key_var: Option<Name>,
+    pub value_var: Name,
     pub collection: Expr,
     /// `Some` for an object `for`.
     pub key: Option<Expr>,
@@ -258,7 +263,7 @@ impl Expr {
 
     /// Every `ROOT.NAME…` reference in this expression (resource, data and
     /// module references), as `(root, first attribute)` pairs.
-    pub(crate) fn references(&self) -> Vec<(String, String)> {
+    pub(crate) fn references(&self) -> Vec<(Name, Name)> {
         let mut out = Vec::new();
         self.visit(&mut |e| {
             if let ExprKind::GetAttr(base, name) = &e.kind

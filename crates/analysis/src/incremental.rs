@@ -72,7 +72,7 @@ impl Entry {
             .map(|mut b| {
                 b.comments = crate::suppress::candidate_comments(item, src)
                     .into_iter()
-                    .map(|c| (c.byte_range(), crate::syntax::text(c, src).to_owned()))
+                    .map(|c| (c.byte_range(), crate::syntax::text(c, src).into()))
                     .collect();
                 Arc::new(b)
             });

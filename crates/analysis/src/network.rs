@@ -433,7 +433,7 @@ pub(crate) fn service_suffix(net: &Net<'_>, inst: &Inst<'_>) -> Option<String> {
     let (_, attr) = inst.attribute("service_name")?;
     match &attr.value.as_ref()?.kind {
         crate::hir::ExprKind::Template(parts) => match parts.last()? {
-            crate::hir::TemplatePart::Literal(s) if s.starts_with('.') => Some(s.clone()),
+            crate::hir::TemplatePart::Literal(s) if s.starts_with('.') => Some(s.to_string()),
             _ => None,
         },
         _ => None,

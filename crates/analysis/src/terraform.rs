@@ -108,7 +108,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
             if let Some(mut block) = crate::lower::hcl::block(node, island.src) {
                 block.comments = crate::suppress::candidate_comments(node, island.src)
                     .into_iter()
-                    .map(|c| (c.byte_range(), syntax::text(c, island.src).to_owned()))
+                    .map(|c| (c.byte_range(), syntax::text(c, island.src).into()))
                     .collect();
                 block.shift(island.offset as isize);
                 if !out.iter().any(|b| b.span.start == block.span.start) {

@@ -532,9 +532,9 @@ impl Evaluator<'_> {
         for (key, value) in pairs {
             let mark = self.bindings.len();
             if let Some(k) = &f.key_var {
-                self.bindings.push((k.clone(), key));
+                self.bindings.push((k.to_string(), key));
             }
-            self.bindings.push((f.value_var.clone(), value));
+            self.bindings.push((f.value_var.to_string(), value));
             let result = self.for_item(f, depth);
             self.bindings.truncate(mark);
             match result? {

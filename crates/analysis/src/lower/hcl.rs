@@ -23,7 +23,7 @@ pub fn block(node: Node<'_>, src: &str) -> Option<Block> {
     let labels = (0..parts.label_count)
         .filter_map(|i| parts.label(i))
         .map(|l| Label {
-            value: syntax::label_value(l, src).unwrap_or_default(),
+            value: syntax::label_value(l, src).unwrap_or_default().into(),
             span: l.byte_range(),
         })
         .collect();
@@ -33,7 +33,7 @@ pub fn block(node: Node<'_>, src: &str) -> Option<Block> {
         _ => None,
     };
     Some(Block {
-        kind: syntax::text(parts.ident, src).to_owned(),
+        kind: syntax::text(parts.ident, src).to_owned().into(),
         kind_span: parts.ident.byte_range(),
         labels,
         body: body(parts.body, src),
@@ -63,7 +63,7 @@ pub fn body(node: Option<Node<'_>>, src: &str) -> Body {
             "ERROR" => {
                 for word in words(syntax::text(child, src)) {
                     if !out.unparsed_words.iter().any(|w| w == word) {
-                        out.unparsed_words.push(word.to_owned());
+                        out.unparsed_words.push(word.to_owned().into());
                     }
                 }
             }
@@ -82,7 +82,7 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 pub fn attribute(node: Node<'_>, src: &str) -> Option<Attribute> {
     let (name, value) = syntax::attribute_parts(node)?;
     Some(Attribute {
-        name: syntax::text(name, src).to_owned(),
+        name: syntax::text(name, src).to_owned().into(),
         name_span: name.byte_range(),
         span: node.byte_range(),
         value: value.map(|v| expr(v, src)),
@@ -305,7 +305,7 @@ fn primary(node: Node<'_>, src: &str) -> Expr {
             )
         }
         "object" => object(node, src),
-        "variable_expr" => ExprKind::Variable(syntax::text(node, src).to_owned()),
+        "variable_expr" => ExprKind::Variable(syntax::text(node, src).to_owned().into()),
         "function_call" => function_call(node, src),
         "conditional" => {
             let mut cursor = node.walk();
@@ -368,7 +368,7 @@ fn literal_template(s: String) -> ExprKind {
     if s.is_empty() {
         ExprKind::Template(Vec::new())
     } else {
-        ExprKind::Template(vec![TemplatePart::Literal(s)])
+        ExprKind::Template(vec![TemplatePart::Literal(s.into())])
     }
 }
 
@@ -424,7 +424,7 @@ fn function_call(node: Node<'_>, src: &str) -> ExprKind {
         }
     }
     ExprKind::Call {
-        name: syntax::text(name, src).to_owned(),
+        name: syntax::text(name, src).to_owned().into(),
         args,
         expand_final,
     }
@@ -474,8 +474,8 @@ fn for_expr(node: Node<'_>, src: &str) -> ExprKind {
         _ => return ExprKind::Invalid,
     };
     ExprKind::For(Box::new(ForExpr {
-        key_var,
-        value_var,
+        key_var: key_var.map(Into::into),
+        value_var: value_var.into(),
         collection: expr(collection, src),
         key,
         value,
@@ -507,9 +507,9 @@ fn push_literal(parts: &mut Vec<TemplatePart>, s: String) {
         return;
     }
     if let Some(TemplatePart::Literal(last)) = parts.last_mut() {
-        last.push_str(&s);
+        *last = format!("{last}{s}").into();
     } else {
-        parts.push(TemplatePart::Literal(s));
+        parts.push(TemplatePart::Literal(s.into()));
     }
 }
 

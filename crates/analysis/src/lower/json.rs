@@ -56,11 +56,11 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
                                         &section,
                                         vec![
                                             Label {
-                                                value: kind.clone(),
+                                                value: kind.clone().into(),
                                                 span: names.key.byte_range(),
                                             },
                                             Label {
-                                                value: name.clone(),
+                                                value: name.clone().into(),
                                                 span: body.key.byte_range(),
                                             },
                                         ],
@@ -79,7 +79,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
                             let mut block = labelled(
                                 &section,
                                 vec![Label {
-                                    value: name.clone(),
+                                    value: name.clone().into(),
                                     span: body.key.byte_range(),
                                 }],
                                 body,
@@ -95,7 +95,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
                 }
                 "locals" => {
                     out.push(Block {
-                        kind: section.clone(),
+                        kind: section.clone().into(),
                         kind_span: member.key.byte_range(),
                         labels: Vec::new(),
                         body: body(object, src, Mode::Template, false),
@@ -124,7 +124,7 @@ fn labelled(
     src: &str,
 ) -> Block {
     Block {
-        kind: kind.to_owned(),
+        kind: kind.to_owned().into(),
         kind_span: member.key.byte_range(),
         labels,
         body: body(
@@ -139,7 +139,12 @@ fn labelled(
         braces: None,
         json: true,
         comments: json::member(object, "//", src)
-            .and_then(|m| Some((m.value.byte_range(), json::string_value(m.value, src)?)))
+            .and_then(|m| {
+                Some((
+                    m.value.byte_range(),
+                    json::string_value(m.value, src)?.into(),
+                ))
+            })
             .into_iter()
             .collect(),
     }
@@ -194,14 +199,14 @@ fn body(object: Node<'_>, src: &str, mode: Mode, blocks: bool) -> Body {
                             }
                         }
                         out.blocks.push(Block {
-                            kind: "dynamic".to_owned(),
+                            kind: "dynamic".to_owned().into(),
                             kind_span: if in_array {
                                 dynamic.byte_range()
                             } else {
                                 inner.key.byte_range()
                             },
                             labels: vec![Label {
-                                value: label.clone(),
+                                value: label.clone().into(),
                                 span: inner.key.byte_range(),
                             }],
                             body: b,
@@ -226,7 +231,7 @@ fn body(object: Node<'_>, src: &str, mode: Mode, blocks: bool) -> Body {
             continue;
         }
         out.attributes.push(Attribute {
-            name: key,
+            name: key.into(),
             name_span: member.key.byte_range(),
             span: member.pair.byte_range(),
             value: Some(value(member.value, src, mode)),
@@ -244,7 +249,7 @@ fn nested(
     mode: Mode,
 ) -> Block {
     Block {
-        kind: kind.to_owned(),
+        kind: kind.to_owned().into(),
         // In an array, each object is its own block: point at it.
         kind_span: if in_array {
             object.byte_range()
@@ -270,7 +275,7 @@ pub fn tfvars(src: &str, tree: &Tree) -> Vec<Attribute> {
     json::members(root, src)
         .into_iter()
         .map(|(name, member)| Attribute {
-            name,
+            name: name.into(),
             name_span: member.key.byte_range(),
             span: member.pair.byte_range(),
             value: Some(value(member.value, src, Mode::Literal)),
@@ -323,7 +328,7 @@ fn value(node: Node<'_>, src: &str, mode: Mode) -> Expr {
                     (
                         Expr {
                             span: m.key.byte_range(),
-                            kind: ExprKind::Template(vec![TemplatePart::Literal(k)]),
+                            kind: ExprKind::Template(vec![TemplatePart::Literal(k.into())]),
                         },
                         value(m.value, src, mode),
                     )
@@ -343,7 +348,7 @@ fn string(s: &str, node: Node<'_>, src: &str, mode: Mode) -> Expr {
         let kind = if s.is_empty() {
             ExprKind::Template(Vec::new())
         } else {
-            ExprKind::Template(vec![TemplatePart::Literal(s.to_owned())])
+            ExprKind::Template(vec![TemplatePart::Literal(s.to_owned().into())])
         };
         return Expr { span, kind };
     }
@@ -363,7 +368,9 @@ fn string(s: &str, node: Node<'_>, src: &str, mode: Mode) -> Expr {
     // The heredoc adds a final newline the string does not have.
     if let ExprKind::Template(parts) = &mut e.kind {
         if let Some(TemplatePart::Literal(last)) = parts.last_mut() {
-            last.pop();
+            let mut text = last.to_string();
+            text.pop();
+            *last = text.into();
             if last.is_empty() {
                 parts.pop();
             }

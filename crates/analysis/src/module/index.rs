@@ -323,13 +323,13 @@ impl ModuleIndex {
                         continue;
                     }
                     for (ai, attr) in block.body.attributes.iter().enumerate() {
-                        if pass_override && !locals.contains_key(&attr.name) {
+                        if pass_override && !locals.contains_key(attr.name.as_str()) {
                             continue; // overrides nothing
                         }
-                        if !pass_override && locals.contains_key(&attr.name) {
+                        if !pass_override && locals.contains_key(attr.name.as_str()) {
                             continue; // a duplicate: the first counts
                         }
-                        locals.insert(attr.name.clone(), (fi, bi, ai));
+                        locals.insert(attr.name.to_string(), (fi, bi, ai));
                     }
                 }
             }

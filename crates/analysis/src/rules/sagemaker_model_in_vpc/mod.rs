@@ -274,7 +274,7 @@ fn vpc_block(file: &FileFacts, block: &Block, scope: &dyn Scope) -> VpcBlock {
             ExprKind::Variable(name) => Some(name.clone()),
             _ => None,
         })
-        .unwrap_or_else(|| BLOCK.to_owned());
+        .unwrap_or_else(|| BLOCK.to_owned().into());
     let for_each_attr = block.body.attribute("for_each");
     let (value, trace) = match for_each_attr.and_then(|a| a.value.as_ref()) {
         Some(expr) => traced(scope, expr),
@@ -317,7 +317,7 @@ fn vpc_block(file: &FileFacts, block: &Block, scope: &dyn Scope) -> VpcBlock {
         };
         let with = WithRoots {
             inner: scope,
-            roots: vec![(iterator.clone(), object)],
+            roots: vec![(iterator.to_string(), object)],
         };
         let body = content.map(|c| &c.body).cloned().unwrap_or_default();
         let mut args = arguments(&body, &with);
