@@ -395,12 +395,14 @@ impl Server {
         // its facts): give it back to the system.
         let released = svl_trim::release_free_memory();
         tracing::debug!(uri, released, "closed");
-        // So are the stack pages its analyses went deep into, in the
-        // workers and in the threads that parsed its blocks.
+        // So are the stack pages its analyses went deep into and the free
+        // tops of their arenas, in the workers and in the threads that
+        // parsed its blocks.
         self.analysis.release_stacks();
         self.requests.release_stacks();
         rayon::spawn_broadcast(|_| {
             svl_trim::release_unused_stack();
+            svl_trim::release_free_memory();
         });
     }
 

@@ -45,8 +45,9 @@ impl Pool {
                                 if trim.is_err() {
                                     break;
                                 }
-                                let released = svl_trim::release_unused_stack();
-                                tracing::debug!(released, "{name}-{i}: stack released");
+                                let stack = svl_trim::release_unused_stack();
+                                let heap = svl_trim::release_free_memory();
+                                tracing::debug!(stack, heap, "{name}-{i}: memory released");
                             }
                         }
                     }
@@ -57,8 +58,8 @@ impl Pool {
     }
 
     /// Asks every worker to give back the stack pages its deepest job
-    /// touched, once it is done with the job at hand (the pages of a 10 MB
-    /// document's analysis stay resident otherwise).
+    /// touched and the free top of its arena, once it is done with the job
+    /// at hand (after a 10 MB document, both stayed resident otherwise).
     pub fn release_stacks(&self) {
         for trim in &self.trims {
             let _ = trim.send(());

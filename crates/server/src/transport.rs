@@ -16,6 +16,9 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use serde_json::Value;
 
+/// A message over this size has its memory given back after it.
+const LARGE_MESSAGE: usize = 1 << 20;
+
 /// The read buffer's capacity kept between messages.
 const RETAINED_BUFFER: usize = 256 * 1024;
 
@@ -280,12 +283,30 @@ pub fn spawn_reader(input: impl Read + Send + 'static) -> (Receiver<Input>, Join
         .name("stdin".into())
         .spawn(move || {
             let mut reader = FrameReader::new(input);
+            // A large message is read and parsed in this thread's arena: its
+            // body is freed here, its parsed value later by the protocol
+            // loop. The arena's free top is given back after it, and again
+            // after the next message (glibc trims a thread's arena only
+            // from that thread).
+            let mut release_after_next = false;
             loop {
-                let input = match reader.next_frame() {
-                    Ok(Some(Frame::Body(body))) => match serde_json::from_slice::<Value>(&body) {
-                        Ok(value) => Input::Message(value),
-                        Err(e) => Input::Malformed(format!("the body is not JSON: {e}")),
-                    },
+                let frame = reader.next_frame();
+                if std::mem::take(&mut release_after_next) {
+                    svl_trim::release_free_memory();
+                }
+                let input = match frame {
+                    Ok(Some(Frame::Body(body))) => {
+                        let parsed = match serde_json::from_slice::<Value>(&body) {
+                            Ok(value) => Input::Message(value),
+                            Err(e) => Input::Malformed(format!("the body is not JSON: {e}")),
+                        };
+                        if body.len() > LARGE_MESSAGE {
+                            drop(body);
+                            svl_trim::release_free_memory();
+                            release_after_next = true;
+                        }
+                        parsed
+                    }
                     Ok(Some(Frame::Bad(why))) => Input::Malformed(why),
                     Ok(Some(Frame::TooLarge(n))) => Input::TooLarge(n),
                     Ok(None) => Input::Closed,

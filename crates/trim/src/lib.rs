@@ -7,38 +7,31 @@
 //! free pages back. Elsewhere (musl, macOS, Windows) there is no such call
 //! and nothing is done.
 
-/// Returns whether the allocator gave anything back.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-pub fn release_free_memory() -> bool {
-    // SAFETY: `malloc_trim` takes no pointer and has no precondition; glibc
-    // locks each arena while it trims it, so other threads may allocate
-    // meanwhile.
-    unsafe { libc::malloc_trim(0) == 1 }
-}
-
-/// Returns whether the allocator gave anything back (never, here).
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn release_free_memory() -> bool {
-    false
-}
-
 /// Largest allocation served from an arena; larger ones get their own
-/// mapping, which goes back to the system the moment it is freed.
-const MMAP_THRESHOLD: i32 = 1 << 20;
+/// mapping (glibc's dynamic threshold reaches the same at most).
+const MMAP_THRESHOLD: i32 = 4 << 20;
 
-/// Free space at the top of an arena beyond which a `free` returns it.
-const TRIM_THRESHOLD: i32 = 256 << 10;
+/// Free space at the top of an arena kept for the next allocations while
+/// the server works: a keystroke's large buffers (the text, the
+/// diagnostics' JSON) are then reused instead of mapped and faulted in
+/// afresh each time.
+const WORKING_TRIM_THRESHOLD: i32 = 64 << 20;
 
-/// Fixes the allocator's thresholds for returning memory, once, at start.
+/// Free space at the top of an arena kept while memory is released.
+const RELEASE_TRIM_THRESHOLD: i32 = 128 << 10;
+
+/// A block freed to make glibc trim the calling thread's arena (a free of
+/// at least 64 KiB does).
+const POKE: usize = 256 << 10;
+
+/// Fixes the allocator's thresholds, once, at start.
 ///
-/// glibc raises both thresholds as a program frees large blocks (up to a
-/// 32 MB mapping threshold and a 64 MB trim threshold). `malloc_trim` gives
-/// back free pages inside every arena but trims only the main arena's top:
-/// after a 10 MB document was opened, fixed and closed, the free top of a
-/// worker's arena (11 MB) stayed resident. With fixed thresholds, a block
-/// over 1 MiB is its own mapping and a free top over 2 MiB is returned by
-/// the `free` that makes it.
+/// glibc raises them as a program frees large blocks, which keeps a large
+/// free top in each thread's arena; `malloc_trim` gives back free pages
+/// inside every arena but trims only the main arena's top, so after a
+/// 10 MB document was opened, fixed and closed, a worker's arena kept
+/// 11 MB. Fixed, they stay high while the server works and
+/// [`release_free_memory`] lowers the trim threshold while it releases.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn fix_thresholds() {
@@ -47,14 +40,43 @@ pub fn fix_thresholds() {
     // adjustment, which is the point.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, WORKING_TRIM_THRESHOLD);
     }
 }
 
 /// Does nothing (no such call here).
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn fix_thresholds() {
-    let _ = (MMAP_THRESHOLD, TRIM_THRESHOLD);
+    let _ = (MMAP_THRESHOLD, WORKING_TRIM_THRESHOLD);
+}
+
+/// Gives the free memory of every arena back to the system, and the free
+/// top of the calling thread's arena (call it on each thread that may have
+/// freed much). Returns whether `malloc_trim` gave anything back.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn release_free_memory() -> bool {
+    // SAFETY: `mallopt` takes two integers and no pointer; glibc locks the
+    // main arena while it changes the parameter, so other threads may
+    // allocate meanwhile (and trim more than needed while it is low).
+    unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, RELEASE_TRIM_THRESHOLD) };
+    // A free of this size makes glibc trim the top of this thread's arena
+    // down to the threshold; `malloc_trim` does that for the main arena only.
+    let poke: Vec<u8> = Vec::with_capacity(POKE);
+    drop(std::hint::black_box(poke));
+    // SAFETY: `malloc_trim` takes an integer and no pointer; glibc locks each
+    // arena while it trims it.
+    let released = unsafe { libc::malloc_trim(0) == 1 };
+    // SAFETY: as above.
+    unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, WORKING_TRIM_THRESHOLD) };
+    released
+}
+
+/// Returns whether the allocator gave anything back (never, here).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn release_free_memory() -> bool {
+    let _ = (RELEASE_TRIM_THRESHOLD, POKE);
+    false
 }
 
 /// How much of a stack below the current frame is kept: room for the
@@ -155,23 +177,25 @@ mod tests {
         0
     }
 
-    /// Freed memory at the top of a thread's arena goes back to the system
-    /// when it is freed, even after a large block freed earlier would have
-    /// raised glibc's dynamic thresholds (which `malloc_trim` leaves alone
+    /// Freed memory at the top of a thread's arena stays for the next
+    /// allocations while the server works, and goes back to the system when
+    /// the thread releases it (which `malloc_trim` alone does not do
     /// outside the main arena).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[test]
-    fn freed_memory_leaves_a_threads_arena() {
+    fn a_threads_free_arena_top_is_released() {
         super::fix_thresholds();
         std::thread::spawn(|| {
-            drop(std::hint::black_box(vec![1u8; 20 << 20]));
             let blocks: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 100_000]).collect();
             let at = blocks[50].as_ptr() as usize;
             let before = resident_kb_of_mapping_holding(at);
             drop(std::hint::black_box(blocks));
+            let kept = resident_kb_of_mapping_holding(at);
+            super::release_free_memory();
             let after = resident_kb_of_mapping_holding(at);
             assert!(before > 8_000, "allocated: {before} kB resident");
-            assert!(after < 2_000, "freed: still {after} kB resident");
+            assert!(kept > 8_000, "freed, kept for reuse: {kept} kB resident");
+            assert!(after < 2_000, "released: still {after} kB resident");
         })
         .join()
         .expect("the thread ran");
