@@ -167,7 +167,7 @@ impl Problem {
 pub struct Related {
     pub path: Option<std::path::PathBuf>,
     pub range: Range<usize>,
-    pub message: String,
+    pub message: crate::hir::Name,
     /// A cause (the definition that made a value empty) rather than a
     /// pointer back to the resource; the CLI prints causes as notes.
     pub cause: bool,
@@ -176,8 +176,8 @@ pub struct Related {
 /// A Terraform resource address and where its block is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
-    pub kind: String,
-    pub name: String,
+    pub kind: crate::hir::Name,
+    pub name: crate::hir::Name,
     /// The whole `resource … { … }` block.
     pub block: Range<usize>,
     /// `resource "TYPE" "NAME"`.
@@ -198,13 +198,13 @@ pub struct Finding {
     pub severity: Severity,
     /// Byte range in the analyzed file.
     pub range: Range<usize>,
-    pub message: String,
+    pub message: crate::hir::Name,
     pub resource: ResourceRef,
     pub problem: Problem,
     pub related: Vec<Related>,
     /// The reason of the suppression comment that accepts this finding;
     /// suppressed findings are counted, not reported.
-    pub suppressed: Option<String>,
+    pub suppressed: Option<crate::hir::Name>,
 }
 
 impl Finding {

@@ -154,7 +154,7 @@ fn apply_suppression(
         rule,
         severity: Severity::Warning,
         range: directive.range.clone(),
-        message,
+        message: message.into(),
         resource: resource.clone(),
         problem,
         related: Vec::new(),
@@ -193,7 +193,7 @@ fn apply_suppression(
     let reason = directive.reason.clone().unwrap_or_default();
     for finding in out.iter_mut() {
         if directive.suppresses(finding.rule, ctx.today) {
-            finding.suppressed = Some(reason.clone());
+            finding.suppressed = Some(reason.clone().into());
         }
     }
 }

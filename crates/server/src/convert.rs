@@ -187,7 +187,7 @@ pub fn diagnostic(
             };
             Some(DiagnosticRelatedInformation {
                 location,
-                message: r.message.clone(),
+                message: r.message.to_string(),
             })
         })
         .collect();
@@ -197,7 +197,7 @@ pub fn diagnostic(
         code: Some(NumberOrString::String(finding.rule.to_owned())),
         code_description: docs_url(finding.rule).map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_owned()),
-        message: finding.message.clone(),
+        message: finding.message.to_string(),
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
         data: serde_json::to_value(FindingKey::of(finding)).ok(),

@@ -69,8 +69,8 @@ impl Target<'_> {
     pub fn resource_ref(&self) -> ResourceRef {
         let (kind, name) = self.block.resource_address().unwrap_or(("", ""));
         ResourceRef {
-            kind: kind.to_owned(),
-            name: name.to_owned(),
+            kind: kind.into(),
+            name: name.into(),
             block: self.block.span.clone(),
             header: self.block.header(),
         }
@@ -222,7 +222,7 @@ impl Reporter<'_, '_> {
         Related {
             path: (path != self.ctx.path).then(|| path.to_path_buf()),
             range,
-            message,
+            message: message.into(),
             cause,
         }
     }
@@ -244,7 +244,7 @@ impl Reporter<'_, '_> {
             rule: self.rule.id,
             severity: self.rule.default_severity,
             range,
-            message,
+            message: message.into(),
             resource: self.resource.clone(),
             problem,
             related,
