@@ -51,18 +51,28 @@ pub struct Doc {
     pub generation: u64,
     /// The latest analysis, if it is of this generation.
     pub analyzed: Option<Arc<Analyzed>>,
-    /// The incremental analysis cache; `None` while an analysis has it.
-    pub cache: Option<Incremental>,
-    /// Changes the cache has not seen yet (logged while it is away).
+    /// What the next analysis reuses; `None` while an analysis has it.
+    pub reuse: Option<Reuse>,
+    /// Changes `reuse` has not seen yet (logged while it is away).
     pub pending: Vec<CacheOp>,
     /// An analysis of this document is running.
     pub analyzing: bool,
-    /// The serialised diagnostics of its last analysis (one analysis of a
-    /// document runs at a time: the lock is never contended).
-    pub memo: Arc<std::sync::Mutex<DiagnosticMemo>>,
-    /// Changes since the text of the last scheduled analysis, which takes
-    /// them to move `memo` along.
-    pub memo_ops: Vec<CacheOp>,
+}
+
+/// What an analysis of a document reuses from the last one, both moved
+/// along with the text by its changes: the blocks' facts and findings, and
+/// the serialised diagnostics.
+#[derive(Default)]
+pub struct Reuse {
+    pub cache: Incremental,
+    pub memo: DiagnosticMemo,
+}
+
+impl Reuse {
+    fn apply(&mut self, op: &CacheOp) {
+        self.cache.apply(op);
+        self.memo.edited(std::slice::from_ref(op));
+    }
 }
 
 impl Doc {
@@ -76,19 +86,19 @@ impl Doc {
             path,
             generation,
             analyzed: None,
-            cache: Some(cache),
+            reuse: Some(Reuse {
+                cache,
+                memo: DiagnosticMemo::default(),
+            }),
             pending: Vec::new(),
             analyzing: false,
-            memo: Arc::default(),
-            memo_ops: Vec::new(),
         }
     }
 
-    /// Tells the cache about a change, now or when it comes back.
+    /// Tells what is reused about a change, now or when it comes back.
     fn record(&mut self, ops: Vec<CacheOp>) {
-        self.memo_ops.extend(ops.iter().cloned());
-        match self.cache.as_mut() {
-            Some(cache) => ops.iter().for_each(|op| cache.apply(op)),
+        match self.reuse.as_mut() {
+            Some(reuse) => ops.iter().for_each(|op| reuse.apply(op)),
             None => self.pending.extend(ops),
         }
     }
@@ -482,10 +492,8 @@ impl Server {
             return;
         }
         entry.analyzing = true;
-        let mut cache = entry.cache.take().unwrap_or_default();
+        let mut reuse = entry.reuse.take().unwrap_or_default();
         let snapshot = entry.snapshot(uri);
-        let memo = Arc::clone(&entry.memo);
-        let memo_ops = std::mem::take(&mut entry.memo_ops);
         let workspace = Arc::clone(&self.workspace);
         let config = self.config.clone();
         let encoding = self.encoding;
@@ -494,10 +502,9 @@ impl Server {
             let started = std::time::Instant::now();
             let mut changed = Vec::new();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let (analyzed, folders) = analysis::analyze(&workspace, &snapshot, Some(&mut cache));
+                let (analyzed, folders) =
+                    analysis::analyze(&workspace, &snapshot, Some(&mut reuse.cache));
                 changed = folders;
-                let mut memo = memo.lock().unwrap_or_else(|p| p.into_inner());
-                memo.edited(&memo_ops);
                 let diagnostics = analysis::diagnostics_json(
                     &analyzed.findings,
                     &analyzed.rope,
@@ -506,25 +513,24 @@ impl Server {
                     &snapshot.url,
                     &config,
                     encoding,
-                    &mut memo,
+                    &mut reuse.memo,
                 );
-                let reused = memo.reused();
-                drop(memo);
+                let reused = reuse.memo.reused();
                 tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), reused, elapsed = ?started.elapsed(), "analyzed");
                 (Arc::new(analyzed), diagnostics)
             }))
             .map_err(|panic| {
                 // The cache may be half-updated: start it over, and the
                 // memo, which missed this job's changes.
-                cache.invalidate();
-                memo.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                reuse.cache.invalidate();
+                reuse.memo.clear();
                 panic_message(&*panic)
             });
             let _ = events.send(Event::Analyzed {
                 uri: snapshot.uri.clone(),
                 generation: snapshot.generation,
                 outcome,
-                cache,
+                reuse,
                 changed,
             });
         });
@@ -535,16 +541,16 @@ impl Server {
         uri: String,
         generation: u64,
         outcome: Result<(Arc<Analyzed>, DiagnosticsJson), String>,
-        mut cache: Incremental,
+        mut reuse: Reuse,
         changed: Vec<PathBuf>,
     ) {
         let Some(entry) = self.docs.get_mut(&uri) else {
             return; // closed meanwhile
         };
         for op in entry.pending.drain(..) {
-            cache.apply(&op);
+            reuse.apply(&op);
         }
-        entry.cache = Some(cache);
+        entry.reuse = Some(reuse);
         entry.analyzing = false;
         let current = entry.generation == generation;
         let version = entry.doc.version;

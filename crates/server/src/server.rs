@@ -13,10 +13,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::docs::Reuse;
 use crossbeam_channel::{Receiver, Sender};
 use lsp_types::{InitializeParams, Url};
 use serde_json::{Value, json};
-use svl_analysis::incremental::Incremental;
 use svl_analysis::position::Encoding;
 use svl_project::Workspace;
 
@@ -58,7 +58,7 @@ pub enum Event {
         uri: String,
         generation: u64,
         outcome: Result<(Arc<Analyzed>, DiagnosticsJson), String>,
-        cache: Incremental,
+        reuse: Reuse,
         /// Folders whose instances its facts changed.
         changed: Vec<PathBuf>,
     },
@@ -314,9 +314,9 @@ impl Server {
                 uri,
                 generation,
                 outcome,
-                cache,
+                reuse,
                 changed,
-            } => self.on_analyzed(uri, generation, outcome, cache, changed),
+            } => self.on_analyzed(uri, generation, outcome, reuse, changed),
             Event::Reply { id, result } => {
                 let cancelled = self
                     .running
