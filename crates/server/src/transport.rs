@@ -285,28 +285,23 @@ pub fn spawn_reader(input: impl Read + Send + 'static) -> (Receiver<Input>, Join
             let mut reader = FrameReader::new(input);
             // A large message is read and parsed in this thread's arena: its
             // body is freed here, its parsed value later by the protocol
-            // loop. The arena's free top is given back after it, and again
-            // after the next message (glibc trims a thread's arena only
-            // from that thread).
-            let mut release_after_next = false;
+            // loop. The arena's free top is given back when the next message
+            // is not large too (glibc trims a thread's arena only from that
+            // thread); a client that sends a large document whole on every
+            // keystroke keeps it for the next one.
+            let mut release_pending = false;
             loop {
                 let frame = reader.next_frame();
-                if std::mem::take(&mut release_after_next) {
+                let large = matches!(&frame, Ok(Some(Frame::Body(b))) if b.len() > LARGE_MESSAGE);
+                if release_pending && !large {
                     svl_trim::release_free_memory();
                 }
+                release_pending = large;
                 let input = match frame {
-                    Ok(Some(Frame::Body(body))) => {
-                        let parsed = match serde_json::from_slice::<Value>(&body) {
-                            Ok(value) => Input::Message(value),
-                            Err(e) => Input::Malformed(format!("the body is not JSON: {e}")),
-                        };
-                        if body.len() > LARGE_MESSAGE {
-                            drop(body);
-                            svl_trim::release_free_memory();
-                            release_after_next = true;
-                        }
-                        parsed
-                    }
+                    Ok(Some(Frame::Body(body))) => match serde_json::from_slice::<Value>(&body) {
+                        Ok(value) => Input::Message(value),
+                        Err(e) => Input::Malformed(format!("the body is not JSON: {e}")),
+                    },
                     Ok(Some(Frame::Bad(why))) => Input::Malformed(why),
                     Ok(Some(Frame::TooLarge(n))) => Input::TooLarge(n),
                     Ok(None) => Input::Closed,
