@@ -408,12 +408,9 @@ impl Server {
         // So are the stack pages its analyses went deep into and the free
         // tops of their arenas, in the workers and in the threads that
         // parsed its blocks.
-        self.analysis.release_stacks();
-        self.requests.release_stacks();
-        rayon::spawn_broadcast(|_| {
-            svl_trim::release_unused_stack();
-            svl_trim::release_free_memory();
-        });
+        self.analysis.release_memory();
+        self.requests.release_memory();
+        rayon::spawn_broadcast(|_| crate::pool::release_thread_memory());
     }
 
     pub(crate) fn did_change_watched_files(&mut self, params: Value) {

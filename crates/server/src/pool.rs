@@ -45,9 +45,8 @@ impl Pool {
                                 if trim.is_err() {
                                     break;
                                 }
-                                let stack = svl_trim::release_unused_stack();
-                                let heap = svl_trim::release_free_memory();
-                                tracing::debug!(stack, heap, "{name}-{i}: memory released");
+                                release_thread_memory();
+                                tracing::debug!("{name}-{i}: memory released");
                             }
                         }
                     }
@@ -60,7 +59,7 @@ impl Pool {
     /// Asks every worker to give back the stack pages its deepest job
     /// touched and the free top of its arena, once it is done with the job
     /// at hand (after a 10 MB document, both stayed resident otherwise).
-    pub fn release_stacks(&self) {
+    pub fn release_memory(&self) {
         for trim in &self.trims {
             let _ = trim.send(());
         }
@@ -69,6 +68,14 @@ impl Pool {
     pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
         let _ = self.tx.send(Box::new(job));
     }
+}
+
+/// Gives back the calling thread's idle stack pages and its arena's free
+/// top (what a worker or a parsing thread keeps after a large document).
+pub fn release_thread_memory() {
+    let stack = svl_trim::release_unused_stack();
+    let heap = svl_trim::release_free_memory();
+    tracing::debug!(stack, heap, "thread memory released");
 }
 
 /// A request's cancellation flag (`$/cancelRequest` sets it).

@@ -397,14 +397,8 @@ impl ModuleIndex {
                 return None;
             }
             if a.kind == "locals" {
-                let names = |x: &Block| {
-                    x.body
-                        .attributes
-                        .iter()
-                        .map(|a| a.name.clone())
-                        .collect::<Vec<_>>()
-                };
-                if names(a) != names(b) {
+                let (x, y) = (&a.body.attributes, &b.body.attributes);
+                if !x.iter().map(|a| &a.name).eq(y.iter().map(|b| &b.name)) {
                     return None;
                 }
             } else if !same_key(a, b) {
