@@ -407,11 +407,39 @@ impl Expr {
     }
 }
 
+impl ExprKind {
+    /// Gives back the unused capacity of the lists it holds directly.
+    fn shrink(&mut self) {
+        match self {
+            Self::Template(parts) => parts.shrink_to_fit(),
+            Self::Tuple(items) => items.shrink_to_fit(),
+            Self::Object(items) => items.shrink_to_fit(),
+            Self::Splat(_, steps) => steps.shrink_to_fit(),
+            Self::Call { args, .. } => args.shrink_to_fit(),
+            _ => {}
+        }
+    }
+}
+
 pub(crate) fn shift_span(span: &mut Span, delta: isize) {
     *span = span.start.saturating_add_signed(delta)..span.end.saturating_add_signed(delta);
 }
 
 impl Body {
+    fn shrink(&mut self) {
+        self.attributes.shrink_to_fit();
+        self.blocks.shrink_to_fit();
+        self.unparsed_words.shrink_to_fit();
+        for a in &mut self.attributes {
+            if let Some(v) = &mut a.value {
+                v.visit_mut(&mut |e| e.kind.shrink());
+            }
+        }
+        for b in &mut self.blocks {
+            b.shrink();
+        }
+    }
+
     pub(crate) fn shift(&mut self, delta: isize) {
         for a in &mut self.attributes {
             a.shift(delta);
@@ -433,6 +461,16 @@ impl Attribute {
 }
 
 impl Block {
+    /// Gives back the unused capacity of every list in the block: lists
+    /// grow by doubling while a block is read, and a file's blocks are
+    /// held for as long as it is open (or its module checked), so a
+    /// resource of two attributes would otherwise keep room for four.
+    pub(crate) fn shrink(&mut self) {
+        self.labels.shrink_to_fit();
+        self.comments.shrink_to_fit();
+        self.body.shrink();
+    }
+
     pub(crate) fn shift(&mut self, delta: isize) {
         shift_span(&mut self.kind_span, delta);
         shift_span(&mut self.span, delta);

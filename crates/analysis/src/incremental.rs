@@ -74,6 +74,7 @@ impl Entry {
                     .into_iter()
                     .map(|c| (c.byte_range(), crate::syntax::text(c, src).into()))
                     .collect();
+                b.shrink();
                 Arc::new(b)
             });
         Self {

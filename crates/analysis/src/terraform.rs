@@ -103,6 +103,8 @@ fn collect_resources<'t>(
 /// those of the file's tree and those recovered from `ERROR` nodes.
 pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     let mut out: Vec<crate::hir::Block> = Vec::new();
+    // Where the blocks found so far start: an island may find a block again.
+    let mut starts = std::collections::HashSet::new();
     for island in islands(src, tree) {
         for node in island.top_blocks() {
             if let Some(mut block) = crate::lower::hcl::block(node, island.src) {
@@ -111,13 +113,15 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
                     .map(|c| (c.byte_range(), syntax::text(c, island.src).into()))
                     .collect();
                 block.shift(island.offset as isize);
-                if !out.iter().any(|b| b.span.start == block.span.start) {
+                block.shrink();
+                if starts.insert(block.span.start) {
                     out.push(block);
                 }
             }
         }
     }
     out.sort_by_key(|b| b.span.start);
+    out.shrink_to_fit();
     out
 }
 
@@ -398,5 +402,43 @@ mod tests {
         assert!(!is_resource_header("resource \"a\" {"));
         assert!(!is_resource_header("resources \"a\" \"b\" {"));
         assert!(!is_resource_header("resource \"a\" \"b\""));
+    }
+
+    /// Every list of a lowered block holds no more room than its items:
+    /// a file's blocks are kept while it is open or its module checked.
+    #[test]
+    fn lowered_blocks_keep_no_spare_room() {
+        let src = concat!(
+            "resource \"aws_sagemaker_model\" \"m\" {\n",
+            "  name = \"m\"\n",
+            "  execution_role_arn = \"${var.a}-${var.b}-x\"\n",
+            "  tags = { a = \"1\", b = \"2\", c = \"3\" }\n",
+            "  list = [1, 2, 3]\n",
+            "  primary_container {\n    image = \"i\"\n  }\n",
+            "}\n",
+            "resource \"aws_sagemaker_model\" \"n\" {\n  name = \"n\"\n}\n",
+        );
+        let blocks = file_blocks(src, &syntax::parse(src, None));
+        assert_eq!(blocks.len(), 2);
+        fn tight<T>(what: &str, v: &[T], cap: usize) {
+            assert_eq!(cap, v.len(), "{what}: capacity {cap} for {} items", v.len());
+        }
+        fn check_body(body: &crate::hir::Body) {
+            tight("attributes", &body.attributes, body.attributes.capacity());
+            tight("blocks", &body.blocks, body.blocks.capacity());
+            for a in &body.attributes {
+                a.value.as_ref().unwrap().visit(&mut |e| match &e.kind {
+                    crate::hir::ExprKind::Template(p) => tight("template", p, p.capacity()),
+                    crate::hir::ExprKind::Tuple(p) => tight("tuple", p, p.capacity()),
+                    crate::hir::ExprKind::Object(p) => tight("object", p, p.capacity()),
+                    _ => {}
+                });
+            }
+            body.blocks.iter().for_each(|b| check_body(&b.body));
+        }
+        for block in &blocks {
+            tight("labels", &block.labels, block.labels.capacity());
+            check_body(&block.body);
+        }
     }
 }

@@ -112,6 +112,8 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
         }
     }
     out.sort_by_key(|b| b.span.start);
+    out.iter_mut().for_each(Block::shrink);
+    out.shrink_to_fit();
     out
 }
 
