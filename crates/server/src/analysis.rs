@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lsp_types::Url;
 use ropey::Rope;
+use smallvec::SmallVec;
 use svl_analysis::document::LazyTree;
 use svl_analysis::fix::{FixContext, Style};
 use svl_analysis::incremental::{self, CacheOp, Incremental};
@@ -209,10 +210,13 @@ pub fn analyze(
 /// is neither built, nor placed in the text, nor serialised again.
 #[derive(Debug, Default)]
 pub struct DiagnosticMemo {
-    by_content: HashMap<u64, Vec<Memoed>>,
+    /// Keyed by [`content_key`] (already a hash: hashed again cheaply).
+    by_content: MemoMap,
     /// How many diagnostics the last call reused.
     reused: usize,
 }
+
+type MemoMap = HashMap<u64, SmallVec<[Memoed; 1]>, foldhash::fast::FixedState>;
 
 /// One memoised diagnostic.
 #[derive(Debug)]
@@ -293,7 +297,7 @@ pub fn diagnostics_json(
         return DiagnosticsJson::empty();
     }
     let mut others = convert::OtherFiles::new(index);
-    let mut next: HashMap<u64, Vec<Memoed>> = HashMap::with_capacity(findings.len());
+    let mut next = MemoMap::with_capacity_and_hasher(findings.len(), Default::default());
     let mut parts: Vec<Arc<str>> = Vec::with_capacity(findings.len());
     let mut reused = 0;
     for f in findings.iter().filter(|f| config.rule_enabled(f.rule)) {
@@ -334,13 +338,15 @@ pub fn diagnostics_json(
     }
     memo.by_content = next;
     memo.reused = reused;
-    DiagnosticsJson::from_parts(&parts)
+    DiagnosticsJson::from_parts(parts)
 }
 
 /// What a diagnostic of `finding` says, apart from where: hashed.
 fn content_key(finding: &Finding, severity: Severity) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    // Hashed on every keystroke for every diagnostic: a fast hash, with a
+    // fixed seed (the memo lives in this process only).
+    let mut h = foldhash::quality::FixedState::default().build_hasher();
     finding.rule.hash(&mut h);
     severity.hash(&mut h);
     finding.message.hash(&mut h);

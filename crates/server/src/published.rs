@@ -12,11 +12,13 @@ use std::sync::Arc;
 #[cfg(test)]
 use lsp_types::Diagnostic;
 
-/// The diagnostics of one file: the JSON array sent in `publishDiagnostics`.
+/// The diagnostics of one file: the JSON array sent in `publishDiagnostics`,
+/// held as its diagnostics serialised one by one. They are written end to
+/// end, never joined into one string: a publish of a large document is
+/// mostly diagnostics memoised since the last keystroke, shared as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiagnosticsJson {
-    text: Arc<str>,
-    count: usize,
+    parts: Arc<[Arc<str>]>,
 }
 
 impl Default for DiagnosticsJson {
@@ -28,47 +30,36 @@ impl Default for DiagnosticsJson {
 impl DiagnosticsJson {
     pub fn empty() -> Self {
         Self {
-            text: Arc::from("[]"),
-            count: 0,
+            parts: Arc::from(Vec::new()),
         }
     }
 
-    /// Serialised in one go (what [`DiagnosticsJson::from_parts`] of each
-    /// diagnostic serialised alone must equal).
+    /// Each diagnostic serialised alone (what [`DiagnosticsJson::from_parts`]
+    /// of the memoised pieces must equal).
     #[cfg(test)]
     pub fn new(diagnostics: &[Diagnostic]) -> Self {
-        let text = serde_json::to_string(diagnostics)
-            // Diagnostics are plain data: serialising them cannot fail.
-            .unwrap_or_else(|_| "[]".to_owned());
-        Self {
-            text: Arc::from(text),
-            count: diagnostics.len(),
-        }
+        Self::from_parts(
+            diagnostics
+                .iter()
+                // Diagnostics are plain data: serialising them cannot fail.
+                .map(|d| Arc::from(serde_json::to_string(d).unwrap_or_else(|_| "null".into())))
+                .collect(),
+        )
     }
 
     /// The array of diagnostics already serialised one by one.
-    pub fn from_parts(parts: &[Arc<str>]) -> Self {
-        let mut text = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
-        text.push('[');
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push_str(part);
-        }
-        text.push(']');
+    pub fn from_parts(parts: Vec<Arc<str>>) -> Self {
         Self {
-            text: Arc::from(text),
-            count: parts.len(),
+            parts: Arc::from(parts),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.parts.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.count
+        self.parts.len()
     }
 }
 
@@ -81,17 +72,23 @@ pub fn notification(
 ) -> Vec<Arc<str>> {
     let uri = serde_json::Value::String(uri.to_owned()).to_string();
     let head = format!(
-        r#"{{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{{"uri":{uri},"diagnostics":"#
+        r#"{{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{{"uri":{uri},"diagnostics":["#
     );
     let tail = match version {
-        Some(version) => format!(r#","version":{version}}}}}"#),
-        None => "}}".to_owned(),
+        Some(version) => format!(r#"],"version":{version}}}}}"#),
+        None => "]}}".to_owned(),
     };
-    vec![
-        Arc::from(head),
-        Arc::clone(&diagnostics.text),
-        Arc::from(tail),
-    ]
+    let comma: Arc<str> = Arc::from(",");
+    let mut pieces = Vec::with_capacity(2 * diagnostics.parts.len() + 2);
+    pieces.push(Arc::from(head));
+    for (i, part) in diagnostics.parts.iter().enumerate() {
+        if i > 0 {
+            pieces.push(Arc::clone(&comma));
+        }
+        pieces.push(Arc::clone(part));
+    }
+    pieces.push(Arc::from(tail));
+    pieces
 }
 
 #[cfg(test)]

@@ -353,7 +353,9 @@ pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
     let handle = std::thread::Builder::new()
         .name("stdout".into())
         .spawn(move || {
-            let mut out = BufWriter::new(output);
+            // A publish is written in thousands of small pieces: a buffer
+            // large enough that they go out in few writes.
+            let mut out = BufWriter::with_capacity(64 * 1024, output);
             while let Ok(Some(message)) = rx.recv() {
                 let pieces: Vec<Arc<str>> = match message {
                     Outbound::Value(value) => vec![Arc::from(value.to_string())],
