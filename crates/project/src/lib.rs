@@ -7,6 +7,7 @@ pub mod check;
 pub mod fixplan;
 pub mod prefilter;
 pub mod read;
+pub mod retire;
 pub mod walk;
 pub mod workspace;
 

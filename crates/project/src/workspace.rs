@@ -154,7 +154,7 @@ impl Workspace {
             return false;
         };
         let before = state.index.fingerprint();
-        state.index = Arc::new(index);
+        crate::retire::retire(std::mem::replace(&mut state.index, Arc::new(index)));
         let changed = state.index.fingerprint() != before;
         let children: BTreeSet<PathBuf> = state
             .index
@@ -276,7 +276,9 @@ impl Workspace {
         // Changes on disk that no watcher reported, now and then.
         let disk_changed =
             state.scanned.is_none_or(|t| t.elapsed() >= RESCAN) && state.rescan(&folder);
-        state.files.insert(facts.path.clone(), Arc::clone(&facts));
+        if let Some(old) = state.files.insert(facts.path.clone(), Arc::clone(&facts)) {
+            crate::retire::retire(old);
+        }
         // A change inside blocks keeps every block's place: the index is
         // the old one with this file swapped in.
         let swapped = (!disk_changed)

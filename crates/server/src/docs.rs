@@ -336,7 +336,9 @@ impl Server {
                 }
                 entry.doc.version = version;
                 entry.generation = generation;
-                entry.analyzed = None;
+                if let Some(old) = entry.analyzed.take() {
+                    svl_project::retire::retire(old);
+                }
                 if entry.doc.rope.len_bytes() > MAX_DOCUMENT_BYTES {
                     self.drop_document(&uri, "the document grew past 128 MiB");
                     return;
@@ -402,7 +404,9 @@ impl Server {
             }
         }
         // The document's memory is free now (the workspace no longer holds
-        // its facts): give it back to the system.
+        // its facts), once what its last analyses replaced is dropped too:
+        // give it back to the system.
+        svl_project::retire::settle_then(Some(Box::new(crate::pool::release_thread_memory)));
         let released = svl_trim::release_free_memory();
         tracing::debug!(uri, released, "closed");
         // So are the stack pages its analyses went deep into and the free
@@ -461,7 +465,9 @@ impl Server {
         let generation = self.next_generation();
         if let Some(entry) = self.docs.get_mut(uri) {
             entry.generation = generation;
-            entry.analyzed = None;
+            if let Some(old) = entry.analyzed.take() {
+                svl_project::retire::retire(old);
+            }
         }
     }
 
@@ -556,7 +562,9 @@ impl Server {
                 // The first analysis of a document parses all of it: give
                 // what that parse freed back to the system.
                 let first = entry.analyzed.is_none();
-                entry.analyzed = Some(analyzed);
+                if let Some(old) = entry.analyzed.replace(analyzed) {
+                    svl_project::retire::retire(old);
+                }
                 if first {
                     svl_trim::release_free_memory();
                 }
