@@ -19,6 +19,11 @@ use svl_analysis::{Finding, Options};
 
 const SEED: &str = r#"resource "aws_subnet" "a" {
   vpc_id = "vpc-1"
+  availability_zone = "us-east-1a"
+}
+resource "aws_subnet" "b" {
+  vpc_id = "vpc-1"
+  availability_zone = "us-east-1a"
 }
 /* a comment */
 locals {
@@ -41,6 +46,11 @@ variable "x" {}
 resource "aws_sagemaker_model" "three" {
   vpc_config {
     subnets = ["s"]
+  }
+}
+resource "aws_sagemaker_model" "four" {
+  vpc_config {
+    subnets = [aws_subnet.a.id, aws_subnet.b.id]
   }
 }
 "#;
@@ -381,5 +391,65 @@ proptest! {
             let (findings, _, _) = incremental(&mut cache, &doc);
             prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
         }
+    }
+}
+
+/// A finding whose related places are in other blocks of the file: an edit
+/// between its block and those moves what is after it and nothing else, and
+/// one inside a related place (that changes no fact) makes the finding again.
+#[test]
+fn related_places_in_other_blocks_follow_edits() {
+    let subnets = r#"resource "aws_subnet" "a" {
+  vpc_id            = "vpc-1"
+  availability_zone = "us-east-1a"
+}
+resource "aws_subnet" "b" {
+  vpc_id            = "vpc-1"
+  availability_zone = "us-east-1a"
+}
+resource "aws_security_group" "s" {
+  vpc_id = "vpc-1"
+}
+"#;
+    let filler = r#"resource "aws_s3_bucket" "filler" {
+  bucket = "abc"
+}
+resource "aws_s3_bucket" "next" {
+  bucket = "n"
+}
+"#;
+    let model = r#"resource "aws_sagemaker_model" "m" {
+  name               = "m"
+  execution_role_arn = "r"
+  vpc_config {
+    subnets            = [aws_subnet.a.id, aws_subnet.b.id]
+    security_group_ids = [aws_security_group.s.id]
+  }
+}
+"#;
+    // The model after the blocks it reads, and before them.
+    for text in [
+        format!("{subnets}{filler}{model}"),
+        format!("{model}{filler}{subnets}"),
+    ] {
+        let mut doc = Document::new(&text, 0);
+        let mut cache = Incremental::default();
+        let (first, _, _) = incremental(&mut cache, &doc);
+        assert_eq!(first, full(&doc));
+        assert!(
+            first.iter().filter(|f| !f.related.is_empty()).count() >= 2,
+            "findings with related places: {first:#?}"
+        );
+        // Typed in the filler, then between the labels of subnet b's header
+        // (its facts stay: its place in the finding grows).
+        let filler_at = doc.text.find("abc").unwrap();
+        type_at(&mut doc, &mut cache, filler_at, "xy");
+        let (after, stats, _) = incremental(&mut cache, &doc);
+        assert!(!stats.full, "{stats:?}");
+        assert_eq!(after, full(&doc), "typed in the filler:\n{}", doc.text);
+        let header_at = doc.text.find("\"aws_subnet\" \"b\"").unwrap() + 12;
+        type_at(&mut doc, &mut cache, header_at, "  ");
+        let (after, _, _) = incremental(&mut cache, &doc);
+        assert_eq!(after, full(&doc), "typed in a header:\n{}", doc.text);
     }
 }

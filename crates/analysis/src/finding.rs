@@ -208,9 +208,36 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Moves every byte offset in this file by `delta` (for a block re-parsed
-    /// on its own, or text inserted or deleted before the finding).
-    pub(crate) fn shift(&mut self, delta: isize) {
+    /// Follows an edit of its file that replaced `start..old_end` with text
+    /// `delta` bytes longer, the finding's block untouched by it (`moved`:
+    /// the block is after the edit). The finding's own places move with its
+    /// block; a related place in this file (in another block, maybe) moves
+    /// if it is after the edit and stays if it is before. False if a related
+    /// place overlaps the edit: the finding must be made again.
+    pub(crate) fn follow_edit(
+        &mut self,
+        start: usize,
+        old_end: usize,
+        delta: isize,
+        moved: bool,
+    ) -> bool {
+        let stays = |r: &Related| r.path.is_some() || r.range.end <= start;
+        let moves = |r: &Related| !stays(r) && r.range.start >= old_end;
+        if !self.related.iter().all(|r| stays(r) || moves(r)) {
+            return false;
+        }
+        if moved {
+            self.shift(delta);
+        }
+        for related in self.related.iter_mut().filter(|r| moves(r)) {
+            let r = &mut related.range;
+            *r = r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta);
+        }
+        true
+    }
+
+    /// Moves the finding's own places (not its related ones) by `delta`.
+    fn shift(&mut self, delta: isize) {
         let mv = |r: &mut Range<usize>| {
             *r = r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta);
         };
@@ -229,11 +256,6 @@ impl Finding {
             Problem::EmptyForEach { dynamic } => mv(dynamic),
             Problem::DuplicateVpcConfig { block } => mv(block),
             Problem::Pitfall | Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
-        }
-        for related in &mut self.related {
-            if related.path.is_none() {
-                mv(&mut related.range);
-            }
         }
     }
 }

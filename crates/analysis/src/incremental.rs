@@ -164,17 +164,28 @@ impl Incremental {
         let shift = |x: usize| x.saturating_add_signed(delta);
         // An item that touches the edit (even at its edge) is read again.
         let dropped = &mut self.dropped;
+        // Findings follow the edit; one whose related place (in another
+        // block) the edit touched is made again.
+        let follow = |entry: &mut Entry, moved: bool| {
+            let followed = entry
+                .findings
+                .iter_mut()
+                .flatten()
+                .all(|f| f.follow_edit(e.start, e.old_end, delta, moved));
+            if !followed {
+                entry.findings = None;
+            }
+        };
         self.entries.retain_mut(|entry| {
             if entry.range.end < e.start {
+                follow(entry, false);
                 true
             } else if entry.range.start > e.old_end {
                 entry.range = shift(entry.range.start)..shift(entry.range.end);
                 if let Some(block) = &mut entry.block {
                     Arc::make_mut(block).shift(delta);
                 }
-                for finding in entry.findings.iter_mut().flatten() {
-                    finding.shift(delta);
-                }
+                follow(entry, true);
                 true
             } else {
                 // Dropped: `sync` reads it again and compares hashes.
