@@ -148,7 +148,7 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::props::cases(400), ..ProptestConfig::default() })]
 
     #[test]
     fn incremental_equals_fresh_utf16(

@@ -163,7 +163,7 @@ fn full(doc: &Document) -> Vec<Finding> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::props::cases(500), ..ProptestConfig::default() })]
 
     #[test]
     fn incremental_findings_equal_full_analysis(
@@ -362,7 +362,7 @@ const LINES: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::props::cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn well_formed_typing_read_by_stretch_equals_full_analysis(

@@ -110,7 +110,7 @@ fn spans_lines(text: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::props::cases(500), ..ProptestConfig::default() })]
 
     #[test]
     fn partial_extraction_agrees_with_the_whole_file(

@@ -6,6 +6,17 @@ use std::sync::Arc;
 
 use svl_analysis::module::{FileFacts, Frame, ModuleIndex};
 
+/// How many cases a property test runs: `default`, or `PROPTEST_CASES` when
+/// it is set (for a long one-off run). A case count written in the test's
+/// config would otherwise win over the variable.
+#[allow(dead_code)]
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Snaps a byte offset down to a character boundary of `text`.
 pub fn floor(text: &str, mut at: usize) -> usize {
     at = at.min(text.len());
