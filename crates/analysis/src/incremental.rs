@@ -258,12 +258,17 @@ impl Incremental {
             let mut node = body.first_child_for_byte(d.start.saturating_sub(1));
             while let Some(item) = node {
                 if item.start_byte() > d.end {
-                    // The item after the edit too: the edit may have changed
-                    // (or removed) the suppression comment above it.
+                    // The items after the edit too, up to the first block:
+                    // the edit may have changed (or removed) the suppression
+                    // comment above it, or where a comment before it starts.
                     if !fresh.contains(&item) {
                         fresh.push(item);
                     }
-                    break;
+                    if item.kind() == "block" {
+                        break;
+                    }
+                    node = item.next_sibling();
+                    continue;
                 }
                 if !fresh.contains(&item) {
                     fresh.push(item);
