@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use crate::transport::Joined;
+
 #[cfg(test)]
 use lsp_types::Diagnostic;
 
@@ -65,30 +67,18 @@ impl DiagnosticsJson {
 
 /// The whole `textDocument/publishDiagnostics` notification, in pieces to
 /// write end to end: the diagnostics' JSON is shared, not copied.
-pub fn notification(
-    uri: &str,
-    diagnostics: &DiagnosticsJson,
-    version: Option<i32>,
-) -> Vec<Arc<str>> {
+pub fn notification(uri: &str, diagnostics: &DiagnosticsJson, version: Option<i32>) -> Joined {
     let uri = serde_json::Value::String(uri.to_owned()).to_string();
-    let head = format!(
-        r#"{{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{{"uri":{uri},"diagnostics":["#
-    );
-    let tail = match version {
-        Some(version) => format!(r#"],"version":{version}}}}}"#),
-        None => "]}}".to_owned(),
-    };
-    let comma: Arc<str> = Arc::from(",");
-    let mut pieces = Vec::with_capacity(2 * diagnostics.parts.len() + 2);
-    pieces.push(Arc::from(head));
-    for (i, part) in diagnostics.parts.iter().enumerate() {
-        if i > 0 {
-            pieces.push(Arc::clone(&comma));
-        }
-        pieces.push(Arc::clone(part));
+    Joined {
+        head: format!(
+            r#"{{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{{"uri":{uri},"diagnostics":["#
+        ),
+        items: Arc::clone(&diagnostics.parts),
+        tail: match version {
+            Some(version) => format!(r#"],"version":{version}}}}}"#),
+            None => "]}}".to_owned(),
+        },
     }
-    pieces.push(Arc::from(tail));
-    pieces
 }
 
 #[cfg(test)]

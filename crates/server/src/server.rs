@@ -658,7 +658,7 @@ impl Server {
         } else {
             self.published.insert(uri.to_owned(), diagnostics);
         }
-        self.out.send_pieces(message);
+        self.out.send_joined(message);
         tracing::debug!(uri, count, elapsed = ?started.elapsed(), "published");
     }
 

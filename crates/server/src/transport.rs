@@ -329,9 +329,45 @@ pub struct Output {
 /// A message to write: a value, or a message already serialised.
 enum Outbound {
     Value(Value),
-    /// One message in pieces, written one after the other (a publish: its
-    /// diagnostics' JSON is written as it is, not copied into a message).
-    Pieces(Vec<Arc<str>>),
+    /// One message serialised by the caller (a publish: its diagnostics'
+    /// JSON is written as it is, not copied into a message).
+    Joined(Joined),
+}
+
+/// A JSON message serialised in pieces: `head`, then `items` separated by
+/// commas, then `tail` (the items being one JSON array's elements, shared
+/// with whoever made them).
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub head: String,
+    pub items: Arc<[Arc<str>]>,
+    pub tail: String,
+}
+
+impl Joined {
+    fn len(&self) -> usize {
+        let items: usize = self.items.iter().map(|i| i.len()).sum();
+        self.head.len() + items + self.items.len().saturating_sub(1) + self.tail.len()
+    }
+
+    fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(self.head.as_bytes())?;
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(item.as_bytes())?;
+        }
+        out.write_all(self.tail.as_bytes())
+    }
+
+    /// The whole message as one string.
+    #[cfg(test)]
+    pub fn concat(&self) -> String {
+        let mut out = Vec::with_capacity(self.len());
+        let _ = self.write_to(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
 }
 
 impl Output {
@@ -340,10 +376,9 @@ impl Output {
         let _ = self.tx.send(Some(Outbound::Value(message)));
     }
 
-    /// Sends a message serialised by the caller: the pieces, end to end, are
-    /// one JSON value.
-    pub fn send_pieces(&self, message: Vec<Arc<str>>) {
-        let _ = self.tx.send(Some(Outbound::Pieces(message)));
+    /// Sends a message serialised by the caller.
+    pub fn send_joined(&self, message: Joined) {
+        let _ = self.tx.send(Some(Outbound::Joined(message)));
     }
 }
 
@@ -357,15 +392,18 @@ pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
             // large enough that they go out in few writes.
             let mut out = BufWriter::with_capacity(64 * 1024, output);
             while let Ok(Some(message)) = rx.recv() {
-                let pieces: Vec<Arc<str>> = match message {
-                    Outbound::Value(value) => vec![Arc::from(value.to_string())],
-                    Outbound::Pieces(pieces) => pieces,
-                };
-                let length: usize = pieces.iter().map(|p| p.len()).sum();
-                let written = write!(out, "Content-Length: {length}\r\n\r\n")
-                    .and_then(|()| pieces.iter().try_for_each(|p| out.write_all(p.as_bytes())))
-                    // Flush when nothing else is queued: one flush per burst.
-                    .and_then(|()| if rx.is_empty() { out.flush() } else { Ok(()) });
+                let written = match message {
+                    Outbound::Value(value) => {
+                        let text = value.to_string();
+                        write!(out, "Content-Length: {}\r\n\r\n{text}", text.len())
+                    }
+                    Outbound::Joined(joined) => {
+                        write!(out, "Content-Length: {}\r\n\r\n", joined.len())
+                            .and_then(|()| joined.write_to(&mut out))
+                    }
+                }
+                // Flush when nothing else is queued: one flush per burst.
+                .and_then(|()| if rx.is_empty() { out.flush() } else { Ok(()) });
                 if let Err(e) = written {
                     tracing::error!("writing stdout failed: {e}");
                     break;
