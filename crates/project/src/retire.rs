@@ -4,7 +4,7 @@
 //! file's facts: tens of thousands of blocks whose last reference goes with
 //! them. Freeing them takes milliseconds the user would wait for before the
 //! diagnostics are sent, so they are handed to one background thread
-//! instead. [`settle`] waits until everything handed over so far is freed
+//! instead. [`settle_then`] waits until everything handed over so far is freed
 //! (before memory is given back to the system, say).
 
 use std::sync::OnceLock;
@@ -15,7 +15,7 @@ enum Retired {
     Value(#[allow(dead_code)] Box<dyn Send>),
     /// Everything sent before it is dropped: run the job (on this thread),
     /// then say so.
-    Settle(Sender<()>, Option<Box<dyn FnOnce() + Send>>),
+    Settle(Sender<()>, Box<dyn FnOnce() + Send>),
 }
 
 fn queue() -> Option<&'static Sender<Retired>> {
@@ -30,9 +30,7 @@ fn queue() -> Option<&'static Sender<Retired>> {
                         match retired {
                             Retired::Value(value) => drop(value),
                             Retired::Settle(done, job) => {
-                                if let Some(job) = job {
-                                    job();
-                                }
+                                job();
                                 let _ = done.send(());
                             }
                         }
@@ -61,23 +59,16 @@ pub fn retire<T: Send + 'static>(value: T) {
     }
 }
 
-/// Waits until every value retired before this call is dropped.
-pub fn settle() {
-    settle_then(None);
-}
-
 /// Waits until every value retired before this call is dropped and `job`
 /// has run on the thread that dropped them (to give back that thread's
 /// memory, say); `job` runs here if there is no such thread.
-pub fn settle_then(job: Option<Box<dyn FnOnce() + Send>>) {
+pub fn settle_then(job: impl FnOnce() + Send + 'static) {
     let Some(tx) = queue() else {
-        if let Some(job) = job {
-            job();
-        }
+        job();
         return;
     };
     let (done_tx, done_rx) = bounded(1);
-    if tx.send(Retired::Settle(done_tx, job)).is_ok() {
+    if tx.send(Retired::Settle(done_tx, Box::new(job))).is_ok() {
         let _ = done_rx.recv();
     }
 }
@@ -104,14 +95,14 @@ mod tests {
         for _ in 0..100 {
             retire(Counted(Arc::clone(&dropped), std::thread::current().id()));
         }
-        settle();
+        settle_then(|| {});
         assert_eq!(dropped.load(Ordering::SeqCst), 100);
         retire(Counted(Arc::clone(&dropped), std::thread::current().id()));
         let (tx, rx) = std::sync::mpsc::channel();
         let here = std::thread::current().id();
-        settle_then(Some(Box::new(move || {
+        settle_then(move || {
             let _ = tx.send(std::thread::current().id() != here);
-        })));
+        });
         assert_eq!(dropped.load(Ordering::SeqCst), 101);
         assert_eq!(
             rx.try_recv(),

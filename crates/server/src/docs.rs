@@ -117,6 +117,14 @@ impl Doc {
         }
     }
 
+    /// Replaces the last analysis; the old one (a large document's facts
+    /// and findings) is dropped off this thread.
+    fn set_analyzed(&mut self, analyzed: Option<Arc<Analyzed>>) {
+        if let Some(old) = std::mem::replace(&mut self.analyzed, analyzed) {
+            svl_project::retire::retire(old);
+        }
+    }
+
     /// The analysis of the current generation, if one landed.
     pub fn current(&self) -> Option<Arc<Analyzed>> {
         self.analyzed
@@ -336,9 +344,7 @@ impl Server {
                 }
                 entry.doc.version = version;
                 entry.generation = generation;
-                if let Some(old) = entry.analyzed.take() {
-                    svl_project::retire::retire(old);
-                }
+                entry.set_analyzed(None);
                 if entry.doc.rope.len_bytes() > MAX_DOCUMENT_BYTES {
                     self.drop_document(&uri, "the document grew past 128 MiB");
                     return;
@@ -406,7 +412,7 @@ impl Server {
         // The document's memory is free now (the workspace no longer holds
         // its facts), once what its last analyses replaced is dropped too:
         // give it back to the system.
-        svl_project::retire::settle_then(Some(Box::new(crate::pool::release_thread_memory)));
+        svl_project::retire::settle_then(crate::pool::release_thread_memory);
         let released = svl_trim::release_free_memory();
         tracing::debug!(uri, released, "closed");
         // So are the stack pages its analyses went deep into and the free
@@ -465,9 +471,7 @@ impl Server {
         let generation = self.next_generation();
         if let Some(entry) = self.docs.get_mut(uri) {
             entry.generation = generation;
-            if let Some(old) = entry.analyzed.take() {
-                svl_project::retire::retire(old);
-            }
+            entry.set_analyzed(None);
         }
     }
 
@@ -562,9 +566,7 @@ impl Server {
                 // The first analysis of a document parses all of it: give
                 // what that parse freed back to the system.
                 let first = entry.analyzed.is_none();
-                if let Some(old) = entry.analyzed.replace(analyzed) {
-                    svl_project::retire::retire(old);
-                }
+                entry.set_analyzed(Some(analyzed));
                 if first {
                     svl_trim::release_free_memory();
                 }
