@@ -108,3 +108,53 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
     );
     server.shutdown();
 }
+
+/// The allocator is asked to give free memory back after a document's first
+/// analysis (which parsed all of it), not after every keystroke's: a trim
+/// walks the whole heap and unmaps free pages that the next keystroke then
+/// faults in again. Every change used to count as a first analysis.
+#[test]
+fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
+    use common::{Server, capabilities};
+    use serde_json::{Value, json};
+
+    const RELEASED: &str = "first analysis: free memory released";
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///released/main.tf";
+    let text = "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n";
+    server.open(uri, text);
+    server.await_diagnostics_at(uri, 1);
+    server.await_log(RELEASED);
+    // Typing in the model's name: each change has diagnostics of its own.
+    for version in 2..=5 {
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": {"start": {"line": 0, "character": 32},
+                                                 "end": {"line": 0, "character": 32}},
+                                       "text": "x"}]}),
+        );
+        server.await_diagnostics_at(uri, version);
+    }
+    // A second document is read for the first time: released again.
+    let other = "file:///elsewhere/main.tf";
+    server.open(other, &text.replace("\"m\"", "\"n\""));
+    server.await_diagnostics_at(other, 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let count = || server.log().iter().filter(|l| l.contains(RELEASED)).count();
+    while count() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let lines: Vec<String> = server
+        .log()
+        .into_iter()
+        .filter(|l| l.contains(RELEASED))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[0].contains(uri) && lines[1].contains(other),
+        "{lines:#?}"
+    );
+    server.shutdown();
+}
