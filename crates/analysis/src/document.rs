@@ -133,7 +133,7 @@ impl Document {
             let end_char = self.rope.byte_to_char(end_byte);
             self.rope.remove(start_char..end_char);
             self.rope.insert(start_char, &change.text);
-            Arc::make_mut(&mut self.text).replace_range(start_byte..end_byte, &change.text);
+            splice(&mut self.text, start_byte..end_byte, &change.text);
             ops.push(CacheOp::Edit(ByteEdit {
                 start: start_byte,
                 old_end: end_byte,
@@ -230,6 +230,22 @@ impl LazyTree {
 }
 
 /// The point reached by writing `text` at `start`.
+/// Replaces `range` of the text with `with`. A text an analysis still
+/// holds is not copied and then edited (two copies, the second into a
+/// larger buffer): the new one is built once, at its size.
+fn splice(text: &mut Arc<String>, range: std::ops::Range<usize>, with: &str) {
+    if let Some(own) = Arc::get_mut(text) {
+        own.replace_range(range, with);
+        return;
+    }
+    let old = text.as_str();
+    let mut new = String::with_capacity(old.len() - range.len() + with.len());
+    new.push_str(&old[..range.start]);
+    new.push_str(with);
+    new.push_str(&old[range.end..]);
+    *text = Arc::new(new);
+}
+
 fn advance(start: Point, text: &str) -> Point {
     match text.rfind('\n') {
         Some(last) => Point {
