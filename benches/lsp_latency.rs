@@ -266,8 +266,8 @@ fn typing(settings: &Settings) {
         "\ntyping a model name: didChange sent -> publishDiagnostics of that version received"
     );
     println!(
-        "{:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10}",
-        "size", "findings", "open", "keys", "p50", "p99", "max"
+        "{:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
+        "size", "findings", "open", "keys", "p50", "p99", "max", "VmRSS", "idle"
     );
     for (label, size) in settings.sizes(&[
         ("10 KB", 10_000),
@@ -283,14 +283,26 @@ fn typing(settings: &Settings) {
             .map(|k| keystroke(&mut server, (line, column + k as u32), 2 + k as i64))
             .collect();
         let figures = Figures(latencies);
+        // What the server holds right after the last keystroke's
+        // diagnostics, and once it is idle (what typing freed given back).
+        let after = rss(&server).map_or_else(|| "-".to_owned(), mb);
+        let idle = match rss_supported() {
+            Some(()) => {
+                std::thread::sleep(Duration::from_millis(1500));
+                mb(settled(&server).0)
+            }
+            None => "-".to_owned(),
+        };
         println!(
-            "{label:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10}",
+            "{label:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
             diagnostics.len(),
             ms(opened),
             settings.keystrokes,
             figures.percentile(0.5),
             figures.percentile(0.99),
-            figures.max()
+            figures.max(),
+            after,
+            idle
         );
         shutdown(server);
     }

@@ -112,7 +112,8 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
 /// The allocator is asked to give free memory back after a document's first
 /// analysis (which parsed all of it), not after every keystroke's: a trim
 /// walks the whole heap and unmaps free pages that the next keystroke then
-/// faults in again. Every change used to count as a first analysis.
+/// faults in again. Every change used to count as a first analysis. What
+/// typing freed is given back when the server goes idle.
 #[test]
 fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
     use common::{Server, capabilities};
@@ -137,6 +138,9 @@ fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
         );
         server.await_diagnostics_at(uri, version);
     }
+    // What typing freed is given back once the server is idle (a second
+    // after the last message or result).
+    server.await_log("idle: free memory released");
     // A second document is read for the first time: released again.
     let other = "file:///elsewhere/main.tf";
     server.open(other, &text.replace("\"m\"", "\"n\""));

@@ -414,17 +414,25 @@ impl Server {
             }
         }
         // The document's memory is free now (the workspace no longer holds
-        // its facts), once what its last analyses replaced is dropped too:
-        // give it back to the system.
+        // its facts): give it back to the system.
+        let released = self.release_memory();
+        tracing::debug!(uri, released, "closed");
+    }
+
+    /// Gives free memory back to the system, once what the last analyses
+    /// replaced is dropped too: this thread's and the retire thread's, and
+    /// the stack pages analyses went deep into and the free tops of their
+    /// arenas, in the workers and in the threads that parsed blocks (those
+    /// run when the threads are done with the job at hand). Whether this
+    /// thread's trim gave anything back.
+    pub(crate) fn release_memory(&mut self) -> bool {
+        self.release_owed = false;
         svl_project::retire::settle_then(crate::pool::release_thread_memory);
         let released = svl_trim::release_free_memory();
-        tracing::debug!(uri, released, "closed");
-        // So are the stack pages its analyses went deep into and the free
-        // tops of their arenas, in the workers and in the threads that
-        // parsed its blocks.
         self.analysis.release_memory();
         self.requests.release_memory();
         rayon::spawn_broadcast(|_| crate::pool::release_thread_memory());
+        released
     }
 
     pub(crate) fn did_change_watched_files(&mut self, params: Value) {
@@ -568,15 +576,18 @@ impl Server {
         match outcome {
             Ok((analyzed, diagnostics)) if current => {
                 // The first analysis of a document parses all of it: give
-                // what that parse freed back to the system. Only the first:
-                // every change clears `analyzed`, and a trim walks the whole
-                // heap and unmaps free pages the next keystroke faults in
-                // again (about a tenth of a keystroke at 2 MB).
+                // what that parse freed back to the system. Not after every
+                // keystroke's (every change clears `analyzed`): a trim walks
+                // the whole heap and unmaps free pages the next keystroke
+                // faults in again (about a tenth of a keystroke at 2 MB).
+                // What typing frees is given back once the server is idle.
                 let first = !std::mem::replace(&mut entry.analyzed_once, true);
                 entry.set_analyzed(Some(analyzed));
                 if first {
                     let released = svl_trim::release_free_memory();
                     tracing::debug!(uri, released, "first analysis: free memory released");
+                } else {
+                    self.release_owed = true;
                 }
                 self.publish(&uri, diagnostics, Some(version));
             }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::docs::Reuse;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use lsp_types::{InitializeParams, Url};
 use serde_json::{Value, json};
 use svl_analysis::position::Encoding;
@@ -134,10 +134,17 @@ pub struct Server {
     pub(crate) exit: Option<u8>,
     /// Set when stdin closed: documents' parses give up.
     pub(crate) input_closed: Arc<AtomicBool>,
+    /// Analyses landed since memory was last given back: it is, once the
+    /// server has been idle for [`IDLE_RELEASE`].
+    pub(crate) release_owed: bool,
 }
 
 /// How often the parent process is looked at.
 const PARENT_CHECK: Duration = Duration::from_secs(3);
+
+/// How long the server waits without a message or a result before it gives
+/// back what the analyses since the last release freed: a pause in typing.
+const IDLE_RELEASE: Duration = Duration::from_secs(1);
 
 /// Fault injection for the end-to-end tests: with
 /// `SAGEMAKER_VPC_LSP_FAULT=slow-requests` (read once), every request job
@@ -188,6 +195,7 @@ impl Server {
             pending_config_errors: None,
             exit: None,
             input_closed,
+            release_owed: false,
         }
     }
 
@@ -203,7 +211,28 @@ impl Server {
                 }
             })
             .expect("spawning a thread");
-        while let Ok(event) = events.recv() {
+        let mut last_event = std::time::Instant::now();
+        loop {
+            let event = if self.release_owed {
+                let wait = IDLE_RELEASE.saturating_sub(last_event.elapsed());
+                match events.recv_timeout(wait) {
+                    Ok(event) => event,
+                    Err(RecvTimeoutError::Timeout) => {
+                        let released = self.release_memory();
+                        tracing::debug!(released, "idle: free memory released");
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match events.recv() {
+                    Ok(event) => event,
+                    Err(_) => break,
+                }
+            };
+            if !matches!(event, Event::Tick) {
+                last_event = std::time::Instant::now();
+            }
             match event {
                 Event::Input(Input::Closed) => {
                     tracing::info!("stdin closed; exiting");
