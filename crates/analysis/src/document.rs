@@ -229,7 +229,6 @@ impl LazyTree {
     }
 }
 
-/// The point reached by writing `text` at `start`.
 /// Replaces `range` of the text with `with`. A text an analysis still
 /// holds is not copied and then edited (two copies, the second into a
 /// larger buffer): the new one is built once, at its size.
@@ -246,6 +245,7 @@ fn splice(text: &mut Arc<String>, range: std::ops::Range<usize>, with: &str) {
     *text = Arc::new(new);
 }
 
+/// The point reached by writing `text` at `start`.
 fn advance(start: Point, text: &str) -> Point {
     match text.rfind('\n') {
         Some(last) => Point {
