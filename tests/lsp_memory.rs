@@ -145,16 +145,16 @@ fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
     let other = "file:///elsewhere/main.tf";
     server.open(other, &text.replace("\"m\"", "\"n\""));
     server.await_diagnostics_at(other, 1);
+    let released = || -> Vec<String> {
+        let log = server.log().into_iter();
+        log.filter(|l| l.contains(RELEASED)).collect()
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let count = || server.log().iter().filter(|l| l.contains(RELEASED)).count();
-    while count() < 2 && std::time::Instant::now() < deadline {
+    let mut lines = released();
+    while lines.len() < 2 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
+        lines = released();
     }
-    let lines: Vec<String> = server
-        .log()
-        .into_iter()
-        .filter(|l| l.contains(RELEASED))
-        .collect();
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert!(
         lines[0].contains(uri) && lines[1].contains(other),

@@ -225,10 +225,8 @@ impl Server {
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             } else {
-                match events.recv() {
-                    Ok(event) => event,
-                    Err(_) => break,
-                }
+                let Ok(event) = events.recv() else { break };
+                event
             };
             if !matches!(event, Event::Tick) {
                 last_event = std::time::Instant::now();
