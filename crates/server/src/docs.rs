@@ -580,15 +580,15 @@ impl Server {
                 // keystroke's (every change clears `analyzed`): a trim walks
                 // the whole heap and unmaps free pages the next keystroke
                 // faults in again (about a tenth of a keystroke at 2 MB).
-                // What typing frees is given back once the server is idle.
+                // What typing frees, and what the threads that parsed the
+                // blocks keep, is given back once the server is idle.
                 let first = !std::mem::replace(&mut entry.analyzed_once, true);
                 entry.set_analyzed(Some(analyzed));
                 if first {
                     let released = svl_trim::release_free_memory();
                     tracing::debug!(uri, released, "first analysis: free memory released");
-                } else {
-                    self.release_owed = true;
                 }
+                self.release_owed = true;
                 self.publish(&uri, diagnostics, Some(version));
             }
             Err(message) if current => {
