@@ -288,6 +288,8 @@ fn typing(settings: &Settings) {
         let after = rss(&server).map_or_else(|| "-".to_owned(), mb);
         let idle = match rss_supported() {
             Some(()) => {
+                // Past the server's idle second (`IDLE_RELEASE`), which the
+                // client cannot observe, then until the readings settle.
                 std::thread::sleep(Duration::from_millis(1500));
                 mb(settled(&server).0)
             }
