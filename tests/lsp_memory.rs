@@ -113,7 +113,8 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
 /// analysis (which parsed all of it), not after every keystroke's: a trim
 /// walks the whole heap and unmaps free pages that the next keystroke then
 /// faults in again. Every change used to count as a first analysis. What
-/// typing freed is given back when the server goes idle.
+/// typing freed is given back when the server goes idle. The first
+/// diagnostics are published before that release, not after it.
 #[test]
 fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
     use common::{Server, capabilities};
@@ -160,5 +161,14 @@ fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
         lines[0].contains(uri) && lines[1].contains(other),
         "{lines:#?}"
     );
+    // The first diagnostics do not wait for the release: it comes after
+    // their publish.
+    let log = server.log();
+    let at = |what: &str| {
+        log.iter()
+            .position(|l| l.contains(what) && l.contains(uri))
+            .unwrap_or_else(|| panic!("no {what:?} line for {uri}: {log:#?}"))
+    };
+    assert!(at("published") < at(RELEASED), "{log:#?}");
     server.shutdown();
 }

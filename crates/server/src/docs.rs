@@ -582,14 +582,15 @@ impl Server {
                 // faults in again (about a tenth of a keystroke at 2 MB).
                 // What typing frees, and what the threads that parsed the
                 // blocks keep, is given back once the server is idle.
+                // After the publish: the diagnostics do not wait for it.
                 let first = !std::mem::replace(&mut entry.analyzed_once, true);
                 entry.set_analyzed(Some(analyzed));
+                self.release_owed = true;
+                self.publish(&uri, diagnostics, Some(version));
                 if first {
                     let released = svl_trim::release_free_memory();
                     tracing::debug!(uri, released, "first analysis: free memory released");
                 }
-                self.release_owed = true;
-                self.publish(&uri, diagnostics, Some(version));
             }
             Err(message) if current => {
                 tracing::error!(
