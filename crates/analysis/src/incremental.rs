@@ -448,14 +448,18 @@ impl Incremental {
             .filter(|r| !src[(*r).clone()].trim().is_empty())
             .map(|r| (r.clone(), point(r.start), point(r.end)))
             .collect();
-        let override_file = self.override_file;
-        // Each stretch is parsed, lowered and its tree dropped on the same
-        // worker: lowering and freeing a tree cost about as much as parsing
-        // it, and would otherwise run on this thread alone.
-        let read = |(r, start, end): &(Range<usize>, Point, Point)| -> Option<Vec<Entry>> {
-            let tree = crate::syntax::parse_stretch_at(src, r.clone(), *start, *end)?;
-            let root = tree.root_node();
-            let mut entries = Vec::new();
+        let parse = |(r, start, end): &(Range<usize>, Point, Point)| {
+            crate::syntax::parse_stretch_at(src, r.clone(), *start, *end)
+        };
+        let trees: Vec<Option<Tree>> = if stretches.len() > 1 {
+            stretches.par_iter().map(parse).collect()
+        } else {
+            stretches.iter().map(parse).collect()
+        };
+        let mut entries = Vec::new();
+        for tree in &trees {
+            // `None`: the stretch does not parse cleanly into whole blocks.
+            let root = tree.as_ref()?.root_node();
             let mut cursor = root.walk();
             for child in root.children(&mut cursor) {
                 let mut items: Vec<Node<'_>> = Vec::new();
@@ -469,18 +473,10 @@ impl Incremental {
                     if !matches!(item.kind(), "block" | "comment") {
                         return None;
                     }
-                    entries.push(Entry::new(item, src, override_file));
+                    entries.push(Entry::new(item, src, self.override_file));
                 }
             }
-            Some(entries)
-        };
-        // `None`: a stretch does not parse cleanly into whole blocks.
-        let read: Vec<Vec<Entry>> = if stretches.len() > 1 {
-            stretches.par_iter().map(read).collect::<Option<_>>()?
-        } else {
-            stretches.iter().map(read).collect::<Option<_>>()?
-        };
-        let entries: Vec<Entry> = read.into_iter().flatten().collect();
+        }
         Some(entries)
     }
 
