@@ -232,6 +232,14 @@ static inline bool in_interpolation_context(Scanner *scanner) {
 
 static inline bool in_directive_context(Scanner *scanner) { return in_context_type(scanner, TEMPLATE_DIRECTIVE); }
 
+// PATCHED (sagemaker-vpc-lsp, see PATCHED.md): characters that end a run of
+// template literal text. Each may start a token another rule reads (a quote,
+// an interpolation or directive, an escape), and a heredoc's closing marker
+// is only looked for at the start of a line.
+static inline bool is_chunk_boundary(int32_t c) {
+    return c == '"' || c == '$' || c == '%' || c == '\\' || c == '\n' || c == 0;
+}
+
 static bool scan(Scanner *scanner, TSLexer *lexer, const bool *valid_symbols) {
     bool has_leading_whitespace_with_newline = false;
     while (iswspace(lexer->lookahead)) {
@@ -383,7 +391,22 @@ static bool scan(Scanner *scanner, TSLexer *lexer, const bool *valid_symbols) {
 
     // handle all other quoted template or string literal characters
     if (valid_symbols[TEMPLATE_LITERAL_CHUNK] && in_template_context(scanner)) {
-        return accept_and_advance(lexer, TEMPLATE_LITERAL_CHUNK);
+        if (is_chunk_boundary(lexer->lookahead)) {
+            return accept_and_advance(lexer, TEMPLATE_LITERAL_CHUNK);
+        }
+        // PATCHED: a run of ordinary characters is one chunk (upstream makes a token
+        // of every character, about 200 bytes of tree each). It ends where
+        // upstream's last chunk of the run would: after its last
+        // non-whitespace character, before a newline or a character another
+        // rule above reads.
+        while (!is_chunk_boundary(lexer->lookahead) && !lexer->eof(lexer)) {
+            bool space = iswspace(lexer->lookahead);
+            advance(lexer);
+            if (!space) {
+                lexer->mark_end(lexer);
+            }
+        }
+        return accept_inplace(lexer, TEMPLATE_LITERAL_CHUNK);
     }
 
     // probably not handled by the external scanner
