@@ -453,3 +453,44 @@ resource "aws_s3_bucket" "next" {
         assert_eq!(after, full(&doc), "typed in a header:\n{}", doc.text);
     }
 }
+
+/// A document of many stretches (opened in parallel, each lowered as soon as
+/// it and those before it are parsed) reads the same as a whole-file
+/// analysis; one stretch that does not parse cleanly, anywhere, sends the
+/// whole document to the full parse.
+#[test]
+fn a_document_of_many_stretches_opens_as_a_whole() {
+    let block = |i: usize| {
+        format!(
+            "# model {i}\nresource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m{i}\"\n  vpc_config {{\n    subnets = [aws_subnet.a.id]\n    security_group_ids = []\n  }}\n}}\n\n"
+        )
+    };
+    let mut text = String::from(SEED);
+    let mut i = 0;
+    while text.len() < 10 * svl_analysis::incremental::INIT_STRETCH {
+        text.push_str(&block(i));
+        i += 1;
+    }
+    let doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    let (findings, _, served) = incremental(&mut cache, &doc);
+    assert!(served, "a clean document is read by stretch");
+    assert!(findings.len() > i, "{} findings", findings.len());
+    assert_eq!(findings, full(&doc));
+    for at in [0.05, 0.5, 0.95] {
+        let broken = text.replacen(
+            &format!("\"m{}\" {{\n  name", (i as f64 * at) as usize),
+            &format!("\"m{}\" {{\n  name = =", (i as f64 * at) as usize),
+            1,
+        );
+        assert_ne!(broken, text);
+        let doc = Document::new(&broken, 0);
+        let mut cache = Incremental::default();
+        let (findings, _, served) = incremental(&mut cache, &doc);
+        assert!(
+            !served,
+            "a syntax error at {at} of the text was read by stretch"
+        );
+        assert_eq!(findings, full(&doc));
+    }
+}

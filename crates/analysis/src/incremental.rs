@@ -432,17 +432,21 @@ impl Incremental {
 
     /// The items of `stretches` of `src`, each parsed on its own (node
     /// offsets stay the file's), in order. `None` when a stretch does not
-    /// parse cleanly into whole blocks and comments. Several stretches are
-    /// parsed in parallel: parsing is most of the work, and tree-sitter's
-    /// parser does not recurse; lowering (recursive) stays on this thread
-    /// and its stack.
+    /// parse cleanly into whole blocks and comments.
+    ///
+    /// Several stretches are parsed in parallel on rayon's workers while
+    /// this thread lowers each stretch as soon as it and those before it are
+    /// parsed, and hands its tree back to a worker to be freed: parsing,
+    /// lowering and freeing trees overlap. Lowering (recursive) stays on this
+    /// thread and its stack, and what it builds, which outlives the call,
+    /// stays in this thread's allocator arena: lowered blocks spread over the
+    /// workers' arenas kept megabytes resident after the document closed.
     fn read_stretches(
         &self,
         src: &str,
         stretches: &[Range<usize>],
         point: &dyn Fn(usize) -> Point,
     ) -> Option<Vec<Entry>> {
-        use rayon::prelude::*;
         let stretches: Vec<(Range<usize>, Point, Point)> = stretches
             .iter()
             .filter(|r| !src[(*r).clone()].trim().is_empty())
@@ -451,33 +455,80 @@ impl Incremental {
         let parse = |(r, start, end): &(Range<usize>, Point, Point)| {
             crate::syntax::parse_stretch_at(src, r.clone(), *start, *end)
         };
-        let trees: Vec<Option<Tree>> = if stretches.len() > 1 {
-            stretches.par_iter().map(parse).collect()
-        } else {
-            stretches.iter().map(parse).collect()
-        };
         let mut entries = Vec::new();
-        for tree in &trees {
-            // `None`: the stretch does not parse cleanly into whole blocks.
-            let root = tree.as_ref()?.root_node();
-            let mut cursor = root.walk();
-            for child in root.children(&mut cursor) {
-                let mut items: Vec<Node<'_>> = Vec::new();
-                if child.kind() == "body" {
-                    let mut cursor = child.walk();
-                    items.extend(child.children(&mut cursor));
-                } else {
-                    items.push(child);
-                }
-                for item in items {
-                    if !matches!(item.kind(), "block" | "comment") {
-                        return None;
+        // On a rayon worker, waiting here for other jobs could starve the
+        // pool: parse in order on this thread instead.
+        if stretches.len() <= 1 || rayon::current_thread_index().is_some() {
+            for stretch in &stretches {
+                self.read_items(&parse(stretch)?, src, &mut entries)?;
+            }
+            return Some(entries);
+        }
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let (tx, rx) = crossbeam_channel::unbounded::<(usize, Option<Tree>)>();
+        let clean = rayon::in_place_scope(|scope| {
+            for (i, stretch) in stretches.iter().enumerate() {
+                let (tx, failed, parse) = (tx.clone(), &failed, &parse);
+                scope.spawn(move |_| {
+                    // After a failure, the rest is not needed.
+                    let tree = if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        None
+                    } else {
+                        parse(stretch)
+                    };
+                    let _ = tx.send((i, tree));
+                });
+            }
+            drop(tx);
+            let mut parsed: Vec<Option<Option<Tree>>> = Vec::new();
+            parsed.resize_with(stretches.len(), || None);
+            let (mut next, mut clean) = (0, true);
+            for (i, tree) in rx.iter() {
+                parsed[i] = Some(tree);
+                while let Some(tree) = parsed.get_mut(next).and_then(Option::take) {
+                    next += 1;
+                    if !clean {
+                        continue;
                     }
-                    entries.push(Entry::new(item, src, self.override_file));
+                    clean = match tree {
+                        Some(tree) => {
+                            let read = self.read_items(&tree, src, &mut entries).is_some();
+                            scope.spawn(move |_| drop(tree));
+                            read
+                        }
+                        None => false,
+                    };
+                    if !clean {
+                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
             }
+            clean && next == stretches.len()
+        });
+        clean.then_some(entries)
+    }
+
+    /// Appends the items of one stretch's tree to `entries`. `None` when
+    /// the stretch does not parse cleanly into whole blocks and comments.
+    fn read_items(&self, tree: &Tree, src: &str, entries: &mut Vec<Entry>) -> Option<()> {
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        for child in root.children(&mut cursor) {
+            let mut items: Vec<Node<'_>> = Vec::new();
+            if child.kind() == "body" {
+                let mut cursor = child.walk();
+                items.extend(child.children(&mut cursor));
+            } else {
+                items.push(child);
+            }
+            for item in items {
+                if !matches!(item.kind(), "block" | "comment") {
+                    return None;
+                }
+                entries.push(Entry::new(item, src, self.override_file));
+            }
         }
-        Some(entries)
+        Some(())
     }
 
     /// The facts of the file (after a sync), from the cached blocks and
