@@ -3,7 +3,9 @@
 //!
 //! - typing: `didChange` sent → `publishDiagnostics` of that version, for
 //!   documents of 10 KB to 10 MB (typing a model's name label), with the
-//!   time from `didOpen` to the first diagnostics;
+//!   time from `didOpen` to the first diagnostics; then dense documents of
+//!   100 KB to 10 MB holding nothing but models outside a VPC (`--sizes
+//!   1MBdense`);
 //! - memory: the server's resident memory idle, with a document open, and
 //!   after it is closed, over three open/close cycles;
 //! - code actions at 100 KB, 300 KB and 1 MB: listing the actions of a
@@ -81,7 +83,24 @@ resource "aws_sagemaker_model" "public_{i}" {{
     )
 }
 
+/// A dense module: nothing but models outside a VPC, a finding each
+/// (about 9,000 per megabyte, against 2,000 in [`chunk`]'s).
+fn dense_chunk(i: usize) -> String {
+    format!(
+        r#"resource "aws_sagemaker_model" "public_{i}" {{
+  name               = "public-{i}"
+  execution_role_arn = aws_iam_role.sagemaker.arn
+}}
+
+"#
+    )
+}
+
 fn document(bytes: usize) -> String {
+    document_of(bytes, chunk)
+}
+
+fn document_of(bytes: usize, chunk: fn(usize) -> String) -> String {
     let mut text = String::new();
     let mut i = 0;
     while text.len() < bytes {
@@ -266,7 +285,7 @@ fn typing(settings: &Settings) {
         "\ntyping a model name: didChange sent -> publishDiagnostics of that version received"
     );
     println!(
-        "{:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
+        "{:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
         "size", "findings", "open", "keys", "p50", "p99", "max", "VmRSS", "idle"
     );
     for (label, size) in settings.sizes(&[
@@ -275,8 +294,16 @@ fn typing(settings: &Settings) {
         ("1 MB", 1_000_000),
         ("2 MB", 2_000_000),
         ("10 MB", 10_000_000),
+        ("100 KB dense", 100_000),
+        ("1 MB dense", 1_000_000),
+        ("2 MB dense", 2_000_000),
+        ("10 MB dense", 10_000_000),
     ]) {
-        let text = document(size);
+        let text = if label.ends_with("dense") {
+            document_of(size, dense_chunk)
+        } else {
+            document(size)
+        };
         let (mut server, diagnostics, opened) = open_timed(settings, &text, true);
         let (line, column) = typing_position(&text);
         let latencies: Vec<Duration> = (0..settings.keystrokes)
@@ -296,7 +323,7 @@ fn typing(settings: &Settings) {
             None => "-".to_owned(),
         };
         println!(
-            "{label:>8} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
+            "{label:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
             diagnostics.len(),
             ms(opened),
             settings.keystrokes,
