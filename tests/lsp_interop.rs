@@ -383,19 +383,19 @@ fn deep_nesting_neither_crashes_nor_hides_the_model() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
-/// A document whose tree would take gigabytes (a 16 MB string: ~3.4 GB)
-/// is refused at open with a message, instead of the server being killed
-/// for memory; the server goes on serving other documents. The same holds
-/// for a `.tf.json` document, and for a list nested millions deep.
+/// A document whose tree would take gigabytes (a 16 MB string of `$`, a
+/// token a character: ~3.4 GB) is refused at open with a message, instead
+/// of the server being killed for memory; the server goes on serving other
+/// documents. A 16 MB string of plain text, one token, is checked, in `.tf`
+/// and `.tf.json` alike. A list nested millions deep is refused too.
 #[test]
 fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     let mut server = started();
     let uri = "file:///w/blob.tf";
-    let text = format!(
-        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"{}\"\n}}\n",
-        "a".repeat(HUGE)
-    );
-    server.open(uri, &text);
+    let string = |text: &str| {
+        format!("resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"{text}\"\n}}\n")
+    };
+    server.open(uri, &string(&"$".repeat(HUGE)));
     let message = shown_message(&mut server);
     assert!(
         message.contains(uri) && message.contains("GB of memory"),
@@ -403,15 +403,16 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     );
     server.open("file:///w/ok.tf", MODEL);
     assert_eq!(server.await_diagnostics_at("file:///w/ok.tf", 1).len(), 1);
-    // tree-sitter-json costs as much per character of a string: refused too.
+    let plain_uri = "file:///w/plain.tf";
+    server.open(plain_uri, &string(&"a".repeat(HUGE)));
+    assert_eq!(server.await_diagnostics_at(plain_uri, 1).len(), 1);
     let json_uri = "file:///w/blob.tf.json";
     let json = format!(
         "{{\"resource\": {{\"aws_sagemaker_model\": {{\"m\": {{\"name\": \"{}\"}}}}}}}}",
         "a".repeat(HUGE)
     );
     server.open(json_uri, &json);
-    let message = shown_message(&mut server);
-    assert!(message.contains(json_uri), "{message}");
+    assert_eq!(server.await_diagnostics_at(json_uri, 1).len(), 1);
     // A list nested six million deep is about as costly, in tokens.
     let nested_uri = "file:///w/nested.tf";
     server.open(nested_uri, &nested_model(6_000_000));
@@ -423,9 +424,10 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
-/// The same budget holds for an edit: pasting a 16 MB string drops the
+/// The same budget holds for an edit: pasting 16 MB of `$` drops the
 /// document with a message (and clears its diagnostics) instead of parsing
-/// it; a full-text change of an ordinary 2 MB file is still applied.
+/// it; a full-text change of an ordinary 2 MB file, and a paste of 16 MB of
+/// plain text into a string, are still applied.
 #[test]
 fn a_paste_too_costly_to_parse_drops_the_document_with_a_message() {
     let mut server = started();
@@ -448,6 +450,13 @@ fn a_paste_too_costly_to_parse_drops_the_document_with_a_message() {
         "textDocument/didChange",
         json!({"textDocument": {"uri": uri, "version": 3},
                "contentChanges": [{"range": {"start": at, "end": at}, "text": "a".repeat(HUGE)}]}),
+    );
+    // Analyzed (and not published again: the finding is the same).
+    server.await_log("version=3 findings=1");
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4},
+               "contentChanges": [{"range": {"start": at, "end": at}, "text": "$".repeat(HUGE)}]}),
     );
     let message = shown_message(&mut server);
     assert!(

@@ -148,45 +148,84 @@ pub fn parse_unless(text: &str, old_tree: Option<&Tree>, stop: &AtomicBool) -> O
     })
 }
 
-/// About how many bytes tree-sitter's tree of `src` takes: tree-sitter-hcl
-/// makes a token, with its scanner state, of every character inside a
-/// string or heredoc (~210 bytes each, measured: a 50 MB string took
-/// 10.3 GB), and about 100 bytes per byte of code, with what analysis adds (a dense
-/// 2 MB module took the server to 418 MB) — or, for code denser in syntax
-/// than a module (lists nested or listed by the million), about 320 bytes
-/// per syntax token ([`crate::lex::tokens`]: a 10 MB list nested five
-/// million deep took 3.2 GB). A lexical scan, linear and without a parse,
-/// so a caller can refuse a text before parsing it.
+/// About how many bytes tree-sitter's tree of `src` takes, with what
+/// analysis adds. A lexical scan, linear and without a parse, so a caller
+/// can refuse a text before parsing it.
+///
+/// - Code: about 100 bytes per byte (a dense 2 MB module took the server
+///   to 418 MB) or, for code denser in syntax than a module (lists nested
+///   or listed by the million), about 320 bytes per syntax token
+///   ([`crate::lex::tokens`]: a 10 MB list nested five million deep took
+///   3.2 GB), whichever is more.
+/// - Strings and heredocs: about 12 bytes per byte of text (the text is
+///   held a few times over: document, rope, lowered value) and 210 per
+///   token tree-sitter-hcl makes of it. Upstream makes a token of every
+///   character (a 50 MB string took 10.3 GB); the vendored scanner makes
+///   one of a run of ordinary characters, and one of each `"`, `$`, `%`,
+///   `\` and line break. Counted here: one per run of word characters and
+///   one per other byte ([`upper_tokens`]), never fewer than that.
+///   Measured: a 5 MB plain string peaked at 28 MB, 2 MB of `$` at 225 MB.
 pub fn tree_bytes_estimate(src: &str) -> u64 {
-    let literals: Vec<usize> = crate::lex::non_code(src)
+    let literals: Vec<std::ops::Range<usize>> = crate::lex::non_code(src)
         .into_iter()
         .filter(|r| matches!(src.as_bytes()[r.start], b'"' | b'<'))
-        .map(|r| r.len())
         .collect();
-    let literal: usize = literals.iter().sum();
-    // The literals are counted by the byte above, not again as tokens.
+    let literal: usize = literals.iter().map(|r| r.len()).sum();
+    let literal_tokens: usize = literals
+        .iter()
+        .map(|r| upper_tokens(&src.as_bytes()[r.clone()]))
+        .sum();
+    // The literals are counted above, not again as tokens.
     let tokens = crate::lex::tokens(src) - literals.len();
     let code =
         ((src.len() - literal) as u64 * CODE_TREE_BYTES).max(tokens as u64 * TOKEN_TREE_BYTES);
-    literal as u64 * LITERAL_TREE_BYTES + code
+    literal as u64 * LITERAL_TEXT_BYTES + literal_tokens as u64 * LITERAL_TREE_BYTES + code
 }
 
-/// Tree bytes per byte inside a string or heredoc (the estimate's worst case).
+/// At least as many tokens as tree-sitter-hcl makes of `text`, as code or
+/// as the text of a string or heredoc: one per run of ASCII letters,
+/// digits, `_` and non-ASCII characters, and one per other byte.
+pub fn upper_tokens(text: &[u8]) -> usize {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut tokens = 0;
+    let mut in_word = false;
+    for &b in text {
+        if word(b) {
+            tokens += usize::from(!in_word);
+            in_word = true;
+        } else {
+            tokens += 1;
+            in_word = false;
+        }
+    }
+    tokens
+}
+
+/// The most `text` can cost wherever it is inserted: as code or as the text
+/// of a string or heredoc.
+pub fn inserted_tree_bytes(text: &str) -> u64 {
+    text.len() as u64 * CODE_TREE_BYTES + upper_tokens(text.as_bytes()) as u64 * TOKEN_TREE_BYTES
+}
+
+/// Tree bytes per token of a string or heredoc's text.
 pub const LITERAL_TREE_BYTES: u64 = 210;
+/// Bytes per byte of a string or heredoc's text (the text's own copies).
+const LITERAL_TEXT_BYTES: u64 = 12;
 /// Tree bytes per byte of code, with what analysis adds.
 const CODE_TREE_BYTES: u64 = 100;
 /// Tree bytes per syntax token, with what analysis adds: the most any byte
 /// can cost (a byte is at most one token).
 const TOKEN_TREE_BYTES: u64 = 320;
 
-/// The estimated tree size of `src` with `literal` more bytes of string
-/// text, when it is over `budget`. A text too short to get there even if
-/// it were all of the costliest kind is not scanned.
-pub fn tree_bytes_over(src: &str, literal: usize, budget: u64) -> Option<u64> {
-    if src.len() as u64 * TOKEN_TREE_BYTES + literal as u64 * LITERAL_TREE_BYTES <= budget {
+/// The estimated tree size of `src` with `inserted` more bytes (the most
+/// some inserted text can cost: [`inserted_tree_bytes`]), when it is over
+/// `budget`. A text too short to get there even if it were all of the
+/// costliest kind is not scanned.
+pub fn tree_bytes_over(src: &str, inserted: u64, budget: u64) -> Option<u64> {
+    if src.len() as u64 * (TOKEN_TREE_BYTES + LITERAL_TEXT_BYTES) + inserted <= budget {
         return None;
     }
-    let estimate = tree_bytes_estimate(src) + literal as u64 * LITERAL_TREE_BYTES;
+    let estimate = tree_bytes_estimate(src) + inserted;
     (estimate > budget).then_some(estimate)
 }
 
@@ -434,19 +473,40 @@ mod estimate_tests {
     use super::*;
 
     #[test]
-    fn literals_weigh_more_than_code() {
+    fn what_the_parser_makes_tokens_of_weighs_more_than_code() {
         let code = "resource \"a\" \"b\" {\n  x = [1, 2]\n}\n".repeat(100);
-        let string = format!("x = \"{}\"\n", "a".repeat(code.len()));
-        let heredoc = format!("x = <<EOT\n{}\nEOT\n", "a".repeat(code.len()));
-        assert!(2 * tree_bytes_estimate(&string) > 3 * tree_bytes_estimate(&code));
-        assert!(2 * tree_bytes_estimate(&heredoc) > 3 * tree_bytes_estimate(&code));
+        let n = code.len();
+        // A run of plain text is one token: far cheaper than code.
+        let string = format!("x = \"{}\"\n", "a".repeat(n));
+        let heredoc = format!("x = <<EOT\n{}\nEOT\n", "a".repeat(n));
+        assert!(10 * tree_bytes_estimate(&string) < tree_bytes_estimate(&code));
+        assert!(10 * tree_bytes_estimate(&heredoc) < tree_bytes_estimate(&code));
+        // What the scanner reads a character at a time costs a token each.
+        for costly in ["$", "%", "\\\\", "\\n", "${a}"] {
+            let string = format!("x = \"{}\"\n", costly.repeat(n / costly.len()));
+            assert!(
+                tree_bytes_estimate(&string) > tree_bytes_estimate(&code),
+                "{costly}"
+            );
+        }
         assert_eq!(tree_bytes_estimate(""), 0);
         let budget = tree_bytes_estimate(&code);
         assert_eq!(tree_bytes_over(&code, 0, budget), None);
         assert_eq!(tree_bytes_over(&code, 0, budget - 1), Some(budget));
-        assert_eq!(
-            tree_bytes_over(&code, 10, budget),
-            Some(budget + 10 * LITERAL_TREE_BYTES)
-        );
+        assert_eq!(tree_bytes_over(&code, 10, budget), Some(budget + 10));
+    }
+
+    #[test]
+    fn tokens_are_counted_from_above() {
+        assert_eq!(upper_tokens(b""), 0);
+        assert_eq!(upper_tokens(b"aaaa"), 1);
+        assert_eq!(upper_tokens("é_9x".as_bytes()), 1);
+        assert_eq!(upper_tokens(b"a b"), 3);
+        assert_eq!(upper_tokens(b"aws_subnet.a.id"), 5);
+        assert_eq!(upper_tokens(br"$$\n"), 4);
+        // Inserted text costs what it would as code, at least.
+        let code = "x = [1, 2]\n".repeat(1000);
+        assert!(inserted_tree_bytes(&code) >= tree_bytes_estimate(&code));
+        assert!(inserted_tree_bytes(&"a".repeat(1000)) >= 100 * 1000);
     }
 }

@@ -35,7 +35,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024 * 1024;
 
 /// A document whose syntax tree would take more than this (see
 /// [`svl_analysis::syntax::tree_bytes_estimate`]) is not opened for
-/// checking: a 50 MB string in one file would have taken the server to
+/// checking: a 50 MB string of `$` in one file would take the server to
 /// 10 GB, and an out-of-memory kill is a crash for the editor.
 pub const MAX_TREE_BYTES: u64 = 3 * 1024 * 1024 * 1024;
 
@@ -191,8 +191,9 @@ impl Server {
             );
             return;
         }
-        // tree-sitter-json costs the same per character of a string (a
-        // 16 MB string in a .tf.json took 11 s and 3.4 GB).
+        // The same estimate serves `.tf.json`: tree-sitter-json reads a run
+        // of plain string text as one token too (a 12 MB string peaked at
+        // 91 MB), and counting it as HCL's text only errs on the high side.
         if let Some(estimate) = syntax::tree_bytes_over(&item.text, 0, MAX_TREE_BYTES) {
             tracing::warn!(
                 uri,
@@ -203,7 +204,7 @@ impl Server {
             self.show_message(
                 MessageType::WARNING,
                 format!(
-                    "sagemaker-vpc-lsp does not check {uri} in the editor: parsing it would take about {} GB of memory (long strings or heredocs, or lists nested or listed by the million). `sagemaker-vpc-lsp check` reads it in bounded memory.",
+                    "sagemaker-vpc-lsp does not check {uri} in the editor: parsing it would take about {} GB of memory (millions of syntax tokens: strings of `$`, `%` or escapes, or lists nested or listed by the million). `sagemaker-vpc-lsp check` reads it in bounded memory.",
                     estimate.div_ceil(1 << 30)
                 ),
             );
@@ -288,12 +289,17 @@ impl Server {
         }
         // A large paste could make the tree too large to hold: estimate,
         // from the last full text sent (else the current one), counting
-        // every byte inserted after it as a string's (the worst case).
+        // every text inserted after it at the most it can cost, in code or
+        // in a string.
         let full = changes.iter().rposition(|c| c.range.is_none());
         let after_full = &changes[full.map_or(0, |i| i + 1)..];
         let inserted: usize = after_full.iter().map(|c| c.text.len()).sum();
         let base_text = full.map_or(entry.doc.text.as_str(), |i| changes[i].text.as_str());
         if inserted + full.map_or(0, |i| changes[i].text.len()) >= 1024 * 1024 {
+            let inserted: u64 = after_full
+                .iter()
+                .map(|c| syntax::inserted_tree_bytes(&c.text))
+                .sum();
             if let Some(estimate) = syntax::tree_bytes_over(base_text, inserted, MAX_TREE_BYTES) {
                 tracing::warn!(
                     uri,
