@@ -333,7 +333,9 @@ impl Server {
         }
         match applied {
             Ok(applied) => {
+                let started = std::time::Instant::now();
                 entry.record(applied.ops);
+                tracing::debug!(uri, version, elapsed = ?started.elapsed(), "analysis cache followed the change");
                 for warning in applied.warnings {
                     match warning {
                         ChangeWarning::Clamped { position, how } => tracing::warn!(
