@@ -937,3 +937,42 @@ fn the_vscode_settings_schema_lists_every_rule() {
         assert!(description.contains(rule["title"].as_str().unwrap()));
     }
 }
+
+/// A reader that stops early (`check | head`) closes the pipe: the report
+/// is cut short with an error exit, never a panic, in both formats (the
+/// report is buffered, and a buffer that cannot be flushed is dropped).
+#[test]
+fn a_reader_that_stops_early_gets_an_error_exit_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&BAD.replace("\"bad\" {", &format!("\"bad{i}\" {{")));
+    }
+    write(dir.path(), "main.tf", &text);
+    for format in ["text", "json"] {
+        let mut child = Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["check", "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 100];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "{format}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+    }
+}
