@@ -280,11 +280,18 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
     // Buffered: a report is written in many small pieces, and each piece
     // written straight to `anstream` locked stdout, scanned for styles to
     // strip and made a system call (a fifth of a 10 MB file's check).
-    // JSON holds no styles, so it does not go through `anstream` at all.
+    // Only a text report with colours goes through `anstream` (as Windows
+    // consoles need); JSON, or text without colours, is written without
+    // styles, straight to stdout.
+    let colour = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
     let written = match options.format {
-        Format::Text => {
+        Format::Text if colour => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout());
-            render::text(&mut out, &reports, &totals).and_then(|()| out.flush())
+            render::text(&mut out, &reports, &totals, true).and_then(|()| out.flush())
+        }
+        Format::Text => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            render::text(&mut out, &reports, &totals, false).and_then(|()| out.flush())
         }
         Format::Json => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -59,8 +59,15 @@ fn human(rope: &Rope, offset: usize) -> LineCol {
     }
 }
 
-/// Writes every finding as a text block, then the summary line.
-pub fn text(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io::Result<()> {
+/// Writes every finding as a text block, then the summary line; with
+/// terminal styles when `colour` (else none are written: a writer that
+/// would strip them has nothing to scan).
+pub fn text(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    totals: &Totals,
+    colour: bool,
+) -> io::Result<()> {
     let mut findings = 0;
     let mut files = 0;
     for report in reports {
@@ -70,7 +77,7 @@ pub fn text(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
         for (i, finding) in report.findings.iter().enumerate() {
             findings += 1;
             let notes = report.notes.get(i).map_or(&[][..], Vec::as_slice);
-            text_block(out, report, finding, notes)?;
+            text_block(out, report, finding, notes, colour)?;
         }
     }
     let mut line = summary(findings, files, totals.files_checked);
@@ -102,11 +109,14 @@ fn text_block(
     report: &FileReport,
     finding: &Finding,
     notes: &[String],
+    colour: bool,
 ) -> io::Result<()> {
+    let on = |style: Style| if colour { style } else { Style::new() };
     let rope = &report.rope;
     let start = human(rope, finding.range.start);
-    let sev = severity_style(finding.severity);
-    let b = bold();
+    let sev = on(severity_style(finding.severity));
+    let b = on(bold());
+    let g = on(gutter_style());
     writeln!(
         out,
         "{b}{}:{}:{}:{b:#} {sev}{}[{}]{sev:#}{b}:{b:#} {}",
@@ -117,8 +127,7 @@ fn text_block(
         finding.rule,
         finding.message,
     )?;
-    snippet(out, rope, finding.range.clone(), sev)?;
-    let g = gutter_style();
+    snippet(out, rope, finding.range.clone(), sev, g)?;
     let width = (position::to_line_col(rope, finding.range.end, Encoding::Utf8).line + 1)
         .to_string()
         .len();
@@ -134,6 +143,7 @@ fn snippet(
     rope: &Rope,
     range: std::ops::Range<usize>,
     mark: Style,
+    g: Style,
 ) -> io::Result<()> {
     let first = position::to_line_col(rope, range.start, Encoding::Utf8).line;
     // An end at column 0 belongs to the line before (a range ending in `\n`).
@@ -149,7 +159,6 @@ fn snippet(
         vec![first, first + 1, usize::MAX, last - 1, last]
     };
     let width = (last + 1).to_string().len();
-    let g = gutter_style();
     writeln!(out, "{g}{:width$} |{g:#}", "")?;
     for line in lines {
         if line == usize::MAX {
@@ -349,7 +358,14 @@ mod tests {
         let rope = Rope::from_str(&line);
         let start = line.find("[]").unwrap();
         let mut out = Vec::new();
-        snippet(&mut out, &rope, start..start + 2, Style::new()).unwrap();
+        snippet(
+            &mut out,
+            &rope,
+            start..start + 2,
+            Style::new(),
+            Style::new(),
+        )
+        .unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(out.len() < 1_000, "{} bytes", out.len());
         assert!(out.contains("y = []"), "{out}");
