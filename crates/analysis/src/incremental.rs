@@ -464,11 +464,16 @@ impl Incremental {
             }
             return Some(entries);
         }
+        // One slot per stretch, read in order: each job fills its own (a
+        // job that panics drops its sender, and the wait for it ends).
         let failed = std::sync::atomic::AtomicBool::new(false);
-        let (tx, rx) = crossbeam_channel::unbounded::<(usize, Option<Tree>)>();
+        let (senders, slots): (Vec<_>, Vec<_>) = stretches
+            .iter()
+            .map(|_| crossbeam_channel::bounded::<Option<Tree>>(1))
+            .unzip();
         let clean = rayon::in_place_scope(|scope| {
-            for (i, stretch) in stretches.iter().enumerate() {
-                let (tx, failed, parse) = (tx.clone(), &failed, &parse);
+            for (stretch, tx) in stretches.iter().zip(senders) {
+                let (failed, parse) = (&failed, &parse);
                 scope.spawn(move |_| {
                     // After a failure, the rest is not needed.
                     let tree = if failed.load(std::sync::atomic::Ordering::Relaxed) {
@@ -476,34 +481,23 @@ impl Incremental {
                     } else {
                         parse(stretch)
                     };
-                    let _ = tx.send((i, tree));
+                    let _ = tx.send(tree);
                 });
             }
-            drop(tx);
-            let mut parsed: Vec<Option<Option<Tree>>> = Vec::new();
-            parsed.resize_with(stretches.len(), || None);
-            let (mut next, mut clean) = (0, true);
-            for (i, tree) in rx.iter() {
-                parsed[i] = Some(tree);
-                while let Some(tree) = parsed.get_mut(next).and_then(Option::take) {
-                    next += 1;
-                    if !clean {
-                        continue;
-                    }
-                    clean = match tree {
-                        Some(tree) => {
-                            let read = self.read_items(&tree, src, &mut entries).is_some();
-                            scope.spawn(move |_| drop(tree));
-                            read
-                        }
-                        None => false,
-                    };
-                    if !clean {
-                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
+            for rx in &slots {
+                let tree = rx.recv().ok().flatten();
+                let read = tree
+                    .as_ref()
+                    .and_then(|tree| self.read_items(tree, src, &mut entries));
+                if let Some(tree) = tree {
+                    scope.spawn(move |_| drop(tree));
+                }
+                if read.is_none() {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return false;
                 }
             }
-            clean && next == stretches.len()
+            true
         });
         clean.then_some(entries)
     }
