@@ -283,20 +283,25 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
     // Only a text report with colours goes through `anstream` (as Windows
     // consoles need); JSON, or text without colours, is written without
     // styles, straight to stdout.
-    let colour = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-    let written = match options.format {
-        Format::Text if colour => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout());
-            render::text(&mut out, &reports, &totals, true).and_then(|()| out.flush())
+    let colour = options.format == Format::Text
+        && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+    let report = |out: &mut dyn Write| {
+        match options.format {
+            Format::Text => render::text(out, &reports, &totals, colour),
+            Format::Json => render::json(out, &reports, &totals),
         }
-        Format::Text => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            render::text(&mut out, &reports, &totals, false).and_then(|()| out.flush())
-        }
-        Format::Json => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            render::json(&mut out, &reports, &totals).and_then(|()| out.flush())
-        }
+        .and_then(|()| out.flush())
+    };
+    let written = if colour {
+        report(&mut std::io::BufWriter::with_capacity(
+            1 << 16,
+            anstream::stdout(),
+        ))
+    } else {
+        report(&mut std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        ))
     };
     if let Err(e) = written {
         // A closed pipe (`| head`) is not worth a panic, but it is an error.
