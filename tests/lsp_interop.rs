@@ -424,6 +424,79 @@ fn a_document_too_costly_to_parse_is_refused_with_a_message() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A document the server does not check in the editor shows nothing, not
+/// the finding the workspace scan made of its file on disk: its unsaved text
+/// may no longer hold it, and the diagnostic would be stale. Not when it is
+/// refused on open, not when its folder is scanned again, not when a paste
+/// drops it. Closed, it shows the file on disk's finding again.
+#[test]
+fn a_document_not_checked_in_the_editor_shows_no_finding_of_its_file_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.tf");
+    std::fs::write(&path, MODEL).unwrap();
+    let uri = file_uri(&path);
+    let mut server = Server::spawn();
+    server.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(dir.path()), "capabilities": capabilities(false)}),
+    );
+    server.notify("initialized", json!({}));
+    let diagnostics = |params: &Value| params["diagnostics"].as_array().unwrap().len();
+    assert_eq!(diagnostics(&server.await_diagnostics(&uri)), 1);
+    // Unsaved: the model is in a VPC now, in a document too costly to parse.
+    let in_vpc = format!(
+        "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"{}\"\n  vpc_config {{\n    subnets = [\"s\"]\n    security_group_ids = [\"g\"]\n  }}\n}}\n",
+        "$".repeat(HUGE)
+    );
+    server.open(&uri, &in_vpc);
+    assert!(shown_message(&mut server).contains("does not check"));
+    assert_eq!(diagnostics(&server.await_diagnostics(&uri)), 0);
+    // The folder is scanned again (a file created in it): the other file's
+    // finding comes, and none for the document.
+    let other = dir.path().join("other.tf");
+    std::fs::write(&other, MODEL.replace("\"m\"", "\"n\"")).unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&other), "type": 1}]}),
+    );
+    assert_eq!(diagnostics(&server.await_diagnostics(&file_uri(&other))), 1);
+    // Closed: the finding of the file on disk is shown again.
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(diagnostics(&server.await_diagnostics(&uri)), 1);
+    // Opened as it is on disk (the same finding: not published again), then
+    // dropped by a paste too costly to parse.
+    server.open(&uri, MODEL);
+    server.await_log("version=1 findings=1");
+    let at = json!({"line": 1, "character": 10});
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"range": {"start": at, "end": at}, "text": "$".repeat(HUGE)}]}),
+    );
+    assert!(shown_message(&mut server).contains("stopped checking"));
+    assert_eq!(diagnostics(&server.await_diagnostics(&uri)), 0);
+    std::fs::write(&other, "variable \"v\" {}\n").unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&other), "type": 2}]}),
+    );
+    assert_eq!(diagnostics(&server.await_diagnostics(&file_uri(&other))), 0);
+    // Every message up to a response to a later request is in: none
+    // showed the document a finding.
+    server.request("shutdown", Value::Null);
+    let late: Vec<Value> = server
+        .drain(Duration::ZERO)
+        .into_iter()
+        .filter(|m| m["params"]["uri"] == json!(uri))
+        .collect();
+    assert!(late.is_empty(), "{late:#?}");
+    server.notify("exit", Value::Null);
+    assert_eq!(server.wait_exit().code(), Some(0));
+}
+
 /// The same budget holds for an edit: pasting 16 MB of `$` drops the
 /// document with a message (and clears its diagnostics) instead of parsing
 /// it; a full-text change of an ordinary 2 MB file, and a paste of 16 MB of

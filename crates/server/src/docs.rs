@@ -189,6 +189,7 @@ impl Server {
                 MessageType::WARNING,
                 format!("sagemaker-vpc-lsp does not check {uri}: it is larger than 128 MiB"),
             );
+            self.leave_unchecked(&uri, item.uri);
             return;
         }
         // The same estimate serves `.tf.json`: tree-sitter-json reads a run
@@ -208,8 +209,10 @@ impl Server {
                     estimate.div_ceil(1 << 30)
                 ),
             );
+            self.leave_unchecked(&uri, item.uri);
             return;
         }
+        self.unchecked.remove(&uri);
         let generation = self.next_generation();
         let document =
             Document::new_unless(&item.text, item.version, Arc::clone(&self.input_closed));
@@ -379,13 +382,26 @@ impl Server {
     /// Stops checking a document that is out of sync, clearing its
     /// diagnostics, until the client opens it again.
     fn drop_document(&mut self, uri: &str, why: &str) {
-        let was_open = self.docs.remove(uri).is_some();
-        self.publish(uri, DiagnosticsJson::empty(), None);
-        if was_open {
-            self.show_message(
-                MessageType::WARNING,
-                format!("sagemaker-vpc-lsp stopped checking {uri}: {why}. Reopen the file to check it again."),
-            );
+        let url = self.docs.get(uri).map(|d| d.url.clone());
+        let Some(url) = url else {
+            self.publish(uri, DiagnosticsJson::empty(), None);
+            return;
+        };
+        self.leave_unchecked(uri, url);
+        self.show_message(
+            MessageType::WARNING,
+            format!("sagemaker-vpc-lsp stopped checking {uri}: {why}. Reopen the file to check it again."),
+        );
+    }
+
+    /// `uri` is open in the editor but not checked: nothing is shown for it
+    /// (not even what the workspace scan found in the file on disk, which its
+    /// text in the editor may no longer hold) until it is closed. Its module
+    /// reads the file on disk again.
+    fn leave_unchecked(&mut self, uri: &str, url: Url) {
+        self.unchecked.insert(uri.to_owned(), url);
+        if !self.close_document(uri) {
+            self.publish(uri, DiagnosticsJson::empty(), None);
         }
     }
 
@@ -395,10 +411,24 @@ impl Server {
         let Some(uri) = raw.or_else(|| params.ok().map(|p| p.text_document.uri.to_string())) else {
             return;
         };
-        let Some(entry) = self.docs.remove(&uri) else {
+        if let Some(url) = self.unchecked.remove(&uri) {
+            // What the workspace scan finds in the file on disk is shown
+            // again.
+            if let Ok(path) = url.to_file_path() {
+                self.schedule_closed(vec![folder_of(&path)]);
+            }
             return;
+        }
+        self.close_document(&uri);
+    }
+
+    /// Forgets a checked document: clears its diagnostics, and its module
+    /// reads the file on disk again. False if it was not open.
+    fn close_document(&mut self, uri: &str) -> bool {
+        let Some(entry) = self.docs.remove(uri) else {
+            return false;
         };
-        self.publish(&uri, DiagnosticsJson::empty(), None);
+        self.publish(uri, DiagnosticsJson::empty(), None);
         let path = entry.path.clone();
         drop(entry); // its text, trees and analysis
         // Its facts revert to the file on disk; if that changes the module,
@@ -425,6 +455,7 @@ impl Server {
         // its facts): give it back to the system.
         let released = self.release_memory();
         tracing::debug!(uri, released, "closed");
+        true
     }
 
     /// Gives free memory back to the system, once what the last analyses
@@ -655,7 +686,8 @@ impl Server {
             return;
         }
         for (url, diagnostics) in files {
-            let open = self.docs.values().any(|d| d.url == url);
+            let open = self.docs.values().any(|d| d.url == url)
+                || self.unchecked.values().any(|u| *u == url);
             // A clean file that never had diagnostics needs no message.
             let shown = self.published.contains_key(url.as_str());
             if !open && (shown || !diagnostics.is_empty()) {

@@ -110,6 +110,11 @@ pub struct Server {
     pub(crate) events: Sender<Event>,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) docs: HashMap<String, Doc>,
+    /// Documents the editor has open that the server does not check (too
+    /// large or too costly to parse, when opened or after a change): what
+    /// the workspace scan finds in their file on disk is not shown for them
+    /// while they are open, as their unsaved text may differ.
+    pub(crate) unchecked: HashMap<String, Url>,
     pub(crate) config: Config,
     pub(crate) encoding: Encoding,
     pub(crate) support: ClientSupport,
@@ -179,6 +184,7 @@ impl Server {
             events,
             lifecycle: Lifecycle::Uninitialized,
             docs: HashMap::new(),
+            unchecked: HashMap::new(),
             config: Config::default(),
             encoding: Encoding::Utf16,
             support: ClientSupport::default(),
