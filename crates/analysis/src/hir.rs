@@ -134,12 +134,9 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `base[*]` followed by `steps` applied to each element (`.*` too).
     Splat(Box<Expr>, Vec<Step>),
-    Call {
-        name: Name,
-        args: Vec<Expr>,
-        /// The last argument is expanded (`f(xs...)`).
-        expand_final: bool,
-    },
+    /// A function call (boxed: the rarer, larger variant keeps every
+    /// expression small).
+    Call(Box<Call>),
     Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
@@ -149,10 +146,19 @@ pub enum ExprKind {
     Invalid,
 }
 
+/// `name(args)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub name: Name,
+    pub args: Vec<Expr>,
+    /// The last argument is expanded (`f(xs...)`).
+    pub expand_final: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemplatePart {
     Literal(Name),
-    Interpolation(Expr),
+    Interpolation(Box<Expr>),
     /// `%{if}`/`%{for}`: not evaluated.
     Directive,
 }
@@ -311,7 +317,7 @@ impl Expr {
                     }
                 }
             }
-            ExprKind::Call { args, .. } => args.iter().for_each(|e| e.visit(f)),
+            ExprKind::Call(call) => call.args.iter().for_each(|e| e.visit(f)),
             ExprKind::Conditional(a, b, c) => {
                 a.visit(f);
                 b.visit(f);
@@ -378,7 +384,7 @@ impl Expr {
                     }
                 }
             }
-            ExprKind::Call { args, .. } => args.iter_mut().for_each(|e| e.visit_mut(f)),
+            ExprKind::Call(call) => call.args.iter_mut().for_each(|e| e.visit_mut(f)),
             ExprKind::Conditional(a, b, c) => {
                 a.visit_mut(f);
                 b.visit_mut(f);
@@ -415,7 +421,7 @@ impl ExprKind {
             Self::Tuple(items) => items.shrink_to_fit(),
             Self::Object(items) => items.shrink_to_fit(),
             Self::Splat(_, steps) => steps.shrink_to_fit(),
-            Self::Call { args, .. } => args.shrink_to_fit(),
+            Self::Call(call) => call.args.shrink_to_fit(),
             _ => {}
         }
     }

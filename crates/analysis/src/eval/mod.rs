@@ -401,11 +401,9 @@ impl Evaluator<'_> {
                 }
                 Ok(Value::List(out))
             }
-            ExprKind::Call {
-                name,
-                args,
-                expand_final,
-            } => functions::call(self, name, args, *expand_final, depth),
+            ExprKind::Call(call) => {
+                functions::call(self, &call.name, &call.args, call.expand_final, depth)
+            }
             ExprKind::Conditional(cond, then, otherwise) => {
                 let cond = self.eval(cond, depth)?;
                 match cond.to_bool()? {

@@ -50,7 +50,7 @@ impl Type {
                 Some("map") => Type::Map(Box::new(Type::Any)),
                 _ => Type::Opaque,
             },
-            ExprKind::Call { name, args, .. } => match (name.as_str(), args.as_slice()) {
+            ExprKind::Call(call) => match (call.name.as_str(), call.args.as_slice()) {
                 ("list", [t]) => Type::List(Box::new(Type::parse(t))),
                 ("set", [t]) => Type::Set(Box::new(Type::parse(t))),
                 ("map", [t]) => Type::Map(Box::new(Type::parse(t))),
@@ -66,8 +66,8 @@ impl Type {
                                 return Type::Opaque;
                             };
                             let (ty, optional, default) = match &value.kind {
-                                ExprKind::Call { name, args, .. } if name == "optional" => {
-                                    match args.as_slice() {
+                                ExprKind::Call(call) if call.name == "optional" => {
+                                    match call.args.as_slice() {
                                         [t] => (Type::parse(t), true, None),
                                         [t, d] => {
                                             (Type::parse(t), true, Some(eval(d, &NoScope, 0)))

@@ -423,11 +423,11 @@ fn function_call(node: Node<'_>, src: &str) -> ExprKind {
             }
         }
     }
-    ExprKind::Call {
+    ExprKind::Call(Box::new(crate::hir::Call {
         name: syntax::text(name, src).to_owned().into(),
         args,
         expand_final,
-    }
+    }))
 }
 
 fn for_expr(node: Node<'_>, src: &str) -> ExprKind {
@@ -491,7 +491,7 @@ fn quoted_template(node: Node<'_>, src: &str) -> ExprKind {
         match child.kind() {
             "template_literal" => push_literal(&mut parts, unescape(syntax::text(child, src))),
             "template_interpolation" => match interpolation(child, src) {
-                Some(e) => parts.push(TemplatePart::Interpolation(e)),
+                Some(e) => parts.push(TemplatePart::Interpolation(Box::new(e))),
                 None => return ExprKind::Invalid,
             },
             "template_directive" => parts.push(TemplatePart::Directive),
@@ -559,7 +559,7 @@ fn heredoc(node: Node<'_>, src: &str) -> ExprKind {
         }
         let part = match child.kind() {
             "template_interpolation" => match interpolation(*child, src) {
-                Some(e) => TemplatePart::Interpolation(e),
+                Some(e) => TemplatePart::Interpolation(Box::new(e)),
                 None => return ExprKind::Invalid,
             },
             "template_directive" => TemplatePart::Directive,

@@ -459,7 +459,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let ty = var.body.attribute("type").unwrap().value.as_ref().unwrap();
-        assert!(matches!(ty.kind, K::Call { ref name, .. } if name == "list"));
+        assert!(matches!(ty.kind, K::Call(ref call) if call.name == "list"));
         assert_eq!(b[2].kind, "locals");
     }
 }

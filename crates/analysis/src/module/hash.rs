@@ -129,13 +129,9 @@ fn expr(e: &Expr, h: &mut DefaultHasher) {
                 }
             }
         }
-        ExprKind::Call {
-            name,
-            args,
-            expand_final,
-        } => {
-            (name, expand_final, args.len()).hash(h);
-            args.iter().for_each(|x| expr(x, h));
+        ExprKind::Call(call) => {
+            (&call.name, call.expand_final, call.args.len()).hash(h);
+            call.args.iter().for_each(|x| expr(x, h));
         }
         ExprKind::Conditional(a, b, c) => {
             expr(a, h);
