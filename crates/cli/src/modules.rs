@@ -230,6 +230,11 @@ impl<'w> Batch<'w> {
                 source.forget_facts();
             }
         }
+        // The facts were most of the memory, freed into the arenas of the
+        // workers that read them, where the report (made on this thread)
+        // cannot reuse it: given back, it does not stay under the report
+        // (a 10 MB file of models peaked at 229 MB here, 205 MB without).
+        svl_trim::release_free_memory();
         let mut taken: Vec<Vec<Vec<Finding>>> = self
             .modules
             .iter_mut()
@@ -251,11 +256,11 @@ impl<'w> Batch<'w> {
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_default();
-                let (suppressed, findings): (Vec<Finding>, Vec<Finding>) =
-                    std::mem::take(file_findings)
-                        .into_iter()
-                        .partition(|f| f.suppressed.is_some());
-                let suppressed = suppressed.len();
+                // In place: a copy would double the findings' memory.
+                let mut findings = std::mem::take(file_findings);
+                let all = findings.len();
+                findings.retain(|f| f.suppressed.is_none());
+                let suppressed = all - findings.len();
                 let notes = findings
                     .iter()
                     .map(|f| {

@@ -273,7 +273,47 @@ fn underline(
 struct JsonReport<'a> {
     version: u32,
     files_checked: usize,
-    findings: Vec<JsonFinding<'a>>,
+    findings: JsonFindings<'a>,
+}
+
+/// The findings of every report, serialized one by one as they are made
+/// (a 10 MB file of models has 130,000 of them: collected first, they
+/// weighed more than the file).
+struct JsonFindings<'a>(&'a [FileReport]);
+
+impl Serialize for JsonFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|report| {
+            report
+                .findings
+                .iter()
+                .enumerate()
+                .map(move |(i, f)| json_finding(report, i, f))
+        }))
+    }
+}
+
+fn json_finding<'a>(report: &'a FileReport, i: usize, f: &'a Finding) -> JsonFinding<'a> {
+    let start = human(&report.rope, f.range.start);
+    let end = human(&report.rope, f.range.end);
+    JsonFinding {
+        rule: f.rule,
+        severity: f.severity.as_str(),
+        path: &report.display,
+        resource: f.resource.address(),
+        message: &f.message,
+        notes: report.notes.get(i).map_or(&[][..], Vec::as_slice),
+        range: JsonRange {
+            start: JsonPos {
+                line: start.line,
+                column: start.col,
+            },
+            end: JsonPos {
+                line: end.line,
+                column: end.col,
+            },
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -302,37 +342,10 @@ struct JsonPos {
 
 /// Writes the stable JSON report (`version: 1`).
 pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io::Result<()> {
-    let findings = reports
-        .iter()
-        .flat_map(|report| {
-            report.findings.iter().enumerate().map(move |(i, f)| {
-                let start = human(&report.rope, f.range.start);
-                let end = human(&report.rope, f.range.end);
-                JsonFinding {
-                    rule: f.rule,
-                    severity: f.severity.as_str(),
-                    path: &report.display,
-                    resource: f.resource.address(),
-                    message: &f.message,
-                    notes: report.notes.get(i).map_or(&[][..], Vec::as_slice),
-                    range: JsonRange {
-                        start: JsonPos {
-                            line: start.line,
-                            column: start.col,
-                        },
-                        end: JsonPos {
-                            line: end.line,
-                            column: end.col,
-                        },
-                    },
-                }
-            })
-        })
-        .collect();
     let report = JsonReport {
         version: 1,
         files_checked: totals.files_checked,
-        findings,
+        findings: JsonFindings(reports),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
