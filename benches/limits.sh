@@ -82,6 +82,13 @@ gen nested_100mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 50_000_000 + "]" * 50_000_000 + "\n}\n")
 '
+gen stray_eq_100mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    f.write("=\n"); i = 0
+    while f.tell() < 100_000_000:
+        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
+'
 gen clean_100mb '
 import sys
 with open(sys.argv[1] + "/main.tf", "w") as f:
@@ -100,7 +107,7 @@ done
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
 for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
   nested_10mb wide_list_10mb json_nested_10mb nested_blocks_18mb long_string_100mb heredoc_100mb \
-  nested_100mb clean_100mb one_folder_20000 one_folder_40000; do
+  nested_100mb clean_100mb stray_eq_100mb one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
   set +e
   /usr/bin/time -o "$stats" -f "%e %M" "$bin" check --max-file-size none --format json "$root/$dir" >/dev/null 2>&1

@@ -128,9 +128,11 @@ proptest! {
         let path = Path::new("main.tf");
         let text = Arc::new(text);
         let full = FileFacts::extract(path, FileKind::Hcl, Arc::clone(&text), None);
-        let needed = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), false);
-        // The lenient split of large files, on the same text.
-        let lenient = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true);
+        let needed = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), false, false);
+        // The lenient split of large files, on the same text; and of the
+        // largest, which leaves out the blocks no other block reads.
+        let lenient = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true, false);
+        let detached = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true, true);
         if syntax::parse(&text, None).root_node().has_error() {
             // Recovery from errors is the whole-file parse's business: the
             // partial extraction either fell back to it or parsed blocks
@@ -164,6 +166,12 @@ proptest! {
         for block in &kept {
             prop_assert!(lenient.contains(block), "lenient missed {:?}\ntext:\n{}", block.kind, text);
         }
+        // Left out and read again, the blocks are those of the lenient read.
+        let mut again: Vec<_> = detached.blocks.iter().map(|b| (**b).clone()).collect();
+        again.extend(detached.detached_blocks());
+        again.sort_by_key(|b| b.span.start);
+        prop_assert_eq!(&again, &lenient, "detached; text:\n{}", text);
+        prop_assert_eq!(findings(detached), findings(full.clone()), "detached; text:\n{}", text);
         let lenient_findings = findings(FileFacts::from_parts(
             path,
             FileKind::Hcl,
@@ -217,9 +225,143 @@ resource "aws_sagemaker_model" "maybe" {{
         FileKind::Hcl,
         Arc::clone(&text),
         true,
+        false,
     ));
     assert_eq!(full.len(), 1, "{full:?}");
     assert_eq!(lenient, full);
+    let detached =
+        FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true, true);
+    assert_eq!(detached.detached.len(), 4);
+    assert_eq!(findings(detached), full);
+}
+
+/// In the largest files, the blocks no other block reads (the models) are
+/// left out of the facts and read again one by one when the file is
+/// analyzed: the findings are the whole file's, in every way a model
+/// depends on the rest of its module (variables, locals, subnets and
+/// security groups, override files, suppression comments, duplicates,
+/// endpoints that serve it), and in several instances of the module.
+#[test]
+fn models_left_out_of_the_facts_are_judged_as_when_held() {
+    let main = r#"variable "subnets" {
+  default = []
+}
+locals {
+  sgs = ["sg-1"]
+}
+resource "aws_subnet" "private" {
+  vpc_id = "vpc-1"
+}
+resource "aws_security_group" "model" {
+  vpc_id = "vpc-1"
+}
+resource "aws_sagemaker_model" "outside" {
+  name = "outside"
+}
+resource "aws_sagemaker_model" "empty" {
+  vpc_config {
+    subnets            = var.subnets
+    security_group_ids = local.sgs
+  }
+}
+resource "aws_sagemaker_model" "placed" {
+  vpc_config {
+    subnets            = [aws_subnet.private.id]
+    security_group_ids = [aws_security_group.model.id]
+  }
+}
+# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc:exp:2001-01-01 -- reviewed
+resource "aws_sagemaker_model" "expired" {
+}
+# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- a test model
+resource "aws_sagemaker_model" "accepted" {
+}
+resource "aws_sagemaker_model" "outside" {
+  name = "a duplicate"
+}
+resource "aws_sagemaker_model" "fixed_by_override" {
+}
+resource "aws_sagemaker_endpoint_configuration" "config" {
+  production_variants {
+    model_name = aws_sagemaker_model.outside.name
+  }
+}
+"#;
+    let over = r#"resource "aws_sagemaker_model" "fixed_by_override" {
+  vpc_config {
+    subnets            = [aws_subnet.private.id]
+    security_group_ids = [aws_security_group.model.id]
+  }
+}
+"#;
+    let dir = Path::new("/m");
+    let judge = |detach: bool| -> Vec<Finding> {
+        let path = dir.join("main.tf");
+        let text = Arc::new(main.to_owned());
+        let facts = Arc::new(if detach {
+            let facts = FileFacts::extract_needed_with(&path, FileKind::Hcl, text, true, true);
+            assert_eq!(facts.detached.len(), 7, "{:?}", facts.detached);
+            assert!(
+                facts
+                    .blocks
+                    .iter()
+                    .all(|b| b.label(0) != Some("aws_sagemaker_model"))
+            );
+            facts
+        } else {
+            FileFacts::extract(&path, FileKind::Hcl, text, None)
+        });
+        let over_path = dir.join("main_override.tf");
+        let over = Arc::new(FileFacts::extract(
+            &over_path,
+            FileKind::Hcl,
+            Arc::new(over.to_owned()),
+            None,
+        ));
+        let index = Arc::new(svl_analysis::module::ModuleIndex::new(
+            dir.to_path_buf(),
+            vec![Arc::clone(&facts), over],
+        ));
+        let frames = vec![Arc::new(svl_analysis::module::Frame::root(index))];
+        svl_analysis::analyze_file(&facts, &frames, &Options::default())
+    };
+    let held = judge(false);
+    let summary = |f: &Finding| {
+        (
+            f.range.clone(),
+            f.rule,
+            f.message.to_string(),
+            f.suppressed.is_some(),
+        )
+    };
+    assert!(held.len() >= 5, "{held:#?}");
+    assert!(held.iter().any(|f| f.suppressed.is_some()), "{held:#?}");
+    let in_vpc = |name: &str| {
+        held.iter()
+            .filter(|f| f.rule == "sagemaker_model_in_vpc" && f.resource.name == name)
+            .count()
+    };
+    assert_eq!(
+        in_vpc("placed") + in_vpc("fixed_by_override"),
+        0,
+        "{held:#?}"
+    );
+    assert_eq!(in_vpc("outside"), 2, "{held:#?}");
+    assert_eq!(in_vpc("expired"), 1, "{held:#?}");
+    assert!(
+        held.iter().any(|f| f.rule == "expired_suppression"),
+        "{held:#?}"
+    );
+    // The pitfall rules read the subnet and the security group.
+    assert!(
+        held.iter()
+            .any(|f| f.rule != "sagemaker_model_in_vpc" && f.resource.name == "placed")
+    );
+    assert_eq!(
+        judge(true).iter().map(summary).collect::<Vec<_>>(),
+        held.iter().map(summary).collect::<Vec<_>>()
+    );
+    assert_eq!(judge(true), held);
 }
 
 /// A `.tf.json` file over a megabyte has its long strings masked too, and

@@ -63,8 +63,36 @@ impl Default for Options {
 /// of the module the frames are instances of), sorted by position.
 pub fn analyze_file(file: &FileFacts, frames: &[Arc<Frame>], options: &Options) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for block in &file.blocks {
-        findings.extend(analyze_block(&file.path, block, frames, options));
+    if file.detached.is_empty() {
+        for block in &file.blocks {
+            findings.extend(analyze_block(&file.path, block, frames, options));
+        }
+    } else {
+        // A large file with blocks left out of its facts: each is lowered
+        // again, analyzed on its own and dropped; all blocks in source
+        // order, in parallel.
+        use rayon::prelude::*;
+        enum Item<'a> {
+            Held(&'a Block),
+            Detached(&'a std::ops::Range<usize>),
+        }
+        let mut items: Vec<(usize, Item<'_>)> = file
+            .blocks
+            .iter()
+            .map(|b| (b.span.start, Item::Held(b)))
+            .chain(file.detached.iter().map(|r| (r.start, Item::Detached(r))))
+            .collect();
+        items.sort_by_key(|(start, _)| *start);
+        findings = items
+            .par_iter()
+            .flat_map_iter(|(_, item)| match item {
+                Item::Held(block) => analyze_block(&file.path, block, frames, options),
+                Item::Detached(range) => module::lower_detached(&file.text, (*range).clone())
+                    .iter()
+                    .flat_map(|block| analyze_block_in(&file.path, block, frames, options, true))
+                    .collect(),
+            })
+            .collect();
     }
     sort(&mut findings);
     findings
@@ -79,13 +107,30 @@ pub fn analyze_block(
     frames: &[Arc<Frame>],
     options: &Options,
 ) -> Vec<Finding> {
+    analyze_block_in(path, block, frames, options, false)
+}
+
+/// [`analyze_block`]; `detached`: the block is not in its file's facts
+/// (see [`FileFacts::detached`]).
+fn analyze_block_in(
+    path: &Path,
+    block: &Block,
+    frames: &[Arc<Frame>],
+    options: &Options,
+    detached: bool,
+) -> Vec<Finding> {
     if block.resource_address().is_none() {
         return Vec::new();
     }
     let ids = rules::rule_ids();
     let mut merged: BTreeMap<(usize, usize, &'static str, String), Finding> = BTreeMap::new();
     for frame in frames {
-        let Some(target_merged) = frame.index.merged_for(path, block) else {
+        let target_merged = if detached {
+            frame.index.merged_detached(path, block)
+        } else {
+            frame.index.merged_for(path, block)
+        };
+        let Some(target_merged) = target_merged else {
             continue;
         };
         let target = rules::Target {
@@ -220,6 +265,10 @@ pub struct Judged {
 
 /// The judgement of every model declared in `file`, per instance.
 pub fn judge_file(file: &FileFacts, frames: &[Arc<Frame>]) -> Vec<Judged> {
+    debug_assert!(
+        file.detached.is_empty(),
+        "judged from facts that hold every block"
+    );
     let options = Options::default();
     let mut out = Vec::new();
     for block in &file.blocks {
@@ -259,6 +308,10 @@ pub fn explain(
     frames: &[Arc<Frame>],
     offset: usize,
 ) -> Option<rules::Explanation> {
+    debug_assert!(
+        file.detached.is_empty(),
+        "explained from facts that hold every block"
+    );
     let block = file
         .blocks
         .iter()

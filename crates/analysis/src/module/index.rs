@@ -486,6 +486,19 @@ impl ModuleIndex {
         merged.contains(file, block).then_some(merged)
     }
 
+    /// The merged view of `block`, a block of the ordinary file `file` left
+    /// out of its facts ([`FileFacts::detached`]): itself, with the blocks
+    /// of override files merged into it. `None` if `file` is not in this
+    /// module.
+    pub(crate) fn merged_detached<'s>(
+        &'s self,
+        file: &Path,
+        block: &'s Block,
+    ) -> Option<Merged<'s>> {
+        let facts = self.files.iter().find(|f| f.path == file)?;
+        Some(Merged::new((facts, block), self.overrides_of(block)))
+    }
+
     /// Every merged block of type `kind` (`resource`, `module`, …).
     pub(crate) fn all_merged<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = Merged<'s>> + 's {
         self.merged_where(kind, None)
