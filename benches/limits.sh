@@ -96,6 +96,28 @@ with open(sys.argv[1] + "/main.tf", "w") as f:
     while f.tell() < 100_000_000:
         f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
 '
+gen clean_33mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    i = 0
+    while f.tell() < 33_000_000:
+        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
+'
+gen subnets_100mb '
+import sys
+with open(sys.argv[1] + "/main.tf", "w") as f:
+    f.write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n"); i = 0
+    while f.tell() < 100_000_000:
+        f.write(f"resource \"aws_subnet\" \"s{i}\" {{\n  vpc_id = \"vpc-1\"\n  cidr_block = \"10.0.0.0/24\"\n}}\n"); i += 1
+'
+gen json_models_100mb '
+import sys
+with open(sys.argv[1] + "/main.tf.json", "w") as f:
+    f.write("{\"resource\": {\"aws_sagemaker_model\": {"); i = 0
+    while f.tell() < 100_000_000:
+        f.write(("," if i else "") + f"\"m{i}\": {{\"name\": \"m\", \"execution_role_arn\": \"x\"}}"); i += 1
+    f.write("}}}\n")
+'
 for n in 20000 40000; do
   gen "one_folder_$n" "
 import sys
@@ -107,7 +129,7 @@ done
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
 for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
   nested_10mb wide_list_10mb json_nested_10mb nested_blocks_18mb long_string_100mb heredoc_100mb \
-  nested_100mb clean_100mb stray_eq_100mb one_folder_20000 one_folder_40000; do
+  nested_100mb clean_33mb clean_100mb stray_eq_100mb subnets_100mb json_models_100mb one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
   set +e
   /usr/bin/time -o "$stats" -f "%e %M" "$bin" check --max-file-size none --format json "$root/$dir" >/dev/null 2>&1
