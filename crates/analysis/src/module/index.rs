@@ -383,10 +383,7 @@ impl ModuleIndex {
     pub fn replacing(&self, file: Arc<FileFacts>) -> Option<Self> {
         /// More renamed blocks than this: a new index is as cheap.
         const MAX_RENAMED: usize = 16;
-        let i = self
-            .files
-            .binary_search_by(|f| f.path.as_path().cmp(&file.path))
-            .ok()?;
+        let i = self.file_at(&file.path)?;
         let old = &self.files[i];
         if old.kind != file.kind || old.blocks.len() != file.blocks.len() {
             return None;
@@ -495,8 +492,15 @@ impl ModuleIndex {
         file: &Path,
         block: &'s Block,
     ) -> Option<Merged<'s>> {
-        let facts = self.files.iter().find(|f| f.path == file)?;
+        let facts = &self.files[self.file_at(file)?];
         Some(Merged::new((facts, block), self.overrides_of(block)))
+    }
+
+    /// Where the file at `path` is in `files` (sorted by path).
+    fn file_at(&self, path: &Path) -> Option<usize> {
+        self.files
+            .binary_search_by(|f| f.path.as_path().cmp(path))
+            .ok()
     }
 
     /// Every merged block of type `kind` (`resource`, `module`, …).

@@ -36,9 +36,10 @@ pub const WHOLE_FILE_PARSE_LIMIT: usize = 1024 * 1024;
 /// Above this size, the blocks of a file read for findings that no other
 /// block reads are not held lowered while its module is read: each is
 /// lowered again when the file is analyzed (see [`FileFacts::detached`]).
-/// That parses them twice (a 10 MB file of models: 4.7 s instead of 3.2 s)
-/// but holds the file in bounded memory (123 MB instead of 205 MB; a 100 MB
-/// one, 0.77 GB instead of 1.92 GB). Below it, holding them is the faster
+/// That parses them twice (a 10 MB file of models, read so with the limit
+/// lowered: 4.7 s instead of 3.2 s) but holds the file in bounded memory
+/// (123 MB instead of 205 MB; a 100 MB one, 0.77 GB instead of 1.97 GB).
+/// Below it, holding them is the faster
 /// choice and costs at most a few hundred megabytes; the default
 /// `--max-file-size` of `check` (32 MiB) is above it.
 pub const DETACH_LIMIT: usize = 16 * 1024 * 1024;
@@ -502,21 +503,29 @@ impl FileFacts {
         // ones mended in order.
         use rayon::prelude::*;
         let wanted: Vec<usize> = (0..items.len()).filter(|&i| needed(&items[i])).collect();
-        // Per wanted item: its blocks (none if detached), whether it is
-        // detached, whether it parsed with an error.
-        let chunks: Vec<(Vec<Arc<Block>>, bool, bool)> = wanted
+        enum Chunk {
+            Held {
+                blocks: Vec<Arc<Block>>,
+                broken: bool,
+            },
+            Detached,
+        }
+        let chunks: Vec<Chunk> = wanted
             .par_iter()
             .map(|&i| {
                 let range = items[i].range.clone();
                 let parsed = Parsed::new(&text[range.clone()], true);
                 let broken = parsed.has_error();
                 let small = range.len() <= DETACH_MAX_BLOCK;
-                let blocks = lowered(range, parsed);
+                // Lowered even when left out: whether the block is one
+                // others read is known from its lowered labels (escapes
+                // and all), not from the split's.
+                let blocks = lower_parsed(&text, range, parsed);
                 if detach && small && !broken && matches!(blocks.as_slice(), [b] if detachable(b)) {
-                    (Vec::new(), true, false)
-                } else {
-                    (blocks, false, broken)
+                    return Chunk::Detached;
                 }
+                let blocks = blocks.into_iter().map(Arc::new).collect();
+                Chunk::Held { blocks, broken }
             })
             .collect();
         let mut detached = Vec::new();
@@ -524,20 +533,21 @@ impl FileFacts {
         let mut mend_budget = text.len();
         // Items up to here were read as part of a mended chunk.
         let mut covered = 0;
-        for (&i, (chunk_blocks, is_detached, broken)) in wanted.iter().zip(chunks) {
+        for (&i, chunk) in wanted.iter().zip(chunks) {
             if i < covered {
                 continue;
             }
-            if broken && let Some((end, mended)) = mend(&text, &items, i, &mut mend_budget) {
-                let range = items[i].range.start..items[end].range.end;
-                blocks.extend(lowered(range, mended));
-                covered = end + 1;
-                continue;
+            match chunk {
+                Chunk::Detached => detached.push(items[i].range.clone()),
+                Chunk::Held { broken: true, .. }
+                    if let Some((end, mended)) = mend(&text, &items, i, &mut mend_budget) =>
+                {
+                    let range = items[i].range.start..items[end].range.end;
+                    blocks.extend(lowered(range, mended));
+                    covered = end + 1;
+                }
+                Chunk::Held { blocks: held, .. } => blocks.extend(held),
             }
-            if is_detached {
-                detached.push(items[i].range.clone());
-            }
-            blocks.extend(chunk_blocks);
         }
         drop(items);
         let mut facts = Self::from_parts(path, kind, text, blocks, Vec::new());
