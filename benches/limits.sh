@@ -14,28 +14,40 @@ bin="$PWD/target/release/sagemaker-vpc-lsp"
 root="${LIMITS_DIR:-/tmp/svl-limits}"
 mkdir -p "$root"
 
-gen() { # name, python generating the folder's files into $1
+gen() { # name, python generating the folder's files into argv[1], its arguments
   local dir="$root/$1"
   if [ ! -d "$dir" ]; then
     mkdir -p "$dir"
-    python3 - "$dir" <<<"$2"
+    python3 - "$dir" "${@:3}" <<<"$2"
   fi
 }
 
-gen clean_10mb '
+# name, file, bytes, text written first, a block repeated until the file has
+# that many bytes (`{i}` in it is the block's number).
+gen_repeated() {
+  gen "$1" '
 import sys
-with open(sys.argv[1] + "/main.tf", "w") as f:
-    i = 0
-    while f.tell() < 10_000_000:
-        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
+folder, name, size, head, block = sys.argv[1:6]
+with open(folder + "/" + name, "w") as f:
+    f.write(head); i = 0
+    while f.tell() < int(size):
+        f.write(block.replace("{i}", str(i))); i += 1
+' "${@:2}"
+}
+
+model='resource "aws_sagemaker_model" "m{i}" {
+  name = "m"
+  execution_role_arn = "x"
+}
 '
-gen stray_eq_10mb '
-import sys
-with open(sys.argv[1] + "/main.tf", "w") as f:
-    f.write("=\n"); i = 0
-    while f.tell() < 10_000_000:
-        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
-'
+
+gen_repeated clean_10mb main.tf 10000000 '' "$model"
+gen_repeated stray_eq_10mb main.tf 10000000 $'=\n' "$model"
+gen_repeated clean_33mb main.tf 33000000 '' "$model"
+gen_repeated clean_100mb main.tf 100000000 '' "$model"
+gen_repeated stray_eq_100mb main.tf 100000000 $'=\n' "$model"
+gen_repeated subnets_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+  $'resource "aws_subnet" "s{i}" {\n  vpc_id = "vpc-1"\n  cidr_block = "10.0.0.0/24"\n}\n'
 gen long_string_50mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"" + "a" * 50_000_000 + "\"\n}\n")
@@ -81,34 +93,6 @@ open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\
 gen nested_100mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 50_000_000 + "]" * 50_000_000 + "\n}\n")
-'
-gen stray_eq_100mb '
-import sys
-with open(sys.argv[1] + "/main.tf", "w") as f:
-    f.write("=\n"); i = 0
-    while f.tell() < 100_000_000:
-        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
-'
-gen clean_100mb '
-import sys
-with open(sys.argv[1] + "/main.tf", "w") as f:
-    i = 0
-    while f.tell() < 100_000_000:
-        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
-'
-gen clean_33mb '
-import sys
-with open(sys.argv[1] + "/main.tf", "w") as f:
-    i = 0
-    while f.tell() < 33_000_000:
-        f.write(f"resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n  execution_role_arn = \"x\"\n}}\n"); i += 1
-'
-gen subnets_100mb '
-import sys
-with open(sys.argv[1] + "/main.tf", "w") as f:
-    f.write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n"); i = 0
-    while f.tell() < 100_000_000:
-        f.write(f"resource \"aws_subnet\" \"s{i}\" {{\n  vpc_id = \"vpc-1\"\n  cidr_block = \"10.0.0.0/24\"\n}}\n"); i += 1
 '
 gen json_models_100mb '
 import sys
