@@ -589,7 +589,11 @@ impl FileFacts {
             path: path.to_path_buf(),
             kind,
             text,
-            blocks: blocks.into_iter().map(|(b, _)| b).collect(),
+            blocks: {
+                let mut out = Vec::with_capacity(blocks.len());
+                out.extend(blocks.into_iter().map(|(b, _)| b));
+                out
+            },
             assignments: Vec::new(),
             detached: Vec::new(),
             semantic,
@@ -658,6 +662,10 @@ mod tests {
         let lowered = terraform::file_blocks(&models(3), &syntax::parse(&models(3), None));
         let held = shared(lowered);
         assert_eq!((held.len(), held.capacity()), (3, 3));
+        let hashed = held.into_iter().map(|b| (b, None)).collect();
+        let facts =
+            FileFacts::from_hashed(Path::new("main.tf"), FileKind::Hcl, Arc::default(), hashed);
+        assert_eq!((facts.blocks.len(), facts.blocks.capacity()), (3, 3));
     }
 
     #[test]
