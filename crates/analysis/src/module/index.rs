@@ -83,8 +83,8 @@ struct Shape {
     /// The first block of each key of `base`, by the hash of its kind and
     /// by the hash of its kind and first label, in source order: looking up
     /// one resource type stays cheap in a module of thousands of blocks.
-    by_kind: HashMap<KeyHash, Vec<At>>,
-    by_label: HashMap<KeyHash, Vec<At>>,
+    by_kind: HashMap<KeyHash, Ats>,
+    by_label: HashMap<KeyHash, Ats>,
 }
 
 impl Shape {
@@ -168,7 +168,7 @@ impl Shape {
 
     /// Where the first block of `like`'s key is listed: by its kind, and by
     /// its kind and first label.
-    fn first_keys(&mut self, like: &Block) -> Vec<(&mut HashMap<KeyHash, Vec<At>>, KeyHash)> {
+    fn first_keys(&mut self, like: &Block) -> Vec<(&mut HashMap<KeyHash, Ats>, KeyHash)> {
         let mut out = vec![(&mut self.by_kind, key_hash(&like.kind, None))];
         if let Some(first) = labels_of(like).next() {
             out.push((&mut self.by_label, key_hash(&like.kind, Some(first))));
@@ -293,7 +293,14 @@ pub struct ModuleCall<'a> {
 impl ModuleIndex {
     pub fn new(folder: PathBuf, mut files: Vec<Arc<FileFacts>>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut base: HashMap<KeyHash, Ats> = HashMap::new();
+        // Sized once: growing by doubling held the old table and the new
+        // one at once, while every block of the module is held too.
+        let ordinary = files
+            .iter()
+            .filter(|f| f.kind.is_config() && !f.is_override())
+            .map(|f| f.blocks.len())
+            .sum();
+        let mut base: HashMap<KeyHash, Ats> = HashMap::with_capacity(ordinary);
         let mut overrides: HashMap<KeyHash, Ats> = HashMap::new();
         let mut locals = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
@@ -348,8 +355,8 @@ impl ModuleIndex {
             }
         }
         firsts.sort_unstable();
-        let mut by_kind: HashMap<KeyHash, Vec<At>> = HashMap::new();
-        let mut by_label: HashMap<KeyHash, Vec<At>> = HashMap::new();
+        let mut by_kind: HashMap<KeyHash, Ats> = HashMap::new();
+        let mut by_label: HashMap<KeyHash, Ats> = HashMap::with_capacity(firsts.len());
         for at in firsts {
             let b = block(at);
             by_kind.entry(key_hash(&b.kind, None)).or_default().push(at);
