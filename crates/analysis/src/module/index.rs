@@ -293,14 +293,7 @@ pub struct ModuleCall<'a> {
 impl ModuleIndex {
     pub fn new(folder: PathBuf, mut files: Vec<Arc<FileFacts>>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        // Sized once: growing by doubling held the old table and the new
-        // one at once, while every block of the module is held too.
-        let ordinary = files
-            .iter()
-            .filter(|f| f.kind.is_config() && !f.is_override())
-            .map(|f| f.blocks.len())
-            .sum();
-        let mut base: HashMap<KeyHash, Ats> = HashMap::with_capacity(ordinary);
+        let mut base: HashMap<KeyHash, Ats> = HashMap::new();
         let mut overrides: HashMap<KeyHash, Ats> = HashMap::new();
         let mut locals = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
@@ -356,7 +349,7 @@ impl ModuleIndex {
         }
         firsts.sort_unstable();
         let mut by_kind: HashMap<KeyHash, Ats> = HashMap::new();
-        let mut by_label: HashMap<KeyHash, Ats> = HashMap::with_capacity(firsts.len());
+        let mut by_label: HashMap<KeyHash, Ats> = HashMap::new();
         for at in firsts {
             let b = block(at);
             by_kind.entry(key_hash(&b.kind, None)).or_default().push(at);
