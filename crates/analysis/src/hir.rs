@@ -10,6 +10,8 @@
 
 use std::ops::Range;
 
+use thin_vec::ThinVec;
+
 /// A byte range in one file.
 pub type Span = Range<usize>;
 
@@ -22,10 +24,12 @@ pub type Name = smol_str::SmolStr;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Body {
     pub attributes: Vec<Attribute>,
-    pub blocks: Vec<Block>,
+    /// Thin lists (one pointer; none allocated while empty): most bodies
+    /// have no nested block, and almost none an unparsed word.
+    pub blocks: ThinVec<Block>,
     /// Identifier-like words in `ERROR` nodes directly inside this body: what
     /// the user may be typing (a `vpc_config` that does not parse yet).
-    pub unparsed_words: Vec<Name>,
+    pub unparsed_words: ThinVec<Name>,
 }
 
 impl Body {
@@ -85,7 +89,7 @@ pub struct Block {
     /// Comments that may hold a suppression directive for this (top-level)
     /// block: the one on the line above its header and one on the header
     /// line; in JSON, its `"//"` member.
-    pub comments: Vec<(Span, Name)>,
+    pub comments: ThinVec<(Span, Name)>,
 }
 
 impl Block {

@@ -42,7 +42,7 @@ pub fn block(node: Node<'_>, src: &str) -> Option<Block> {
         clean: closed && !syntax::is_broken(node),
         braces,
         json: false,
-        comments: Vec::new(),
+        comments: Default::default(),
     })
 }
 

@@ -104,7 +104,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
                         clean: !object.has_error(),
                         braces: None,
                         json: true,
-                        comments: Vec::new(),
+                        comments: Default::default(),
                     });
                 }
                 _ => {}
@@ -217,7 +217,7 @@ fn body(object: Node<'_>, src: &str, mode: Mode, blocks: bool) -> Body {
                             clean: !dynamic.has_error(),
                             braces: None,
                             json: true,
-                            comments: Vec::new(),
+                            comments: Default::default(),
                         });
                     }
                 }
@@ -265,7 +265,7 @@ fn nested(
         clean: !object.has_error(),
         braces: None,
         json: true,
-        comments: Vec::new(),
+        comments: Default::default(),
     }
 }
 
