@@ -13,17 +13,20 @@
 
 use std::ops::Range;
 
+use crate::hir::Name;
+
 /// One top-level block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Item {
     /// From the end of the previous block (so the comments above are in
     /// it) to the end of this block's closing brace.
     pub range: Range<usize>,
-    /// The block type (`resource`, `variable`, …).
-    pub kind: String,
+    /// The block type (`resource`, `variable`, …). Short names are held
+    /// inline: a file of a million blocks has a million items.
+    pub kind: Name,
     /// The first label, when it is a plain identifier or a quoted string
     /// without escapes (`None` otherwise: it could be anything).
-    pub label: Option<String>,
+    pub label: Option<Name>,
     /// The chunk is not one well-formed block ([`split_lenient`] only): its
     /// type and label say nothing, it must be parsed to know what it holds.
     pub irregular: bool,
@@ -105,7 +108,7 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
                         Some(found) => found,
                         None if lenient => {
                             irregular = true;
-                            (String::new(), None)
+                            (Name::default(), None)
                         }
                         None => return None,
                     };
@@ -140,10 +143,12 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
     // A block cut off at the end, or stray text after the last block.
     items.push(Item {
         range: chunk_start..src.len(),
-        kind: String::new(),
+        kind: Name::default(),
         label: None,
         irregular: true,
     });
+    // Grown by doubling: up to twice the room, held while the file is read.
+    items.shrink_to_fit();
     Some(items)
 }
 
@@ -154,7 +159,7 @@ fn read_header(
     start: usize,
     end: usize,
     regions: &[Range<usize>],
-) -> Option<(String, Option<String>)> {
+) -> Option<(Name, Option<Name>)> {
     let word = |from: usize| -> usize {
         src[from..end]
             .char_indices()
@@ -162,7 +167,7 @@ fn read_header(
             .map_or(end, |(n, _)| from + n)
     };
     let kind_end = word(start);
-    let kind = src[start..kind_end].to_owned();
+    let kind = Name::from(&src[start..kind_end]);
     // Skip blanks and comments to the first label (or the `{`).
     let mut at = kind_end;
     loop {
@@ -178,8 +183,8 @@ fn read_header(
         Some(b'"') => region_at(regions, at)
             .and_then(|r| src.get(r.start + 1..r.end.saturating_sub(1)))
             .filter(|inner| !inner.contains(['\\', '$', '%', '"']))
-            .map(str::to_owned),
-        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => Some(src[at..word(at)].to_owned()),
+            .map(Name::from),
+        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => Some(Name::from(&src[at..word(at)])),
         _ => None,
     };
     Some((kind, label))
@@ -202,7 +207,13 @@ mod tests {
         split(src).map(|items| {
             items
                 .into_iter()
-                .map(|i| (i.kind, i.label, src[i.range].to_owned()))
+                .map(|i| {
+                    (
+                        i.kind.into(),
+                        i.label.map(Into::into),
+                        src[i.range].to_owned(),
+                    )
+                })
                 .collect()
         })
     }
