@@ -133,6 +133,14 @@ proptest! {
         // largest, which leaves out the blocks no other block reads.
         let lenient = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true, false);
         let detached = FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true, true);
+        // Read a few chunks at a time (a broken chunk mended with the
+        // chunks after it may reach into the next batch), the same facts.
+        for (batch, detach) in [(1, false), (2, true), (3, true)] {
+            let batched = FileFacts::extract_needed_batched(path, FileKind::Hcl, Arc::clone(&text), true, detach, batch);
+            let whole = if detach { &detached } else { &lenient };
+            prop_assert_eq!(&batched.blocks, &whole.blocks, "batch {}; text:\n{}", batch, text);
+            prop_assert_eq!(&batched.detached, &whole.detached, "batch {}; text:\n{}", batch, text);
+        }
         if syntax::parse(&text, None).root_node().has_error() {
             // Recovery from errors is the whole-file parse's business: the
             // partial extraction either fell back to it or parsed blocks
