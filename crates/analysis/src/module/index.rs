@@ -360,6 +360,11 @@ impl ModuleIndex {
                     .push(at);
             }
         }
+        // Grown by doubling: a module of a million subnets lists them all
+        // under one kind and one type, with up to as much room again.
+        for ats in by_kind.values_mut().chain(by_label.values_mut()) {
+            ats.shrink_to_fit();
+        }
         Self {
             folder,
             files,
