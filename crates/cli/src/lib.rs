@@ -157,6 +157,11 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(svl_analysis::ANALYSIS_STACK_SIZE)
         .build_global();
+    // The allocator's thresholds stay where the server puts them: glibc
+    // raises its mapping threshold each time a large block is freed, and
+    // then serves the next large buffers from arenas where they fragment
+    // (100 MB of aws_subnet: 1.00 GB peak, 0.97 GB fixed).
+    svl_trim::fix_thresholds();
     let walk = walk::collect(&options.paths);
     let mut failed = !walk.errors.is_empty();
     for e in &walk.errors {
