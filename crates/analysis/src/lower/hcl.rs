@@ -366,9 +366,9 @@ fn primary(node: Node<'_>, src: &str) -> Expr {
 
 fn literal_template(s: String) -> ExprKind {
     if s.is_empty() {
-        ExprKind::Template(Vec::new())
+        ExprKind::Template(Default::default())
     } else {
-        ExprKind::Template(vec![TemplatePart::Literal(s.into())])
+        ExprKind::Template(smallvec::smallvec![TemplatePart::Literal(s.into())])
     }
 }
 
@@ -485,7 +485,7 @@ fn for_expr(node: Node<'_>, src: &str) -> ExprKind {
 }
 
 fn quoted_template(node: Node<'_>, src: &str) -> ExprKind {
-    let mut parts = Vec::new();
+    let mut parts = crate::hir::TemplateParts::new();
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
         match child.kind() {
@@ -502,7 +502,7 @@ fn quoted_template(node: Node<'_>, src: &str) -> ExprKind {
     ExprKind::Template(parts)
 }
 
-fn push_literal(parts: &mut Vec<TemplatePart>, s: String) {
+fn push_literal(parts: &mut crate::hir::TemplateParts, s: String) {
     if s.is_empty() {
         return;
     }
@@ -547,7 +547,7 @@ fn heredoc(node: Node<'_>, src: &str) -> ExprKind {
         .rfind('\n')
         .map_or(start, |i| i + 1);
     if end < start {
-        return ExprKind::Template(Vec::new());
+        return ExprKind::Template(Default::default());
     }
     // The pieces between start and end: literal text and template parts.
     let mut pieces: Vec<(Span, Option<TemplatePart>)> = Vec::new();
@@ -579,7 +579,7 @@ fn heredoc(node: Node<'_>, src: &str) -> ExprKind {
     } else {
         0
     };
-    let mut parts = Vec::new();
+    let mut parts = crate::hir::TemplateParts::new();
     for (range, part) in pieces {
         match part {
             Some(part) => parts.push(part),
@@ -776,7 +776,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(attrs[1].value.as_ref().unwrap().kind, K::Template(vec![]));
+        assert_eq!(
+            attrs[1].value.as_ref().unwrap().kind,
+            K::Template(Default::default())
+        );
     }
 
     #[test]

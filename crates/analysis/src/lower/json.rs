@@ -330,7 +330,9 @@ fn value(node: Node<'_>, src: &str, mode: Mode) -> Expr {
                     (
                         Expr {
                             span: m.key.byte_range(),
-                            kind: ExprKind::Template(vec![TemplatePart::Literal(k.into())]),
+                            kind: ExprKind::Template(smallvec::smallvec![TemplatePart::Literal(
+                                k.into()
+                            )]),
                         },
                         value(m.value, src, mode),
                     )
@@ -348,9 +350,11 @@ fn string(s: &str, node: Node<'_>, src: &str, mode: Mode) -> Expr {
     let span = node.byte_range();
     if mode == Mode::Literal || !(s.contains("${") || s.contains("%{")) {
         let kind = if s.is_empty() {
-            ExprKind::Template(Vec::new())
+            ExprKind::Template(Default::default())
         } else {
-            ExprKind::Template(vec![TemplatePart::Literal(s.to_owned().into())])
+            ExprKind::Template(smallvec::smallvec![TemplatePart::Literal(
+                s.to_owned().into()
+            )])
         };
         return Expr { span, kind };
     }

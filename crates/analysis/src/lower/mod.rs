@@ -258,13 +258,17 @@ mod tests {
         let expected = "a\"bé".repeat(20);
         assert_eq!(
             s.kind,
-            ExprKind::Template(vec![TemplatePart::Literal(expected.clone().into())])
+            ExprKind::Template(smallvec::smallvec![TemplatePart::Literal(
+                expected.clone().into()
+            )])
         );
         let h = attr("h");
         let expected = format!("{}\n", "a\\\"b\\u00e9".repeat(20));
         assert_eq!(
             h.kind,
-            ExprKind::Template(vec![TemplatePart::Literal(expected.clone().into())]),
+            ExprKind::Template(smallvec::smallvec![TemplatePart::Literal(
+                expected.clone().into()
+            )]),
             "a heredoc keeps its escapes and loses the common indentation"
         );
         assert!(src[h.span.clone()].ends_with("EOT"));
