@@ -208,6 +208,37 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The same finding, its text held in memory this thread allocates.
+    ///
+    /// A finding made on a worker thread lives in that thread's allocator
+    /// arena, between the lowered blocks and trees the worker freed; a
+    /// million of them kept every hole in between resident (a check of
+    /// 100 MB of models: 0.90 GB against 0.67 GB when they are copied to
+    /// the thread that keeps them).
+    pub fn rehomed(self) -> Self {
+        let name = |n: crate::hir::Name| crate::hir::Name::new(n.as_str());
+        Self {
+            message: name(self.message),
+            resource: ResourceRef {
+                kind: name(self.resource.kind),
+                name: name(self.resource.name),
+                ..self.resource
+            },
+            // Not collected in place: that would keep the worker's list.
+            related: {
+                let mut related = Vec::with_capacity(self.related.len());
+                related.extend(self.related.into_iter().map(|r| Related {
+                    path: r.path.map(|p| p.as_path().to_owned()),
+                    message: name(r.message),
+                    ..r
+                }));
+                related
+            },
+            suppressed: self.suppressed.map(name),
+            ..self
+        }
+    }
+
     /// Follows an edit of its file that replaced `start..old_end` with text
     /// `delta` bytes longer, the finding's block untouched by it (`moved`:
     /// the block is after the edit). The finding's own places move with its
@@ -257,5 +288,49 @@ impl Finding {
             Problem::DuplicateVpcConfig { block } => mv(block),
             Problem::Pitfall | Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hir::Name;
+
+    /// Rehomed, a finding says the same, from text of its own.
+    #[test]
+    fn a_rehomed_finding_is_equal_and_holds_its_own_text() {
+        let long = |s: &str| Name::new(format!("{s} long enough not to be held inline"));
+        let finding = Finding {
+            rule: "sagemaker_model_in_vpc",
+            severity: Severity::Warning,
+            range: 10..20,
+            message: long("message"),
+            resource: ResourceRef {
+                kind: long("aws_sagemaker_model"),
+                name: long("name"),
+                block: 0..30,
+                header: 0..9,
+            },
+            problem: Problem::MissingVpcConfig,
+            related: vec![Related {
+                path: Some("other.tf".into()),
+                range: 1..2,
+                message: long("related"),
+                cause: true,
+            }],
+            suppressed: Some(long("reason")),
+        };
+        let rehomed = finding.clone().rehomed();
+        assert_eq!(rehomed, finding);
+        let text = |n: &Name| n.as_str().as_ptr();
+        assert_ne!(text(&rehomed.message), text(&finding.message));
+        assert_ne!(text(&rehomed.resource.kind), text(&finding.resource.kind));
+        assert_ne!(text(&rehomed.resource.name), text(&finding.resource.name));
+        assert_ne!(
+            text(&rehomed.related[0].message),
+            text(&finding.related[0].message)
+        );
+        let suppressed = |f: &Finding| text(f.suppressed.as_ref().unwrap());
+        assert_ne!(suppressed(&rehomed), suppressed(&finding));
     }
 }

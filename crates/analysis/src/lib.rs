@@ -110,7 +110,8 @@ pub fn analyze_file(file: &FileFacts, frames: &[Arc<Frame>], options: &Options) 
                         .collect(),
                 })
                 .collect();
-            findings.extend(found);
+            // Kept by this thread (see `Finding::rehomed`).
+            findings.extend(found.into_iter().map(Finding::rehomed));
         }
     }
     sort(&mut findings);
