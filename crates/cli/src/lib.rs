@@ -157,11 +157,13 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(svl_analysis::ANALYSIS_STACK_SIZE)
         .build_global();
-    // The allocator's thresholds stay where the server puts them: glibc
-    // raises its mapping threshold each time a large block is freed, and
-    // then serves the next large buffers from arenas where they fragment
-    // (100 MB of aws_subnet: 1.00 GB peak, 0.97 GB fixed).
-    svl_trim::fix_thresholds();
+    // glibc raises its mapping threshold each time a large block is freed,
+    // and then serves the next large buffers from arenas where they
+    // fragment: fixed, 100 MB of aws_subnet peaks at 0.96 GB instead of
+    // 1.01 GB. At 4 MiB (the server's), a file of deeply nested blocks took
+    // a third longer (its parses' buffers mapped and unmapped); at 32 MiB
+    // the peak was back.
+    svl_trim::fix_mmap_threshold(16 << 20);
     let walk = walk::collect(&options.paths);
     let mut failed = !walk.errors.is_empty();
     for e in &walk.errors {

@@ -47,6 +47,25 @@ pub fn fix_thresholds() {
     }
 }
 
+/// Fixes the size from which an allocation gets its own mapping, which
+/// also stops glibc from raising it each time such a block is freed (and
+/// from serving the next large buffers from arenas, where they fragment).
+/// For a batch run, where the peak is what counts.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn fix_mmap_threshold(bytes: i32) {
+    // SAFETY: as in `fix_thresholds`.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, bytes);
+    }
+}
+
+/// Does nothing (no such call here).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn fix_mmap_threshold(bytes: i32) {
+    let _ = bytes;
+}
+
 /// Does nothing (no such call here).
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn fix_thresholds() {
