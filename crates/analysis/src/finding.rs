@@ -225,15 +225,11 @@ impl Finding {
                 ..self.resource
             },
             // Not collected in place: that would keep the worker's list.
-            related: {
-                let mut related = Vec::with_capacity(self.related.len());
-                related.extend(self.related.into_iter().map(|r| Related {
-                    path: r.path.map(|p| p.as_path().to_owned()),
-                    message: name(r.message),
-                    ..r
-                }));
-                related
-            },
+            related: crate::batch::exact(self.related.into_iter().map(|r| Related {
+                path: r.path.map(|p| p.as_path().to_owned()),
+                message: name(r.message),
+                ..r
+            })),
             suppressed: self.suppressed.map(name),
             ..self
         }

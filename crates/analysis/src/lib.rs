@@ -8,6 +8,7 @@
 //! layer (crate `svl-project`) supplies texts and frames; the language server
 //! and the `check` CLI are thin front ends over both.
 
+pub(crate) mod batch;
 pub mod document;
 pub(crate) mod eval;
 pub mod finding;
@@ -59,10 +60,6 @@ impl Default for Options {
     }
 }
 
-/// How many blocks of a file with blocks left out are analyzed in parallel
-/// at a time.
-const ANALYZE_BATCH: usize = 8192;
-
 /// The findings of every top-level block of `file` (a configuration file
 /// of the module the frames are instances of), sorted by position.
 pub fn analyze_file(file: &FileFacts, frames: &[Arc<Frame>], options: &Options) -> Vec<Finding> {
@@ -75,44 +72,34 @@ pub fn analyze_file(file: &FileFacts, frames: &[Arc<Frame>], options: &Options) 
         // A large file with blocks left out of its facts: each is lowered
         // again, analyzed on its own and dropped; all blocks in source
         // order, in parallel.
-        use rayon::prelude::*;
         enum Item<'a> {
             Held(&'a Block),
             Detached(&'a std::ops::Range<usize>),
         }
-        // Both lists are in source order: merged as they are taken, a
-        // batch at a time (a list of all of a million blocks, and the sort
-        // of it, were a tenth of the peak of such a file's check).
+        // Both lists are in source order: merged as they are taken (a list
+        // of all of a million blocks, and the sort of it, were a tenth of
+        // the peak of such a file's check).
         let mut held = file.blocks.iter().peekable();
         let mut left_out = file.detached.iter().peekable();
-        let mut next = || match (held.peek(), left_out.peek()) {
+        let items = std::iter::from_fn(|| match (held.peek(), left_out.peek()) {
             (Some(b), Some(r)) if b.span.start < r.start => held.next().map(|b| Item::Held(b)),
             (_, Some(_)) => left_out.next().map(Item::Detached),
             (Some(_), None) => held.next().map(|b| Item::Held(b)),
             (None, None) => None,
-        };
-        let mut batch = Vec::with_capacity(ANALYZE_BATCH);
-        loop {
-            batch.clear();
-            batch.extend(std::iter::from_fn(&mut next).take(ANALYZE_BATCH));
-            if batch.is_empty() {
-                break;
-            }
-            let found: Vec<Finding> = batch
-                .par_iter()
-                .flat_map_iter(|item| match item {
-                    Item::Held(block) => analyze_block(&file.path, block, frames, options),
-                    Item::Detached(range) => module::lower_detached(&file.text, (*range).clone())
-                        .iter()
-                        .flat_map(|block| {
-                            analyze_block_in(&file.path, block, frames, options, true)
-                        })
-                        .collect(),
-                })
-                .collect();
+        });
+        batch::par_map_in_order(
+            items,
+            batch::BATCH,
+            |item| match item {
+                Item::Held(block) => analyze_block(&file.path, block, frames, options),
+                Item::Detached(range) => module::lower_detached(&file.text, (*range).clone())
+                    .iter()
+                    .flat_map(|block| analyze_block_in(&file.path, block, frames, options, true))
+                    .collect(),
+            },
             // Kept by this thread (see `Finding::rehomed`).
-            findings.extend(found.into_iter().map(Finding::rehomed));
-        }
+            |_, found| findings.extend(found.into_iter().map(Finding::rehomed)),
+        );
     }
     sort(&mut findings);
     findings

@@ -51,10 +51,6 @@ pub const DETACH_LIMIT: usize = 16 * 1024 * 1024;
 /// memory saved).
 const DETACH_MAX_BLOCK: usize = 64 * 1024;
 
-/// How many chunks of the lenient split are read in parallel before they
-/// are taken in order.
-const READ_BATCH: usize = 8192;
-
 /// How far (in bytes) a broken chunk of the lenient split is joined with
 /// the chunks after it to find a clean parse.
 const MEND_WINDOW: usize = 256 * 1024;
@@ -464,7 +460,7 @@ impl FileFacts {
         lenient: bool,
         detach: bool,
     ) -> Self {
-        Self::extract_needed_batched(path, kind, text, lenient, detach, READ_BATCH)
+        Self::extract_needed_batched(path, kind, text, lenient, detach, crate::batch::BATCH)
     }
 
     /// [`FileFacts::extract_needed_with`], the lenient read taking `batch`
@@ -510,7 +506,6 @@ impl FileFacts {
         }
         // A large file: its chunks are parsed in parallel, then the broken
         // ones mended in order.
-        use rayon::prelude::*;
         let wanted: Vec<usize> = (0..items.len()).filter(|&i| needed(&items[i])).collect();
         // From here on only where the items are, a fifth of the items'
         // room (not collected `into_iter()`: in place, it would keep it).
@@ -545,11 +540,13 @@ impl FileFacts {
         let mut covered = 0;
         // A batch at a time: the chunks of a whole file of a million blocks,
         // read before any is taken, held some 60 MB more at the peak.
-        for batch in wanted.chunks(batch.max(1)) {
-            let chunks: Vec<Chunk> = batch.par_iter().map(|&i| read(i)).collect();
-            for (&i, chunk) in batch.iter().zip(chunks) {
+        crate::batch::par_map_in_order(
+            wanted.iter().copied(),
+            batch,
+            |&i| read(i),
+            |i, chunk| {
                 if i < covered {
-                    continue;
+                    return;
                 }
                 match chunk {
                     Chunk::Detached => detached.push(ranges[i].clone()),
@@ -562,8 +559,8 @@ impl FileFacts {
                     }
                     Chunk::Held { blocks: held, .. } => blocks.extend(held),
                 }
-            }
-        }
+            },
+        );
         drop(ranges);
         blocks.shrink_to_fit();
         let mut facts = Self::from_parts(path, kind, text, blocks, Vec::new());
@@ -635,14 +632,10 @@ impl FileFacts {
     }
 }
 
-/// `blocks`, each behind its own `Arc`, in a list of their own. Not
-/// `into_iter().map(Arc::new).collect()`: that collects in place, and the
-/// list keeps the lowered blocks' allocation (about 200 bytes a block) to
-/// hold 8-byte pointers, for as long as the facts live.
+/// `blocks`, each behind its own `Arc`, in a list of their own (see
+/// [`crate::batch::exact`]).
 fn shared(blocks: Vec<Block>) -> Vec<Arc<Block>> {
-    let mut out = Vec::with_capacity(blocks.len());
-    out.extend(blocks.into_iter().map(Arc::new));
-    out
+    crate::batch::exact(blocks.into_iter().map(Arc::new))
 }
 
 /// The hash [`FileFacts::semantic`] combines for one block, if the block is
