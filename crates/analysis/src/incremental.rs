@@ -528,20 +528,17 @@ impl Incremental {
     /// The facts of the file (after a sync), from the cached blocks and
     /// their hashes: equal to [`FileFacts::from_parts`] of [`Incremental::blocks`].
     pub fn facts(&self, path: &std::path::Path, kind: FileKind, text: Arc<String>) -> FileFacts {
-        let blocks = self
-            .entries
-            .iter()
-            .filter_map(|e| Some((e.block.clone()?, e.hash)))
-            .collect();
-        FileFacts::from_hashed(path, kind, text, blocks)
+        let hashes = self.entries.iter().filter_map(|e| e.hash);
+        FileFacts::from_hashed(path, kind, text, self.blocks(), hashes)
     }
 
     /// The lowered top-level blocks, in order (after [`Incremental::sync`]).
     pub fn blocks(&self) -> Vec<Arc<Block>> {
-        self.entries
-            .iter()
-            .filter_map(|e| e.block.clone())
-            .collect()
+        // Once per analysis of an open document: one list, as long as needed.
+        let mut blocks =
+            Vec::with_capacity(self.entries.iter().filter(|e| e.block.is_some()).count());
+        blocks.extend(self.entries.iter().filter_map(|e| e.block.clone()));
+        blocks
     }
 
     /// The findings of the file, checking again the items that changed, or

@@ -598,27 +598,23 @@ impl FileFacts {
     }
 
     /// Like [`FileFacts::from_parts`] for a configuration file, with the
-    /// [`shared_hash`] of each block already known (in order; `None` for a
-    /// block others cannot read): nothing is hashed again.
+    /// [`shared_hash`] of the blocks others can read already known
+    /// (`hashes`, in order): nothing is hashed again.
     pub(crate) fn from_hashed(
         path: &Path,
         kind: FileKind,
         text: Arc<String>,
-        blocks: Vec<(Arc<Block>, Option<u64>)>,
+        blocks: Vec<Arc<Block>>,
+        hashes: impl Iterator<Item = u64>,
     ) -> Self {
-        let semantic = hash::combine(blocks.iter().filter_map(|(_, h)| *h), &[]);
         Self {
             path: path.to_path_buf(),
             kind,
             text,
-            blocks: {
-                let mut out = Vec::with_capacity(blocks.len());
-                out.extend(blocks.into_iter().map(|(b, _)| b));
-                out
-            },
+            blocks,
             assignments: Vec::new(),
             detached: Vec::new(),
-            semantic,
+            semantic: hash::combine(hashes, &[]),
         }
     }
 
@@ -680,9 +676,17 @@ mod tests {
         let lowered = terraform::file_blocks(&models(3), &syntax::parse(&models(3), None));
         let held = shared(lowered);
         assert_eq!((held.len(), held.capacity()), (3, 3));
-        let hashed = held.into_iter().map(|b| (b, None)).collect();
-        let facts =
-            FileFacts::from_hashed(Path::new("main.tf"), FileKind::Hcl, Arc::default(), hashed);
+        // The open document's facts, from the incremental cache.
+        let text = models(3);
+        let point = |byte: usize| {
+            let before = &text[..byte];
+            let row = before.matches('\n').count();
+            let column = byte - before.rfind('\n').map_or(0, |i| i + 1);
+            tree_sitter::Point { row, column }
+        };
+        let mut cache = crate::incremental::Incremental::for_file(Path::new("main.tf"));
+        assert!(cache.sync_text(&text, &point).unwrap().usable);
+        let facts = cache.facts(Path::new("main.tf"), FileKind::Hcl, Arc::new(text.clone()));
         assert_eq!((facts.blocks.len(), facts.blocks.capacity()), (3, 3));
     }
 
