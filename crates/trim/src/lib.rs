@@ -38,11 +38,9 @@ const POKE: usize = 256 << 10;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn fix_thresholds() {
-    // SAFETY: `mallopt` takes two integers; glibc locks the main arena while
-    // it changes its parameters. Setting either disables the dynamic
-    // adjustment, which is the point.
+    fix_mmap_threshold(MMAP_THRESHOLD);
+    // SAFETY: as in `fix_mmap_threshold`.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
         libc::mallopt(libc::M_TRIM_THRESHOLD, WORKING_TRIM_THRESHOLD);
     }
 }
@@ -54,7 +52,9 @@ pub fn fix_thresholds() {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn fix_mmap_threshold(bytes: i32) {
-    // SAFETY: as in `fix_thresholds`.
+    // SAFETY: `mallopt` takes two integers; glibc locks the main arena while
+    // it changes its parameters. Setting either threshold disables the
+    // dynamic adjustment, which is the point.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, bytes);
     }
