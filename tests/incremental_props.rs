@@ -252,6 +252,17 @@ fn a_keystroke_rechecks_one_item() {
     );
     assert_eq!(findings.len(), 200);
     assert_eq!(findings, full(&doc));
+    // The blocks after the edit moved without being copied: nothing the
+    // keystroke's analysis read needed their new positions.
+    let blocks = cache.blocks();
+    assert_eq!(blocks.len(), 200);
+    let copied = blocks[102..].iter().filter(|b| b.is_placed()).count();
+    assert_eq!(copied, 0, "moved blocks copied by the keystroke");
+    // Read, they are where the text says.
+    let block = &blocks[150];
+    let header = "resource \"aws_sagemaker_model\" \"m150\"";
+    assert_eq!(doc.text.find(header), Some(block.span.start));
+    assert!(block.is_placed());
 }
 
 /// Types `piece` at byte `at` and brings the cache up to date.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use common::props::{floor, frames};
 use proptest::prelude::*;
+use svl_analysis::hir::SharedBlock;
 use svl_analysis::module::{FileFacts, FileKind};
 use svl_analysis::{Finding, Options, syntax};
 
@@ -184,7 +185,7 @@ proptest! {
             path,
             FileKind::Hcl,
             Arc::clone(&text),
-            lenient.into_iter().map(Arc::new).collect(),
+            lenient.into_iter().map(SharedBlock::new).collect(),
             Vec::new(),
         ));
         prop_assert_eq!(lenient_findings, findings(full), "lenient; text:\n{}", text);

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use tree_sitter::{Node, Point, Tree};
 
 use super::Finding;
-use super::hir::Block;
+use super::hir::{Block, SharedBlock};
 use super::module::{FileFacts, FileKind, shared_hash};
 
 /// One edit in byte offsets: `start..old_end` became `start..new_end`.
@@ -56,7 +56,7 @@ struct Entry {
     /// The item is a block (not a comment or a stray attribute).
     is_block: bool,
     /// The item lowered (`None` for a comment or a stray attribute).
-    block: Option<Arc<Block>>,
+    block: Option<SharedBlock>,
     /// [`shared_hash`] of `block`: what other blocks may read from it
     /// (`None`: nothing).
     hash: Option<u64>,
@@ -75,7 +75,7 @@ impl Entry {
                     .map(|c| (c.byte_range(), crate::syntax::text(c, src).into()))
                     .collect();
                 b.shrink();
-                Arc::new(b)
+                SharedBlock::new(b)
             });
         Self {
             range: item.byte_range(),
@@ -183,7 +183,7 @@ impl Incremental {
             } else if entry.range.start > e.old_end {
                 entry.range = shift(entry.range.start)..shift(entry.range.end);
                 if let Some(block) = &mut entry.block {
-                    Arc::make_mut(block).shift(delta);
+                    *block = block.moved(delta);
                 }
                 follow(entry, true);
                 true
@@ -533,7 +533,7 @@ impl Incremental {
     }
 
     /// The lowered top-level blocks, in order (after [`Incremental::sync`]).
-    pub fn blocks(&self) -> Vec<Arc<Block>> {
+    pub fn blocks(&self) -> Vec<SharedBlock> {
         // Once per analysis of an open document: one list, as long as needed.
         let mut blocks =
             Vec::with_capacity(self.entries.iter().filter(|e| e.block.is_some()).count());

@@ -3,7 +3,6 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use crate::hir::{Attribute, Block, Body, Expr, ExprKind, Step, TemplatePart};
 
@@ -23,11 +22,17 @@ pub(crate) fn is_shared(b: &Block, override_file: bool) -> bool {
         }
 }
 
-pub(super) fn file(blocks: &[Arc<Block>], assignments: &[Attribute], override_file: bool) -> u64 {
+pub(super) fn file(
+    blocks: &[crate::hir::SharedBlock],
+    assignments: &[Attribute],
+    override_file: bool,
+) -> u64 {
+    // Where the blocks are is not hashed: moved blocks are read unplaced.
     let shared = blocks
         .iter()
+        .map(|b| b.unplaced())
         .filter(|b| is_shared(b, override_file))
-        .map(|b| block(b));
+        .map(block);
     combine(shared, assignments)
 }
 

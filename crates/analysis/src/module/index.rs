@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{FileFacts, FileKind, normalize};
-use crate::hir::{Attribute, Block};
+use crate::hir::{Attribute, Block, SharedBlock};
 
 /// Where a block or attribute is: `(file index, block index)`.
 type At = (usize, usize);
@@ -96,7 +96,7 @@ impl Shape {
     /// renamed too, later: they are still under their old keys.
     fn rename(&mut self, old: &[Arc<FileFacts>], new: &[Arc<FileFacts>], at: At, pending: &[At]) {
         fn block(files: &[Arc<FileFacts>], (fi, bi): At) -> &Block {
-            &files[fi].blocks[bi]
+            files[fi].blocks[bi].unplaced()
         }
         let before = block(old, at);
         let after = block(new, at);
@@ -305,7 +305,10 @@ impl ModuleIndex {
             } else {
                 &mut base
             };
+            // Keys and names do not depend on where blocks are: read
+            // without placing moved blocks.
             for (bi, block) in file.blocks.iter().enumerate() {
+                let block = block.unplaced();
                 if block.kind == "locals" {
                     continue;
                 }
@@ -319,6 +322,7 @@ impl ModuleIndex {
                     continue;
                 }
                 for (bi, block) in file.blocks.iter().enumerate() {
+                    let block = block.unplaced();
                     if block.kind != "locals" {
                         continue;
                     }
@@ -335,7 +339,7 @@ impl ModuleIndex {
             }
         }
         // The first block of each key (a bucket may hold several keys).
-        let block = |(fi, bi): At| files[fi].blocks[bi].as_ref();
+        let block = |(fi, bi): At| files[fi].blocks[bi].unplaced();
         let mut firsts: Vec<At> = Vec::new();
         for ats in base.values() {
             for (i, at) in ats.iter().enumerate() {
@@ -395,6 +399,12 @@ impl ModuleIndex {
         }
         let mut renamed = Vec::new();
         for (bi, (a, b)) in old.blocks.iter().zip(&file.blocks).enumerate() {
+            // A block the edit only moved (or did not touch) keeps its key;
+            // keys are read without placing moved blocks.
+            if SharedBlock::same_source(a, b) {
+                continue;
+            }
+            let (a, b) = (a.unplaced(), b.unplaced());
             if a.kind != b.kind {
                 return None;
             }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use tree_sitter::Tree;
 
-use crate::hir::{Attribute, Block};
+use crate::hir::{Attribute, Block, SharedBlock};
 use crate::{json, lower, syntax, terraform};
 
 pub use index::ModuleIndex;
@@ -369,7 +369,7 @@ pub struct FileFacts {
     pub kind: FileKind,
     pub text: Arc<String>,
     /// Top-level blocks (configuration files), in source order.
-    pub blocks: Vec<Arc<Block>>,
+    pub blocks: Vec<SharedBlock>,
     /// `NAME = value` (tfvars files).
     pub assignments: Vec<Attribute>,
     /// Top-level resource blocks no other block reads, left out of
@@ -490,7 +490,7 @@ impl FileFacts {
                 || crate::rules::read_for_findings(&item.kind, item.label.as_deref())
                 || text[item.range.clone()].contains(crate::suppress::DIRECTIVE)
         };
-        let lowered = |range: std::ops::Range<usize>, parsed: Parsed| -> Vec<Arc<Block>> {
+        let lowered = |range: std::ops::Range<usize>, parsed: Parsed| -> Vec<SharedBlock> {
             shared(lower_parsed(&text, range, parsed))
         };
         let mut blocks = Vec::new();
@@ -513,7 +513,7 @@ impl FileFacts {
         drop(items);
         enum Chunk {
             Held {
-                blocks: Vec<Arc<Block>>,
+                blocks: Vec<SharedBlock>,
                 broken: bool,
             },
             Detached,
@@ -582,7 +582,7 @@ impl FileFacts {
         path: &Path,
         kind: FileKind,
         text: Arc<String>,
-        blocks: Vec<Arc<Block>>,
+        blocks: Vec<SharedBlock>,
         assignments: Vec<Attribute>,
     ) -> Self {
         let semantic = hash::file(&blocks, &assignments, is_override(path));
@@ -604,7 +604,7 @@ impl FileFacts {
         path: &Path,
         kind: FileKind,
         text: Arc<String>,
-        blocks: Vec<Arc<Block>>,
+        blocks: Vec<SharedBlock>,
         hashes: impl Iterator<Item = u64>,
     ) -> Self {
         Self {
@@ -630,8 +630,8 @@ impl FileFacts {
 
 /// `blocks`, each behind its own `Arc`, in a list of their own (see
 /// [`crate::batch::exact`]).
-fn shared(blocks: Vec<Block>) -> Vec<Arc<Block>> {
-    crate::batch::exact(blocks.into_iter().map(Arc::new))
+fn shared(blocks: Vec<Block>) -> Vec<SharedBlock> {
+    crate::batch::exact(blocks.into_iter().map(SharedBlock::new))
 }
 
 /// The hash [`FileFacts::semantic`] combines for one block, if the block is
