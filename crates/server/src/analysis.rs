@@ -4,13 +4,11 @@
 //! older generation of a document is dropped, identical diagnostics are not
 //! published again.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use lsp_types::Url;
 use ropey::Rope;
-use smallvec::SmallVec;
 use svl_analysis::document::LazyTree;
 use svl_analysis::fix::{FixContext, Style};
 use svl_analysis::incremental::{self, CacheOp, Incremental};
@@ -201,26 +199,32 @@ pub fn analyze(
     (analyzed, changed)
 }
 
-/// The serialised diagnostics of a document's last publish, by what they
-/// say (the finding's rule, message, resource and problem, its severity)
-/// and the byte offsets their positions come from. After a keystroke
-/// almost every diagnostic is the same as before, its finding merely moved
-/// in bytes: [`DiagnosticMemo::edited`] moves the memo along with the text
-/// where that keeps every position (line and column), so such a diagnostic
-/// is neither built, nor placed in the text, nor serialised again.
+/// The serialised diagnostics of a document's last publish, in order, with
+/// what they say (the finding's rule, message, resource and problem, its
+/// severity: hashed) and the byte offsets their positions come from. After a
+/// keystroke almost every diagnostic is the same as before, its finding
+/// merely moved in bytes: [`DiagnosticMemo::edited`] moves the memo along
+/// with the text where that keeps every position (line and column), so such
+/// a diagnostic is neither built, nor placed in the text, nor serialised
+/// again.
+///
+/// Findings come in the order of the last publish, give or take those an
+/// edit changed: [`diagnostics_json`] matches them against the memo in that
+/// order, by where they start, with no lookup by content (a table of 20,000
+/// diagnostics was looked up and built again on every keystroke).
 #[derive(Debug, Default)]
 pub struct DiagnosticMemo {
-    /// Keyed by [`content_key`] (already a hash: hashed again cheaply).
-    by_content: MemoMap,
+    /// The last publish's memoised diagnostics, in order.
+    last: Vec<Memoed>,
     /// How many diagnostics the last call reused.
     reused: usize,
 }
 
-type MemoMap = HashMap<u64, SmallVec<[Memoed; 1]>, foldhash::fast::FixedState>;
-
 /// One memoised diagnostic.
 #[derive(Debug)]
 struct Memoed {
+    /// [`content_key`] of its finding and severity.
+    key: u64,
     /// The byte offsets of its range and its related places, in order.
     offsets: Vec<usize>,
     /// The largest of them.
@@ -228,6 +232,12 @@ struct Memoed {
     /// Where the line holding `first` starts.
     line_start: usize,
     json: Arc<str>,
+}
+
+impl Memoed {
+    fn matches(&self, key: u64, finding: &Finding) -> bool {
+        self.key == key && self.offsets.iter().copied().eq(offsets_of(finding))
+    }
 }
 
 impl DiagnosticMemo {
@@ -241,28 +251,25 @@ impl DiagnosticMemo {
         for op in ops {
             let e = match op {
                 CacheOp::Invalidate => {
-                    self.by_content.clear();
+                    self.last.clear();
                     continue;
                 }
                 CacheOp::Edit(e) => e,
             };
             let delta = e.new_end as isize - e.old_end as isize;
             let shift = |x: &mut usize| *x = x.saturating_add_signed(delta);
-            for memoed in self.by_content.values_mut() {
-                memoed.retain_mut(|m| {
-                    if m.last <= e.start {
-                        true
-                    } else if !e.breaks && e.old_end < m.line_start {
-                        m.offsets.iter_mut().for_each(shift);
-                        shift(&mut m.last);
-                        shift(&mut m.line_start);
-                        true
-                    } else {
-                        false
-                    }
-                });
-            }
-            self.by_content.retain(|_, memoed| !memoed.is_empty());
+            self.last.retain_mut(|m| {
+                if m.last <= e.start {
+                    true
+                } else if !e.breaks && e.old_end < m.line_start {
+                    m.offsets.iter_mut().for_each(shift);
+                    shift(&mut m.last);
+                    shift(&mut m.line_start);
+                    true
+                } else {
+                    false
+                }
+            });
         }
     }
 
@@ -273,7 +280,7 @@ impl DiagnosticMemo {
 
     /// Forgets everything (the text changed in ways it was not told).
     pub fn clear(&mut self) {
-        self.by_content.clear();
+        self.last.clear();
     }
 }
 
@@ -293,11 +300,14 @@ pub fn diagnostics_json(
     memo: &mut DiagnosticMemo,
 ) -> DiagnosticsJson {
     if !config.enable || !kind.is_config() {
-        memo.by_content.clear();
+        memo.last.clear();
         return DiagnosticsJson::empty();
     }
     let mut others = convert::OtherFiles::new(index);
-    let mut next = MemoMap::with_capacity_and_hasher(findings.len(), Default::default());
+    // The last publish's diagnostics, in order: passed as the findings
+    // reach them in the text.
+    let mut last = std::mem::take(&mut memo.last).into_iter().peekable();
+    let mut kept: Vec<Memoed> = Vec::with_capacity(findings.len());
     let mut parts: Vec<Arc<str>> = Vec::with_capacity(findings.len());
     let mut reused = 0;
     for f in findings.iter().filter(|f| config.rule_enabled(f.rule)) {
@@ -311,12 +321,10 @@ pub fn diagnostics_json(
             continue;
         }
         let key = content_key(f, severity);
-        let found = memo.by_content.get_mut(&key).and_then(|memoed| {
-            let i = memoed
-                .iter()
-                .position(|m| m.offsets.iter().copied().eq(offsets_of(f)))?;
-            Some(memoed.swap_remove(i))
-        });
+        // Those before this finding in the text are gone: the edit removed
+        // or changed their findings.
+        while last.next_if(|m| m.offsets[0] < f.range.start).is_some() {}
+        let found = last.next_if(|m| m.matches(key, f));
         reused += usize::from(found.is_some());
         let memoed = found.unwrap_or_else(|| {
             let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
@@ -325,6 +333,7 @@ pub fn diagnostics_json(
             let last = offsets.iter().copied().max().unwrap_or_default();
             let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
             Memoed {
+                key,
                 offsets,
                 last,
                 line_start,
@@ -334,9 +343,9 @@ pub fn diagnostics_json(
             }
         });
         parts.push(Arc::clone(&memoed.json));
-        next.entry(key).or_default().push(memoed);
+        kept.push(memoed);
     }
-    memo.by_content = next;
+    memo.last = kept;
     memo.reused = reused;
     DiagnosticsJson::from_parts(parts)
 }
@@ -467,6 +476,71 @@ mod tests {
         let frames = vec![Arc::new(Frame::root(Arc::clone(&index)))];
         let findings = check_file(&facts, &frames, &Options::default());
         (findings, Rope::from_str(text), index)
+    }
+
+    /// Every diagnostic an edit leaves as it was is reused, however many
+    /// findings the edit removed or added before it.
+    #[test]
+    fn every_diagnostic_an_edit_leaves_is_reused() {
+        let uri = Url::parse("file:///m/main.tf").unwrap();
+        // Models a blank line apart.
+        let text: String = (0..40)
+            .map(|i| format!("resource \"aws_sagemaker_model\" \"m{i}\" {{}}\n\n"))
+            .collect();
+        let mut doc = svl_analysis::document::Document::new(&text, 1);
+        let mut memo = DiagnosticMemo::default();
+        let config = Config::default();
+        let encoding = Encoding::Utf16;
+        let publish = |doc: &svl_analysis::document::Document, memo: &mut DiagnosticMemo| {
+            let (mut f, rope, index) = findings(&doc.text);
+            f.retain(|f| f.suppressed.is_none());
+            let kind = FileKind::Hcl;
+            let memoised = diagnostics_json(&f, &rope, kind, &index, &uri, &config, encoding, memo);
+            let fresh = diagnostics(&f, &rope, kind, &index, &uri, &config, encoding);
+            assert_eq!(memoised, DiagnosticsJson::new(&fresh));
+            f.len()
+        };
+        assert_eq!(publish(&doc, &mut memo), 40);
+        // The blank line above model `i`'s header starts after this.
+        let above = |i: usize| format!("\"m{}\" {{}}\n", i - 1);
+        let comment = "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test";
+        // Each step: the changes of one notification (the text each
+        // follows, what it removes, what it inserts; none adds or removes
+        // a line break, so no other line changes), then how many findings
+        // there are and how many diagnostics are reused.
+        type Step = (Vec<(String, &'static str, &'static str)>, usize, usize);
+        let steps: Vec<Step> = vec![
+            // Typing in one model's name: only its diagnostic is built.
+            (vec![("\"m10".into(), "", "x")], 40, 39),
+            // Nine models suppressed at once, more than the look-ahead:
+            // all the others are reused.
+            ((12..21).map(|i| (above(i), "", comment)).collect(), 31, 31),
+            // Their suppressions removed: nine findings back.
+            ((12..21).map(|i| (above(i), comment, "")).collect(), 40, 31),
+            // The first and the last model renamed.
+            (
+                vec![("\"m0".into(), "", "y"), ("\"m39".into(), "", "y")],
+                40,
+                38,
+            ),
+        ];
+        for (n, (changes, count, reused)) in steps.into_iter().enumerate() {
+            let mut ops = Vec::new();
+            for (after, removed, inserted) in changes {
+                let at = doc.text.find(&after).expect("the text") + after.len();
+                assert!(doc.text[at..].starts_with(removed));
+                let place =
+                    |offset| svl_analysis::position::to_line_col(&doc.rope, offset, encoding);
+                let change = svl_analysis::document::Change {
+                    range: Some((place(at), place(at + removed.len()))),
+                    text: inserted.to_owned(),
+                };
+                ops.extend(doc.apply_changes(&[change], encoding).ops);
+            }
+            memo.edited(&ops);
+            assert_eq!(publish(&doc, &mut memo), count, "step {n}");
+            assert_eq!(memo.reused(), reused, "step {n}");
+        }
     }
 
     #[test]
