@@ -505,3 +505,47 @@ fn a_document_of_many_stretches_opens_as_a_whole() {
         assert_eq!(findings, full(&doc));
     }
 }
+
+/// A pitfall rule's quick fix after a keystroke finds its model among the
+/// file's blocks by where they are, without placing (copying) every block
+/// the keystroke moved.
+#[test]
+fn a_fix_after_a_keystroke_places_only_what_it_reads() {
+    let pitfalls = concat!(
+        include_str!("../editors/testdata/pitfalls/model.tf"),
+        "\n",
+        include_str!("../editors/testdata/pitfalls/network.tf"),
+    );
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"f{i}\" {{\n  name = \"f{i}\"\n}}\n\n"
+        ));
+    }
+    text.push_str(pitfalls);
+    let path = Path::new("main.tf");
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    incremental(&mut cache, &doc);
+    // Type into the first model's name: every later block moves.
+    type_at(&mut doc, &mut cache, text.find("\"f0\"").unwrap() + 2, "x");
+    let (findings, _, served) = incremental(&mut cache, &doc);
+    assert!(served);
+    let egress = findings
+        .iter()
+        .find(|f| f.rule == "sagemaker_security_group_egress")
+        .expect("the pitfall model's egress finding");
+    let facts = Arc::new(cache.facts(path, FileKind::Hcl, doc.text.clone()));
+    let frames = frames(&facts);
+    let ctx =
+        svl_analysis::fix::FixContext::new(&doc.text, None, &frames[0].index).with_frames(&frames);
+    let fixes = svl_analysis::fix::fixes_for(egress, &ctx);
+    assert!(!fixes.is_empty(), "the egress finding has a fix");
+    // The filler models after the two read again (the edited one and the
+    // next) moved, and the fix did not place them.
+    let placed = facts.blocks[2..100]
+        .iter()
+        .filter(|b| b.is_placed())
+        .count();
+    assert_eq!(placed, 0, "moved blocks placed by the fix");
+}

@@ -565,6 +565,19 @@ impl SharedBlock {
         &self.block
     }
 
+    /// Where the whole block is now (its `span`), without placing it.
+    pub fn placed_span(&self) -> Span {
+        let mut span = self.block.span.clone();
+        match &self.moved {
+            None => {}
+            Some(m) => match m.placed.get() {
+                Some(placed) => span = placed.span.clone(),
+                None => shift_span(&mut span, m.delta),
+            },
+        }
+        span
+    }
+
     /// Both are moves of the same block as read: same type, labels and
     /// values.
     pub(crate) fn same_source(a: &Self, b: &Self) -> bool {

@@ -260,16 +260,18 @@ pub(crate) fn with_target<R>(
     then: &dyn Fn(&Target<'_>, &Frame, &Path) -> Option<R>,
 ) -> Option<R> {
     for frame in &ctx.frames {
-        let Some(file) = frame.index.files.iter().find(|f| {
-            f.text.as_str() == ctx.src && f.blocks.iter().any(|b| b.span == finding.resource.block)
-        }) else {
+        // Found by where blocks are, without placing every block the
+        // last edits moved (only the one found is).
+        let at = |b: &crate::hir::SharedBlock| b.placed_span() == finding.resource.block;
+        let Some(file) = frame
+            .index
+            .files
+            .iter()
+            .find(|f| f.text.as_str() == ctx.src && f.blocks.iter().any(at))
+        else {
             continue;
         };
-        let Some(block) = file
-            .blocks
-            .iter()
-            .find(|b| b.span == finding.resource.block)
-        else {
+        let Some(block) = file.blocks.iter().find(|b| at(b)) else {
             continue;
         };
         let Some(merged) = frame.index.merged_for(&file.path, block) else {
