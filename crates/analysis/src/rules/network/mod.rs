@@ -262,16 +262,19 @@ pub(crate) fn with_target<R>(
     for frame in &ctx.frames {
         // Found by where blocks are, without placing every block the
         // last edits moved (only the one found is).
-        let at = |b: &crate::hir::SharedBlock| b.placed_span() == finding.resource.block;
-        let Some(file) = frame
+        let found = frame
             .index
             .files
             .iter()
-            .find(|f| f.text.as_str() == ctx.src && f.blocks.iter().any(at))
-        else {
-            continue;
-        };
-        let Some(block) = file.blocks.iter().find(|b| at(b)) else {
+            .filter(|f| f.text.as_str() == ctx.src)
+            .find_map(|f| {
+                let at = f
+                    .blocks
+                    .iter()
+                    .find(|b| b.placed_span() == finding.resource.block)?;
+                Some((f, at))
+            });
+        let Some((file, block)) = found else {
             continue;
         };
         let Some(merged) = frame.index.merged_for(&file.path, block) else {
