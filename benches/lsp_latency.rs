@@ -285,8 +285,8 @@ fn typing(settings: &Settings) {
         "\ntyping a model name: didChange sent -> publishDiagnostics of that version received"
     );
     println!(
-        "{:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
-        "size", "findings", "open", "keys", "p50", "p99", "max", "VmRSS", "idle"
+        "{:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8}",
+        "size", "findings", "open", "keys", "p50", "p99", "max", "cpu/key", "VmRSS", "idle"
     );
     for (label, size) in settings.sizes(&[
         ("10 KB", 10_000),
@@ -309,9 +309,14 @@ fn typing(settings: &Settings) {
         );
         let (mut server, diagnostics, opened) = open_timed(settings, &text, true);
         let (line, column) = typing_position(&text);
+        let cpu_before = cpu(&server);
         let latencies: Vec<Duration> = (0..settings.keystrokes)
             .map(|k| keystroke(&mut server, (line, column + k as u32), 2 + k as i64))
             .collect();
+        let cpu_per_key = cpu_before.zip(cpu(&server)).map_or_else(
+            || "-".to_owned(),
+            |(before, after)| ms(after.saturating_sub(before) / settings.keystrokes as u32),
+        );
         let figures = Figures(latencies);
         // What the server holds right after the last keystroke's
         // diagnostics, and once it is idle (what typing freed given back).
@@ -326,18 +331,34 @@ fn typing(settings: &Settings) {
             None => "-".to_owned(),
         };
         println!(
-            "{label:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8}",
+            "{label:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8}",
             diagnostics.len(),
             ms(opened),
             settings.keystrokes,
             figures.percentile(0.5),
             figures.percentile(0.99),
             figures.max(),
+            cpu_per_key,
             after,
             idle
         );
         shutdown(server);
     }
+}
+
+/// The CPU time the server's threads have run so far (the first field of
+/// each `/proc/<pid>/task/<tid>/schedstat`, in nanoseconds): what typing
+/// costs the machine, steadier than latency on a shared machine, where a
+/// keystroke's wait depends on what else runs. `None` where there is no
+/// such file (or `SVL_BENCH_BIN` is a wrapper that is not the server).
+fn cpu(server: &Server) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", server.pid())).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 /// The server's resident memory (`VmRSS`: anonymous memory plus the pages
