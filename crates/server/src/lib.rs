@@ -37,27 +37,18 @@ pub fn run(client_process: Option<u32>) -> u8 {
     svl_trim::fix_thresholds();
     let (out, writer) = transport::spawn_writer(std::io::stdout());
     let (events_tx, events_rx) = unbounded();
-    let (input, _reader) = transport::spawn_reader(std::io::stdin());
     let forward = events_tx.clone();
     // Set when stdin closes: parses on the protocol loop give up at once so
     // the loop reaches the end of the input without finishing work nobody
     // will read.
     let input_closed = Arc::new(AtomicBool::new(false));
     let closed_flag = Arc::clone(&input_closed);
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || {
-            while let Ok(message) = input.recv() {
-                let closed = matches!(message, transport::Input::Closed);
-                if closed {
-                    closed_flag.store(true, Ordering::Relaxed);
-                }
-                if forward.send(server::Event::Input(message)).is_err() || closed {
-                    break;
-                }
-            }
-        })
-        .expect("spawning a thread");
+    let _reader = transport::spawn_reader(std::io::stdin(), move |input| {
+        if matches!(input, transport::Input::Closed) {
+            closed_flag.store(true, Ordering::Relaxed);
+        }
+        forward.send(server::Event::Input(input)).is_ok()
+    });
     let code = server::Server::new(out, events_tx, client_process, input_closed).run(events_rx);
     // What was answered goes out; work still running has nobody to report
     // to and is abandoned with the process.

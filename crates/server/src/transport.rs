@@ -13,7 +13,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
+use crossbeam_channel::{Sender, unbounded};
 use serde_json::Value;
 
 /// A message over this size has its memory given back after it.
@@ -276,10 +276,16 @@ fn truncate(s: &str) -> String {
     s.chars().take(80).collect()
 }
 
-/// Starts the reader thread: frames from `input`, parsed as JSON.
-pub fn spawn_reader(input: impl Read + Send + 'static) -> (Receiver<Input>, JoinHandle<()>) {
-    let (tx, rx) = unbounded();
-    let handle = std::thread::Builder::new()
+/// Starts the reader thread: frames from `input`, parsed as JSON, each
+/// handed to `deliver` on the reader thread itself (straight into the
+/// protocol loop's queue: a thread in between to forward them would be one
+/// more wake-up on every keystroke). The thread stops after
+/// [`Input::Closed`] or when `deliver` returns false (nobody listens).
+pub fn spawn_reader(
+    input: impl Read + Send + 'static,
+    mut deliver: impl FnMut(Input) -> bool + Send + 'static,
+) -> JoinHandle<()> {
+    std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {
             let mut reader = FrameReader::new(input);
@@ -311,13 +317,12 @@ pub fn spawn_reader(input: impl Read + Send + 'static) -> (Receiver<Input>, Join
                     }
                 };
                 let closed = matches!(input, Input::Closed);
-                if tx.send(input).is_err() || closed {
+                if !deliver(input) || closed {
                     break;
                 }
             }
         })
-        .expect("spawning a thread");
-    (rx, handle)
+        .expect("spawning a thread")
 }
 
 /// The outgoing side: messages sent here are written, framed, in order.
