@@ -47,16 +47,67 @@ fn queue() -> Option<&'static Sender<Retired>> {
         .as_ref()
 }
 
-/// Drops `value` on the background thread (in place if there is none).
+/// Drops `value` on the background thread (in place if there is none);
+/// inside [`batched`], once the batch ends.
 pub fn retire<T: Send + 'static>(value: T) {
+    let value: Box<dyn Send> = Box::new(value);
+    let value = BATCH.with_borrow_mut(|batch| match batch {
+        Some(held) => {
+            held.push(value);
+            None
+        }
+        None => Some(value),
+    });
+    if let Some(value) = value {
+        hand_over(value);
+    }
+}
+
+fn hand_over(value: Box<dyn Send>) {
     match queue() {
         Some(tx) => {
-            if let Err(e) = tx.send(Retired::Value(Box::new(value))) {
+            if let Err(e) = tx.send(Retired::Value(value)) {
                 drop(e.into_inner());
             }
         }
         None => drop(value),
     }
+}
+
+std::thread_local! {
+    /// What [`retire`] was given inside [`batched`] on this thread.
+    static BATCH: std::cell::RefCell<Option<Vec<Box<dyn Send>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `job`, holding what it retires on this thread until it ends (or
+/// unwinds), then hands it all over at once. Each hand-over wakes the
+/// background thread, which then runs beside `job`: an analysis retires a
+/// few things before its result is ready (the file's facts, the module's
+/// index), and waking the thread for each cost about a sixth of a small
+/// keystroke's analysis (`perf`, 10 KB). Nested calls join the outer batch.
+pub fn batched<R>(job: impl FnOnce() -> R) -> R {
+    struct Flush;
+    impl Drop for Flush {
+        fn drop(&mut self) {
+            let held = BATCH.with_borrow_mut(Option::take).unwrap_or_default();
+            if !held.is_empty() {
+                hand_over(Box::new(held));
+            }
+        }
+    }
+    if BATCH.with_borrow(Option::is_some) {
+        return job();
+    }
+    BATCH.with_borrow_mut(|batch| *batch = Some(Vec::new()));
+    let _flush = Flush;
+    job()
+}
+
+/// How many values [`retire`] holds on this thread for the batch it is in.
+#[cfg(test)]
+fn held() -> usize {
+    BATCH.with_borrow(|b| b.as_ref().map_or(0, Vec::len))
 }
 
 /// Waits until every value retired before this call is dropped and `job`
@@ -87,6 +138,39 @@ mod tests {
             assert_ne!(std::thread::current().id(), self.1, "dropped in place");
             self.0.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    #[test]
+    fn a_batch_hands_over_when_it_ends_even_unwinding() {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let here = std::thread::current().id();
+        let held = batched(|| {
+            for _ in 0..3 {
+                retire(Counted(Arc::clone(&dropped), here));
+            }
+            // Nested: the same batch.
+            batched(|| retire(Counted(Arc::clone(&dropped), here)));
+            held()
+        });
+        assert_eq!(held, 4, "held until the batch ends");
+        assert_eq!(super::held(), 0);
+        settle_then(|| {});
+        assert_eq!(dropped.load(Ordering::SeqCst), 4, "handed over at its end");
+        let unwound = std::panic::catch_unwind(|| {
+            batched(|| {
+                retire(Counted(Arc::clone(&dropped), here));
+                panic!("the job failed");
+            })
+        });
+        assert!(unwound.is_err());
+        assert_eq!(super::held(), 0, "no batch left open");
+        settle_then(|| {});
+        assert_eq!(dropped.load(Ordering::SeqCst), 5, "handed over unwinding");
+        // Outside a batch, at once.
+        retire(Counted(Arc::clone(&dropped), here));
+        assert_eq!(super::held(), 0);
+        settle_then(|| {});
+        assert_eq!(dropped.load(Ordering::SeqCst), 6);
     }
 
     #[test]

@@ -556,7 +556,9 @@ impl Server {
         let config = self.config.clone();
         let encoding = self.encoding;
         let events = self.events.clone();
-        self.analysis.spawn(move || {
+        // What the analysis replaces is handed to the retire thread once,
+        // after the result is sent.
+        self.analysis.spawn(move || svl_project::retire::batched(|| {
             let started = std::time::Instant::now();
             let mut changed = Vec::new();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -591,7 +593,7 @@ impl Server {
                 reuse,
                 changed,
             });
-        });
+        }));
     }
 
     pub(crate) fn on_analyzed(
@@ -623,9 +625,14 @@ impl Server {
                 // blocks keep, is given back once the server is idle.
                 // After the publish: the diagnostics do not wait for it.
                 let first = !std::mem::replace(&mut entry.analyzed_once, true);
-                entry.set_analyzed(Some(analyzed));
+                // The analysis it replaces is retired after the publish:
+                // waking the retire thread first delayed it.
+                let replaced = entry.analyzed.replace(analyzed);
                 self.release_owed = true;
                 self.publish(&uri, diagnostics, Some(version));
+                if let Some(old) = replaced {
+                    svl_project::retire::retire(old);
+                }
                 if first {
                     let released = svl_trim::release_free_memory();
                     tracing::debug!(uri, released, "first analysis: free memory released");
