@@ -247,8 +247,8 @@ fn a_keystroke_rechecks_one_item() {
     );
     assert!(!stats.full);
     assert_eq!(
-        stats.rechecked, 2,
-        "the edited item and the next: {stats:?}"
+        stats.rechecked, 1,
+        "the edited item alone (a blank line before the next): {stats:?}"
     );
     assert_eq!(findings.len(), 200);
     assert_eq!(findings, full(&doc));
@@ -263,6 +263,86 @@ fn a_keystroke_rechecks_one_item() {
     let header = "resource \"aws_sagemaker_model\" \"m150\"";
     assert_eq!(doc.text.find(header), Some(block.span.start));
     assert!(block.is_placed());
+}
+
+#[test]
+fn the_next_block_is_read_again_when_the_edit_may_change_its_comment() {
+    let model =
+        |i: usize| format!("resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m{i}\"\n}}\n");
+    let suppress = "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test";
+    // Typing into a block, then into the line above the next one, with
+    // the blocks apart by a blank line, by none, and by a comment (read
+    // again: the comment before the block, the block, the comment after it
+    // and the next block).
+    for (gap, rechecked) in [("\n", 1), ("", 2), ("# a note\n", 4)] {
+        let text: String = (0..5).map(|i| model(i) + gap).collect();
+        let mut doc = Document::new(&text, 0);
+        let mut cache = Incremental::default();
+        incremental(&mut cache, &doc);
+        let at = doc.text.find("\"m2\"\n").unwrap() + 2;
+        type_at(&mut doc, &mut cache, at, "x");
+        let (findings, stats, served) = incremental(&mut cache, &doc);
+        assert!(served, "{gap:?}");
+        assert_eq!(stats.rechecked, rechecked, "{gap:?}: {stats:?}");
+        assert_eq!(findings, full(&doc), "{gap:?}");
+        // A suppression typed at the end of the line above `m3` (the blank
+        // line, or after `m2`'s brace; after the note it is part of the
+        // note), `m3` itself untouched: `m3` reads it.
+        let header = doc
+            .text
+            .find("resource \"aws_sagemaker_model\" \"m3\"")
+            .unwrap();
+        type_at(&mut doc, &mut cache, header - 1, suppress);
+        let (findings, _, _) = incremental(&mut cache, &doc);
+        assert_eq!(findings, full(&doc), "{gap:?}:\n{}", doc.text);
+        let m3 = findings
+            .iter()
+            .find(|f| f.resource.name.as_str() == "m3")
+            .unwrap();
+        assert_eq!(
+            m3.suppressed.is_some(),
+            !gap.starts_with('#'),
+            "{gap:?}:\n{}",
+            doc.text
+        );
+    }
+    // A suppression deleted from the line above `m3`, leaving it blank.
+    let text: String = (0..5)
+        .map(|i| match i {
+            3 => format!("{suppress}\n{}\n", model(i)),
+            _ => model(i) + "\n",
+        })
+        .collect();
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    let (findings, _, _) = incremental(&mut cache, &doc);
+    assert_eq!(
+        findings.iter().filter(|f| f.suppressed.is_some()).count(),
+        1
+    );
+    let at = doc.text.find(suppress).unwrap();
+    let (start, end) = (
+        to_line_col(&doc.rope, at, Encoding::Utf8),
+        to_line_col(&doc.rope, at + suppress.len(), Encoding::Utf8),
+    );
+    let applied = doc.apply_changes(
+        &[Change {
+            range: Some((start, end)),
+            text: String::new(),
+        }],
+        Encoding::Utf8,
+    );
+    for op in &applied.ops {
+        cache.apply(op);
+    }
+    let (findings, _, served) = incremental(&mut cache, &doc);
+    assert!(served);
+    assert_eq!(findings, full(&doc), "{}", doc.text);
+    assert!(
+        findings.iter().all(|f| f.suppressed.is_none()),
+        "{}",
+        doc.text
+    );
 }
 
 /// Types `piece` at byte `at` and brings the cache up to date.
