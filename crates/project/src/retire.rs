@@ -82,10 +82,12 @@ std::thread_local! {
 
 /// Runs `job`, holding what it retires on this thread until it ends (or
 /// unwinds), then hands it all over at once. Each hand-over wakes the
-/// background thread, which then runs beside `job`: an analysis retires a
-/// few things before its result is ready (the file's facts, the module's
-/// index), and waking the thread for each cost about a sixth of a small
-/// keystroke's analysis (`perf`, 10 KB). Nested calls join the outer batch.
+/// background thread: updating the workspace retires a few things (the
+/// file's facts, the module's index), and waking the thread for each cost
+/// about a sixth of a small keystroke's analysis (`perf`, 10 KB). Keep the
+/// batch short: what it holds is freed only after it, and freed during
+/// the publish of a large document it slowed the publish (10 MB). Nested
+/// calls join the outer batch.
 pub fn batched<R>(job: impl FnOnce() -> R) -> R {
     struct Flush;
     impl Drop for Flush {

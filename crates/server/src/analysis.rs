@@ -144,14 +144,19 @@ pub fn analyze(
     // Facts of unsaved buffers count for the whole module (and the modules
     // it calls).
     let (index, frames, changed) = if snapshot.path.is_some() {
-        let mut ws = lock(workspace);
-        let folder = folder_of(&path);
-        let mut changed = Vec::new();
-        if ws.put_open(Arc::clone(&facts)) {
-            changed.push(folder.clone());
-            changed.extend(ws.dependents(&folder));
-        }
-        (ws.module_index(&folder), ws.frames(&folder), changed)
+        // What the update replaces (the file's facts, the module's index)
+        // goes to the retire thread in one message, freed while the
+        // findings are made.
+        svl_project::retire::batched(|| {
+            let mut ws = lock(workspace);
+            let folder = folder_of(&path);
+            let mut changed = Vec::new();
+            if ws.put_open(Arc::clone(&facts)) {
+                changed.push(folder.clone());
+                changed.extend(ws.dependents(&folder));
+            }
+            (ws.module_index(&folder), ws.frames(&folder), changed)
+        })
     } else {
         let index = Arc::new(ModuleIndex::new(folder_of(&path), vec![Arc::clone(&facts)]));
         let frames = vec![Arc::new(Frame::root(Arc::clone(&index)))];

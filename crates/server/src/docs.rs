@@ -556,9 +556,7 @@ impl Server {
         let config = self.config.clone();
         let encoding = self.encoding;
         let events = self.events.clone();
-        // What the analysis replaces is handed to the retire thread once,
-        // after the result is sent.
-        self.analysis.spawn(move || svl_project::retire::batched(|| {
+        self.analysis.spawn(move || {
             let started = std::time::Instant::now();
             let mut changed = Vec::new();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -593,7 +591,7 @@ impl Server {
                 reuse,
                 changed,
             });
-        }));
+        });
     }
 
     pub(crate) fn on_analyzed(
