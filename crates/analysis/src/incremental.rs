@@ -419,18 +419,18 @@ impl Incremental {
         };
         let blank = |line: &str| line.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
         let start = entry.range.start;
-        if !entry.is_block || start > src.len() || !src.is_char_boundary(start) {
+        if !entry.is_block || !src.is_char_boundary(start) {
             return false;
         }
-        let Some(header_line) = src[..start].rfind('\n').map(|i| i + 1) else {
+        let header_line = crate::fix::line_start(src, start);
+        // The line above ends at `header_line - 1`; it must not be the first.
+        let Some(above_end) = header_line.checked_sub(1) else {
             return false;
         };
-        let Some(above) = src[..header_line - 1].rfind('\n').map(|i| i + 1) else {
-            return false;
-        };
+        let above = crate::fix::line_start(src, above_end);
         blank(&src[header_line..start])
-            && blank(&src[above..header_line - 1])
-            && edited_to < above - 1
+            && blank(&src[above..above_end])
+            && above.checked_sub(1).is_some_and(|nl| edited_to < nl)
     }
 
     /// Fills the cache from `src` without the tree of the whole text: the
