@@ -623,14 +623,9 @@ impl Server {
                 // blocks keep, is given back once the server is idle.
                 // After the publish: the diagnostics do not wait for it.
                 let first = !std::mem::replace(&mut entry.analyzed_once, true);
-                // The analysis it replaces is retired after the publish:
-                // waking the retire thread first delayed it.
-                let replaced = entry.analyzed.replace(analyzed);
+                entry.set_analyzed(Some(analyzed));
                 self.release_owed = true;
                 self.publish(&uri, diagnostics, Some(version));
-                if let Some(old) = replaced {
-                    svl_project::retire::retire(old);
-                }
                 if first {
                     let released = svl_trim::release_free_memory();
                     tracing::debug!(uri, released, "first analysis: free memory released");
