@@ -15,7 +15,7 @@ use svl_analysis::document::{Change, Document};
 use svl_analysis::incremental::{Incremental, Stats};
 use svl_analysis::module::{FileFacts, FileKind};
 use svl_analysis::position::{Encoding, to_line_col, ts_point};
-use svl_analysis::{Finding, Options};
+use svl_analysis::{Finding, Findings, Options};
 
 const SEED: &str = r#"resource "aws_subnet" "a" {
   vpc_id = "vpc-1"
@@ -92,6 +92,12 @@ const PIECES: &[&str] = &[
 /// a full analysis when the tree has errors. Returns whether the stretches
 /// served.
 fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats, bool) {
+    let (findings, stats, served) = incremental_runs(cache, doc);
+    (findings.to_vec(), stats, served)
+}
+
+/// [`incremental`]'s findings as the cache gives them: in runs, shared.
+fn incremental_runs(cache: &mut Incremental, doc: &Document) -> (Findings, Stats, bool) {
     let path = Path::new("main.tf");
     let options = Options::default();
     let tree = doc.lazy_tree();
@@ -113,7 +119,7 @@ fn incremental(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Stats,
             ..Stats::default()
         };
         return (
-            svl_analysis::analyze_file(&facts, &frames(&facts), &options),
+            svl_analysis::analyze_file(&facts, &frames(&facts), &options).into(),
             stats,
             served,
         );
@@ -263,6 +269,52 @@ fn a_keystroke_rechecks_one_item() {
     let header = "resource \"aws_sagemaker_model\" \"m150\"";
     assert_eq!(doc.text.find(header), Some(block.span.start));
     assert!(block.is_placed());
+}
+
+/// A keystroke copies no finding it does not change: the findings of the
+/// items before it are kept as they were, those after it move in runs, one
+/// per item, shared with the last analysis; a finding with a related place
+/// on the other side of the edit is copied, and follows it.
+#[test]
+fn a_keystroke_copies_no_finding_it_leaves() {
+    let subnet = "resource \"aws_subnet\" \"s\" {\n  vpc_id = \"v\"\n  availability_zone = \"us-east-1a\"\n}\n\n";
+    let mut text = subnet.to_owned();
+    for i in 0..50 {
+        text.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m{i}\"\n}}\n\n"
+        ));
+    }
+    // Reads the subnet, at the top: its related place is before any edit
+    // below.
+    text.push_str("resource \"aws_sagemaker_model\" \"inside\" {\n  vpc_config {\n    subnets = [aws_subnet.s.id]\n    security_group_ids = [\"sg-1\"]\n  }\n}\n");
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    let (before, _, _) = incremental_runs(&mut cache, &doc);
+    assert_eq!(before.runs().len(), 51, "a run per model with a finding");
+    let at = doc.text.find("\"m20\"\n").unwrap() + 2;
+    type_at(&mut doc, &mut cache, at, "x");
+    let (after, stats, _) = incremental_runs(&mut cache, &doc);
+    assert_eq!(stats.rechecked, 1, "{stats:?}");
+    assert_eq!(after.to_vec(), full(&doc));
+    let shared: Vec<bool> = before
+        .runs()
+        .iter()
+        .zip(after.runs())
+        .map(|(b, a)| a.shares(b))
+        .collect();
+    let expected: Vec<bool> = (0..51).map(|i| i != 20 && i != 50).collect();
+    assert_eq!(shared, expected, "which runs were shared");
+    // The last model's finding, copied, points at the subnet where it is.
+    let inside = after.runs()[50].to_vec();
+    let related = &inside
+        .iter()
+        .find(|f| !f.related.is_empty())
+        .expect("a related place")
+        .related;
+    assert!(
+        related.iter().any(|r| r.range.start < subnet.len()),
+        "{related:?}"
+    );
 }
 
 #[test]

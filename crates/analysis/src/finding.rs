@@ -1,6 +1,7 @@
 //! What the analysis reports: findings with byte ranges, never protocol types.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -257,33 +258,209 @@ impl Finding {
             self.shift(delta);
         }
         for related in self.related.iter_mut().filter(|r| moves(r)) {
-            let r = &mut related.range;
-            *r = r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta);
+            related.range = shifted(&related.range, delta);
         }
         true
     }
 
     /// Moves the finding's own places (not its related ones) by `delta`.
     fn shift(&mut self, delta: isize) {
-        let mv = |r: &mut Range<usize>| {
-            *r = r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta);
-        };
-        mv(&mut self.range);
-        mv(&mut self.resource.block);
-        mv(&mut self.resource.header);
+        self.own_places(|r| *r = shifted(r, delta));
+    }
+
+    /// Visits the finding's own places, all in its block.
+    fn own_places(&mut self, mut visit: impl FnMut(&mut Range<usize>)) {
+        visit(&mut self.range);
+        visit(&mut self.resource.block);
+        visit(&mut self.resource.header);
         match &mut self.problem {
             Problem::MissingVpcConfig => {}
-            Problem::MissingAttribute { vpc_config, .. } => mv(vpc_config),
+            Problem::MissingAttribute { vpc_config, .. } => visit(vpc_config),
             Problem::EmptyValue {
                 value, vpc_config, ..
             } => {
-                mv(value);
-                mv(vpc_config);
+                visit(value);
+                visit(vpc_config);
             }
-            Problem::EmptyForEach { dynamic } => mv(dynamic),
-            Problem::DuplicateVpcConfig { block } => mv(block),
+            Problem::EmptyForEach { dynamic } => visit(dynamic),
+            Problem::DuplicateVpcConfig { block } => visit(block),
             Problem::Pitfall | Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
         }
+    }
+
+    /// Visits every place of the finding in its file: its own and its
+    /// related places there.
+    fn places_in_file(&mut self, mut visit: impl FnMut(&mut Range<usize>)) {
+        self.own_places(&mut visit);
+        self.related
+            .iter_mut()
+            .filter(|r| r.path.is_none())
+            .for_each(|r| visit(&mut r.range));
+    }
+}
+
+fn shifted(r: &Range<usize>, delta: isize) -> Range<usize> {
+    r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta)
+}
+
+/// Findings held in runs (a top-level block's, say) that an edit before
+/// them moves without copying: a run is shared, as it was made, with the
+/// cache that made it and with every analysis that reported it, and says
+/// how far it moved since (see `incremental::Incremental`).
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    runs: Vec<Run>,
+    len: usize,
+}
+
+/// Findings as made, and how far (in bytes) every place of theirs in their
+/// file moved since.
+#[derive(Debug, Clone)]
+pub struct Run {
+    findings: Arc<[Finding]>,
+    moved: isize,
+    /// The smallest range holding every place of theirs in their file, as
+    /// made.
+    span: Range<usize>,
+}
+
+impl Run {
+    /// A run of findings where they are; `None` for none.
+    pub fn new(mut findings: Vec<Finding>) -> Option<Self> {
+        let (mut lo, mut hi) = (usize::MAX, 0);
+        for f in &mut findings {
+            f.places_in_file(|r| {
+                lo = lo.min(r.start);
+                hi = hi.max(r.end);
+            });
+        }
+        (!findings.is_empty()).then(|| Self {
+            findings: Arc::from(findings),
+            moved: 0,
+            span: lo.min(hi)..hi,
+        })
+    }
+
+    /// Moves every place of the findings `delta` bytes further (no copy).
+    pub fn move_by(&mut self, delta: isize) {
+        self.moved += delta;
+    }
+
+    pub fn len(&self) -> usize {
+        self.findings.len()
+    }
+
+    /// The two hold the same findings as made, in the same memory.
+    pub fn shares(&self, other: &Run) -> bool {
+        Arc::ptr_eq(&self.findings, &other.findings)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Placed<'_>> + '_ {
+        self.findings.iter().map(|finding| Placed {
+            finding,
+            moved: self.moved,
+        })
+    }
+
+    /// The findings where they are now (copies, when the run moved).
+    pub fn to_vec(&self) -> Vec<Finding> {
+        self.iter().map(|p| p.to_finding()).collect()
+    }
+
+    /// The smallest range holding every place of the run in its file.
+    pub fn span(&self) -> Range<usize> {
+        shifted(&self.span, self.moved)
+    }
+}
+
+/// A finding of a [`Run`]: as made, and how far its places moved since.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    finding: &'a Finding,
+    moved: isize,
+}
+
+impl<'a> Placed<'a> {
+    /// The finding as it was made: what it says is as now, but its places
+    /// are where they were (read them through [`Placed::range`] and
+    /// [`Placed::offsets`], or [`Placed::to_finding`]).
+    pub fn as_made(&self) -> &'a Finding {
+        self.finding
+    }
+
+    /// How far its places in its file moved since it was made.
+    pub fn moved(&self) -> isize {
+        self.moved
+    }
+
+    /// Where the finding is now.
+    pub fn range(&self) -> Range<usize> {
+        shifted(&self.finding.range, self.moved)
+    }
+
+    /// The finding where it is now: a copy, moved.
+    pub fn to_finding(&self) -> Finding {
+        let mut f = self.finding.clone();
+        if self.moved != 0 {
+            f.places_in_file(|r| *r = shifted(r, self.moved));
+        }
+        f
+    }
+}
+
+impl Findings {
+    pub fn new(runs: Vec<Run>) -> Self {
+        let len = runs.iter().map(Run::len).sum();
+        Self { runs, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
+    }
+
+    /// Every finding, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Placed<'_>> + '_ {
+        self.runs.iter().flat_map(Run::iter)
+    }
+
+    /// The findings where they are now.
+    pub fn to_vec(&self) -> Vec<Finding> {
+        self.iter().map(|p| p.to_finding()).collect()
+    }
+
+    /// Those `keep` accepts; a run it accepts whole is shared, not copied.
+    pub fn filtered(&self, keep: impl Fn(&Finding) -> bool) -> Self {
+        let runs =
+            self.runs
+                .iter()
+                .filter_map(|run| match run.findings.iter().all(&keep) {
+                    true => Some(run.clone()),
+                    false => Run::new(run.findings.iter().filter(|f| keep(f)).cloned().collect())
+                        .map(|mut r| {
+                            r.move_by(run.moved);
+                            r
+                        }),
+                })
+                .collect();
+        Self::new(runs)
+    }
+}
+
+impl From<Vec<Finding>> for Findings {
+    fn from(findings: Vec<Finding>) -> Self {
+        Self::new(Run::new(findings).into_iter().collect())
     }
 }
 

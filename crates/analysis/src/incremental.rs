@@ -27,6 +27,7 @@ use std::sync::Arc;
 use tree_sitter::{Node, Point, Tree};
 
 use super::Finding;
+use super::finding::{Findings, Run};
 use super::hir::{Block, SharedBlock};
 use super::module::{FileFacts, FileKind, shared_hash};
 
@@ -60,8 +61,9 @@ struct Entry {
     /// [`shared_hash`] of `block`: what other blocks may read from it
     /// (`None`: nothing).
     hash: Option<u64>,
-    /// `None` until checked against the current module facts.
-    findings: Option<Vec<Finding>>,
+    /// `None` until checked against the current module facts; then its
+    /// findings (`Some(None)`: none).
+    checked: Option<Option<Run>>,
 }
 
 impl Entry {
@@ -82,7 +84,7 @@ impl Entry {
             is_block: item.kind() == "block",
             hash: block.as_deref().and_then(|b| shared_hash(b, override_file)),
             block,
-            findings: None,
+            checked: None,
         }
     }
 
@@ -165,16 +167,25 @@ impl Incremental {
         // An item that touches the edit (even at its edge) is read again.
         let dropped = &mut self.dropped;
         // Findings follow the edit; one whose related place (in another
-        // block) the edit touched is made again.
+        // block) the edit touched is made again. A run whose places are
+        // all on its block's side of the edit moves as a whole, uncopied.
         let follow = |entry: &mut Entry, moved: bool| {
-            let followed = entry
-                .findings
-                .iter_mut()
-                .flatten()
-                .all(|f| f.follow_edit(e.start, e.old_end, delta, moved));
-            if !followed {
-                entry.findings = None;
+            let Some(Some(run)) = &mut entry.checked else {
+                return;
+            };
+            let span = run.span();
+            if !moved && span.end < e.start {
+                return;
             }
+            if moved && span.start > e.old_end {
+                run.move_by(delta);
+                return;
+            }
+            let mut findings = run.to_vec();
+            let followed = findings
+                .iter_mut()
+                .all(|f| f.follow_edit(e.start, e.old_end, delta, moved));
+            entry.checked = followed.then(|| Run::new(findings));
         };
         self.entries.retain_mut(|entry| {
             if entry.range.end < e.start {
@@ -583,34 +594,35 @@ impl Incremental {
         &mut self,
         fingerprint: u64,
         mut check_block: impl FnMut(&Block) -> Vec<Finding>,
-    ) -> (Vec<Finding>, Stats) {
+    ) -> (Findings, Stats) {
         let mut stats = Stats::default();
         if self.checked_with != Some(fingerprint) {
             for entry in &mut self.entries {
-                entry.findings = None;
+                entry.checked = None;
             }
             stats.full = true;
             self.checked_with = Some(fingerprint);
         }
         for entry in &mut self.entries {
-            if entry.findings.is_some() {
+            if entry.checked.is_some() {
                 stats.reused += 1;
                 continue;
             }
             stats.rechecked += 1;
-            entry.findings = Some(
+            entry.checked = Some(
                 entry
                     .block
                     .as_deref()
                     .map(&mut check_block)
-                    .unwrap_or_default(),
+                    .and_then(Run::new),
             );
         }
-        let findings = self
+        // Each item's run, shared: the findings are not copied.
+        let runs = self
             .entries
             .iter()
-            .flat_map(|e| e.findings.iter().flatten().cloned())
+            .filter_map(|e| e.checked.clone().flatten())
             .collect();
-        (findings, stats)
+        (Findings::new(runs), stats)
     }
 }

@@ -34,7 +34,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use finding::ResourceRef;
-pub use finding::{Finding, Problem, Severity, VpcAttribute};
+pub use finding::{Finding, Findings, Placed, Problem, Severity, VpcAttribute};
 pub use lower::ANALYSIS_STACK_SIZE;
 pub use rules::Context;
 

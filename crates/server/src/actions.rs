@@ -17,10 +17,10 @@ use lsp_types::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use svl_analysis::Finding;
 use svl_analysis::fix::{self, Fix, Offer, OfferKind, declaration_edit_styled};
 use svl_analysis::module::FileKind;
 use svl_analysis::position::Encoding;
+use svl_analysis::{Finding, Placed};
 use svl_project::fixplan::{declaration_edit, declaration_target};
 use svl_project::folder_of;
 
@@ -181,20 +181,21 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
     let rope = &analyzed.rope;
     // Quick fixes parse the blocks they read, not the whole document.
     let ctx = analyzed.fix_context(false);
-    let findings: Vec<&Finding> = analyzed
+    // Where they were made: each is placed (copied) once it is wanted.
+    let findings: Vec<Placed<'_>> = analyzed
         .findings
         .iter()
-        .filter(|f| job.config.rule_enabled(f.rule))
+        .filter(|p| job.config.rule_enabled(p.as_made().rule))
         .collect();
     let mut actions = Vec::new();
     if want_quickfix {
         let (start, _) = convert::offset(rope, params.range.start, encoding);
         let (end, _) = convert::offset(rope, params.range.end, encoding);
-        for finding in &findings {
+        for placed in &findings {
             if cancel.is_cancelled() {
                 return json!([]);
             }
-            let key = FindingKey::of(finding);
+            let key = FindingKey::of(placed.as_made());
             let client_diagnostic = params.context.diagnostics.iter().find(|d| {
                 d.source.as_deref() == Some(convert::SOURCE)
                     && d.data
@@ -202,10 +203,12 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
                         .and_then(|data| serde_json::from_value::<FindingKey>(data.clone()).ok())
                         .is_some_and(|k| k == key)
             });
-            let touches = finding.range.start <= end && start <= finding.range.end;
+            let range = placed.range();
+            let touches = range.start <= end && start <= range.end;
             if client_diagnostic.is_none() && !touches {
                 continue;
             }
+            let finding = &placed.to_finding();
             let diagnostic: Diagnostic = client_diagnostic.cloned().unwrap_or_else(|| {
                 convert::diagnostic(
                     finding,
@@ -241,7 +244,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
             }
         }
     }
-    if want_fix_all && findings.iter().any(|f| fix::fixable(&f.problem)) {
+    if want_fix_all && findings.iter().any(|p| fix::fixable(&p.as_made().problem)) {
         let mut action = CodeAction {
             title: "Fix all sagemaker_model_in_vpc findings".to_owned(),
             kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
@@ -256,7 +259,7 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
         };
         let mut keep = true;
         if eager {
-            let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
+            let owned: Vec<Finding> = findings.iter().map(Placed::to_finding).collect();
             match fix::fix_all(&owned, &analyzed.fix_context(true)) {
                 Some(fix) => action.edit = Some(workspace_edit(job, &analyzed, &fix)),
                 None => keep = false,
@@ -278,10 +281,11 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
     let fix = match (&data.finding, data.offer) {
         (Some(key), Some(kind)) => {
             let ctx = analyzed.fix_context(false);
-            let finding = analyzed
+            let finding = &analyzed
                 .findings
                 .iter()
-                .find(|f| FindingKey::of(f) == *key)?;
+                .find(|p| FindingKey::of(p.as_made()) == *key)?
+                .to_finding();
             let offer: Offer = fix::offers_for(finding, &ctx)
                 .into_iter()
                 .find(|o| o.kind == kind)?;
@@ -291,8 +295,8 @@ fn resolve(job: &Job, data: &ActionData, cancel: &Cancel) -> Option<WorkspaceEdi
             let findings: Vec<Finding> = analyzed
                 .findings
                 .iter()
-                .filter(|f| job.config.rule_enabled(f.rule))
-                .cloned()
+                .filter(|p| job.config.rule_enabled(p.as_made().rule))
+                .map(|p| p.to_finding())
                 .collect();
             fix::fix_all(&findings, &analyzed.fix_context(true))?
         }

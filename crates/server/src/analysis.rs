@@ -14,7 +14,7 @@ use svl_analysis::fix::{FixContext, Style};
 use svl_analysis::incremental::{self, CacheOp, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::{Encoding, ts_point};
-use svl_analysis::{Finding, Options, Severity};
+use svl_analysis::{Finding, Findings, Options, Placed, Severity};
 use svl_project::check::check_file;
 use svl_project::{Workspace, folder_of};
 
@@ -55,8 +55,8 @@ pub struct Analyzed {
     pub text: Arc<String>,
     pub tree: Arc<LazyTree>,
     pub rope: Rope,
-    /// Unsuppressed findings.
-    pub findings: Vec<Finding>,
+    /// Unsuppressed findings (shared with the cache that made them).
+    pub findings: Findings,
     /// The module facts the findings were computed with.
     pub index: Arc<ModuleIndex>,
     /// The instances of the module they were computed in.
@@ -163,9 +163,9 @@ pub fn analyze(
         (index, frames, Vec::new())
     };
     let options = Options::default();
-    let findings = match snapshot.kind {
-        FileKind::Tfvars | FileKind::TfvarsJson => Vec::new(),
-        FileKind::Json => check_file(&facts, &frames, &options),
+    let findings: Findings = match snapshot.kind {
+        FileKind::Tfvars | FileKind::TfvarsJson => Findings::default(),
+        FileKind::Json => check_file(&facts, &frames, &options).into(),
         FileKind::Hcl => match cache {
             Some(cache) if sync.usable => {
                 let fingerprint = {
@@ -182,7 +182,7 @@ pub fn analyze(
                     })
                     .0
             }
-            _ => check_file(&facts, &frames, &options),
+            _ => check_file(&facts, &frames, &options).into(),
         },
     };
     let analyzed = Analyzed {
@@ -191,10 +191,7 @@ pub fn analyze(
         text,
         tree: Arc::clone(&snapshot.tree),
         rope: snapshot.rope.clone(),
-        findings: findings
-            .into_iter()
-            .filter(|f| f.suppressed.is_none())
-            .collect(),
+        findings: findings.filtered(|f| f.suppressed.is_none()),
         index,
         frames,
         facts,
@@ -240,7 +237,7 @@ struct Memoed {
 }
 
 impl Memoed {
-    fn matches(&self, key: u64, finding: &Finding) -> bool {
+    fn matches(&self, key: u64, finding: &Placed<'_>) -> bool {
         self.key == key && self.offsets.iter().copied().eq(offsets_of(finding))
     }
 }
@@ -295,7 +292,7 @@ impl DiagnosticMemo {
 /// ([`DiagnosticMemo::edited`]).
 #[allow(clippy::too_many_arguments)]
 pub fn diagnostics_json(
-    findings: &[Finding],
+    findings: &Findings,
     rope: &Rope,
     kind: FileKind,
     index: &ModuleIndex,
@@ -315,11 +312,18 @@ pub fn diagnostics_json(
     let mut kept: Vec<Memoed> = Vec::with_capacity(findings.len());
     let mut parts: Vec<Arc<str>> = Vec::with_capacity(findings.len());
     let mut reused = 0;
-    for f in findings.iter().filter(|f| config.rule_enabled(f.rule)) {
+    // Read as made (most moved since, uncopied): only a diagnostic built
+    // afresh needs the finding where it is now.
+    for p in findings
+        .iter()
+        .filter(|p| config.rule_enabled(p.as_made().rule))
+    {
+        let f = p.as_made();
         let severity = config.severity_of(f);
         // Related places in other files depend on their texts: not memoised.
         if f.related.iter().any(|r| r.path.is_some()) {
-            let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
+            let diagnostic =
+                convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, &mut others);
             parts.push(Arc::from(
                 serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()),
             ));
@@ -328,12 +332,13 @@ pub fn diagnostics_json(
         let key = content_key(f, severity);
         // Those before this finding in the text are gone: the edit removed
         // or changed their findings.
-        while last.next_if(|m| m.offsets[0] < f.range.start).is_some() {}
-        let found = last.next_if(|m| m.matches(key, f));
+        while last.next_if(|m| m.offsets[0] < p.range().start).is_some() {}
+        let found = last.next_if(|m| m.matches(key, &p));
         reused += usize::from(found.is_some());
         let memoed = found.unwrap_or_else(|| {
-            let diagnostic = convert::diagnostic(f, rope, encoding, uri, severity, &mut others);
-            let offsets: Vec<usize> = offsets_of(f).collect();
+            let diagnostic =
+                convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, &mut others);
+            let offsets: Vec<usize> = offsets_of(&p).collect();
             let first = offsets.iter().copied().min().unwrap_or_default();
             let last = offsets.iter().copied().max().unwrap_or_default();
             let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
@@ -376,14 +381,20 @@ fn content_key(finding: &Finding, severity: Severity) -> u64 {
     h.finish()
 }
 
-/// The byte offsets a diagnostic's positions come from.
-fn offsets_of(finding: &Finding) -> impl Iterator<Item = usize> + '_ {
-    [finding.range.start, finding.range.end].into_iter().chain(
-        finding
-            .related
-            .iter()
-            .flat_map(|r| [r.range.start, r.range.end]),
-    )
+/// The byte offsets a diagnostic's positions come from (where they are
+/// now: its related places are in its file).
+fn offsets_of<'a>(placed: &Placed<'a>) -> impl Iterator<Item = usize> + 'a {
+    let finding = placed.as_made();
+    let moved = placed.moved();
+    [finding.range.start, finding.range.end]
+        .into_iter()
+        .chain(
+            finding
+                .related
+                .iter()
+                .flat_map(|r| [r.range.start, r.range.end]),
+        )
+        .map(move |offset| offset.saturating_add_signed(moved))
 }
 
 /// The diagnostics of findings, as the settings say (disabled rules left
@@ -437,10 +448,11 @@ pub fn closed_files(
             let Ok(url) = Url::from_file_path(absolute(&file.path)) else {
                 continue;
             };
-            let findings: Vec<Finding> = check_file(&file, &frames, &options)
+            let findings: Findings = check_file(&file, &frames, &options)
                 .into_iter()
                 .filter(|f| f.suppressed.is_none())
-                .collect();
+                .collect::<Vec<_>>()
+                .into();
             let rope = Rope::from_str(&file.text);
             let mut memo = DiagnosticMemo::default();
             let json = diagnostics_json(
@@ -496,16 +508,33 @@ mod tests {
         let mut memo = DiagnosticMemo::default();
         let config = Config::default();
         let encoding = Encoding::Utf16;
-        let publish = |doc: &svl_analysis::document::Document, memo: &mut DiagnosticMemo| {
-            let (mut f, rope, index) = findings(&doc.text);
-            f.retain(|f| f.suppressed.is_none());
+        // As the server does: the findings from a cache that follows the
+        // edits (moved in runs, uncopied), the memo told of each change.
+        let workspace: SharedWorkspace = Arc::default();
+        let mut cache = Incremental::for_file(Path::new("/m/main.tf"));
+        let publish = |doc: &svl_analysis::document::Document,
+                       memo: &mut DiagnosticMemo,
+                       cache: &mut Incremental| {
+            let snapshot = Snapshot {
+                uri: uri.to_string(),
+                url: uri.clone(),
+                path: None,
+                kind: FileKind::Hcl,
+                rope: doc.rope.clone(),
+                text: Arc::clone(&doc.text),
+                tree: doc.lazy_tree(),
+                version: 1,
+                generation: 1,
+            };
+            let (analyzed, _) = analyze(&workspace, &snapshot, Some(cache));
+            let (f, rope, index) = (&analyzed.findings, &analyzed.rope, &analyzed.index);
             let kind = FileKind::Hcl;
-            let memoised = diagnostics_json(&f, &rope, kind, &index, &uri, &config, encoding, memo);
-            let fresh = diagnostics(&f, &rope, kind, &index, &uri, &config, encoding);
+            let memoised = diagnostics_json(f, rope, kind, index, &uri, &config, encoding, memo);
+            let fresh = diagnostics(&f.to_vec(), rope, kind, index, &uri, &config, encoding);
             assert_eq!(memoised, DiagnosticsJson::new(&fresh));
             f.len()
         };
-        assert_eq!(publish(&doc, &mut memo), 40);
+        assert_eq!(publish(&doc, &mut memo, &mut cache), 40);
         // The blank line above model `i`'s header starts after this.
         let above = |i: usize| format!("\"m{}\" {{}}\n", i - 1);
         let comment = "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test";
@@ -543,7 +572,8 @@ mod tests {
                 ops.extend(doc.apply_changes(&[change], encoding).ops);
             }
             memo.edited(&ops);
-            assert_eq!(publish(&doc, &mut memo), count, "step {n}");
+            ops.iter().for_each(|op| cache.apply(op));
+            assert_eq!(publish(&doc, &mut memo, &mut cache), count, "step {n}");
             assert_eq!(memo.reused(), reused, "step {n}");
         }
     }
@@ -586,7 +616,16 @@ mod tests {
         let both = |text: &str, config: &Config, encoding, memo: &mut DiagnosticMemo| {
             let (f, rope, index) = findings(text);
             let kind = FileKind::Hcl;
-            let memoised = diagnostics_json(&f, &rope, kind, &index, &uri, config, encoding, memo);
+            let memoised = diagnostics_json(
+                &f.clone().into(),
+                &rope,
+                kind,
+                &index,
+                &uri,
+                config,
+                encoding,
+                memo,
+            );
             let fresh = diagnostics(&f, &rope, kind, &index, &uri, config, encoding);
             (memoised, DiagnosticsJson::new(&fresh), f.len())
         };
