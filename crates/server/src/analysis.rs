@@ -4,6 +4,7 @@
 //! older generation of a document is dropped, identical diagnostics are not
 //! published again.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -214,16 +215,36 @@ pub fn analyze(
 /// edit changed: [`diagnostics_json`] matches them against the memo in that
 /// order, by where they start, with no lookup by content (a table of 20,000
 /// diagnostics was looked up and built again on every keystroke).
+///
+/// The JSON is held in segments of [`SEGMENT`] diagnostics, joined: a
+/// segment whose diagnostics are all reused, in order, is reused whole. One
+/// string per diagnostic cost a cache miss each, on every keystroke, to
+/// share it (its count) and again to let it go.
 #[derive(Debug, Default)]
 pub struct DiagnosticMemo {
-    /// The last publish's memoised diagnostics, in order.
-    last: Vec<Memoed>,
+    /// The last publish's segments, in order.
+    segments: Vec<Segment>,
     /// How many diagnostics the last call reused.
     reused: usize,
 }
 
-/// One memoised diagnostic.
+/// About how many diagnostics a segment of JSON holds.
+const SEGMENT: usize = 64;
+
+/// Diagnostics serialised together.
 #[derive(Debug)]
+struct Segment {
+    /// Their JSON, joined by commas.
+    json: Arc<str>,
+    /// Those memoised, in order (all of them unless `whole` is false).
+    items: Vec<Memoed>,
+    /// `items` are all the diagnostics in `json`: none was left unmemoised
+    /// or forgotten since.
+    whole: bool,
+}
+
+/// One memoised diagnostic.
+#[derive(Debug, Clone)]
 struct Memoed {
     /// [`content_key`] of its finding and severity.
     key: u64,
@@ -233,7 +254,8 @@ struct Memoed {
     last: usize,
     /// Where the line holding `first` starts.
     line_start: usize,
-    json: Arc<str>,
+    /// Where its JSON is in its segment's.
+    json: Range<usize>,
 }
 
 impl Memoed {
@@ -253,25 +275,30 @@ impl DiagnosticMemo {
         for op in ops {
             let e = match op {
                 CacheOp::Invalidate => {
-                    self.last.clear();
+                    self.segments.clear();
                     continue;
                 }
                 CacheOp::Edit(e) => e,
             };
             let delta = e.new_end as isize - e.old_end as isize;
             let shift = |x: &mut usize| *x = x.saturating_add_signed(delta);
-            self.last.retain_mut(|m| {
-                if m.last <= e.start {
-                    true
-                } else if !e.breaks && e.old_end < m.line_start {
-                    m.offsets.iter_mut().for_each(shift);
-                    shift(&mut m.last);
-                    shift(&mut m.line_start);
-                    true
-                } else {
-                    false
-                }
-            });
+            for segment in &mut self.segments {
+                let before = segment.items.len();
+                segment.items.retain_mut(|m| {
+                    if m.last <= e.start {
+                        true
+                    } else if !e.breaks && e.old_end < m.line_start {
+                        m.offsets.iter_mut().for_each(shift);
+                        shift(&mut m.last);
+                        shift(&mut m.line_start);
+                        true
+                    } else {
+                        false
+                    }
+                });
+                segment.whole &= segment.items.len() == before;
+            }
+            self.segments.retain(|s| !s.items.is_empty());
         }
     }
 
@@ -282,7 +309,64 @@ impl DiagnosticMemo {
 
     /// Forgets everything (the text changed in ways it was not told).
     pub fn clear(&mut self) {
-        self.last.clear();
+        self.segments.clear();
+    }
+}
+
+/// A diagnostic of a publish being made: one of the memo's (segment, item),
+/// or made afresh (memoised unless `None`).
+enum Piece {
+    Reused(usize, usize),
+    Fresh(String, Option<Memoed>),
+}
+
+/// Joins diagnostics into segments.
+#[derive(Default)]
+struct Segments {
+    done: Vec<Segment>,
+    json: String,
+    items: Vec<Memoed>,
+    count: usize,
+    whole: bool,
+}
+
+impl Segments {
+    fn push(&mut self, json: &str, item: Option<Memoed>) {
+        if self.count == 0 {
+            self.whole = true;
+        } else {
+            self.json.push(',');
+        }
+        let at = self.json.len();
+        self.json.push_str(json);
+        match item {
+            Some(mut m) => {
+                m.json = at..self.json.len();
+                self.items.push(m);
+            }
+            None => self.whole = false,
+        }
+        self.count += 1;
+        if self.count == SEGMENT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.count > 0 {
+            self.done.push(Segment {
+                json: Arc::from(std::mem::take(&mut self.json)),
+                items: std::mem::take(&mut self.items),
+                whole: self.whole,
+            });
+            self.count = 0;
+        }
+    }
+
+    /// A segment of the last publish, as it was.
+    fn reuse(&mut self, segment: Segment) {
+        self.flush();
+        self.done.push(segment);
     }
 }
 
@@ -302,16 +386,31 @@ pub fn diagnostics_json(
     memo: &mut DiagnosticMemo,
 ) -> DiagnosticsJson {
     if !config.enable || !kind.is_config() {
-        memo.last.clear();
+        memo.segments.clear();
         return DiagnosticsJson::empty();
     }
     let mut others = convert::OtherFiles::new(index);
     // The last publish's diagnostics, in order: passed as the findings
     // reach them in the text.
-    let mut last = std::mem::take(&mut memo.last).into_iter().peekable();
-    let mut kept: Vec<Memoed> = Vec::with_capacity(findings.len());
-    let mut parts: Vec<Arc<str>> = Vec::with_capacity(findings.len());
+    let old = std::mem::take(&mut memo.segments);
+    let mut last = old
+        .iter()
+        .enumerate()
+        .flat_map(|(s, segment)| {
+            segment
+                .items
+                .iter()
+                .enumerate()
+                .map(move |(i, m)| (s, i, m))
+        })
+        .peekable();
+    let mut pieces: Vec<Piece> = Vec::with_capacity(findings.len());
     let mut reused = 0;
+    let serialise = |p: &Placed<'_>, severity, others: &mut convert::OtherFiles<'_>| {
+        let diagnostic =
+            convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, others);
+        serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned())
+    };
     // Read as made (most moved since, uncopied): only a diagnostic built
     // afresh needs the finding where it is now.
     for p in findings
@@ -322,42 +421,72 @@ pub fn diagnostics_json(
         let severity = config.severity_of(f);
         // Related places in other files depend on their texts: not memoised.
         if f.related.iter().any(|r| r.path.is_some()) {
-            let diagnostic =
-                convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, &mut others);
-            parts.push(Arc::from(
-                serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()),
-            ));
+            pieces.push(Piece::Fresh(serialise(&p, severity, &mut others), None));
             continue;
         }
         let key = content_key(f, severity);
         // Those before this finding in the text are gone: the edit removed
         // or changed their findings.
-        while last.next_if(|m| m.offsets[0] < p.range().start).is_some() {}
-        let found = last.next_if(|m| m.matches(key, &p));
-        reused += usize::from(found.is_some());
-        let memoed = found.unwrap_or_else(|| {
-            let diagnostic =
-                convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, &mut others);
-            let offsets: Vec<usize> = offsets_of(&p).collect();
-            let first = offsets.iter().copied().min().unwrap_or_default();
-            let last = offsets.iter().copied().max().unwrap_or_default();
-            let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
-            Memoed {
-                key,
-                offsets,
-                last,
-                line_start,
-                json: Arc::from(
-                    serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned()),
-                ),
-            }
-        });
-        parts.push(Arc::clone(&memoed.json));
-        kept.push(memoed);
+        let start = p.range().start;
+        while last.next_if(|(_, _, m)| m.offsets[0] < start).is_some() {}
+        if let Some((s, i, _)) = last.next_if(|(_, _, m)| m.matches(key, &p)) {
+            reused += 1;
+            pieces.push(Piece::Reused(s, i));
+            continue;
+        }
+        let offsets: Vec<usize> = offsets_of(&p).collect();
+        let first = offsets.iter().copied().min().unwrap_or_default();
+        let last = offsets.iter().copied().max().unwrap_or_default();
+        let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
+        let memoed = Memoed {
+            key,
+            offsets,
+            last,
+            line_start,
+            json: 0..0,
+        };
+        pieces.push(Piece::Fresh(
+            serialise(&p, severity, &mut others),
+            Some(memoed),
+        ));
     }
-    memo.last = kept;
+    drop(last);
+    // Segments of the last publish reused whole where they can be, the
+    // rest joined afresh.
+    let mut old: Vec<Option<Segment>> = old.into_iter().map(Some).collect();
+    let mut out = Segments::default();
+    let mut at = 0;
+    while at < pieces.len() {
+        if let Piece::Reused(s, 0) = pieces[at] {
+            let n = old[s].as_ref().map_or(0, |seg| seg.items.len());
+            let whole = old[s].as_ref().is_some_and(|seg| seg.whole)
+                && pieces.get(at..at + n).is_some_and(|run| {
+                    run.iter()
+                        .enumerate()
+                        .all(|(k, p)| matches!(p, Piece::Reused(s2, i) if *s2 == s && *i == k))
+                });
+            if let Some(segment) = old[s].take_if(|_| whole) {
+                out.reuse(segment);
+                at += n;
+                continue;
+            }
+        }
+        match &mut pieces[at] {
+            Piece::Reused(s, i) => {
+                let segment = old[*s].as_ref().expect("a segment reused whole is passed");
+                let m = &segment.items[*i];
+                out.push(&segment.json[m.json.clone()], Some(m.clone()));
+            }
+            Piece::Fresh(json, memoed) => out.push(json, memoed.take()),
+        }
+        at += 1;
+    }
+    out.flush();
+    let parts: Vec<Arc<str>> = out.done.iter().map(|s| Arc::clone(&s.json)).collect();
+    let count = pieces.len();
+    memo.segments = out.done;
     memo.reused = reused;
-    DiagnosticsJson::from_parts(parts)
+    DiagnosticsJson::from_segments(parts, count)
 }
 
 /// What a diagnostic of `finding` says, apart from where: hashed.
@@ -496,12 +625,13 @@ mod tests {
     }
 
     /// Every diagnostic an edit leaves as it was is reused, however many
-    /// findings the edit removed or added before it.
+    /// findings the edit removed or added before it; so is every segment
+    /// of JSON whose diagnostics it leaves, whole.
     #[test]
     fn every_diagnostic_an_edit_leaves_is_reused() {
         let uri = Url::parse("file:///m/main.tf").unwrap();
-        // Models a blank line apart.
-        let text: String = (0..40)
+        // Models a blank line apart: five segments of JSON.
+        let text: String = (0..300)
             .map(|i| format!("resource \"aws_sagemaker_model\" \"m{i}\" {{}}\n\n"))
             .collect();
         let mut doc = svl_analysis::document::Document::new(&text, 1);
@@ -532,9 +662,11 @@ mod tests {
             let memoised = diagnostics_json(f, rope, kind, index, &uri, &config, encoding, memo);
             let fresh = diagnostics(&f.to_vec(), rope, kind, index, &uri, &config, encoding);
             assert_eq!(memoised, DiagnosticsJson::new(&fresh));
-            f.len()
+            (f.len(), memoised)
         };
-        assert_eq!(publish(&doc, &mut memo, &mut cache), 40);
+        let (count, mut published) = publish(&doc, &mut memo, &mut cache);
+        assert_eq!(count, 300);
+        assert_eq!(published.parts(), 5);
         // The blank line above model `i`'s header starts after this.
         let above = |i: usize| format!("\"m{}\" {{}}\n", i - 1);
         let comment = "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test";
@@ -542,23 +674,40 @@ mod tests {
         // follows, what it removes, what it inserts; none adds or removes
         // a line break, so no other line changes), then how many findings
         // there are and how many diagnostics are reused.
-        type Step = (Vec<(String, &'static str, &'static str)>, usize, usize);
+        // And how many segments of the last publish are shared whole.
+        type Step = (
+            Vec<(String, &'static str, &'static str)>,
+            usize,
+            usize,
+            usize,
+        );
         let steps: Vec<Step> = vec![
             // Typing in one model's name: only its diagnostic is built.
-            (vec![("\"m10".into(), "", "x")], 40, 39),
+            (vec![("\"m10".into(), "", "x")], 300, 299, 4),
             // Nine models suppressed at once, more than the look-ahead:
             // all the others are reused.
-            ((12..21).map(|i| (above(i), "", comment)).collect(), 31, 31),
+            (
+                (12..21).map(|i| (above(i), "", comment)).collect(),
+                291,
+                291,
+                4,
+            ),
             // Their suppressions removed: nine findings back.
-            ((12..21).map(|i| (above(i), comment, "")).collect(), 40, 31),
+            (
+                (12..21).map(|i| (above(i), comment, "")).collect(),
+                300,
+                291,
+                4,
+            ),
             // The first and the last model renamed.
             (
-                vec![("\"m0".into(), "", "y"), ("\"m39".into(), "", "y")],
-                40,
-                38,
+                vec![("\"m0".into(), "", "y"), ("\"m299".into(), "", "y")],
+                300,
+                298,
+                3,
             ),
         ];
-        for (n, (changes, count, reused)) in steps.into_iter().enumerate() {
+        for (n, (changes, count, reused, shared)) in steps.into_iter().enumerate() {
             let mut ops = Vec::new();
             for (after, removed, inserted) in changes {
                 let at = doc.text.find(&after).expect("the text") + after.len();
@@ -573,8 +722,11 @@ mod tests {
             }
             memo.edited(&ops);
             ops.iter().for_each(|op| cache.apply(op));
-            assert_eq!(publish(&doc, &mut memo, &mut cache), count, "step {n}");
+            let (found, json) = publish(&doc, &mut memo, &mut cache);
+            assert_eq!(found, count, "step {n}");
             assert_eq!(memo.reused(), reused, "step {n}");
+            assert_eq!(json.parts_shared_with(&published), shared, "step {n}");
+            published = json;
         }
     }
 

@@ -15,13 +15,53 @@ use crate::transport::Joined;
 use lsp_types::Diagnostic;
 
 /// The diagnostics of one file: the JSON array sent in `publishDiagnostics`,
-/// held as its diagnostics serialised one by one. They are written end to
-/// end, never joined into one string: a publish of a large document is
-/// mostly diagnostics memoised since the last keystroke, shared as they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// held in parts (each one diagnostic, or several joined by commas). They
+/// are written end to end, never joined into one string: a publish of a
+/// large document is mostly diagnostics memoised since the last keystroke,
+/// shared as they are. Equal when they write the same text.
+#[derive(Debug, Clone)]
 pub struct DiagnosticsJson {
     parts: Arc<[Arc<str>]>,
+    /// How many diagnostics.
+    count: usize,
+    /// How many bytes they take, written (parts joined by commas).
+    bytes: usize,
 }
+
+impl PartialEq for DiagnosticsJson {
+    fn eq(&self, other: &Self) -> bool {
+        if self.count != other.count || self.bytes != other.bytes {
+            return false;
+        }
+        // Alike part by part (shared, mostly), else as written.
+        let aligned = self.parts.len() == other.parts.len()
+            && self
+                .parts
+                .iter()
+                .zip(other.parts.iter())
+                .all(|(a, b)| a.len() == b.len());
+        if aligned {
+            return self
+                .parts
+                .iter()
+                .zip(other.parts.iter())
+                .all(|(a, b)| a == b);
+        }
+        let written = |parts: &[Arc<str>]| -> Vec<u8> {
+            let mut out = Vec::with_capacity(self.bytes);
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(part.as_bytes());
+            }
+            out
+        };
+        written(&self.parts) == written(&other.parts)
+    }
+}
+
+impl Eq for DiagnosticsJson {}
 
 impl Default for DiagnosticsJson {
     fn default() -> Self {
@@ -31,9 +71,7 @@ impl Default for DiagnosticsJson {
 
 impl DiagnosticsJson {
     pub fn empty() -> Self {
-        Self {
-            parts: Arc::from(Vec::new()),
-        }
+        Self::from_segments(Vec::new(), 0)
     }
 
     /// Each diagnostic serialised alone (what [`DiagnosticsJson::from_parts`]
@@ -50,9 +88,19 @@ impl DiagnosticsJson {
     }
 
     /// The array of diagnostics already serialised one by one.
+    #[cfg(test)]
     pub fn from_parts(parts: Vec<Arc<str>>) -> Self {
+        let count = parts.len();
+        Self::from_segments(parts, count)
+    }
+
+    /// The array of `count` diagnostics serialised in parts, each one or
+    /// more diagnostics joined by commas (none empty).
+    pub fn from_segments(parts: Vec<Arc<str>>, count: usize) -> Self {
         Self {
+            bytes: parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1),
             parts: Arc::from(parts),
+            count,
         }
     }
 
@@ -60,8 +108,24 @@ impl DiagnosticsJson {
         self.parts.is_empty()
     }
 
+    /// How many diagnostics.
     pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// In how many parts they are held.
+    #[cfg(test)]
+    pub fn parts(&self) -> usize {
         self.parts.len()
+    }
+
+    /// How many of the parts are `other`'s, shared.
+    #[cfg(test)]
+    pub fn parts_shared_with(&self, other: &Self) -> usize {
+        self.parts
+            .iter()
+            .filter(|p| other.parts.iter().any(|o| Arc::ptr_eq(p, o)))
+            .count()
     }
 }
 
@@ -110,6 +174,23 @@ mod tests {
             let expected = json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": params});
             assert_eq!(parsed, expected);
         }
+    }
+
+    /// Equal when written alike, however they are held in parts.
+    #[test]
+    fn equal_when_written_alike() {
+        let parts = |p: &[&str], count| {
+            DiagnosticsJson::from_segments(p.iter().map(|s| Arc::from(*s)).collect(), count)
+        };
+        let one_by_one = parts(&["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"], 3);
+        assert_eq!(one_by_one, parts(&["{\"a\":1},{\"b\":2}", "{\"c\":3}"], 3));
+        assert_eq!(one_by_one, parts(&["{\"a\":1},{\"b\":2},{\"c\":3}"], 3));
+        assert_ne!(one_by_one, parts(&["{\"a\":1},{\"b\":2},{\"c\":4}"], 3));
+        assert_ne!(
+            one_by_one,
+            parts(&["{\"a\":1}", "{\"b\":2}", "{\"c\":4}"], 3)
+        );
+        assert_ne!(one_by_one, parts(&["{\"a\":1}", "{\"b\":2}"], 2));
     }
 
     #[test]
