@@ -35,7 +35,7 @@ use crossbeam_channel::unbounded;
 pub fn run(client_process: Option<u32>) -> u8 {
     // Memory a closed document freed goes back to the system.
     svl_trim::fix_thresholds();
-    let (out, writer) = transport::spawn_writer(std::io::stdout());
+    let (out, writer) = transport::spawn_writer(transport::stdout());
     let (events_tx, events_rx) = unbounded();
     let forward = events_tx.clone();
     // Set when stdin closes: parses on the protocol loop give up at once so

@@ -387,6 +387,21 @@ impl Output {
     }
 }
 
+/// The process's standard output, written directly. `std::io::Stdout` is
+/// line-buffered: it searched every byte written for a line break (`memrchr`
+/// over the 9 MB of each publish at 10 MB: 3 % of the server's time while
+/// typing), although a message never holds one. Nothing else writes there.
+pub fn stdout() -> Box<dyn Write + Send> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout())
+}
+
 /// Starts the writer thread; `finish` it to flush what was sent.
 pub fn spawn_writer(output: impl Write + Send + 'static) -> (Output, Writer) {
     let (tx, rx) = unbounded::<Option<Outbound>>();
