@@ -360,10 +360,7 @@ impl Run {
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Placed<'_>> + '_ {
-        self.findings.iter().map(|finding| Placed {
-            finding,
-            moved: self.moved,
-        })
+        (0..self.findings.len()).map(|index| Placed { run: self, index })
     }
 
     /// The findings where they are now (copies, when the run moved).
@@ -380,33 +377,57 @@ impl Run {
 /// A finding of a [`Run`]: as made, and how far its places moved since.
 #[derive(Debug, Clone, Copy)]
 pub struct Placed<'a> {
-    finding: &'a Finding,
-    moved: isize,
+    run: &'a Run,
+    index: usize,
+}
+
+/// Which finding, as made, a [`Placed`] is. It keeps its run's memory, so
+/// a `Made` is a finding's only while that finding is alive: same `Made`,
+/// same finding (what it says; where it is may have moved).
+#[derive(Debug, Clone)]
+pub struct Made {
+    findings: Arc<[Finding]>,
+    index: usize,
+}
+
+impl Made {
+    /// `placed` is this finding.
+    pub fn is(&self, placed: &Placed<'_>) -> bool {
+        Arc::ptr_eq(&self.findings, &placed.run.findings) && self.index == placed.index
+    }
 }
 
 impl<'a> Placed<'a> {
+    /// Which finding it is.
+    pub fn made(&self) -> Made {
+        Made {
+            findings: Arc::clone(&self.run.findings),
+            index: self.index,
+        }
+    }
+
     /// The finding as it was made: what it says is as now, but its places
     /// are where they were (read them through [`Placed::range`] and
     /// [`Placed::offsets`], or [`Placed::to_finding`]).
     pub fn as_made(&self) -> &'a Finding {
-        self.finding
+        &self.run.findings[self.index]
     }
 
     /// How far its places in its file moved since it was made.
     pub fn moved(&self) -> isize {
-        self.moved
+        self.run.moved
     }
 
     /// Where the finding is now.
     pub fn range(&self) -> Range<usize> {
-        shifted(&self.finding.range, self.moved)
+        shifted(&self.as_made().range, self.run.moved)
     }
 
     /// The finding where it is now: a copy, moved.
     pub fn to_finding(&self) -> Finding {
-        let mut f = self.finding.clone();
-        if self.moved != 0 {
-            f.places_in_file(|r| *r = shifted(r, self.moved));
+        let mut f = self.as_made().clone();
+        if self.run.moved != 0 {
+            f.places_in_file(|r| *r = shifted(r, self.run.moved));
         }
         f
     }

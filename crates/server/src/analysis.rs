@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lsp_types::Url;
 use ropey::Rope;
+use smallvec::SmallVec;
 use svl_analysis::document::LazyTree;
+use svl_analysis::finding::Made;
 use svl_analysis::fix::{FixContext, Style};
 use svl_analysis::incremental::{self, CacheOp, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
@@ -226,6 +228,8 @@ pub struct DiagnosticMemo {
     segments: Vec<Segment>,
     /// How many diagnostics the last call reused.
     reused: usize,
+    /// How many findings' contents the last call hashed.
+    hashed: usize,
 }
 
 /// About how many diagnostics a segment of JSON holds.
@@ -246,10 +250,16 @@ struct Segment {
 /// One memoised diagnostic.
 #[derive(Debug, Clone)]
 struct Memoed {
+    /// The finding it was last matched with: while that finding lives on
+    /// (its item was not checked again), what it says is as it was, and
+    /// it is not hashed again.
+    made: Made,
+    severity: Severity,
     /// [`content_key`] of its finding and severity.
     key: u64,
-    /// The byte offsets of its range and its related places, in order.
-    offsets: Vec<usize>,
+    /// The byte offsets of its range and its related places, in order
+    /// (held inline: read for every diagnostic on every keystroke).
+    offsets: SmallVec<[usize; 4]>,
     /// The largest of them.
     last: usize,
     /// Where the line holding `first` starts.
@@ -259,8 +269,37 @@ struct Memoed {
 }
 
 impl Memoed {
-    fn matches(&self, key: u64, finding: &Placed<'_>) -> bool {
-        self.key == key && self.offsets.iter().copied().eq(offsets_of(finding))
+    /// It is the diagnostic of `finding` (where it is now), made with
+    /// `severity`; `key` gives [`content_key`] when it is needed.
+    fn matches(&mut self, finding: &Placed<'_>, severity: Severity, key: &mut Key<'_>) -> bool {
+        if !self.offsets.iter().copied().eq(offsets_of(finding)) || self.severity != severity {
+            return false;
+        }
+        if self.made.is(finding) {
+            return true;
+        }
+        if self.key != key.get() {
+            return false;
+        }
+        // The same diagnostic, of a finding made again: that one is read
+        // from now on.
+        self.made = finding.made();
+        true
+    }
+}
+
+/// A finding's [`content_key`], computed once if at all.
+struct Key<'a> {
+    finding: &'a Finding,
+    severity: Severity,
+    key: Option<u64>,
+}
+
+impl Key<'_> {
+    fn get(&mut self) -> u64 {
+        *self
+            .key
+            .get_or_insert_with(|| content_key(self.finding, self.severity))
     }
 }
 
@@ -305,6 +344,12 @@ impl DiagnosticMemo {
     /// How many diagnostics the last call reused.
     pub fn reused(&self) -> usize {
         self.reused
+    }
+
+    /// How many findings' contents the last call hashed (those whose
+    /// items were checked again, or new).
+    pub fn hashed(&self) -> usize {
+        self.hashed
     }
 
     /// Forgets everything (the text changed in ways it was not told).
@@ -391,21 +436,12 @@ pub fn diagnostics_json(
     }
     let mut others = convert::OtherFiles::new(index);
     // The last publish's diagnostics, in order: passed as the findings
-    // reach them in the text.
-    let old = std::mem::take(&mut memo.segments);
-    let mut last = old
-        .iter()
-        .enumerate()
-        .flat_map(|(s, segment)| {
-            segment
-                .items
-                .iter()
-                .enumerate()
-                .map(move |(i, m)| (s, i, m))
-        })
-        .peekable();
+    // reach them in the text (`next`: segment, item).
+    let mut old = std::mem::take(&mut memo.segments);
+    let mut next = (0, 0);
     let mut pieces: Vec<Piece> = Vec::with_capacity(findings.len());
     let mut reused = 0;
+    let mut hashed = 0;
     let serialise = |p: &Placed<'_>, severity, others: &mut convert::OtherFiles<'_>| {
         let diagnostic =
             convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, others);
@@ -424,22 +460,47 @@ pub fn diagnostics_json(
             pieces.push(Piece::Fresh(serialise(&p, severity, &mut others), None));
             continue;
         }
-        let key = content_key(f, severity);
+        let mut key = Key {
+            finding: f,
+            severity,
+            key: None,
+        };
         // Those before this finding in the text are gone: the edit removed
         // or changed their findings.
         let start = p.range().start;
-        while last.next_if(|(_, _, m)| m.offsets[0] < start).is_some() {}
-        if let Some((s, i, _)) = last.next_if(|(_, _, m)| m.matches(key, &p)) {
-            reused += 1;
-            pieces.push(Piece::Reused(s, i));
+        let mut matched = false;
+        while let Some(segment) = old.get_mut(next.0) {
+            // A segment may hold no memoised diagnostic.
+            let Some(m) = segment.items.get_mut(next.1) else {
+                next = (next.0 + 1, 0);
+                continue;
+            };
+            if m.offsets[0] >= start {
+                matched = m.matches(&p, severity, &mut key);
+                if !matched {
+                    break;
+                }
+            }
+            let at = next;
+            next = (next.0, next.1 + 1);
+            if matched {
+                reused += 1;
+                pieces.push(Piece::Reused(at.0, at.1));
+                break;
+            }
+        }
+        hashed += usize::from(key.key.is_some() || !matched);
+        if matched {
             continue;
         }
-        let offsets: Vec<usize> = offsets_of(&p).collect();
+        let offsets: SmallVec<[usize; 4]> = offsets_of(&p).collect();
         let first = offsets.iter().copied().min().unwrap_or_default();
         let last = offsets.iter().copied().max().unwrap_or_default();
         let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
         let memoed = Memoed {
-            key,
+            made: p.made(),
+            severity,
+            key: key.get(),
             offsets,
             last,
             line_start,
@@ -450,7 +511,6 @@ pub fn diagnostics_json(
             Some(memoed),
         ));
     }
-    drop(last);
     // Segments of the last publish reused whole where they can be, the
     // rest joined afresh.
     let mut old: Vec<Option<Segment>> = old.into_iter().map(Some).collect();
@@ -486,6 +546,7 @@ pub fn diagnostics_json(
     let count = pieces.len();
     memo.segments = out.done;
     memo.reused = reused;
+    memo.hashed = hashed;
     DiagnosticsJson::from_segments(parts, count)
 }
 
@@ -607,6 +668,27 @@ fn absolute(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// The analysis of a document the server makes, with `cache` (told of
+    /// every change since its last analysis).
+    fn cached(
+        doc: &svl_analysis::document::Document,
+        uri: &Url,
+        cache: &mut Incremental,
+    ) -> Analyzed {
+        let snapshot = Snapshot {
+            uri: uri.to_string(),
+            url: uri.clone(),
+            path: None,
+            kind: FileKind::Hcl,
+            rope: doc.rope.clone(),
+            text: Arc::clone(&doc.text),
+            tree: doc.lazy_tree(),
+            version: 1,
+            generation: 1,
+        };
+        analyze(&SharedWorkspace::default(), &snapshot, Some(cache)).0
+    }
+
     fn findings(text: &str) -> (Vec<Finding>, Rope, Arc<ModuleIndex>) {
         let path = PathBuf::from("/m/main.tf");
         let facts = Arc::new(FileFacts::extract(
@@ -640,23 +722,11 @@ mod tests {
         let encoding = Encoding::Utf16;
         // As the server does: the findings from a cache that follows the
         // edits (moved in runs, uncopied), the memo told of each change.
-        let workspace: SharedWorkspace = Arc::default();
         let mut cache = Incremental::for_file(Path::new("/m/main.tf"));
         let publish = |doc: &svl_analysis::document::Document,
                        memo: &mut DiagnosticMemo,
                        cache: &mut Incremental| {
-            let snapshot = Snapshot {
-                uri: uri.to_string(),
-                url: uri.clone(),
-                path: None,
-                kind: FileKind::Hcl,
-                rope: doc.rope.clone(),
-                text: Arc::clone(&doc.text),
-                tree: doc.lazy_tree(),
-                version: 1,
-                generation: 1,
-            };
-            let (analyzed, _) = analyze(&workspace, &snapshot, Some(cache));
+            let analyzed = cached(doc, &uri, cache);
             let (f, rope, index) = (&analyzed.findings, &analyzed.rope, &analyzed.index);
             let kind = FileKind::Hcl;
             let memoised = diagnostics_json(f, rope, kind, index, &uri, &config, encoding, memo);
@@ -674,16 +744,19 @@ mod tests {
         // follows, what it removes, what it inserts; none adds or removes
         // a line break, so no other line changes), then how many findings
         // there are and how many diagnostics are reused.
-        // And how many segments of the last publish are shared whole.
+        // Then how many segments of the last publish are shared whole, and
+        // how many findings were hashed (the others were the findings of
+        // the last publish, as made: their items were not checked again).
         type Step = (
             Vec<(String, &'static str, &'static str)>,
+            usize,
             usize,
             usize,
             usize,
         );
         let steps: Vec<Step> = vec![
             // Typing in one model's name: only its diagnostic is built.
-            (vec![("\"m10".into(), "", "x")], 300, 299, 4),
+            (vec![("\"m10".into(), "", "x")], 300, 299, 4, 1),
             // Nine models suppressed at once, more than the look-ahead:
             // all the others are reused.
             (
@@ -691,6 +764,7 @@ mod tests {
                 291,
                 291,
                 4,
+                0,
             ),
             // Their suppressions removed: nine findings back.
             (
@@ -698,16 +772,24 @@ mod tests {
                 300,
                 291,
                 4,
+                9,
             ),
+            // A space typed into a model's braces: its item is read and
+            // checked again, its diagnostic the same (hashed to know it);
+            // then into another's: the first is not hashed again.
+            (vec![("\"m50\" {".into(), "", " ")], 300, 300, 5, 1),
+            (vec![("\"m100\" {".into(), "", " ")], 300, 300, 5, 1),
             // The first and the last model renamed.
             (
                 vec![("\"m0".into(), "", "y"), ("\"m299".into(), "", "y")],
                 300,
                 298,
                 3,
+                2,
             ),
         ];
-        for (n, (changes, count, reused, shared)) in steps.into_iter().enumerate() {
+        assert_eq!(memo.hashed(), 300);
+        for (n, (changes, count, reused, shared, hashed)) in steps.into_iter().enumerate() {
             let mut ops = Vec::new();
             for (after, removed, inserted) in changes {
                 let at = doc.text.find(&after).expect("the text") + after.len();
@@ -725,6 +807,7 @@ mod tests {
             let (found, json) = publish(&doc, &mut memo, &mut cache);
             assert_eq!(found, count, "step {n}");
             assert_eq!(memo.reused(), reused, "step {n}");
+            assert_eq!(memo.hashed(), hashed, "step {n}");
             assert_eq!(json.parts_shared_with(&published), shared, "step {n}");
             published = json;
         }
@@ -764,28 +847,40 @@ mod tests {
             &[],
         ];
         // The memoised JSON of a text's diagnostics, the JSON built afresh,
-        // and how many findings there are.
-        let both = |text: &str, config: &Config, encoding, memo: &mut DiagnosticMemo| {
-            let (f, rope, index) = findings(text);
+        // and how many findings there are. The findings made afresh, or
+        // from a cache that follows the edits, as the server does (each
+        // item's findings are then the same as before, merely moved).
+        let both = |doc: &svl_analysis::document::Document,
+                    cache: Option<&mut Incremental>,
+                    config: &Config,
+                    encoding,
+                    memo: &mut DiagnosticMemo| {
+            let (f, rope, index) = match cache {
+                Some(cache) => {
+                    let a = cached(doc, &uri, cache);
+                    (a.findings, a.rope, a.index)
+                }
+                None => {
+                    let (f, rope, index) = findings(&doc.text);
+                    (f.into(), rope, index)
+                }
+            };
             let kind = FileKind::Hcl;
-            let memoised = diagnostics_json(
-                &f.clone().into(),
-                &rope,
-                kind,
-                &index,
-                &uri,
-                config,
-                encoding,
-                memo,
-            );
-            let fresh = diagnostics(&f, &rope, kind, &index, &uri, config, encoding);
+            let memoised = diagnostics_json(&f, &rope, kind, &index, &uri, config, encoding, memo);
+            let fresh = diagnostics(&f.to_vec(), &rope, kind, &index, &uri, config, encoding);
             (memoised, DiagnosticsJson::new(&fresh), f.len())
         };
-        for encoding in [Encoding::Utf16, Encoding::Utf8] {
+        let ways = [Encoding::Utf16, Encoding::Utf8]
+            .into_iter()
+            .flat_map(|e| [(e, false), (e, true)]);
+        for (encoding, with_cache) in ways {
             let mut doc = svl_analysis::document::Document::new(&base, 1);
             let mut memo = DiagnosticMemo::default();
             let mut config = Config::default();
-            let (first, fresh, count) = both(&doc.text, &config, encoding, &mut memo);
+            let mut cache = Incremental::for_file(Path::new("/m/main.tf"));
+            let mut cache = with_cache.then_some(&mut cache);
+            let (first, fresh, count) =
+                both(&doc, cache.as_deref_mut(), &config, encoding, &mut memo);
             assert_eq!(first, fresh);
             assert!(count > 10, "{count}");
             for (n, step) in steps.iter().enumerate() {
@@ -814,8 +909,12 @@ mod tests {
                     config = changed;
                 }
                 memo.edited(&ops);
-                let (again, fresh, count) = both(&doc.text, &config, encoding, &mut memo);
-                assert_eq!(again, fresh, "step {n} {encoding:?}");
+                if let Some(cache) = cache.as_deref_mut() {
+                    ops.iter().for_each(|op| cache.apply(op));
+                }
+                let (again, fresh, count) =
+                    both(&doc, cache.as_deref_mut(), &config, encoding, &mut memo);
+                assert_eq!(again, fresh, "step {n} {encoding:?} {with_cache}");
                 // Most diagnostics are reused; never those the edit changed.
                 assert!(
                     memo.reused > 0 && memo.reused < count,

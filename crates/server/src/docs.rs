@@ -573,8 +573,8 @@ impl Server {
                     encoding,
                     &mut reuse.memo,
                 );
-                let reused = reuse.memo.reused();
-                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), reused, elapsed = ?started.elapsed(), "analyzed");
+                let (reused, hashed) = (reuse.memo.reused(), reuse.memo.hashed());
+                tracing::debug!(uri = snapshot.uri, version = snapshot.version, findings = analyzed.findings.len(), reused, hashed, elapsed = ?started.elapsed(), "analyzed");
                 (Arc::new(analyzed), diagnostics)
             }))
             .map_err(|panic| {
