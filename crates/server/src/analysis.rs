@@ -230,6 +230,8 @@ pub struct DiagnosticMemo {
     reused: usize,
     /// How many findings' contents the last call hashed.
     hashed: usize,
+    /// The settings and encoding the memo's diagnostics were made with.
+    made_with: Option<(Config, Encoding)>,
 }
 
 /// About how many diagnostics a segment of JSON holds.
@@ -254,6 +256,11 @@ struct Memoed {
     /// (its item was not checked again), what it says is as it was, and
     /// it is not hashed again.
     made: Made,
+    /// How far `made` had moved, and `offsets[0]`, when it was last
+    /// matched: the memo's offsets are still `made`'s where it is while
+    /// both moved alike since.
+    made_moved: isize,
+    made_first: usize,
     severity: Severity,
     /// [`content_key`] of its finding and severity.
     key: u64,
@@ -284,7 +291,19 @@ impl Memoed {
         // The same diagnostic, of a finding made again: that one is read
         // from now on.
         self.made = finding.made();
+        self.made_moved = finding.moved();
+        self.made_first = self.offsets[0];
         true
+    }
+
+    /// It is the diagnostic of `finding`, made with the same settings:
+    /// the same finding as made (alive in its run, so saying the same), and
+    /// moved as far as the memo since. Reads nothing of the finding itself
+    /// (a cache miss each, on every keystroke).
+    fn is_of(&self, finding: &Placed<'_>) -> bool {
+        self.made.is(finding)
+            && (self.offsets[0] as isize - self.made_first as isize).checked_add(self.made_moved)
+                == Some(finding.moved())
     }
 }
 
@@ -355,6 +374,7 @@ impl DiagnosticMemo {
     /// Forgets everything (the text changed in ways it was not told).
     pub fn clear(&mut self) {
         self.segments.clear();
+        self.made_with = None;
     }
 }
 
@@ -432,6 +452,7 @@ pub fn diagnostics_json(
 ) -> DiagnosticsJson {
     if !config.enable || !kind.is_config() {
         memo.segments.clear();
+        memo.made_with = None;
         return DiagnosticsJson::empty();
     }
     let mut others = convert::OtherFiles::new(index);
@@ -447,13 +468,26 @@ pub fn diagnostics_json(
             convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, others);
         serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned())
     };
+    // The memo's diagnostics were made with these settings: each is of the
+    // finding it was made from while that finding lives on.
+    let alike = memo.made_with.as_ref() == Some(&(config.clone(), encoding));
+    memo.made_with = Some((config.clone(), encoding));
     // Read as made (most moved since, uncopied): only a diagnostic built
     // afresh needs the finding where it is now.
-    for p in findings
-        .iter()
-        .filter(|p| config.rule_enabled(p.as_made().rule))
-    {
+    for p in findings.iter() {
+        if alike {
+            let next_item = old.get(next.0).and_then(|s| s.items.get(next.1));
+            if next_item.is_some_and(|m| m.is_of(&p)) {
+                reused += 1;
+                pieces.push(Piece::Reused(next.0, next.1));
+                next = (next.0, next.1 + 1);
+                continue;
+            }
+        }
         let f = p.as_made();
+        if !config.rule_enabled(f.rule) {
+            continue;
+        }
         let severity = config.severity_of(f);
         // Related places in other files depend on their texts: not memoised.
         if f.related.iter().any(|r| r.path.is_some()) {
@@ -499,6 +533,8 @@ pub fn diagnostics_json(
         let line_start = rope.line_to_byte(rope.byte_to_line(first.min(rope.len_bytes())));
         let memoed = Memoed {
             made: p.made(),
+            made_moved: p.moved(),
+            made_first: offsets[0],
             severity,
             key: key.get(),
             offsets,
@@ -811,6 +847,53 @@ mod tests {
             assert_eq!(json.parts_shared_with(&published), shared, "step {n}");
             published = json;
         }
+    }
+
+    /// A memoised diagnostic is of the finding it was made from only where
+    /// the memo and the finding moved alike: the same finding, moved where
+    /// the memo was not told of it, gets its diagnostic made again.
+    #[test]
+    fn a_finding_moved_unbeknown_to_the_memo_is_placed_again() {
+        let uri = Url::parse("file:///m/main.tf").unwrap();
+        let text = "resource \"aws_sagemaker_model\" \"m\" {}\n\n# padding\nresource \"aws_sagemaker_model\" \"n\" {}\n";
+        let (f, rope, index) = findings(text);
+        let config = Config::default();
+        let kind = FileKind::Hcl;
+        let findings = Findings::from(f.clone());
+        let mut memo = DiagnosticMemo::default();
+        let json = |findings: &Findings, memo: &mut DiagnosticMemo| {
+            diagnostics_json(
+                findings,
+                &rope,
+                kind,
+                &index,
+                &uri,
+                &config,
+                Encoding::Utf16,
+                memo,
+            )
+        };
+        json(&findings, &mut memo);
+        // The same findings, as made, and unmoved: all reused, none hashed.
+        json(&findings, &mut memo);
+        assert_eq!((memo.reused(), memo.hashed()), (2, 0));
+        // Moved 12 bytes on (to the second model's line, as if the text
+        // had changed).
+        let mut run = findings.runs()[0].clone();
+        run.move_by(12);
+        let moved = Findings::new(vec![run]);
+        let made = json(&moved, &mut memo);
+        let fresh = diagnostics(
+            &moved.to_vec(),
+            &rope,
+            kind,
+            &index,
+            &uri,
+            &config,
+            Encoding::Utf16,
+        );
+        assert_eq!(made, DiagnosticsJson::new(&fresh));
+        assert_eq!(memo.reused(), 0);
     }
 
     #[test]
