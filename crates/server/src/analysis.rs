@@ -861,17 +861,21 @@ mod tests {
         let kind = FileKind::Hcl;
         let findings = Findings::from(f.clone());
         let mut memo = DiagnosticMemo::default();
+        // Each publish is checked against the diagnostics built afresh.
         let json = |findings: &Findings, memo: &mut DiagnosticMemo| {
-            diagnostics_json(
-                findings,
+            let (encoding, config) = (Encoding::Utf16, &config);
+            let made =
+                diagnostics_json(findings, &rope, kind, &index, &uri, config, encoding, memo);
+            let fresh = diagnostics(
+                &findings.to_vec(),
                 &rope,
                 kind,
                 &index,
                 &uri,
-                &config,
-                Encoding::Utf16,
-                memo,
-            )
+                config,
+                encoding,
+            );
+            assert_eq!(made, DiagnosticsJson::new(&fresh));
         };
         json(&findings, &mut memo);
         // The same findings, as made, and unmoved: all reused, none hashed.
@@ -881,18 +885,7 @@ mod tests {
         // had changed).
         let mut run = findings.runs()[0].clone();
         run.move_by(12);
-        let moved = Findings::new(vec![run]);
-        let made = json(&moved, &mut memo);
-        let fresh = diagnostics(
-            &moved.to_vec(),
-            &rope,
-            kind,
-            &index,
-            &uri,
-            &config,
-            Encoding::Utf16,
-        );
-        assert_eq!(made, DiagnosticsJson::new(&fresh));
+        json(&Findings::new(vec![run]), &mut memo);
         assert_eq!(memo.reused(), 0);
     }
 
