@@ -407,8 +407,8 @@ impl<'a> Placed<'a> {
     }
 
     /// The finding as it was made: what it says is as now, but its places
-    /// are where they were (read them through [`Placed::range`] and
-    /// [`Placed::offsets`], or [`Placed::to_finding`]).
+    /// are where they were, [`Placed::moved`] bytes ago (read them through
+    /// [`Placed::range`] or [`Placed::to_finding`]).
     pub fn as_made(&self) -> &'a Finding {
         &self.run.findings[self.index]
     }
