@@ -307,19 +307,31 @@ impl Memoed {
     }
 }
 
-/// A finding's [`content_key`], computed once if at all.
+/// A finding's [`content_key`], computed once if at all (and counted in
+/// `hashed`).
 struct Key<'a> {
     finding: &'a Finding,
     severity: Severity,
     key: Option<u64>,
+    hashed: &'a mut usize,
 }
 
 impl Key<'_> {
     fn get(&mut self) -> u64 {
-        *self
-            .key
-            .get_or_insert_with(|| content_key(self.finding, self.severity))
+        *self.key.get_or_insert_with(|| {
+            *self.hashed += 1;
+            content_key(self.finding, self.severity)
+        })
     }
+}
+
+/// The memo's next diagnostic, (segment, item), passing segments it has
+/// gone through and those that hold none.
+fn settle(old: &[Segment], mut next: (usize, usize)) -> (usize, usize) {
+    while old.get(next.0).is_some_and(|s| next.1 >= s.items.len()) {
+        next = (next.0 + 1, 0);
+    }
+    next
 }
 
 impl DiagnosticMemo {
@@ -470,17 +482,23 @@ pub fn diagnostics_json(
     };
     // The memo's diagnostics were made with these settings: each is of the
     // finding it was made from while that finding lives on.
-    let alike = memo.made_with.as_ref() == Some(&(config.clone(), encoding));
-    memo.made_with = Some((config.clone(), encoding));
+    let alike = memo
+        .made_with
+        .as_ref()
+        .is_some_and(|(c, e)| c == config && *e == encoding);
+    if !alike {
+        memo.made_with = Some((config.clone(), encoding));
+    }
+    next = settle(&old, next);
     // Read as made (most moved since, uncopied): only a diagnostic built
     // afresh needs the finding where it is now.
     for p in findings.iter() {
         if alike {
-            let next_item = old.get(next.0).and_then(|s| s.items.get(next.1));
+            let next_item = old.get(next.0).map(|s| &s.items[next.1]);
             if next_item.is_some_and(|m| m.is_of(&p)) {
                 reused += 1;
                 pieces.push(Piece::Reused(next.0, next.1));
-                next = (next.0, next.1 + 1);
+                next = settle(&old, (next.0, next.1 + 1));
                 continue;
             }
         }
@@ -498,17 +516,14 @@ pub fn diagnostics_json(
             finding: f,
             severity,
             key: None,
+            hashed: &mut hashed,
         };
         // Those before this finding in the text are gone: the edit removed
         // or changed their findings.
         let start = p.range().start;
         let mut matched = false;
         while let Some(segment) = old.get_mut(next.0) {
-            // A segment may hold no memoised diagnostic.
-            let Some(m) = segment.items.get_mut(next.1) else {
-                next = (next.0 + 1, 0);
-                continue;
-            };
+            let m = &mut segment.items[next.1];
             if m.offsets[0] >= start {
                 matched = m.matches(&p, severity, &mut key);
                 if !matched {
@@ -516,14 +531,13 @@ pub fn diagnostics_json(
                 }
             }
             let at = next;
-            next = (next.0, next.1 + 1);
+            next = settle(&old, (next.0, next.1 + 1));
             if matched {
                 reused += 1;
                 pieces.push(Piece::Reused(at.0, at.1));
                 break;
             }
         }
-        hashed += usize::from(key.key.is_some() || !matched);
         if matched {
             continue;
         }
