@@ -399,7 +399,12 @@ fn settled(server: &Server) -> (u64, u64) {
 }
 
 fn mb(bytes: u64) -> String {
-    format!("{:.0} MB", bytes as f64 / 1e6)
+    let mb = bytes as f64 / 1e6;
+    if mb >= 100.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
 }
 
 /// Resident memory: idle after `initialize`, with the document open (after
@@ -465,12 +470,13 @@ fn memory(settings: &Settings) {
             );
             let closed = settled(&server);
             println!(
-                "  cycle {}: open {} = {:.0}x the text; after a quick fix {}; closed {}",
+                "  cycle {}: open {} = {:.0}x the text; after a quick fix {}; closed {}, {:+.0} % of idle",
                 cycle + 1,
                 pair(open),
                 open.0 as f64 / text.len() as f64,
                 pair(fixed),
-                pair(closed)
+                pair(closed),
+                (closed.0 as f64 / idle.0 as f64 - 1.0) * 100.0
             );
         }
         shutdown(server);
