@@ -6,7 +6,8 @@
 //! the idle server's after `didClose`. glibc keeps freed memory in its
 //! arenas unless asked to return it, from each thread that freed it: without
 //! the trims the server stayed at its peak, and without the reader's own it
-//! kept about 4 MB more. Linux with
+//! kept about 4 MB more. With nothing open, the code the analysis ran is
+//! dropped from the resident pages too (`RssFile`). Linux with
 //! glibc only (elsewhere the server has nothing to trim and `/proc` may not
 //! exist). Figures: `cargo bench --bench lsp_latency -- --only memory`.
 #![allow(clippy::unwrap_used)]
@@ -35,6 +36,14 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
             .expect("RssAnon in /proc/<pid>/status")
     }
 
+    /// The resident pages of files: the server's code and constants, and
+    /// the libraries'.
+    fn file_kb(server: &Server) -> u64 {
+        server
+            .status_kb("RssFile:")
+            .expect("RssFile in /proc/<pid>/status")
+    }
+
     // About 1 MB of models, subnets and security groups: a hundred
     // megabytes of trees and facts while it is open.
     let mut text = String::new();
@@ -49,10 +58,12 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
     let mut server = Server::spawn();
     server.initialize(capabilities(false), Value::Null);
     let idle = anon_kb(&server);
+    let idle_file = file_kb(&server);
     let uri = "file:///memory/main.tf";
     server.open(uri, &text);
     server.await_diagnostics_at(uri, 1);
     let open = anon_kb(&server);
+    let open_file = file_kb(&server);
     assert!(open > 10_000, "the open document takes memory: {open} kB");
     // Read block by block, without the tree of the whole text (two thirds
     // of an open document's memory, about 150 MB here when it was kept):
@@ -105,6 +116,18 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
     assert!(
         now <= bound,
         "idle: {idle} kB anonymous, open: {open} kB; after closing: still {now} kB"
+    );
+    // With nothing open, the code and tables the analysis ran are no longer
+    // resident (what runs next maps them again): the server's file pages
+    // are back to no more than the idle server's.
+    let closed_file = file_kb(&server);
+    assert!(
+        open_file > idle_file + 1024,
+        "the analysis runs code the idle server did not: {idle_file} kB idle, {open_file} kB open"
+    );
+    assert!(
+        closed_file <= idle_file,
+        "file pages: {idle_file} kB idle, {open_file} kB open, still {closed_file} kB after closing"
     );
     server.shutdown();
 }

@@ -234,7 +234,7 @@ impl<'w> Batch<'w> {
         // workers that read them, where the report (made on this thread)
         // cannot reuse it: given back, it does not stay under the report
         // (a 10 MB file of models peaked at 229 MB here, 205 MB without).
-        svl_trim::release_free_memory();
+        svl_trim::release_free_memory(svl_trim::Keep::Room);
         let mut taken: Vec<Vec<Vec<Finding>>> = self
             .modules
             .iter_mut()

@@ -464,13 +464,27 @@ impl Server {
     /// arenas, in the workers and in the threads that parsed blocks (those
     /// run when the threads are done with the job at hand). Whether this
     /// thread's trim gave anything back.
+    ///
+    /// With no document open, nothing is kept for the next job: not the free
+    /// tops of the arenas, nor the pages of code and tables that ran (they
+    /// stay in the page cache). After a 2 MB document closed, the server
+    /// kept 1.2 MB of arena tops and 1.7 MB of code over its idle 6 MB.
     pub(crate) fn release_memory(&mut self) -> bool {
         self.release_owed = false;
-        svl_project::retire::settle_then(crate::pool::release_thread_memory);
-        let released = svl_trim::release_free_memory();
-        self.analysis.release_memory();
-        self.requests.release_memory();
-        rayon::spawn_broadcast(|_| crate::pool::release_thread_memory());
+        let keep = if self.docs.is_empty() {
+            svl_trim::Keep::Nothing
+        } else {
+            svl_trim::Keep::Room
+        };
+        svl_project::retire::settle_then(move || crate::pool::release_thread_memory(keep));
+        let released = svl_trim::release_free_memory(keep);
+        self.analysis.release_memory(keep);
+        self.requests.release_memory(keep);
+        rayon::spawn_broadcast(move |_| crate::pool::release_thread_memory(keep));
+        if keep == svl_trim::Keep::Nothing {
+            let code = svl_trim::release_code_pages();
+            tracing::debug!(code, "nothing open: code pages dropped");
+        }
         released
     }
 
@@ -627,7 +641,7 @@ impl Server {
                 self.release_owed = true;
                 self.publish(&uri, diagnostics, Some(version));
                 if first {
-                    let released = svl_trim::release_free_memory();
+                    let released = svl_trim::release_free_memory(svl_trim::Keep::Room);
                     tracing::debug!(uri, released, "first analysis: free memory released");
                 }
             }

@@ -16,7 +16,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct Pool {
     tx: Sender<Job>,
     /// One per worker: asks it to give back its idle stack pages.
-    trims: Vec<Sender<()>>,
+    trims: Vec<Sender<svl_trim::Keep>>,
 }
 
 impl Pool {
@@ -26,7 +26,7 @@ impl Pool {
         let mut trims = Vec::new();
         for i in 0..threads.max(1) {
             let rx = rx.clone();
-            let (trim_tx, trim_rx) = unbounded::<()>();
+            let (trim_tx, trim_rx) = unbounded::<svl_trim::Keep>();
             trims.push(trim_tx);
             let name = name.to_owned();
             std::thread::Builder::new()
@@ -42,10 +42,8 @@ impl Pool {
                                 }
                             }
                             recv(trim_rx) -> trim => {
-                                if trim.is_err() {
-                                    break;
-                                }
-                                release_thread_memory();
+                                let Ok(keep) = trim else { break };
+                                release_thread_memory(keep);
                                 tracing::debug!("{name}-{i}: memory released");
                             }
                         }
@@ -59,9 +57,9 @@ impl Pool {
     /// Asks every worker to give back the stack pages its deepest job
     /// touched and the free top of its arena, once it is done with the job
     /// at hand (after a 10 MB document, both stayed resident otherwise).
-    pub fn release_memory(&self) {
+    pub fn release_memory(&self, keep: svl_trim::Keep) {
         for trim in &self.trims {
-            let _ = trim.send(());
+            let _ = trim.send(keep);
         }
     }
 
@@ -71,10 +69,12 @@ impl Pool {
 }
 
 /// Gives back the calling thread's idle stack pages and its arena's free
-/// top (what a worker or a parsing thread keeps after a large document).
-pub fn release_thread_memory() {
+/// top (what a worker or a parsing thread keeps after a large document),
+/// and the buffers its parsers grew to.
+pub fn release_thread_memory(keep: svl_trim::Keep) {
+    svl_analysis::syntax::release_parsers();
     let stack = svl_trim::release_unused_stack();
-    let heap = svl_trim::release_free_memory();
+    let heap = svl_trim::release_free_memory(keep);
     tracing::debug!(stack, heap, "thread memory released");
 }
 

@@ -300,7 +300,7 @@ pub fn spawn_reader(
                 let frame = reader.next_frame();
                 let large = matches!(&frame, Ok(Some(Frame::Body(b))) if b.len() > LARGE_MESSAGE);
                 if release_pending && !large {
-                    svl_trim::release_free_memory();
+                    svl_trim::release_free_memory(svl_trim::Keep::Room);
                 }
                 release_pending = large;
                 let input = match frame {

@@ -204,7 +204,8 @@ fn heredoc_opening(text: &str) -> Option<(String, String)> {
 pub(crate) fn with_masks<R>(masks: Masks, f: impl FnOnce() -> R) -> R {
     MASKS.with(|m| *m.borrow_mut() = masks);
     let result = f();
-    MASKS.with(|m| m.borrow_mut().clear());
+    // Dropped, not cleared: a cleared map keeps its table.
+    MASKS.with(|m| drop(std::mem::take(&mut *m.borrow_mut())));
     result
 }
 
