@@ -12,25 +12,13 @@ pub fn language() -> Language {
 }
 
 thread_local! {
-    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
-}
-
-fn new_parser() -> Parser {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&language())
-        .expect("tree-sitter-json is ABI-compatible with the linked tree-sitter");
-    parser
+    static PARSER: RefCell<Parser> = RefCell::new(crate::syntax::parser_for(&language()));
 }
 
 /// Replaces this thread's parser with a new one (see
 /// [`crate::syntax::release_parsers`]).
 pub(crate) fn release_parser() {
-    PARSER.with(|parser| {
-        if let Ok(mut parser) = parser.try_borrow_mut() {
-            *parser = new_parser();
-        }
-    });
+    PARSER.with(|parser| crate::syntax::renew(parser, &language()));
 }
 
 pub fn parse(text: &str) -> Tree {

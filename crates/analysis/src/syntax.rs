@@ -18,15 +18,23 @@ pub fn language() -> Language {
 
 thread_local! {
     // A parser is cheap to reuse and not `Sync`; one per thread avoids locking.
-    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+    static PARSER: RefCell<Parser> = RefCell::new(parser_for(&language()));
 }
 
-fn new_parser() -> Parser {
+/// A parser of `language` (HCL or JSON, both built with this crate).
+pub(crate) fn parser_for(language: &Language) -> Parser {
     let mut parser = Parser::new();
     parser
-        .set_language(&language())
-        .expect("tree-sitter-hcl is ABI-compatible with the linked tree-sitter");
+        .set_language(language)
+        .expect("the grammars are ABI-compatible with the linked tree-sitter");
     parser
+}
+
+/// Replaces a thread's parser with a new one, unless it is in use.
+pub(crate) fn renew(parser: &RefCell<Parser>, language: &Language) {
+    if let Ok(mut parser) = parser.try_borrow_mut() {
+        *parser = parser_for(language);
+    }
 }
 
 /// Replaces this thread's parsers with new ones, freeing the buffers
@@ -34,11 +42,7 @@ fn new_parser() -> Parser {
 /// text they parsed: after a 2 MB document closed, each thread that had
 /// parsed it kept a few hundred KB. Call it between jobs.
 pub fn release_parsers() {
-    PARSER.with(|parser| {
-        if let Ok(mut parser) = parser.try_borrow_mut() {
-            *parser = new_parser();
-        }
-    });
+    PARSER.with(|parser| renew(parser, &language()));
     crate::json::release_parser();
 }
 
@@ -356,6 +360,30 @@ pub(crate) fn is_broken(node: Node<'_>) -> bool {
 mod tests {
     use super::*;
 
+    /// Renewing the parsers between jobs keeps them working, HCL and JSON,
+    /// and leaves a parser that is in use alone.
+    #[test]
+    fn released_parsers_parse_the_same() {
+        let text = "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n".repeat(2_000);
+        let before = parse(&text, None).root_node().to_sexp();
+        release_parsers();
+        assert_eq!(parse(&text, None).root_node().to_sexp(), before);
+        let json = crate::json::parse("{\"resource\": {}}")
+            .root_node()
+            .to_sexp();
+        release_parsers();
+        assert_eq!(
+            crate::json::parse("{\"resource\": {}}")
+                .root_node()
+                .to_sexp(),
+            json
+        );
+        PARSER.with(|parser| {
+            let _in_use = parser.borrow_mut();
+            renew(parser, &language()); // no panic, nothing replaced
+        });
+    }
+
     /// The vendored grammar (`vendor/tree-sitter-hcl/PATCHED.md`) scans a
     /// run of ordinary template text as one token, where upstream makes one
     /// of every character; the named nodes keep upstream's ranges (a
@@ -387,7 +415,7 @@ mod tests {
                 ControlFlow::Continue(())
             };
             let bytes = src.as_bytes();
-            let tree = new_parser().parse_with_options(
+            let tree = parser_for(&language()).parse_with_options(
                 &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
                 None,
                 Some(ParseOptions::new().progress_callback(&mut count)),
