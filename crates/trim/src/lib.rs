@@ -134,7 +134,9 @@ pub fn release_free_memory(keep: Keep) -> bool {
 
 /// glibc's per-thread cache of freed chunks: 64 size classes (chunks of 32
 /// to 1,040 bytes, 16 apart), up to 7 chunks each by default.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const CACHE_CLASSES: usize = 64;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const CACHE_COUNT: usize = 7;
 
 /// Gives the chunks in the calling thread's cache back to their arenas,
@@ -190,6 +192,7 @@ fn free_all(chunks: Vec<usize>) {
     }
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 type Flush = (Vec<usize>, std::sync::mpsc::SyncSender<()>);
 
 /// A thread whose cache is full (of chunks it allocated together, about
@@ -282,6 +285,7 @@ pub fn release_code_pages() -> usize {
 
 /// The private, non-writable mappings of `file` in a `/proc/<pid>/smaps`
 /// text, with how many kB of each hold private copies of pages.
+#[cfg(any(test, all(target_os = "linux", target_env = "gnu")))]
 fn read_only_mappings_of(
     smaps: &str,
     file: &std::path::Path,
