@@ -101,6 +101,11 @@ pub struct Incremental {
     valid: bool,
     /// Ranges (current offsets) whose items must be read again.
     dirty: Vec<Range<usize>>,
+    /// Where the items an edit dropped stood (current offsets): the tree
+    /// walk of [`Incremental::sync`] reads all of it again, since an edit
+    /// can change how the rest of such an item reads (close a string or a
+    /// brace early, so that it becomes several items).
+    dropped_extents: Vec<Range<usize>>,
     /// The module fingerprint the cached findings were computed against.
     checked_with: Option<u64>,
     /// Hashes of items an edit dropped since the last `sync`.
@@ -154,6 +159,7 @@ impl Incremental {
         self.valid = false;
         self.entries.clear();
         self.dirty.clear();
+        self.dropped_extents.clear();
         self.dropped.clear();
         self.checked_with = None;
     }
@@ -166,6 +172,7 @@ impl Incremental {
         let shift = |x: usize| x.saturating_add_signed(delta);
         // An item that touches the edit (even at its edge) is read again.
         let dropped = &mut self.dropped;
+        let mut extents: Vec<Range<usize>> = Vec::new();
         // Findings follow the edit; one whose related place (in another
         // block) the edit touched is made again. A run whose places are
         // all on its block's side of the edit moves as a whole, uncopied.
@@ -203,10 +210,16 @@ impl Incremental {
                 if let Some(hash) = entry.hash {
                     dropped.push(hash);
                 }
+                let end = if entry.range.end > e.old_end {
+                    shift(entry.range.end)
+                } else {
+                    e.new_end
+                };
+                extents.push(entry.range.start.min(e.start)..end.max(e.new_end));
                 false
             }
         });
-        for d in &mut self.dirty {
+        for d in self.dirty.iter_mut().chain(&mut self.dropped_extents) {
             if d.end < e.start {
                 continue;
             }
@@ -217,6 +230,7 @@ impl Incremental {
             }
         }
         self.dirty.push(e.start..e.new_end);
+        self.dropped_extents.extend(extents);
     }
 
     /// Brings the cached items up to `tree` (the tree of `src`).
@@ -239,6 +253,7 @@ impl Incremental {
             let had_facts = self.entries.iter().any(Entry::has_facts);
             self.entries.clear();
             self.dirty.clear();
+            self.dropped_extents.clear();
             self.valid = true;
             return Sync {
                 usable: true,
@@ -252,6 +267,7 @@ impl Incremental {
                 .map(|item| Entry::new(item, src, self.override_file))
                 .collect();
             self.dirty.clear();
+            self.dropped_extents.clear();
             self.valid = true;
             self.checked_with = None;
             return Sync {
@@ -264,7 +280,8 @@ impl Incremental {
             .filter(|n| n.kind() != "body")
             .collect();
         let mut fresh: Vec<Node<'_>> = Vec::new();
-        for d in std::mem::take(&mut self.dirty) {
+        let extents = std::mem::take(&mut self.dropped_extents);
+        for d in std::mem::take(&mut self.dirty).into_iter().chain(extents) {
             // Include an item that ends exactly where the range starts.
             let mut node = body.first_child_for_byte(d.start.saturating_sub(1));
             while let Some(item) = node {
@@ -406,6 +423,7 @@ impl Incremental {
         self.entries.extend(fresh);
         self.entries.sort_by_key(|e| (e.range.start, e.range.end));
         self.dirty.clear();
+        self.dropped_extents.clear();
         before.sort_unstable();
         after.sort_unstable();
         Some(Sync {
@@ -467,6 +485,7 @@ impl Incremental {
         entries.sort_by_key(|e| (e.range.start, e.range.end));
         self.entries = entries;
         self.dirty.clear();
+        self.dropped_extents.clear();
         self.dropped.clear();
         self.valid = true;
         self.checked_with = None;
