@@ -73,13 +73,14 @@ pub fn fix_thresholds() {
 }
 
 /// Free space at the top of an arena kept by a release, when asked to
-/// keep room for the work to come.
+/// keep room for the work to come, and while the server works (glibc's
+/// default `M_TOP_PAD`).
 const RELEASE_TOP_PAD: i32 = 128 << 10;
 
 /// How much free memory a release keeps at the top of each arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keep {
-    /// Room for the next job's allocations (about 256 KiB an arena): the
+    /// Room for the next job's allocations (about 128 KiB an arena): the
     /// server is working, and what it gives back it faults in again.
     Room,
     /// Nothing: nothing is open, the next job may fault its pages in.
@@ -158,10 +159,6 @@ fn flush_thread_cache() {
     let Some(sink) = sink() else {
         return;
     };
-    let sink = sink
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
     // SAFETY: `malloc` takes a size; the chunks are handed to the sink as
     // addresses, freed there once, and not used here.
     let taken: Vec<usize> = cache_sizes()
@@ -200,8 +197,8 @@ type Flush = (Vec<usize>, std::sync::mpsc::SyncSender<()>);
 /// first release that keeps nothing; `None` if it cannot be.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn sink() -> Option<&'static std::sync::Mutex<std::sync::mpsc::Sender<Flush>>> {
-    static SINK: std::sync::OnceLock<Option<std::sync::Mutex<std::sync::mpsc::Sender<Flush>>>> =
+fn sink() -> Option<&'static std::sync::mpsc::Sender<Flush>> {
+    static SINK: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Flush>>> =
         std::sync::OnceLock::new();
     SINK.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Flush>();
@@ -220,7 +217,7 @@ fn sink() -> Option<&'static std::sync::Mutex<std::sync::mpsc::Sender<Flush>>> {
                 }
             })
             .ok()
-            .map(|_| std::sync::Mutex::new(tx))
+            .map(|_| tx)
     })
     .as_ref()
 }
