@@ -39,8 +39,7 @@ pub(crate) fn renew(parser: &RefCell<Parser>, language: &Language) {
 
 /// Replaces this thread's parsers with new ones, freeing the buffers
 /// (parse stack, token and node pools) the old ones grew to on the largest
-/// text they parsed: after a 2 MB document closed, each thread that had
-/// parsed it kept a few hundred KB. Call it between jobs.
+/// text they parsed. Call it between jobs.
 pub fn release_parsers() {
     PARSER.with(|parser| renew(parser, &language()));
     crate::json::release_parser();

@@ -70,9 +70,13 @@ impl Pool {
 
 /// Gives back the calling thread's idle stack pages and its arena's free
 /// top (what a worker or a parsing thread keeps after a large document),
-/// and the buffers its parsers grew to.
+/// and, when nothing is kept for the next job, the buffers its parsers
+/// grew to (renewed after each idle second of typing, the next keystroke
+/// would only grow them again).
 pub fn release_thread_memory(keep: svl_trim::Keep) {
-    svl_analysis::syntax::release_parsers();
+    if keep == svl_trim::Keep::Nothing {
+        svl_analysis::syntax::release_parsers();
+    }
     let stack = svl_trim::release_unused_stack();
     let heap = svl_trim::release_free_memory(keep);
     tracing::debug!(stack, heap, "thread memory released");
