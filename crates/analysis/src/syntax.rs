@@ -388,6 +388,67 @@ mod tests {
     /// of every character; the named nodes keep upstream's ranges (a
     /// literal starts and ends at non-whitespace) and the characters other
     /// rules read still split the text.
+    /// How many times a clean parse of `src` called its progress callback.
+    /// tree-sitter calls it every so many parse operations, one or more per
+    /// token: the tokens themselves are hidden from the node API.
+    fn progress_calls(src: &str) -> usize {
+        let mut calls = 0;
+        let mut count = |_: &ParseState| {
+            calls += 1;
+            ControlFlow::Continue(())
+        };
+        let bytes = src.as_bytes();
+        let tree = parser_for(&language()).parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+            None,
+            Some(ParseOptions::new().progress_callback(&mut count)),
+        );
+        assert!(tree.is_some_and(|t| !t.root_node().has_error()));
+        calls
+    }
+
+    /// The vendored grammar's lexer reads a run of whitespace between tokens
+    /// as one hidden token, where upstream makes one of every character
+    /// (aligned `=` signs and indentation were a third of a module's
+    /// tokens). Whitespace is an extra: the named and anonymous nodes and
+    /// their ranges are upstream's.
+    #[test]
+    fn whitespace_between_tokens_is_one_token_per_run() {
+        let pad = " ".repeat(2000);
+        let tabs = "\t \n".repeat(700);
+        let src =
+            format!("x{pad}={pad}1\n{tabs}resource \"a\"{pad}\"b\" {{\n{tabs}y = 2{tabs}}}{tabs}");
+        // Upstream: 124 calls.
+        assert!(progress_calls(&src) <= 6, "{}", progress_calls(&src));
+        let tree = parse(&src, None);
+        let body = tree.root_node().child(0).expect("a body");
+        let x = body.child(0).expect("x");
+        assert_eq!(x.kind(), "attribute");
+        assert_eq!(x.byte_range(), 0..2 * pad.len() + 3);
+        let block = body.child(1).expect("the block");
+        assert_eq!(block.kind(), "block");
+        assert_eq!(block.start_byte(), src.find("resource").expect("there"));
+        assert_eq!(block.end_byte(), src.rfind('}').expect("there") + 1);
+        let y = block
+            .named_children(&mut block.walk())
+            .find(|n| n.kind() == "body")
+            .and_then(|b| b.child(0))
+            .expect("y");
+        assert_eq!(text(y, &src), "y = 2");
+        // A heredoc's closing marker after blank and indented lines.
+        let heredoc = format!("x = <<EOT\n  a\n{tabs}\n   EOT\n{pad}y = 1\n");
+        assert!(
+            progress_calls(&heredoc) <= 6,
+            "{}",
+            progress_calls(&heredoc)
+        );
+        let tree = parse(&heredoc, None);
+        let body = tree.root_node().child(0).expect("a body");
+        assert_eq!(body.named_child_count(), 2, "{}", body.to_sexp());
+        let y = body.named_child(1).expect("y");
+        assert_eq!(y.start_byte(), heredoc.find("y = 1").expect("there"));
+    }
+
     #[test]
     fn template_text_is_scanned_in_runs() {
         fn literals(src: &str) -> Vec<String> {
@@ -404,24 +465,8 @@ mod tests {
             out.sort();
             out
         }
-        // tree-sitter calls a parse's progress callback every so many parse
-        // operations (the tokens are hidden from the node API): upstream's
-        // token per character makes 122 calls for the string below.
-        fn progress_calls(src: &str) -> usize {
-            let mut calls = 0;
-            let mut count = |_: &ParseState| {
-                calls += 1;
-                ControlFlow::Continue(())
-            };
-            let bytes = src.as_bytes();
-            let tree = parser_for(&language()).parse_with_options(
-                &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-                None,
-                Some(ParseOptions::new().progress_callback(&mut count)),
-            );
-            assert!(tree.is_some_and(|t| !t.root_node().has_error()));
-            calls
-        }
+        // Upstream's token per character makes 122 progress calls for the
+        // string below.
         let long = "word ".repeat(1000);
         let literal = long.trim().to_owned();
         let quoted = format!("x = \"  {long}\"\n");
