@@ -152,24 +152,41 @@ const CACHE_COUNT: usize = 7;
 /// only when its thread ends, and a free goes to the freeing thread's
 /// cache while it has room. So this takes every chunk the cache holds (a
 /// request of each class is served from the cache first) and has them
-/// freed by the [`sink`] thread, whose own cache is full.
+/// freed by a thread made for it, which then ends: what its own cache took
+/// of them goes back to the arenas as it ends, and this waits for that.
+///
+/// (A thread that stayed, its cache kept full so that what it freed went
+/// to the arenas, held about 240 KB of its own for good: a third of the
+/// memory a closed server kept over an idle one.)
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn flush_thread_cache() {
-    let Some(sink) = sink() else {
-        return;
-    };
-    // SAFETY: `malloc` takes a size; the chunks are handed to the sink as
-    // addresses, freed there once, and not used here.
+    // SAFETY: `malloc` takes a size; the chunks are freed once, by the
+    // thread below or (if it cannot start) here, and not used otherwise.
     let taken: Vec<usize> = cache_sizes()
         .map(|size| unsafe { libc::malloc(size) } as usize)
         .collect();
-    let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-    match sink.send((taken, done_tx)) {
-        Ok(()) => {
-            let _ = done_rx.recv();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<usize>>();
+    let freer = std::thread::Builder::new()
+        .name("trim-flush".to_owned())
+        .stack_size(64 << 10)
+        .spawn(move || {
+            if let Ok(chunks) = rx.recv() {
+                free_all(chunks);
+            }
+        });
+    match freer {
+        Ok(freer) => {
+            if let Err(std::sync::mpsc::SendError(taken)) = tx.send(taken) {
+                free_all(taken);
+            }
+            drop(tx);
+            // Its cache is given back when it has ended, before `join`
+            // returns.
+            let _ = freer.join();
         }
-        Err(std::sync::mpsc::SendError((taken, _))) => free_all(taken),
+        // Back into this thread's cache: as before the flush.
+        Err(_) => free_all(taken),
     }
 }
 
@@ -187,39 +204,6 @@ fn free_all(chunks: Vec<usize>) {
         // ignores) and is freed once, here.
         unsafe { libc::free(chunk as *mut libc::c_void) };
     }
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-type Flush = (Vec<usize>, std::sync::mpsc::SyncSender<()>);
-
-/// A thread whose cache is full (of chunks it allocated together, about
-/// 240 KB), so that what it frees goes back to the arenas. Started on the
-/// first release that keeps nothing; `None` if it cannot be.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-fn sink() -> Option<&'static std::sync::mpsc::Sender<Flush>> {
-    static SINK: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Flush>>> =
-        std::sync::OnceLock::new();
-    SINK.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Flush>();
-        std::thread::Builder::new()
-            .name("trim-sink".to_owned())
-            .stack_size(64 << 10)
-            .spawn(move || {
-                // SAFETY: as in `flush_thread_cache`.
-                let fill: Vec<usize> = cache_sizes()
-                    .map(|size| unsafe { libc::malloc(size) } as usize)
-                    .collect();
-                free_all(fill);
-                for (chunks, done) in rx {
-                    free_all(chunks);
-                    let _ = done.send(());
-                }
-            })
-            .ok()
-            .map(|_| tx)
-    })
-    .as_ref()
 }
 
 /// Returns whether the allocator gave anything back (never, here).
