@@ -410,18 +410,28 @@ impl Incremental {
         // Parse every stretch before changing anything.
         let stretches: Vec<Range<usize>> = regions.iter().map(|(_, bytes)| bytes.clone()).collect();
         let fresh = self.read_stretches(src, &stretches, point)?;
-        // Commit: drop what the stretches cover, add what they hold.
+        // Commit: each stretch's items in place of the entries it covers.
+        // The items come in order, and each lies within its stretch, between
+        // the entries kept around it: the entries stay sorted.
         let mut before: Vec<u64> = std::mem::take(&mut self.dropped);
-        for (entries, _) in regions.iter().rev() {
+        let mut after: Vec<u64> = fresh.iter().filter_map(|e| e.hash).collect();
+        let mut fresh = fresh;
+        for (entries, bytes) in regions.iter().rev() {
+            let from = fresh.partition_point(|e| e.range.start < bytes.start);
+            let items = fresh.split_off(from);
             before.extend(
                 self.entries
-                    .drain(entries.clone())
+                    .splice(entries.clone(), items)
                     .filter_map(|entry| entry.hash),
             );
         }
-        let mut after: Vec<u64> = fresh.iter().filter_map(|e| e.hash).collect();
-        self.entries.extend(fresh);
-        self.entries.sort_by_key(|e| (e.range.start, e.range.end));
+        debug_assert!(fresh.is_empty(), "an item before every stretch");
+        debug_assert!(
+            self.entries
+                .windows(2)
+                .all(|w| (w[0].range.start, w[0].range.end) <= (w[1].range.start, w[1].range.end)),
+            "entries out of order"
+        );
         self.dirty.clear();
         self.dropped_extents.clear();
         before.sort_unstable();
