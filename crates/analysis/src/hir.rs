@@ -509,26 +509,23 @@ impl Block {
 /// An edit before a block moves every position in it. Copying each block
 /// after a keystroke to move its spans cost a 10 MB document about 23 ms a
 /// keystroke on the protocol thread, and the copies were then freed on
-/// another. A moved block instead keeps the block it was read as and how
-/// far it moved, inline: moving one allocates nothing. Its positions are
-/// computed (one copy, kept by this handle and by the moves made from it)
-/// the first time they are read through `Deref`, which after a keystroke
-/// is for the few blocks a check reads. [`SharedBlock::unplaced`] reads
-/// what does not depend on where the block is (its type, labels, names and
-/// values) without that copy.
-///
-/// Handles cloned before the copy was made do not see it: each places the
-/// block itself when read. Sharing the copy among them took one allocation
-/// per moved block and keystroke (about 3 ms of the protocol thread's time
-/// a keystroke at 10 MB), to spare the copies of the few blocks that more
-/// than one holder reads after the same edit.
+/// another. A moved block instead
+/// keeps the block it was read as and how far it moved; its positions are
+/// computed (one copy, kept) the first time they are read through `Deref`,
+/// which after a keystroke is for the few blocks a check reads.
+/// [`SharedBlock::unplaced`] reads what does not depend on where the block
+/// is (its type, labels, names and values) without that copy.
 #[derive(Clone)]
 pub struct SharedBlock {
     /// The block as read, or as last placed.
     block: std::sync::Arc<Block>,
-    /// How far it moved since.
+    /// How far it moved since, and the block at its place once computed.
+    moved: Option<std::sync::Arc<Moved>>,
+}
+
+#[derive(Debug)]
+struct Moved {
     delta: isize,
-    /// The block at its place, once computed (only when `delta` is not 0).
     placed: std::sync::OnceLock<std::sync::Arc<Block>>,
 }
 
@@ -536,28 +533,35 @@ impl SharedBlock {
     pub fn new(block: Block) -> Self {
         Self {
             block: std::sync::Arc::new(block),
-            delta: 0,
-            placed: std::sync::OnceLock::new(),
+            moved: None,
         }
     }
 
     /// The latest block known (as read, or placed since) and how far the
     /// block moved from it.
     fn latest(&self) -> (&std::sync::Arc<Block>, isize) {
-        match self.placed.get() {
-            Some(placed) => (placed, 0),
-            None => (&self.block, self.delta),
+        match &self.moved {
+            None => (&self.block, 0),
+            Some(m) => match m.placed.get() {
+                Some(placed) => (placed, 0),
+                None => (&self.block, m.delta),
+            },
         }
     }
 
     /// The same block, `delta` bytes further in its file. Nothing is
-    /// copied or allocated.
+    /// copied.
     pub(crate) fn moved(&self, delta: isize) -> Self {
         let (base, pending) = self.latest();
+        let delta = pending + delta;
         Self {
             block: std::sync::Arc::clone(base),
-            delta: pending + delta,
-            placed: std::sync::OnceLock::new(),
+            moved: (delta != 0).then(|| {
+                std::sync::Arc::new(Moved {
+                    delta,
+                    placed: std::sync::OnceLock::new(),
+                })
+            }),
         }
     }
 
@@ -594,14 +598,14 @@ impl std::ops::Deref for SharedBlock {
 
     /// The block at its current place (computed and kept on first read).
     fn deref(&self) -> &Block {
-        if self.delta == 0 {
-            return &self.block;
+        match &self.moved {
+            None => &self.block,
+            Some(m) => m.placed.get_or_init(|| {
+                let mut block = Block::clone(&self.block);
+                block.shift(m.delta);
+                std::sync::Arc::new(block)
+            }),
         }
-        self.placed.get_or_init(|| {
-            let mut block = Block::clone(&self.block);
-            block.shift(self.delta);
-            std::sync::Arc::new(block)
-        })
     }
 }
 
