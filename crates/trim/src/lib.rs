@@ -161,32 +161,34 @@ const CACHE_COUNT: usize = 7;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn flush_thread_cache() {
-    // SAFETY: `malloc` takes a size; the chunks are freed once, by the
-    // thread below or (if it cannot start) here, and not used otherwise.
-    let taken: Vec<usize> = cache_sizes()
-        .map(|size| unsafe { libc::malloc(size) } as usize)
-        .collect();
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<usize>>();
-    let freer = std::thread::Builder::new()
+    // SAFETY: `malloc` takes a size; the chunks are freed once, when
+    // `Taken` is dropped, and not used otherwise.
+    let taken = Taken(
+        cache_sizes()
+            .map(|size| unsafe { libc::malloc(size) } as usize)
+            .collect(),
+    );
+    // A thread that cannot start drops its closure here, and the chunks go
+    // back into this thread's cache: as before the flush. One that ran has
+    // given its cache back by the time `join` returns.
+    if let Ok(freer) = std::thread::Builder::new()
         .name("trim-flush".to_owned())
         .stack_size(64 << 10)
-        .spawn(move || {
-            if let Ok(chunks) = rx.recv() {
-                free_all(chunks);
-            }
-        });
-    match freer {
-        Ok(freer) => {
-            if let Err(std::sync::mpsc::SendError(taken)) = tx.send(taken) {
-                free_all(taken);
-            }
-            drop(tx);
-            // Its cache is given back when it has ended, before `join`
-            // returns.
-            let _ = freer.join();
-        }
-        // Back into this thread's cache: as before the flush.
-        Err(_) => free_all(taken),
+        .spawn(move || drop(taken))
+    {
+        let _ = freer.join();
+    }
+}
+
+/// Chunks taken from a thread's cache, freed when dropped, on whichever
+/// thread drops them.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+struct Taken(Vec<usize>);
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+impl Drop for Taken {
+    fn drop(&mut self) {
+        free_all(std::mem::take(&mut self.0));
     }
 }
 
