@@ -60,6 +60,12 @@ gen json_string_50mb '
 import sys
 open(sys.argv[1] + "/main.tf.json", "w").write("{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": \"" + "a" * 50_000_000 + "\"}}}}\n")
 '
+# Runs of whitespace: upstream tree-sitter-hcl skipped a run again from each
+# of its characters (quadratic: this took over ten minutes).
+gen whitespace_4mb '
+import sys
+open(sys.argv[1] + "/main.tf", "w").write(" " * 3_000_000 + "\n\t\t\n" + "resource \"aws_sagemaker_model\" \"m\" {\n  name" + " " * 1_000_000 + "= \"m\"\n}\n")
+'
 gen nesting_100k '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = " + "[" * 100_000 + "]" * 100_000 + "\n}\n")
@@ -111,7 +117,7 @@ for i in range($n):
 done
 
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
-for dir in clean_10mb stray_eq_10mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
+for dir in clean_10mb stray_eq_10mb whitespace_4mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
   nested_10mb wide_list_10mb json_nested_10mb nested_blocks_18mb long_string_100mb heredoc_100mb \
   nested_100mb clean_33mb clean_100mb stray_eq_100mb subnets_100mb json_models_100mb one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
