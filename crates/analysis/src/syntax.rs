@@ -383,11 +383,6 @@ mod tests {
         });
     }
 
-    /// The vendored grammar (`vendor/tree-sitter-hcl/PATCHED.md`) scans a
-    /// run of ordinary template text as one token, where upstream makes one
-    /// of every character; the named nodes keep upstream's ranges (a
-    /// literal starts and ends at non-whitespace) and the characters other
-    /// rules read still split the text.
     /// How many times a clean parse of `src` called its progress callback.
     /// tree-sitter calls it every so many parse operations, one or more per
     /// token: the tokens themselves are hidden from the node API.
@@ -411,8 +406,7 @@ mod tests {
     /// parsing `src`.
     fn skipped_characters(src: &str) -> usize {
         let skipped = std::rc::Rc::new(std::cell::Cell::new(0usize));
-        let mut parser = Parser::new();
-        parser.set_language(&language()).expect("the grammar loads");
+        let mut parser = parser_for(&language());
         let count = std::rc::Rc::clone(&skipped);
         parser.set_logger(Some(Box::new(move |_, message| {
             if message.starts_with("skip character") {
@@ -483,6 +477,11 @@ mod tests {
         assert_eq!(y.start_byte(), heredoc.find("y = 1").expect("there"));
     }
 
+    /// The vendored grammar (`vendor/tree-sitter-hcl/PATCHED.md`) scans a
+    /// run of ordinary template text as one token, where upstream makes one
+    /// of every character; the named nodes keep upstream's ranges (a
+    /// literal starts and ends at non-whitespace) and the characters other
+    /// rules read still split the text.
     #[test]
     fn template_text_is_scanned_in_runs() {
         fn literals(src: &str) -> Vec<String> {
