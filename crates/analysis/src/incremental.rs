@@ -409,13 +409,12 @@ impl Incremental {
         }
         // Parse every stretch before changing anything.
         let stretches: Vec<Range<usize>> = regions.iter().map(|(_, bytes)| bytes.clone()).collect();
-        let fresh = self.read_stretches(src, &stretches, point)?;
+        let mut fresh = self.read_stretches(src, &stretches, point)?;
         // Commit: each stretch's items in place of the entries it covers.
         // The items come in order, and each lies within its stretch, between
         // the entries kept around it: the entries stay sorted.
         let mut before: Vec<u64> = std::mem::take(&mut self.dropped);
         let mut after: Vec<u64> = fresh.iter().filter_map(|e| e.hash).collect();
-        let mut fresh = fresh;
         for (entries, bytes) in regions.iter().rev() {
             let from = fresh.partition_point(|e| e.range.start < bytes.start);
             let items = fresh.split_off(from);
