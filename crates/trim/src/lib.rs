@@ -186,9 +186,14 @@ fn flush_thread_cache() {
 struct Taken(Vec<usize>);
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
 impl Drop for Taken {
     fn drop(&mut self) {
-        free_all(std::mem::take(&mut self.0));
+        for &chunk in &self.0 {
+            // SAFETY: each address came from `malloc` (or is null, which
+            // `free` ignores) and is freed once, here, as `Taken` is dropped.
+            unsafe { libc::free(chunk as *mut libc::c_void) };
+        }
     }
 }
 
@@ -196,16 +201,6 @@ impl Drop for Taken {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn cache_sizes() -> impl Iterator<Item = usize> {
     (0..CACHE_CLASSES).flat_map(|class| std::iter::repeat_n(24 + 16 * class, CACHE_COUNT))
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-fn free_all(chunks: Vec<usize>) {
-    for chunk in chunks {
-        // SAFETY: each address came from `malloc` (or is null, which `free`
-        // ignores) and is freed once, here.
-        unsafe { libc::free(chunk as *mut libc::c_void) };
-    }
 }
 
 /// Returns whether the allocator gave anything back (never, here).
