@@ -272,8 +272,9 @@ pub(crate) struct BlockParts<'t> {
     /// The block type: `resource`, `vpc_config`, …
     pub ident: Node<'t>,
     pub label_count: usize,
-    first_label: Option<Node<'t>>,
-    second_label: Option<Node<'t>>,
+    /// The first three labels: a block of more is read with three, enough
+    /// to tell that it has too many (`resource resource "TYPE" "NAME"`).
+    labels: [Option<Node<'t>>; 3],
     pub block_start: Option<Node<'t>>,
     pub body: Option<Node<'t>>,
     pub block_end: Option<Node<'t>>,
@@ -287,14 +288,20 @@ impl<'t> BlockParts<'t> {
         }
         let mut cursor = block.walk();
         let mut ident = None;
-        let mut labels = Vec::new();
+        let mut labels = [None; 3];
+        let mut label_count = 0;
         let mut block_start = None;
         let mut body = None;
         let mut block_end = None;
         for child in block.children(&mut cursor) {
             match child.kind() {
                 "identifier" if ident.is_none() => ident = Some(child),
-                "identifier" | "string_lit" if block_start.is_none() => labels.push(child),
+                "identifier" | "string_lit" if block_start.is_none() => {
+                    if let Some(slot) = labels.get_mut(label_count) {
+                        *slot = Some(child);
+                    }
+                    label_count += 1;
+                }
                 "block_start" => block_start = Some(child),
                 "body" => body = Some(child),
                 "block_end" => block_end = Some(child),
@@ -303,9 +310,8 @@ impl<'t> BlockParts<'t> {
         }
         Some(Self {
             ident: ident?,
-            label_count: labels.len(),
-            first_label: labels.first().copied(),
-            second_label: labels.get(1).copied(),
+            label_count,
+            labels,
             block_start,
             body,
             block_end,
@@ -313,11 +319,7 @@ impl<'t> BlockParts<'t> {
     }
 
     pub fn label(&self, index: usize) -> Option<Node<'t>> {
-        match index {
-            0 => self.first_label,
-            1 => self.second_label,
-            _ => None,
-        }
+        self.labels.get(index).copied().flatten()
     }
 
     /// True when the block's closing brace was really written.
