@@ -19,7 +19,25 @@ enum Ctx {
 
 /// The outermost comment, string and heredoc spans of `src`, in order.
 pub(crate) fn non_code(src: &str) -> Vec<Range<usize>> {
+    scan(src).0
+}
+
+/// [`non_code`] without the span left open at the end of `src` (a `/*`
+/// never closed, a string whose interpolation runs to the end): what such
+/// a span holds is text only if the file is finished as it is, which a
+/// file with syntax errors is not.
+pub(crate) fn closed_non_code(src: &str) -> Vec<Range<usize>> {
+    let (mut regions, open) = scan(src);
+    if open {
+        regions.pop();
+    }
+    regions
+}
+
+/// The spans of [`non_code`], and whether the last one is left open.
+fn scan(src: &str) -> (Vec<Range<usize>>, bool) {
     let bytes = src.as_bytes();
+    let mut open = false;
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut stack: Vec<Ctx> = Vec::new();
     let mut region_start = 0;
@@ -73,9 +91,11 @@ pub(crate) fn non_code(src: &str) -> Vec<Range<usize>> {
                         i = end;
                     }
                     b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                        let end = find(bytes, i + 2, b"*/").map_or(bytes.len(), |e| e + 2);
+                        let close = find(bytes, i + 2, b"*/");
+                        let end = close.map_or(bytes.len(), |e| e + 2);
                         if stack.is_empty() {
                             out.push(i..end);
+                            open = close.is_none();
                         }
                         i = end;
                     }
@@ -87,9 +107,10 @@ pub(crate) fn non_code(src: &str) -> Vec<Range<usize>> {
                         i += 1;
                     }
                     b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc_end(src, i) {
-                        Some(end) => {
+                        Some((end, closed)) => {
                             if stack.is_empty() {
                                 out.push(i..end);
+                                open = !closed;
                             }
                             i = end;
                         }
@@ -122,8 +143,9 @@ pub(crate) fn non_code(src: &str) -> Vec<Range<usize>> {
     }
     if !stack.is_empty() {
         out.push(region_start..bytes.len());
+        open = true;
     }
-    out
+    (out, open)
 }
 
 /// About how many syntax nodes a parse of `src` makes, found without one:
@@ -222,7 +244,7 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// The end of a heredoc starting at `at` (`<<EOT` or `<<-EOT` then a line
 /// break): just after its closing marker, or the end of the text if it is
 /// never closed. `None` if this is not a heredoc opener.
-fn heredoc_end(src: &str, at: usize) -> Option<usize> {
+fn heredoc_end(src: &str, at: usize) -> Option<(usize, bool)> {
     let (marker, flush) = heredoc_marker(&src[at..])?;
     let after = &src[at + 2 + usize::from(flush) + marker.len()..];
     let after = after.strip_prefix('\r').unwrap_or(after);
@@ -233,11 +255,11 @@ fn heredoc_end(src: &str, at: usize) -> Option<usize> {
     while pos < src.len() {
         let end = src[pos..].find('\n').map_or(src.len(), |e| pos + e);
         if src[pos..end].trim() == marker {
-            return Some(end);
+            return Some((end, true));
         }
         pos = end + 1;
     }
-    Some(src.len())
+    Some((src.len(), false))
 }
 
 /// The marker of the heredoc that `text` starts with (`<<EOT` or
@@ -264,6 +286,24 @@ pub fn inside(regions: &[Range<usize>], offset: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_left_open_at_the_end_is_not_closed_non_code() {
+        for open in ["x = <<EOT\nresource", "/* resource", "x = \"${\nresource"] {
+            let src = format!("a = \"s\"\n{open} \"m\" \"n\" {{\n");
+            assert_eq!(non_code(&src).len(), 2, "{src}");
+            assert_eq!(
+                closed_non_code(&src),
+                vec![Range { start: 4, end: 7 }],
+                "{src}"
+            );
+        }
+        for closed in ["x = <<EOT\nresource\nEOT", "/* resource */", "# resource"] {
+            let src = format!("a = \"s\"\n{closed}\n");
+            assert_eq!(closed_non_code(&src), non_code(&src), "{src}");
+            assert_eq!(closed_non_code(&src).len(), 2, "{src}");
+        }
+    }
 
     fn texts(src: &str) -> Vec<&str> {
         non_code(src).into_iter().map(|r| &src[r]).collect()
