@@ -88,3 +88,99 @@ fn ranges_are_valid() {
         }
     }
 }
+
+/// No silent pass: a model without `vpc_config`, in a file broken at any
+/// line by any of a set of syntax errors (inside the model, before it or
+/// after it; alone on its line or glued to the next), still gets a verdict
+/// — its finding, or a "not checked" one — never nothing.
+#[test]
+fn a_broken_file_never_passes_a_model_silently() {
+    let lines = [
+        "variable \"v\" {",
+        "  default = \"x\"",
+        "}",
+        "resource \"aws_sagemaker_model\" \"m\" {",
+        "  name               = \"m\"",
+        "  execution_role_arn = var.v",
+        "  primary_container {",
+        "    image = \"i\"",
+        "  }",
+        "  tags = { a = \"b\" }",
+        "}",
+        "locals {",
+        "  l = 1",
+        "}",
+    ];
+    let breaks = [
+        "[,]",
+        "(,)",
+        "{,}",
+        "\"x",
+        "<<EOT",
+        "=",
+        "}",
+        "{",
+        "${",
+        "/*",
+        ",",
+        "]",
+        ")",
+        "x = [",
+        "x = (",
+        "x = {",
+        "x = \"${",
+        "resource",
+        "resource \"a\"",
+    ];
+    let mut checked = 0;
+    let mut silent = 0;
+    for at in 0..=lines.len() {
+        for bad in breaks {
+            for glue in ["\n", ""] {
+                // Glued to the header, these merge into its first token and
+                // leave no `resource` keyword: no header is left to judge.
+                if glue.is_empty() && (bad.ends_with(char::is_alphanumeric) || bad == "\"x") {
+                    continue;
+                }
+                let mut text = lines[..at].join("\n");
+                if at > 0 {
+                    text.push('\n');
+                }
+                text.push_str(bad);
+                text.push_str(glue);
+                text.push_str(&lines[at..].join("\n"));
+                text.push('\n');
+                let findings = analysis::analyze_text(&text);
+                if !findings
+                    .iter()
+                    .any(|f| f.resource.address() == "aws_sagemaker_model.m")
+                {
+                    eprintln!("no verdict for the model in:\n{text}\nfindings: {findings:#?}");
+                    silent += 1;
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > (lines.len() + 1) * breaks.len(), "{checked}");
+    assert_eq!(silent, 0, "of {checked} broken files");
+}
+
+/// Error recovery may fold a `vpc_config` written after an error into the
+/// item before it (`[,]` read as an index of the `name` above): the model
+/// is then not checked, never reported as having no `vpc_config`.
+#[test]
+fn a_vpc_config_folded_into_a_broken_item_is_not_reported_missing() {
+    for bad in ["[,]", "x = [", "x = (", "/*", "=", ",", "]", ")"] {
+        let text = format!(
+            "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"m\"\n{bad}\n  vpc_config {{\n    subnets            = [\"s\"]\n    security_group_ids = [\"g\"]\n  }}\n}}\n"
+        );
+        let findings = analysis::analyze_text(&text);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.problem == analysis::finding::Problem::NotChecked),
+            "{text}\n{findings:#?}"
+        );
+    }
+}

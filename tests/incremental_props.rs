@@ -214,7 +214,13 @@ proptest! {
                 let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), Some(&tree));
                 let cached: Vec<_> = cache.blocks().into_iter().map(|b| (*b).clone()).collect();
                 let fresh_blocks: Vec<_> = fresh.blocks.iter().map(|b| (**b).clone()).collect();
-                prop_assert_eq!(cached, fresh_blocks);
+                if fresh_blocks.iter().any(|b| b.kind == "resource" && b.labels.len() > 2) {
+                    // Terraform rejects the file, and a header may hide in
+                    // the labels: the cache does not serve it.
+                    prop_assert!(cached.is_empty());
+                } else {
+                    prop_assert_eq!(cached, fresh_blocks);
+                }
             }
         }
     }

@@ -120,6 +120,11 @@ pub enum Problem {
     /// is elsewhere, in the network or the serving chain, and the rule
     /// recomputes it for a fix.
     Pitfall,
+    /// The resource could not be checked: its block (or an override of
+    /// it) has syntax errors, so what it declares is not known. Not a
+    /// violation but the absence of a verdict: the editor shows it as a
+    /// hint whatever the configured severity, `check` names it and exits 2.
+    NotChecked,
     /// A suppression comment that suppresses nothing: no reason, unknown
     /// rule, bad date.
     InvalidSuppression,
@@ -156,6 +161,7 @@ impl Problem {
             Problem::EmptyForEach { .. } => "empty for_each".to_owned(),
             Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
             Problem::Pitfall => "deployment pitfall".to_owned(),
+            Problem::NotChecked => "not checked".to_owned(),
             Problem::InvalidSuppression => "invalid suppression".to_owned(),
             Problem::ExpiredSuppression => "expired suppression".to_owned(),
         }
@@ -284,7 +290,10 @@ impl Finding {
             }
             Problem::EmptyForEach { dynamic } => visit(dynamic),
             Problem::DuplicateVpcConfig { block } => visit(block),
-            Problem::Pitfall | Problem::InvalidSuppression | Problem::ExpiredSuppression => {}
+            Problem::Pitfall
+            | Problem::NotChecked
+            | Problem::InvalidSuppression
+            | Problem::ExpiredSuppression => {}
         }
     }
 

@@ -61,6 +61,9 @@ struct Entry {
     /// [`shared_hash`] of `block`: what other blocks may read from it
     /// (`None`: nothing).
     hash: Option<u64>,
+    /// A `resource` block of more than two labels (see
+    /// [`Incremental::sync`]).
+    malformed: bool,
     /// `None` until checked against the current module facts; then its
     /// findings (`Some(None)`: none).
     checked: Option<Option<Run>>,
@@ -82,6 +85,9 @@ impl Entry {
         Self {
             range: item.byte_range(),
             is_block: item.kind() == "block",
+            malformed: block
+                .as_deref()
+                .is_some_and(|b| b.kind == "resource" && b.labels.len() > 2),
             hash: block.as_deref().and_then(|b| shared_hash(b, override_file)),
             block,
             checked: None,
@@ -235,6 +241,26 @@ impl Incremental {
 
     /// Brings the cached items up to `tree` (the tree of `src`).
     pub fn sync(&mut self, src: &str, tree: &Tree) -> Sync {
+        let sync = self.sync_tree(src, tree);
+        if sync.usable && self.malformed() {
+            self.invalidate();
+            return Sync {
+                usable: false,
+                facts_changed: true,
+            };
+        }
+        sync
+    }
+
+    /// A `resource` block of more than two labels is among the items: a
+    /// clean tree that Terraform rejects, where a resource header may hide
+    /// among the labels. The full analysis reads it (see
+    /// `terraform::file_blocks`); the cache does not serve it.
+    fn malformed(&self) -> bool {
+        self.entries.iter().any(|e| e.malformed)
+    }
+
+    fn sync_tree(&mut self, src: &str, tree: &Tree) -> Sync {
         let root = tree.root_node();
         if root.kind() != "config_file" || root.has_error() {
             let had_facts = self.entries.iter().any(Entry::has_facts);
@@ -354,6 +380,15 @@ impl Incremental {
     /// brace or `/*` may reach past it. The caller then parses the whole
     /// text and calls [`Incremental::sync`].
     pub fn sync_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
+        let sync = self.sync_stretches(src, point)?;
+        if self.malformed() {
+            self.invalidate();
+            return None;
+        }
+        Some(sync)
+    }
+
+    fn sync_stretches(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
         if !self.valid {
             return self.init_text(src, point);
         }

@@ -199,29 +199,13 @@ pub fn parse(text: &str, range: Range<usize>, known_rules: &[&str]) -> Option<Di
 /// the line directly above its header, and one on its header line.
 pub(crate) fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>> {
     let header_row = block.start_position().row;
-    let mut candidates = Vec::new();
-    // Directly above: the comment token that ends the previous line (it may
-    // be a sibling of the block, or of the whole body for the first block).
-    let line_start = src[..block.start_byte()].rfind('\n').map_or(0, |i| i + 1);
-    if line_start > 0 {
-        let above = src[..line_start - 1].trim_end_matches('\r');
-        let last = above.trim_end_matches([' ', '\t']).len();
-        if last > 0 {
-            let mut root = block;
-            while let Some(parent) = root.parent() {
-                root = parent;
-            }
-            let at = root.descendant_for_byte_range(last - 1, last - 1);
-            if let Some(comment) = at.filter(|n| n.kind() == "comment") {
-                // A line comment must start on that line; a block comment
-                // may start earlier.
-                let one_line = !src[comment.start_byte()..line_start - 1].contains('\n');
-                if one_line || src[comment.start_byte()..].starts_with("/*") {
-                    candidates.push(comment);
-                }
-            }
-        }
+    let mut root = block;
+    while let Some(parent) = root.parent() {
+        root = parent;
     }
+    let mut candidates: Vec<Node<'t>> = comment_above(root, src, block.start_byte())
+        .into_iter()
+        .collect();
     // On the header line, after `{`.
     if let Some(parts) = BlockParts::of(block) {
         let mut cursor = block.walk();
@@ -240,6 +224,28 @@ pub(crate) fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>
         candidates.extend(inline);
     }
     candidates
+}
+
+/// The comment token of `root`'s tree that ends the line directly above
+/// the one holding `start` (it may be a sibling of the block starting
+/// there, or of the whole body for the first block).
+pub(crate) fn comment_above<'t>(root: Node<'t>, src: &str, start: usize) -> Option<Node<'t>> {
+    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    if line_start == 0 {
+        return None;
+    }
+    let above = src[..line_start - 1].trim_end_matches('\r');
+    let last = above.trim_end_matches([' ', '\t']).len();
+    if last == 0 {
+        return None;
+    }
+    let comment = root
+        .descendant_for_byte_range(last - 1, last - 1)
+        .filter(|n| n.kind() == "comment")?;
+    // A line comment must start on that line; a block comment may start
+    // earlier.
+    let one_line = !src[comment.start_byte()..line_start - 1].contains('\n');
+    (one_line || src[comment.start_byte()..].starts_with("/*")).then_some(comment)
 }
 
 /// The suppression directive among a block's candidate comments.

@@ -121,8 +121,107 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
         }
     }
     out.sort_by_key(|b| b.span.start);
+    // A `resource` block of more labels than two is an error to Terraform
+    // too, and may hold a model's header among its labels.
+    if tree.root_node().has_error()
+        || out
+            .iter()
+            .any(|b| b.kind == "resource" && b.labels.len() > 2)
+    {
+        let lost = unreadable_resources(src, tree, &out);
+        if !lost.is_empty() {
+            // Recovery's reading of such a header (labels taken from the
+            // broken text after it) gives way to the header alone.
+            out.retain(|b| !lost.iter().any(|l| l.span.start == b.span.start));
+            out.extend(lost);
+            out.sort_by_key(|b| b.span.start);
+        }
+    }
     out.shrink_to_fit();
     out
+}
+
+/// The resources of a file with syntax errors that no parse could read
+/// (`found`: the blocks that were read, in order): each resource header
+/// (`resource LABEL LABEL {`) outside the blocks read whole and outside
+/// strings, heredocs and comments — except one left open at the end of
+/// the file, which may as well be the error — that starts no resource
+/// read.
+/// What rules decide from such a header is "not known" rather than nothing.
+fn unreadable_resources(
+    src: &str,
+    tree: &Tree,
+    found: &[crate::hir::Block],
+) -> Vec<crate::hir::Block> {
+    let non_code = crate::lex::closed_non_code(src);
+    // The bodies of closed blocks: a header there is a nested block. (A
+    // header among a block's labels, `resource "a"` glued before it, is not.)
+    let bodies: Vec<(usize, usize)> = found.iter().filter_map(|b| b.braces).collect();
+    // Anywhere in code, not only at the start of a line: what an error
+    // glued to a header (`[,]resource …`) must not hide.
+    let candidates: Vec<usize> = src
+        .match_indices("resource")
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = src[..at].chars().next_back();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                && is_resource_header(&src[at..])
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (i, &at) in candidates.iter().enumerate() {
+        if crate::lex::inside(&non_code, at)
+            || found
+                .iter()
+                .any(|b| b.span.start == at && b.resource_address().is_some())
+            || bodies.iter().any(|&(open, close)| open <= at && at < close)
+        {
+            continue;
+        }
+        // Up to the next header or block read, whichever comes first.
+        let end = candidates
+            .get(i + 1)
+            .copied()
+            .into_iter()
+            .chain(found.iter().map(|b| b.span.start).filter(|&s| s > at))
+            .min()
+            .unwrap_or(src.len());
+        if let Some(mut block) = unreadable_resource(&src[at..end], at) {
+            if let Some(comment) = crate::suppress::comment_above(tree.root_node(), src, at) {
+                block.comments =
+                    std::iter::once((comment.byte_range(), syntax::text(comment, src).into()))
+                        .collect();
+            }
+            out.push(block);
+        }
+    }
+    out
+}
+
+/// The block of the resource header `src` starts with (at `offset` in the
+/// file): the header, with an empty, unfinished body — or `None` when no
+/// rule checks resources of its type (a block of another type, read for
+/// what it declares, would wrongly declare nothing).
+fn unreadable_resource(src: &str, offset: usize) -> Option<crate::hir::Block> {
+    let header = format!("{}}}", &src[..header_len(src)?]);
+    let tree = syntax::parse(&header, None);
+    let node = tree.root_node().named_child(0)?.named_child(0)?;
+    let parts = BlockParts::of(node)?;
+    if tree.root_node().has_error() || node.kind() != "block" || parts.label_count != 2 {
+        return None;
+    }
+    let mut block = crate::lower::hcl::block(node, &header)?;
+    let (kind, _) = block.resource_address()?;
+    if !crate::rules::checked_type(kind) {
+        return None;
+    }
+    block.span = 0..src.len();
+    block.closed = false;
+    block.clean = false;
+    block.braces = None;
+    block.shift(offset as isize);
+    block.shrink();
+    Some(block)
 }
 
 /// The nodes whose child blocks Terraform would read as top-level blocks:
@@ -291,21 +390,22 @@ fn header_candidates(src: &str, range: Range<usize>) -> Vec<usize> {
 /// `resource "TYPE" "NAME" {` (labels quoted or bare, `/* */` comments
 /// between them) at the start of `s`.
 fn is_resource_header(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("resource") else {
-        return false;
-    };
-    let mut rest = rest;
+    header_len(s).is_some()
+}
+
+/// The length of the resource header at the start of `s`, its `{`
+/// included (see [`is_resource_header`]).
+fn header_len(s: &str) -> Option<usize> {
+    let mut rest = s.strip_prefix("resource")?;
     for _ in 0..2 {
         let trimmed = skip_blanks(rest);
         if trimmed.len() == rest.len() && !rest.starts_with('"') {
-            return false;
+            return None;
         }
-        let Some(after) = skip_label(trimmed) else {
-            return false;
-        };
-        rest = after;
+        rest = skip_label(trimmed)?;
     }
-    skip_blanks(rest).starts_with('{')
+    let rest = skip_blanks(rest).strip_prefix('{')?;
+    Some(s.len() - rest.len())
 }
 
 /// Skips spaces, tabs and `/* … */` comments on one line.

@@ -104,6 +104,7 @@ impl FindingKey {
             Problem::EmptyForEach { .. } => "empty_for_each",
             Problem::DuplicateVpcConfig { .. } => "duplicate_vpc_config",
             Problem::Pitfall => "pitfall",
+            Problem::NotChecked => "not_checked",
             Problem::InvalidSuppression => "invalid_suppression",
             Problem::ExpiredSuppression => "expired_suppression",
         };

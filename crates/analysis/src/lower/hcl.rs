@@ -60,14 +60,18 @@ pub fn body(node: Option<Node<'_>>, src: &str) -> Body {
         match child.kind() {
             "attribute" => out.attributes.extend(attribute(child, src)),
             "block" => out.blocks.extend(block(child, src)),
-            "ERROR" => {
-                for word in words(syntax::text(child, src)) {
-                    if !out.unparsed_words.iter().any(|w| w == word) {
-                        out.unparsed_words.push(word.to_owned().into());
-                    }
+            _ => {}
+        }
+        // Recovery may fold the items after an error into the item that
+        // holds it (`name = "m"` then `[,]` swallowed the `vpc_config`
+        // after it into an index of `"m"`): every word of such an item is
+        // what may have been meant.
+        if child.is_error() || child.has_error() {
+            for word in words(syntax::text(child, src)) {
+                if !out.unparsed_words.iter().any(|w| w == word) {
+                    out.unparsed_words.push(word.to_owned().into());
                 }
             }
-            _ => {}
         }
     }
     out

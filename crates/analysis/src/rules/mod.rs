@@ -177,6 +177,11 @@ pub fn may_apply(text: &str) -> bool {
         })
 }
 
+/// Whether some rule checks resources of this type.
+pub fn checked_type(kind: &str) -> bool {
+    RULES.iter().any(|r| r.resource_types().contains(&kind))
+}
+
 /// Whether findings can depend on a top-level block of this type and first
 /// label (`None`: unknown): the resources rules check or read, and the
 /// variables, locals and module calls values come from. Data sources and
@@ -240,9 +245,13 @@ impl Reporter<'_, '_> {
         if path != self.ctx.path && !self.everywhere {
             return;
         }
+        let severity = match problem {
+            crate::finding::Problem::NotChecked => Severity::Hint,
+            _ => self.rule.default_severity,
+        };
         self.out.push(Finding {
             rule: self.rule.id,
-            severity: self.rule.default_severity,
+            severity,
             range,
             message: message.into(),
             resource: self.resource.clone(),

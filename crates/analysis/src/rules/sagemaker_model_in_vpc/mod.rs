@@ -492,7 +492,19 @@ fn decide(facts: &ModelFacts, ctx: &Context<'_>, reporter: &mut Reporter<'_, '_>
     };
 
     let blocks = match &facts.vpc {
-        VpcState::Undecided => return,
+        VpcState::Undecided => {
+            reporter.report(
+                header_path,
+                header.clone(),
+                format!(
+                    "{address} was not checked: its block has syntax errors, so whether it runs \
+                     in your VPC is not known (Terraform rejects the file as it is)"
+                ),
+                Problem::NotChecked,
+                Vec::new(),
+            );
+            return;
+        }
         VpcState::Absent => {
             reporter.report(
                 header_path,
