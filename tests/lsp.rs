@@ -660,3 +660,52 @@ fn a_panic_in_analysis_clears_diagnostics_and_the_server_keeps_serving() {
     assert!(hover["contents"]["value"].is_string());
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+/// A model whose block is unfinished is not passed in silence: it gets a
+/// hint that it was not checked — a hint whatever the configured severity,
+/// with no quick fix — and the real verdict replaces it once the block is
+/// closed.
+#[test]
+fn an_unfinished_model_is_a_not_checked_hint_until_it_parses() {
+    let mut server = Server::spawn();
+    server.settings = json!({"severity": "error"});
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///w/main.tf";
+    let text = "resource \"aws_sagemaker_model\" \"m\" {\n  name = [,]\n}\n";
+    server.open(uri, text);
+    let d = server.await_diagnostics_at(uri, 1);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["severity"], 4, "{d:?}");
+    assert_eq!(d[0]["data"]["problem"], "not_checked", "{d:?}");
+    assert_eq!(d[0]["range"]["start"], json!({"line": 0, "character": 0}));
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws_sagemaker_model.m was not checked: its block has syntax errors"),
+        "{d:?}"
+    );
+    assert!(
+        code_actions(&mut server, uri, &d[0], None).is_empty(),
+        "nothing to fix or suppress on a model that was not checked"
+    );
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{
+                "range": {"start": {"line": 1, "character": 9}, "end": {"line": 1, "character": 12}},
+                "text": "\"m\""
+            }]
+        }),
+    );
+    // The pulled settings (error) may be applied after this version's
+    // first publish: whichever is published last carries them.
+    let mut d = server.await_diagnostics_at(uri, 2);
+    while d.first().is_some_and(|d| d["severity"] != 1) {
+        d = server.await_diagnostics_at(uri, 2);
+    }
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["data"]["problem"], "missing_vpc_config", "{d:?}");
+    assert_eq!(server.shutdown().code(), Some(0));
+}
