@@ -976,3 +976,65 @@ fn a_reader_that_stops_early_gets_an_error_exit_not_a_panic() {
         assert!(!stderr.contains("panicked"), "{format}: {stderr}");
     }
 }
+
+/// A model whose block has syntax errors is not passed: `check` names it on
+/// stderr with its place, counts it in the summary, lists it under
+/// `not_checked` in JSON and exits 2 — with `--diff` too — while the file's
+/// well-formed models are still reported. A suppression comment with a
+/// reason accepts it like any finding.
+#[test]
+fn a_model_with_syntax_errors_is_named_as_not_checked_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = "resource \"aws_sagemaker_model\" \"broken\" {\n  name = [,]\n}\n";
+    write(dir.path(), "broken.tf", broken);
+    write(dir.path(), "main.tf", BAD);
+
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: broken.tf:1:1: aws_sagemaker_model.broken was not checked: its block has syntax errors"),
+        "{err}"
+    );
+    let text = stdout(&out);
+    assert!(text.contains("aws_sagemaker_model.bad"), "{text}");
+    assert!(
+        text.ends_with(
+            "1 finding in 1 file (2 files checked); 1 resource not checked (syntax errors)\n"
+        ),
+        "{text}"
+    );
+
+    let out = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 1, "{json}");
+    let unchecked = json["not_checked"].as_array().unwrap();
+    assert_eq!(unchecked.len(), 1, "{json}");
+    assert_eq!(unchecked[0]["resource"], "aws_sagemaker_model.broken");
+    assert_eq!(unchecked[0]["path"], "broken.tf");
+    assert_eq!(unchecked[0]["range"]["start"]["line"], 1);
+
+    let out = run(dir.path(), &["check", "--diff"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.tf:1:1: aws_sagemaker_model.broken was not checked"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("broken.tf")).unwrap(),
+        broken
+    );
+
+    write(
+        dir.path(),
+        "broken.tf",
+        format!(
+            "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- retired, being deleted\n{broken}"
+        ),
+    );
+    std::fs::remove_file(dir.path().join("main.tf")).unwrap();
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "0 findings in 0 files (1 file checked); 1 suppressed by comments\n"
+    );
+}

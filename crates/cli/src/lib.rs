@@ -252,6 +252,11 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         }
         if options.diff {
             let _ = stdout.flush();
+            // `--diff` writes no report: what it could not check is named here.
+            for (at, message) in batch.unchecked() {
+                failed = true;
+                report_error(stderr, &at, &message);
+            }
             let _ = writeln!(
                 stderr,
                 "{changed_files} file{} would be changed by --fix{}",
@@ -280,6 +285,13 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
 
     let mut reports = batch.into_reports();
     reports.sort_by(|a, b| a.display.cmp(&b.display));
+    // No verdict is not a pass: each is named, and the exit code says so.
+    for report in &reports {
+        for (at, message) in report.unchecked_lines() {
+            failed = true;
+            report_error(stderr, &at, message);
+        }
+    }
     let totals = Totals {
         files_checked: reports.len(),
         suppressed: reports.iter().map(|r| r.suppressed).sum(),

@@ -206,6 +206,35 @@ impl<'w> Batch<'w> {
         (changes, unfixed)
     }
 
+    /// Where and why each resource of the checked files had no verdict
+    /// (`Problem::NotChecked`, unsuppressed), as `check` names them.
+    pub fn unchecked(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for module in &self.modules {
+            for file in &module.files {
+                let mut rope = None;
+                for f in file.findings.iter().filter(|f| {
+                    f.suppressed.is_none()
+                        && f.problem == svl_analysis::finding::Problem::NotChecked
+                }) {
+                    let rope = rope.get_or_insert_with(|| {
+                        module
+                            .sources
+                            .get(&file.target.path)
+                            .map_or_else(Rope::new, |s| Rope::from_str(&s.text))
+                    });
+                    let at = position::to_line_col(rope, f.range.start, Encoding::Utf32);
+                    out.push((
+                        format!("{}:{}:{}", file.target.display, at.line + 1, at.col + 1),
+                        f.message.as_str().to_owned(),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// A fix could not be written: the file keeps its old text.
     pub(crate) fn revert(&mut self, change: &Change) {
         let path = &change.inner.path;
@@ -261,6 +290,15 @@ impl<'w> Batch<'w> {
                 let all = findings.len();
                 findings.retain(|f| f.suppressed.is_none());
                 let suppressed = all - findings.len();
+                // Not violations, and no verdict: named apart.
+                let mut unchecked = Vec::new();
+                findings.retain(|f| {
+                    let keep = f.problem != svl_analysis::finding::Problem::NotChecked;
+                    if !keep {
+                        unchecked.push(f.clone());
+                    }
+                    keep
+                });
                 let notes = findings
                     .iter()
                     .map(|f| {
@@ -293,12 +331,13 @@ impl<'w> Batch<'w> {
                 out.push(FileReport {
                     display: file.target.display.clone(),
                     // Positions are only computed for findings.
-                    rope: if findings.is_empty() {
+                    rope: if findings.is_empty() && unchecked.is_empty() {
                         Rope::new()
                     } else {
                         Rope::from_str(&source.text)
                     },
                     findings,
+                    unchecked,
                     notes,
                     suppressed,
                 });

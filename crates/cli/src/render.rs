@@ -20,6 +20,23 @@ pub struct FileReport {
     pub notes: Vec<Vec<String>>,
     /// How many findings suppression comments accepted.
     pub suppressed: usize,
+    /// Resources no verdict could be reached on (`Problem::NotChecked`),
+    /// sorted by position: named on stderr, and `check` exits 2.
+    pub unchecked: Vec<Finding>,
+}
+
+impl FileReport {
+    /// `path:line:column` and the message of each resource that was not
+    /// checked.
+    pub fn unchecked_lines(&self) -> impl Iterator<Item = (String, &str)> + '_ {
+        self.unchecked.iter().map(|f| {
+            let at = human(&self.rope, f.range.start);
+            (
+                format!("{}:{}:{}", self.display, at.line, at.col),
+                f.message.as_str(),
+            )
+        })
+    }
 }
 
 /// Totals for the summary line.
@@ -83,6 +100,13 @@ pub fn text(
     let mut line = summary(findings, files, totals.files_checked);
     if totals.suppressed > 0 {
         line.push_str(&format!("; {} suppressed by comments", totals.suppressed));
+    }
+    let unchecked: usize = reports.iter().map(|r| r.unchecked.len()).sum();
+    if unchecked > 0 {
+        line.push_str(&format!(
+            "; {unchecked} resource{} not checked (syntax errors)",
+            if unchecked == 1 { "" } else { "s" }
+        ));
     }
     writeln!(out, "{line}")
 }
@@ -274,6 +298,23 @@ struct JsonReport<'a> {
     version: u32,
     files_checked: usize,
     findings: JsonFindings<'a>,
+    /// Resources no verdict could be reached on, in the findings' shape;
+    /// left out when there are none (the shape of version 1 before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_checked: Option<JsonUnchecked<'a>>,
+}
+
+struct JsonUnchecked<'a>(&'a [FileReport]);
+
+impl Serialize for JsonUnchecked<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|report| {
+            report
+                .unchecked
+                .iter()
+                .map(move |f| json_finding(report, usize::MAX, f))
+        }))
+    }
 }
 
 /// The findings of every report, serialized one by one as they are made
@@ -346,6 +387,10 @@ pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
         version: 1,
         files_checked: totals.files_checked,
         findings: JsonFindings(reports),
+        not_checked: reports
+            .iter()
+            .any(|r| !r.unchecked.is_empty())
+            .then_some(JsonUnchecked(reports)),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
