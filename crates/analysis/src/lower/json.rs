@@ -40,11 +40,9 @@ enum Mode {
 
 /// The top-level blocks of a `.tf.json` document.
 pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
-    let Some(root) = json::root_object(tree) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (section, member) in json::members(root, src) {
+    let root = json::root_object(tree);
+    for (section, member) in root.map(|r| json::members(r, src)).unwrap_or_default() {
         for object in json::objects(member.value) {
             match section.as_str() {
                 "resource" | "data" => {
@@ -111,10 +109,99 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
             }
         }
     }
+    if tree.root_node().has_error() {
+        let lost = unreadable_resources(src, &out);
+        out.extend(lost);
+    }
     out.sort_by_key(|b| b.span.start);
     out.iter_mut().for_each(Block::shrink);
     out.shrink_to_fit();
     out
+}
+
+/// The resources of a document with syntax errors that recovery did not
+/// read: each key `"TYPE": {"NAME": …` (or `[{"NAME": …`) of a type some
+/// rule checks, found by its text, whose type key no block read has as
+/// its label, becomes a block of the header alone, unfinished, so that its
+/// verdict is "not checked" rather than nothing.
+fn unreadable_resources(src: &str, found: &[Block]) -> Vec<Block> {
+    let mut out = Vec::new();
+    for kind in crate::rules::RULES
+        .iter()
+        .flat_map(|r| r.resource_types().iter().copied())
+    {
+        let quoted = format!("\"{kind}\"");
+        for (at, _) in src.match_indices(&quoted) {
+            let type_key = at..at + quoted.len();
+            let escaped = src[..at].ends_with('\\');
+            let known = out
+                .iter()
+                .chain(found)
+                .any(|b: &Block| b.labels.first().is_some_and(|l| l.span == type_key));
+            if escaped || known {
+                continue;
+            }
+            let Some((name, name_key)) = first_key_of_object(src, type_key.end) else {
+                continue;
+            };
+            out.push(Block {
+                kind: "resource".into(),
+                // As a block read whole: its header is the name's key.
+                kind_span: name_key.clone(),
+                labels: vec![
+                    Label {
+                        value: kind.into(),
+                        span: type_key.clone(),
+                    },
+                    Label {
+                        value: name.into(),
+                        span: name_key.clone(),
+                    },
+                ],
+                body: Default::default(),
+                span: name_key.clone(),
+                closed: false,
+                clean: false,
+                braces: None,
+                json: true,
+                comments: Default::default(),
+            });
+        }
+    }
+    out
+}
+
+/// After a key ending at `from`: `: {"NAME"` or `: [{"NAME"` — the name
+/// (decoded) and the span of its key.
+fn first_key_of_object(src: &str, from: usize) -> Option<(String, Span)> {
+    let rest = src
+        .get(from..)?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let rest = rest.strip_prefix('[').map_or(rest, str::trim_start);
+    let rest = rest.strip_prefix('{')?.trim_start();
+    let start = src.len() - rest.len();
+    let body = rest.strip_prefix('"')?;
+    let mut escaped = false;
+    let end = body.char_indices().find_map(|(i, c)| match c {
+        '\\' if !escaped => {
+            escaped = true;
+            None
+        }
+        '"' if !escaped => Some(i),
+        '\n' => Some(usize::MAX),
+        _ => {
+            escaped = false;
+            None
+        }
+    })?;
+    if end == usize::MAX {
+        return None;
+    }
+    let key = start..start + end + 2;
+    let name: String = serde_json::from_str(&src[key.clone()]).ok()?;
+    Some((name, key))
 }
 
 /// A block with labels: its header points at the last label's key.
@@ -407,6 +494,34 @@ mod tests {
     fn blocks(src: &str) -> Vec<Block> {
         let tree = json::parse(src);
         file_blocks(src, &tree)
+    }
+
+    #[test]
+    fn a_model_recovery_lost_is_a_header_left_unfinished() {
+        for src in [
+            "{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": \"x\"\n",
+            "{\"resource\": {\"aws_sagemaker_model\": [{\"m\": {\"name\": \"x\"}}]",
+            "{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": [}}}}",
+        ] {
+            let models: Vec<Block> = blocks(src)
+                .into_iter()
+                .filter(|b| b.resource_address() == Some(("aws_sagemaker_model", "m")))
+                .collect();
+            assert_eq!(models.len(), 1, "{src}");
+            assert!(!models[0].closed, "{src}");
+            assert_eq!(&src[models[0].header()], "\"m\"", "{src}");
+        }
+        // In a string, or in a document without errors: nothing is made up.
+        let quoted =
+            "{\"variable\": {\"d\": {\"default\": \"\\\"aws_sagemaker_model\\\": {\\\"z\\\"\" ,}}}";
+        assert!(
+            blocks(quoted).iter().all(|b| b.kind != "resource"),
+            "{quoted}"
+        );
+        let clean = "{\"resource\": {\"aws_sagemaker_model\": {\"m\": {}, \"n\": {}}}}";
+        let found = blocks(clean);
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|b| b.closed));
     }
 
     #[test]
