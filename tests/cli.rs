@@ -1015,6 +1015,11 @@ fn a_model_with_syntax_errors_is_named_as_not_checked_and_exits_2() {
     assert_eq!(unchecked[0]["path"], "broken.tf");
     assert_eq!(unchecked[0]["range"]["start"]["line"], 1);
 
+    // A rule that checks models could not check it either.
+    let out = run(dir.path(), &["check", "--select", "sagemaker_vpc_dns"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.tf:1:1: aws_sagemaker_model.broken was not checked"));
+
     let out = run(dir.path(), &["check", "--diff"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("broken.tf:1:1: aws_sagemaker_model.broken was not checked"));

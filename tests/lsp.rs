@@ -709,3 +709,27 @@ fn an_unfinished_model_is_a_not_checked_hint_until_it_parses() {
     assert_eq!(d[0]["data"]["problem"], "missing_vpc_config", "{d:?}");
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+/// With the control's own rule disabled, the rules that still check models
+/// could not check a broken one either: it stays named as not checked, and
+/// a well-formed model outside a VPC is not reported.
+#[test]
+fn a_not_checked_model_is_shown_while_any_rule_checking_models_is_enabled() {
+    let mut server = Server::spawn();
+    server.settings = json!({"rules": {"sagemaker_model_in_vpc": {"enable": false}}});
+    server.initialize(
+        capabilities(false),
+        json!({"rules": {"sagemaker_model_in_vpc": {"enable": false}}}),
+    );
+    let uri = "file:///w/main.tf";
+    let text = format!("{MODEL}resource \"aws_sagemaker_model\" \"broken\" {{\n  name = [,]\n}}\n");
+    server.open(uri, &text);
+    let d = server.await_diagnostics_at(uri, 1);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["data"]["problem"], "not_checked", "{d:?}");
+    assert_eq!(
+        d[0]["data"]["resource"], "aws_sagemaker_model.broken",
+        "{d:?}"
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}

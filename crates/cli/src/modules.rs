@@ -144,7 +144,7 @@ impl<'w> Batch<'w> {
                     Some(source) => {
                         let facts = source.facts_at(&file.target.path, depth);
                         let mut findings = check_file(&facts, &frames, options);
-                        findings.retain(|f| wants(f.rule));
+                        findings.retain(|f| svl_analysis::rules::reported(f, wants));
                         findings
                     }
                     _ => Vec::new(),

@@ -503,7 +503,7 @@ pub fn diagnostics_json(
             }
         }
         let f = p.as_made();
-        if !config.rule_enabled(f.rule) {
+        if !config.reports(f) {
             continue;
         }
         let severity = config.severity_of(f);
@@ -656,7 +656,7 @@ fn diagnostics(
     let mut others = convert::OtherFiles::new(index);
     findings
         .iter()
-        .filter(|f| config.rule_enabled(f.rule))
+        .filter(|f| config.reports(f))
         .map(|f| convert::diagnostic(f, rope, encoding, uri, config.severity_of(f), &mut others))
         .collect()
 }

@@ -191,6 +191,11 @@ impl Config {
         self.enable && self.rules.get(id).and_then(|r| r.enable).unwrap_or(true)
     }
 
+    /// Is `finding` published? See [`svl_analysis::rules::reported`].
+    pub fn reports(&self, finding: &Finding) -> bool {
+        svl_analysis::rules::reported(finding, &|id| self.rule_enabled(id))
+    }
+
     /// The severity a finding is published with: its rule's setting, else
     /// the global one, else the rule's default.
     pub fn severity_of(&self, finding: &Finding) -> Severity {

@@ -177,6 +177,18 @@ pub fn may_apply(text: &str) -> bool {
         })
 }
 
+/// Whether `finding` is shown when the rules `enabled` accepts are: those
+/// of an enabled rule, and a resource that could not be checked
+/// (`Problem::NotChecked`) whenever an enabled rule checks its type — it
+/// was not checked by that rule either.
+pub fn reported(finding: &Finding, enabled: &dyn Fn(&str) -> bool) -> bool {
+    enabled(finding.rule)
+        || (finding.problem == crate::finding::Problem::NotChecked
+            && RULES.iter().any(|r| {
+                enabled(r.id()) && r.resource_types().contains(&finding.resource.kind.as_str())
+            }))
+}
+
 /// Whether some rule checks resources of this type.
 pub fn checked_type(kind: &str) -> bool {
     RULES.iter().any(|r| r.resource_types().contains(&kind))
