@@ -689,6 +689,12 @@ fn an_unfinished_model_is_a_not_checked_hint_until_it_parses() {
         code_actions(&mut server, uri, &d[0], None).is_empty(),
         "nothing to fix or suppress on a model that was not checked"
     );
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 12}}),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("**not checked**: the block has syntax errors"), "{value}");
     server.notify(
         "textDocument/didChange",
         json!({

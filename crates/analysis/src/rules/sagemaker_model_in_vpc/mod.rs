@@ -948,7 +948,11 @@ fn verdict(facts: &ModelFacts) -> String {
     }
     let blocks = match &facts.vpc {
         VpcState::Absent => return "**not compliant**: it has no `vpc_config` block.".to_owned(),
-        VpcState::Undecided => return "not decided yet: the block has syntax errors.".to_owned(),
+        VpcState::Undecided => {
+            return "**not checked**: the block has syntax errors, so whether it has a `vpc_config` \
+                    is not known until they are fixed."
+                .to_owned();
+        }
         VpcState::Blocks(blocks) => blocks,
     };
     let mut problems = Vec::new();
