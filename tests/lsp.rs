@@ -694,7 +694,10 @@ fn an_unfinished_model_is_a_not_checked_hint_until_it_parses() {
         json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 12}}),
     );
     let value = hover["contents"]["value"].as_str().unwrap();
-    assert!(value.contains("**not checked**: the block has syntax errors"), "{value}");
+    assert!(
+        value.contains("**not checked**: the block has syntax errors"),
+        "{value}"
+    );
     server.notify(
         "textDocument/didChange",
         json!({

@@ -156,7 +156,23 @@ fn unreadable_resources(
     let non_code = crate::lex::closed_non_code(src);
     // The bodies of closed blocks: a header there is a nested block. (A
     // header among a block's labels, `resource "a"` glued before it, is not.)
-    let bodies: Vec<(usize, usize)> = found.iter().filter_map(|b| b.braces).collect();
+    // As sorted disjoint ranges, searched like `non_code`: a file of many
+    // blocks has as many headers.
+    let mut braces: Vec<(usize, usize)> = found.iter().filter_map(|b| b.braces).collect();
+    braces.sort_unstable();
+    let mut bodies: Vec<Range<usize>> = Vec::new();
+    for (open, close) in braces {
+        match bodies.last_mut() {
+            Some(last) if open <= last.end => last.end = last.end.max(close),
+            _ => bodies.push(open..close),
+        }
+    }
+    let in_body = |at: usize| {
+        let i = bodies.partition_point(|r| r.end <= at);
+        bodies.get(i).is_some_and(|r| r.start <= at)
+    };
+    // `found` is in order of where its blocks start.
+    let first_from = |at: usize| found.partition_point(|b| b.span.start < at);
     // Anywhere in code, not only at the start of a line: what an error
     // glued to a header (`[,]resource …`) must not hide.
     let candidates: Vec<usize> = src
@@ -171,10 +187,11 @@ fn unreadable_resources(
     let mut out = Vec::new();
     for (i, &at) in candidates.iter().enumerate() {
         if crate::lex::inside(&non_code, at)
-            || found
+            || found[first_from(at)..]
                 .iter()
-                .any(|b| b.span.start == at && b.resource_address().is_some())
-            || bodies.iter().any(|&(open, close)| open <= at && at < close)
+                .take_while(|b| b.span.start == at)
+                .any(|b| b.resource_address().is_some())
+            || in_body(at)
         {
             continue;
         }
@@ -183,7 +200,7 @@ fn unreadable_resources(
             .get(i + 1)
             .copied()
             .into_iter()
-            .chain(found.iter().map(|b| b.span.start).filter(|&s| s > at))
+            .chain(found.get(first_from(at + 1)).map(|b| b.span.start))
             .min()
             .unwrap_or(src.len());
         if let Some(mut block) = unreadable_resource(&src[at..end], at) {

@@ -126,6 +126,11 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
 /// verdict is "not checked" rather than nothing.
 fn unreadable_resources(src: &str, found: &[Block]) -> Vec<Block> {
     let mut out = Vec::new();
+    // The type keys read: where each block's first label is.
+    let mut known: std::collections::HashSet<Span> = found
+        .iter()
+        .filter_map(|b| b.labels.first().map(|l| l.span.clone()))
+        .collect();
     for kind in crate::rules::RULES
         .iter()
         .flat_map(|r| r.resource_types().iter().copied())
@@ -133,12 +138,7 @@ fn unreadable_resources(src: &str, found: &[Block]) -> Vec<Block> {
         let quoted = format!("\"{kind}\"");
         for (at, _) in src.match_indices(&quoted) {
             let type_key = at..at + quoted.len();
-            let escaped = src[..at].ends_with('\\');
-            let known = out
-                .iter()
-                .chain(found)
-                .any(|b: &Block| b.labels.first().is_some_and(|l| l.span == type_key));
-            if escaped || known {
+            if src[..at].ends_with('\\') || !known.insert(type_key.clone()) {
                 continue;
             }
             let Some((name, name_key)) = first_key_of_object(src, type_key.end) else {
