@@ -301,40 +301,42 @@ struct JsonReport<'a> {
     /// Resources no verdict could be reached on, in the findings' shape;
     /// left out when there are none (the shape of version 1 before it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    not_checked: Option<JsonUnchecked<'a>>,
+    not_checked: Option<JsonFindings<'a>>,
 }
 
-struct JsonUnchecked<'a>(&'a [FileReport]);
-
-impl Serialize for JsonUnchecked<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().flat_map(|report| {
-            report
-                .unchecked
-                .iter()
-                .map(move |f| json_finding(report, usize::MAX, f))
-        }))
-    }
+/// The findings (or, `unchecked`, the resources not checked) of every
+/// report, serialized one by one as they are made (a 10 MB file of models
+/// has 130,000 findings: collected first, they weighed more than the file).
+struct JsonFindings<'a> {
+    reports: &'a [FileReport],
+    unchecked: bool,
 }
-
-/// The findings of every report, serialized one by one as they are made
-/// (a 10 MB file of models has 130,000 of them: collected first, they
-/// weighed more than the file).
-struct JsonFindings<'a>(&'a [FileReport]);
 
 impl Serialize for JsonFindings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().flat_map(|report| {
-            report
-                .findings
-                .iter()
-                .enumerate()
-                .map(move |(i, f)| json_finding(report, i, f))
+        let unchecked = self.unchecked;
+        serializer.collect_seq(self.reports.iter().flat_map(|report| {
+            let list = if unchecked {
+                &report.unchecked
+            } else {
+                &report.findings
+            };
+            list.iter().enumerate().map(move |(i, f)| {
+                let notes = match unchecked {
+                    true => &[][..],
+                    false => report.notes.get(i).map_or(&[][..], Vec::as_slice),
+                };
+                json_finding(report, notes, f)
+            })
         }))
     }
 }
 
-fn json_finding<'a>(report: &'a FileReport, i: usize, f: &'a Finding) -> JsonFinding<'a> {
+fn json_finding<'a>(
+    report: &'a FileReport,
+    notes: &'a [String],
+    f: &'a Finding,
+) -> JsonFinding<'a> {
     let start = human(&report.rope, f.range.start);
     let end = human(&report.rope, f.range.end);
     JsonFinding {
@@ -343,7 +345,7 @@ fn json_finding<'a>(report: &'a FileReport, i: usize, f: &'a Finding) -> JsonFin
         path: &report.display,
         resource: f.resource.address(),
         message: &f.message,
-        notes: report.notes.get(i).map_or(&[][..], Vec::as_slice),
+        notes,
         range: JsonRange {
             start: JsonPos {
                 line: start.line,
@@ -386,11 +388,17 @@ pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
     let report = JsonReport {
         version: 1,
         files_checked: totals.files_checked,
-        findings: JsonFindings(reports),
+        findings: JsonFindings {
+            reports,
+            unchecked: false,
+        },
         not_checked: reports
             .iter()
             .any(|r| !r.unchecked.is_empty())
-            .then_some(JsonUnchecked(reports)),
+            .then_some(JsonFindings {
+                reports,
+                unchecked: true,
+            }),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
