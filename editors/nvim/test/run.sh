@@ -23,6 +23,17 @@ TF_FILE="$tmp/module/model.tf" EXPECTED_FILE="$repo/editors/testdata/model.fixed
 MODE="${MODE:-plugin}" \
   timeout 60 "$nvim" --headless --clean -c "luafile $here/test.lua"
 
+# A model that does not parse: a not-checked hint, then its warning again
+# (once, with the plugin).
+if [ "${MODE:-plugin}" = plugin ]; then
+  XDG_CACHE_HOME="$tmp/xdg/cache" XDG_DATA_HOME="$tmp/xdg/data" \
+  XDG_STATE_HOME="$tmp/xdg/state" XDG_CONFIG_HOME="$tmp/xdg/config" \
+  SAGEMAKER_VPC_LSP_BIN="$bin" PLUGIN_DIR="$repo/editors/nvim" \
+  TF_FILE="$tmp/module/broken.tf" \
+    bash -c 'cp "$1" "$2" && exec timeout 60 "$3" --headless --clean -c "luafile $4"' _ \
+    "$repo/editors/testdata/model.tf" "$tmp/module/broken.tf" "$nvim" "$here/not_checked.lua"
+fi
+
 # A pitfall rule across files: the fix edits network.tf (once, with the
 # plugin).
 if [ "${MODE:-plugin}" = plugin ]; then
