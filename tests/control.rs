@@ -167,11 +167,12 @@ fn a_broken_file_never_passes_a_model_silently() {
 }
 
 /// Error recovery may fold a `vpc_config` written after an error into the
-/// item before it (`[,]` read as an index of the `name` above): the model
-/// is then not checked, never reported as having no `vpc_config`.
+/// item before it (`[,]` read as an index of the `name` above), or a stray
+/// `}` may end the model before it: the model is then not checked, never
+/// reported as having no `vpc_config`.
 #[test]
 fn a_vpc_config_folded_into_a_broken_item_is_not_reported_missing() {
-    for bad in ["[,]", "x = [", "x = (", "/*", "=", ",", "]", ")"] {
+    for bad in ["[,]", "x = [", "x = (", "/*", "=", ",", "]", ")", "}"] {
         let text = format!(
             "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"m\"\n{bad}\n  vpc_config {{\n    subnets            = [\"s\"]\n    security_group_ids = [\"g\"]\n  }}\n}}\n"
         );

@@ -121,6 +121,9 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
         }
     }
     out.sort_by_key(|b| b.span.start);
+    if tree.root_node().has_error() {
+        adopt_strays(&mut out);
+    }
     // A `resource` block of more labels than two is an error to Terraform
     // too, and may hold a model's header among its labels.
     if tree.root_node().has_error()
@@ -139,6 +142,41 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     }
     out.shrink_to_fit();
     out
+}
+
+/// The block types Terraform knows at the top level of a file.
+const TOP_LEVEL: &[&str] = &[
+    "check",
+    "data",
+    "import",
+    "locals",
+    "module",
+    "moved",
+    "output",
+    "provider",
+    "removed",
+    "resource",
+    "terraform",
+    "variable",
+];
+
+/// In a file with syntax errors, a top-level block of a type Terraform
+/// only knows nested (`vpc_config`, `dynamic "vpc_config"`) right after a
+/// resource is most likely that resource's, cut off by a stray `}`: its
+/// type counts as written in the resource's unparsed text, so that what
+/// rules decide about it is "not known", not "missing".
+fn adopt_strays(blocks: &mut [crate::hir::Block]) {
+    for i in 1..blocks.len() {
+        let stray = &blocks[i];
+        if TOP_LEVEL.contains(&stray.kind.as_str()) || stray.json {
+            continue;
+        }
+        let word: crate::hir::Name = crate::module::effective_kind(stray).into();
+        let owner = &mut blocks[i - 1];
+        if owner.kind == "resource" && !owner.body.unparsed_words.contains(&word) {
+            owner.body.unparsed_words.push(word);
+        }
+    }
 }
 
 /// The resources of a file with syntax errors that no parse could read
