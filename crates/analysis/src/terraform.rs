@@ -121,12 +121,13 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
         }
     }
     out.sort_by_key(|b| b.span.start);
-    if tree.root_node().has_error() {
+    let broken = tree.root_node().has_error();
+    if broken {
         adopt_strays(&mut out);
     }
     // A `resource` block of more labels than two is an error to Terraform
     // too, and may hold a model's header among its labels.
-    if tree.root_node().has_error()
+    if broken
         || out
             .iter()
             .any(|b| b.kind == "resource" && b.labels.len() > 2)
@@ -168,7 +169,7 @@ const TOP_LEVEL: &[&str] = &[
 fn adopt_strays(blocks: &mut [crate::hir::Block]) {
     for i in 1..blocks.len() {
         let stray = &blocks[i];
-        if TOP_LEVEL.contains(&stray.kind.as_str()) || stray.json {
+        if TOP_LEVEL.contains(&stray.kind.as_str()) {
             continue;
         }
         let word: crate::hir::Name = crate::module::effective_kind(stray).into();

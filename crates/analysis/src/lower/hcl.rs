@@ -67,9 +67,15 @@ pub fn body(node: Option<Node<'_>>, src: &str) -> Body {
         // after it into an index of `"m"`): every word of such an item is
         // what may have been meant.
         if child.is_error() || child.has_error() {
+            // A set: such an item may hold the rest of the file.
+            let mut seen: std::collections::HashSet<String> = out
+                .unparsed_words
+                .iter()
+                .map(|w| w.as_str().to_owned())
+                .collect();
             for word in words(syntax::text(child, src)) {
-                if !out.unparsed_words.iter().any(|w| w == word) {
-                    out.unparsed_words.push(word.to_owned().into());
+                if seen.insert(word.to_owned()) {
+                    out.unparsed_words.push(word.into());
                 }
             }
         }
