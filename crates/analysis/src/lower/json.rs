@@ -131,10 +131,7 @@ fn unreadable_resources(src: &str, found: &[Block]) -> Vec<Block> {
         .iter()
         .filter_map(|b| b.labels.first().map(|l| l.span.clone()))
         .collect();
-    for kind in crate::rules::RULES
-        .iter()
-        .flat_map(|r| r.resource_types().iter().copied())
-    {
+    for &kind in crate::rules::checked_types() {
         let quoted = format!("\"{kind}\"");
         for (at, _) in src.match_indices(&quoted) {
             let type_key = at..at + quoted.len();
@@ -182,26 +179,12 @@ fn first_key_of_object(src: &str, from: usize) -> Option<(String, Span)> {
     let rest = rest.strip_prefix('[').map_or(rest, str::trim_start);
     let rest = rest.strip_prefix('{')?.trim_start();
     let start = src.len() - rest.len();
-    let body = rest.strip_prefix('"')?;
-    let mut escaped = false;
-    let end = body.char_indices().find_map(|(i, c)| match c {
-        '\\' if !escaped => {
-            escaped = true;
-            None
-        }
-        '"' if !escaped => Some(i),
-        '\n' => Some(usize::MAX),
-        _ => {
-            escaped = false;
-            None
-        }
-    })?;
-    if end == usize::MAX {
+    if !rest.starts_with('"') {
         return None;
     }
-    let key = start..start + end + 2;
-    let name: String = serde_json::from_str(&src[key.clone()]).ok()?;
-    Some((name, key))
+    let mut strings = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+    let name = strings.next()?.ok()?;
+    Some((name, start..start + strings.byte_offset()))
 }
 
 /// A block with labels: its header points at the last label's key.

@@ -150,17 +150,29 @@ pub static RULES: &[&dyn Rule] = &[
     &example::ExampleRule,
 ];
 
+/// The resource types of `types` over every rule, once each.
+fn types_of(types: fn(&dyn Rule) -> &'static [&'static str]) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = RULES
+        .iter()
+        .flat_map(|r| types(*r).iter().copied())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// The resource types some rule reads across resources.
 pub fn shared_resource_types() -> &'static [&'static str] {
-    static TYPES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        let mut v: Vec<&'static str> = RULES
-            .iter()
-            .flat_map(|r| r.reads_resources().iter().copied())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    });
+    static TYPES: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| types_of(|r| r.reads_resources()));
+    &TYPES
+}
+
+/// The resource types some rule names as the ones it checks (a rule that
+/// checks any resource names none; see [`checked_type`]).
+pub fn checked_types() -> &'static [&'static str] {
+    static TYPES: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| types_of(|r| r.resource_types()));
     &TYPES
 }
 
@@ -191,7 +203,7 @@ pub fn reported(finding: &Finding, enabled: &dyn Fn(&str) -> bool) -> bool {
 
 /// Whether some rule checks resources of this type.
 pub fn checked_type(kind: &str) -> bool {
-    RULES.iter().any(|r| r.resource_types().contains(&kind))
+    checked_types().contains(&kind) || RULES.iter().any(|r| r.resource_types().is_empty())
 }
 
 /// Whether findings can depend on a top-level block of this type and first
