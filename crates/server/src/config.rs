@@ -199,10 +199,11 @@ impl Config {
     /// The severity a finding is published with: its rule's setting, else
     /// the global one, else the rule's default.
     pub fn severity_of(&self, finding: &Finding) -> Severity {
-        // Not a violation: what cannot be checked stays a hint, or every
-        // model being typed would be flagged at the configured severity.
+        // Not a violation: what cannot be checked keeps the severity it was
+        // reported with (a hint), or every model being typed would be
+        // flagged at the configured severity.
         if finding.problem == svl_analysis::finding::Problem::NotChecked {
-            return Severity::Hint;
+            return finding.severity;
         }
         self.rules
             .get(finding.rule)
