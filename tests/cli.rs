@@ -1027,6 +1027,17 @@ fn a_model_with_syntax_errors_is_named_as_not_checked_and_exits_2() {
         std::fs::read_to_string(dir.path().join("broken.tf")).unwrap(),
         broken
     );
+    // Named where it is in the file as read, though the fix of a model
+    // above it moves it down.
+    write(dir.path(), "both.tf", format!("{BAD}\n{broken}"));
+    let out = run(dir.path(), &["check", "--diff"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("both.tf:5:1: aws_sagemaker_model.broken was not checked"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(dir.path().join("both.tf")).unwrap();
 
     write(
         dir.path(),

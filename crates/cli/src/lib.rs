@@ -208,6 +208,13 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
 
     if options.fix || options.diff {
         let stdout = &mut anstream::stdout();
+        // `--diff` writes no report: what it could not check is named from
+        // the texts as read (fixing replaces them in memory).
+        let unchecked = if options.diff {
+            batch.unchecked()
+        } else {
+            Vec::new()
+        };
         let (changes, unfixed) = batch.fix();
         for u in &unfixed {
             let why = if u.json {
@@ -252,8 +259,7 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         }
         if options.diff {
             let _ = stdout.flush();
-            // `--diff` writes no report: what it could not check is named here.
-            for (at, message) in batch.unchecked() {
+            for (at, message) in unchecked {
                 failed = true;
                 report_error(stderr, &at, &message);
             }
