@@ -17,7 +17,7 @@ use svl_project::read::{Depth, Source, kind_of};
 use svl_project::walk::{Target, display_path, module_files};
 use svl_project::{Workspace, folder_of};
 
-use crate::render::FileReport;
+use crate::render::{self, FileReport};
 
 /// A file the user asked to check, and its findings.
 pub struct CheckedFile {
@@ -223,9 +223,8 @@ impl<'w> Batch<'w> {
                             .get(&file.target.path)
                             .map_or_else(Rope::new, |s| Rope::from_str(&s.text))
                     });
-                    let at = position::to_line_col(rope, f.range.start, Encoding::Utf32);
                     out.push((
-                        format!("{}:{}:{}", file.target.display, at.line + 1, at.col + 1),
+                        render::place(&file.target.display, rope, f.range.start),
                         f.message.as_str().to_owned(),
                     ));
                 }
@@ -321,9 +320,11 @@ impl<'w> Batch<'w> {
                                         .or_else(|| self.text_of(&path));
                                     Rope::from_str(&text.unwrap_or_default())
                                 });
-                                let at =
-                                    position::to_line_col(rope, r.range.start, Encoding::Utf32);
-                                format!("{}: {display}:{}:{}", r.message, at.line + 1, at.col + 1)
+                                format!(
+                                    "{}: {}",
+                                    r.message,
+                                    render::place(&display, rope, r.range.start)
+                                )
                             })
                             .collect()
                     })

@@ -30,9 +30,8 @@ impl FileReport {
     /// checked.
     pub fn unchecked_lines(&self) -> impl Iterator<Item = (String, &str)> + '_ {
         self.unchecked.iter().map(|f| {
-            let at = human(&self.rope, f.range.start);
             (
-                format!("{}:{}:{}", self.display, at.line, at.col),
+                place(&self.display, &self.rope, f.range.start),
                 f.message.as_str(),
             )
         })
@@ -65,6 +64,12 @@ fn gutter_style() -> Style {
 
 fn bold() -> Style {
     Style::new().bold()
+}
+
+/// `display:line:column` of `offset` in `rope`, as the CLI names a place.
+pub fn place(display: &str, rope: &Rope, offset: usize) -> String {
+    let at = human(rope, offset);
+    format!("{display}:{}:{}", at.line, at.col)
 }
 
 /// 1-based line and column in Unicode characters, as the CLI reports them.
