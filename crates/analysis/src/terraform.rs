@@ -11,8 +11,10 @@
 //! * a block nested in a properly closed block is not a resource.
 //!
 //! Sometimes recovery flattens a well-formed block into loose tokens inside an
-//! `ERROR` (e.g. after a stray `}`). Such a header is found by its text at the
-//! start of a line and its block re-parsed on its own as an [`Island`].
+//! `ERROR` (e.g. after a stray `}`). Such a header is found by its text (at
+//! the start of a line, or glued after the error) and its block re-parsed on
+//! its own as an [`Island`]. A header no parse can read still stands for a
+//! resource whose verdict is "not checked" (see [`file_blocks`]).
 
 use std::ops::Range;
 
@@ -212,17 +214,7 @@ fn unreadable_resources(
     };
     // `found` is in order of where its blocks start.
     let first_from = |at: usize| found.partition_point(|b| b.span.start < at);
-    // Anywhere in code, not only at the start of a line: what an error
-    // glued to a header (`[,]resource …`) must not hide.
-    let candidates: Vec<usize> = src
-        .match_indices("resource")
-        .map(|(at, _)| at)
-        .filter(|&at| {
-            let before = src[..at].chars().next_back();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
-                && is_resource_header(&src[at..])
-        })
-        .collect();
+    let candidates = header_candidates(src, 0..src.len());
     let mut out = Vec::new();
     for (i, &at) in candidates.iter().enumerate() {
         if crate::lex::inside(&non_code, at)
@@ -416,31 +408,22 @@ fn starts_a_block(root: Node<'_>, at: usize) -> bool {
     false
 }
 
-/// Offsets in `range` where a line starts (after indentation) with a complete
-/// resource header: `resource LABEL LABEL {` on one line.
+/// Offsets in `range` where a complete resource header starts:
+/// `resource LABEL LABEL {` on one line, `resource` a word of its own (at
+/// the start of a line or glued after an error: `[,]resource …`).
 fn header_candidates(src: &str, range: Range<usize>) -> Vec<usize> {
     let Some(region) = src.get(range.clone()) else {
         return Vec::new();
     };
-    // The region may start mid-line: its first piece counts only if nothing
-    // but indentation precedes it on that line.
-    let first_line_begin = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
-    let mut begins_line = src[first_line_begin..range.start]
-        .trim_matches([' ', '\t'])
-        .is_empty();
-    let mut out = Vec::new();
-    let mut pos = range.start;
-    for piece in region.split_inclusive('\n') {
-        if begins_line {
-            let indent = piece.len() - piece.trim_start_matches([' ', '\t']).len();
-            if is_resource_header(&piece[indent..]) {
-                out.push(pos + indent);
-            }
-        }
-        begins_line = true;
-        pos += piece.len();
-    }
-    out
+    region
+        .match_indices("resource")
+        .map(|(at, _)| range.start + at)
+        .filter(|&at| {
+            let before = src[..at].chars().next_back();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                && is_resource_header(&src[at..])
+        })
+        .collect()
 }
 
 /// `resource "TYPE" "NAME" {` (labels quoted or bare, `/* */` comments
