@@ -520,6 +520,12 @@ mod tests {
     }
 
     #[test]
+    fn a_header_glued_after_an_error_is_recovered() {
+        let src = "variable \"v\" {\n}\n[,]resource \"m\" \"a\" {\n  x = 1\n}\n";
+        assert_eq!(resources_in(src), ["m.a@20"]);
+    }
+
+    #[test]
     fn resources_after_an_unclosed_block_are_still_resources() {
         let src = "locals {\n  a = 1\n\nresource \"m\" \"b\" {\n}\n";
         assert_eq!(resources_in(src), ["m.b@18"]);
