@@ -4,16 +4,12 @@
 -- as not checked, then restores the line and waits for the warning again.
 -- Nothing is saved. Run by test/run.sh; reports on stdout, exits non-zero
 -- on failure.
-local bin = assert(os.getenv("SAGEMAKER_VPC_LSP_BIN"), "SAGEMAKER_VPC_LSP_BIN")
-local plugin = assert(os.getenv("PLUGIN_DIR"), "PLUGIN_DIR")
 local file = assert(os.getenv("TF_FILE"), "TF_FILE")
 
 local helpers = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "helpers.lua")
 local say, fail, wait = helpers.say, helpers.fail, helpers.wait
 
-vim.opt.swapfile = false
-vim.opt.runtimepath:prepend(plugin)
-require("sagemaker_vpc_lsp").setup({ cmd = { bin } })
+helpers.plugin_setup()
 
 vim.cmd("edit " .. vim.fn.fnameescape(file))
 local buf = vim.api.nvim_get_current_buf()

@@ -6,17 +6,13 @@
 -- loads — checks that model.tf's warning goes away while network.tf is
 -- still unsaved, then writes network.tf and checks it on disk.
 -- Run by test/run.sh; reports on stdout, exits non-zero on failure.
-local bin = assert(os.getenv("SAGEMAKER_VPC_LSP_BIN"), "SAGEMAKER_VPC_LSP_BIN")
-local plugin = assert(os.getenv("PLUGIN_DIR"), "PLUGIN_DIR")
 local dir = assert(os.getenv("MODULE_DIR"), "MODULE_DIR")
 
 local helpers = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "helpers.lua")
 local say, fail, wait = helpers.say, helpers.fail, helpers.wait
 
-vim.opt.swapfile = false
 vim.opt.hidden = true
-vim.opt.runtimepath:prepend(plugin)
-require("sagemaker_vpc_lsp").setup({ cmd = { bin } })
+helpers.plugin_setup()
 
 vim.cmd("edit " .. vim.fn.fnameescape(dir .. "/model.tf"))
 local model = vim.api.nvim_get_current_buf()

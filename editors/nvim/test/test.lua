@@ -7,7 +7,6 @@
 -- client and checks the server ended cleanly (shutdown, exit, code 0).
 -- Run by test/run.sh; reports on stdout, exits non-zero on failure.
 local bin = assert(os.getenv("SAGEMAKER_VPC_LSP_BIN"), "SAGEMAKER_VPC_LSP_BIN")
-local plugin = assert(os.getenv("PLUGIN_DIR"), "PLUGIN_DIR")
 local file = assert(os.getenv("TF_FILE"), "TF_FILE")
 local expected_file = assert(os.getenv("EXPECTED_FILE"), "EXPECTED_FILE")
 
@@ -32,8 +31,7 @@ if mode == "snippet" then
   })
   vim.lsp.enable("sagemaker_vpc_lsp")
 else
-  vim.opt.runtimepath:prepend(plugin)
-  require("sagemaker_vpc_lsp").setup({ cmd = { bin }, settings = { severity = "warning" }, on_exit = on_exit })
+  helpers.plugin_setup({ settings = { severity = "warning" }, on_exit = on_exit })
 end
 say("mode: " .. mode .. ", " .. (vim.fn.execute("version"):match("NVIM v[%d%.]+") or "?"))
 
