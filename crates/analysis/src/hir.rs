@@ -509,10 +509,10 @@ impl Block {
 /// An edit before a block moves every position in it. Copying each block
 /// after a keystroke to move its spans cost a 10 MB document about 23 ms a
 /// keystroke on the protocol thread, and the copies were then freed on
-/// another. A moved block instead
-/// keeps the block it was read as and how far it moved; its positions are
-/// computed (one copy, kept) the first time they are read through `Deref`,
-/// which after a keystroke is for the few blocks a check reads.
+/// another. A moved block instead keeps the block it was read as and how
+/// far it moved; its positions are computed (one copy, kept) the first time
+/// they are read through `Deref`, which after a keystroke is for the few
+/// blocks a check reads.
 /// [`SharedBlock::unplaced`] reads what does not depend on where the block
 /// is (its type, labels, names and values) without that copy.
 #[derive(Clone)]
