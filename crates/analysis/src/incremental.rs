@@ -61,9 +61,6 @@ struct Entry {
     /// [`shared_hash`] of `block`: what other blocks may read from it
     /// (`None`: nothing).
     hash: Option<u64>,
-    /// A `resource` block of more than two labels (see
-    /// [`Incremental::sync`]).
-    malformed: bool,
     /// `None` until checked against the current module facts; then its
     /// findings (`Some(None)`: none).
     checked: Option<Option<Run>>,
@@ -85,13 +82,21 @@ impl Entry {
         Self {
             range: item.byte_range(),
             is_block: item.kind() == "block",
-            malformed: block
-                .as_deref()
-                .is_some_and(|b| b.kind == "resource" && b.labels.len() > 2),
             hash: block.as_deref().and_then(|b| shared_hash(b, override_file)),
             block,
             checked: None,
         }
+    }
+
+    /// A `resource` block of more than two labels: a clean tree that
+    /// Terraform rejects, where a resource header may hide among the
+    /// labels. The full analysis reads it (see `terraform::file_blocks`);
+    /// the cache does not serve a tree that has one. No cached entry is
+    /// one, so a sync looks at the entries it makes alone.
+    fn malformed(&self) -> bool {
+        self.block
+            .as_deref()
+            .is_some_and(|b| b.kind == "resource" && b.labels.len() > 2)
     }
 
     /// Declares something other blocks of the module may read.
@@ -158,6 +163,17 @@ impl Incremental {
         match op {
             CacheOp::Edit(edit) => self.edit(*edit),
             CacheOp::Invalidate => self.invalidate(),
+        }
+    }
+
+    /// The tree has an item the cache does not serve (see
+    /// [`Entry::malformed`]): start over, and let the caller analyze the
+    /// file whole.
+    fn decline(&mut self) -> Sync {
+        self.invalidate();
+        Sync {
+            usable: false,
+            facts_changed: true,
         }
     }
 
@@ -241,26 +257,6 @@ impl Incremental {
 
     /// Brings the cached items up to `tree` (the tree of `src`).
     pub fn sync(&mut self, src: &str, tree: &Tree) -> Sync {
-        let sync = self.sync_tree(src, tree);
-        if sync.usable && self.malformed() {
-            self.invalidate();
-            return Sync {
-                usable: false,
-                facts_changed: true,
-            };
-        }
-        sync
-    }
-
-    /// A `resource` block of more than two labels is among the items: a
-    /// clean tree that Terraform rejects, where a resource header may hide
-    /// among the labels. The full analysis reads it (see
-    /// `terraform::file_blocks`); the cache does not serve it.
-    fn malformed(&self) -> bool {
-        self.entries.iter().any(|e| e.malformed)
-    }
-
-    fn sync_tree(&mut self, src: &str, tree: &Tree) -> Sync {
         let root = tree.root_node();
         if root.kind() != "config_file" || root.has_error() {
             let had_facts = self.entries.iter().any(Entry::has_facts);
@@ -292,6 +288,9 @@ impl Incremental {
                 .children(&mut cursor)
                 .map(|item| Entry::new(item, src, self.override_file))
                 .collect();
+            if self.entries.iter().any(Entry::malformed) {
+                return self.decline();
+            }
             self.dirty.clear();
             self.dropped_extents.clear();
             self.valid = true;
@@ -352,6 +351,9 @@ impl Incremental {
         let mut after: Vec<u64> = Vec::new();
         for item in fresh {
             let entry = Entry::new(item, src, self.override_file);
+            if entry.malformed() {
+                return self.decline();
+            }
             if let Some(hash) = entry.hash {
                 after.push(hash);
             }
@@ -380,15 +382,6 @@ impl Incremental {
     /// brace or `/*` may reach past it. The caller then parses the whole
     /// text and calls [`Incremental::sync`].
     pub fn sync_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
-        let sync = self.sync_stretches(src, point)?;
-        if self.malformed() {
-            self.invalidate();
-            return None;
-        }
-        Some(sync)
-    }
-
-    fn sync_stretches(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
         if !self.valid {
             return self.init_text(src, point);
         }
@@ -628,7 +621,11 @@ impl Incremental {
                 if !matches!(item.kind(), "block" | "comment") {
                     return None;
                 }
-                entries.push(Entry::new(item, src, self.override_file));
+                let entry = Entry::new(item, src, self.override_file);
+                if entry.malformed() {
+                    return None;
+                }
+                entries.push(entry);
             }
         }
         Some(())
