@@ -168,17 +168,22 @@ fn read_header(
     };
     let kind_end = word(start);
     let kind = Name::from(&src[start..kind_end]);
-    // Skip blanks and comments to the first label (or the `{`).
-    let mut at = kind_end;
-    loop {
+    // Skips blanks and comments to the next label (or the `{`).
+    let skip = |mut at: usize| loop {
         let rest = &src[at..end];
-        let blank = rest.len() - rest.trim_start().len();
-        at += blank;
+        at += rest.len() - rest.trim_start().len();
         match region_at(regions, at) {
             Some(r) if matches!(src.as_bytes()[at], b'#' | b'/') => at = r.end,
-            _ => break,
+            _ => return at,
         }
-    }
+    };
+    // Where the label at `at` ends, if one starts there.
+    let label_end = |at: usize| match src.as_bytes().get(at) {
+        Some(b'"') => region_at(regions, at).map(|r| r.end),
+        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => Some(word(at)),
+        _ => None,
+    };
+    let at = skip(kind_end);
     let label = match src.as_bytes().get(at) {
         Some(b'"') => region_at(regions, at)
             .and_then(|r| src.get(r.start + 1..r.end.saturating_sub(1)))
@@ -187,7 +192,15 @@ fn read_header(
         Some(b) if b.is_ascii_alphabetic() || *b == b'_' => Some(Name::from(&src[at..word(at)])),
         _ => None,
     };
-    Some((kind, label))
+    // More than two labels (`resource resource "TYPE" "NAME"`): Terraform
+    // rejects the block, and a header may hide among its labels, so what
+    // the first label says is not to be trusted.
+    let third = label_end(at)
+        .map(skip)
+        .and_then(label_end)
+        .map(skip)
+        .and_then(label_end);
+    Some((kind, label.filter(|_| third.is_none())))
 }
 
 /// The region that starts at `at` (`regions` is sorted by start): a binary

@@ -216,7 +216,7 @@ fn unreadable_resources(
     let first_from = |at: usize| found.partition_point(|b| b.span.start < at);
     let candidates = header_candidates(src, 0..src.len());
     let mut out = Vec::new();
-    for (i, &at) in candidates.iter().enumerate() {
+    for &at in &candidates {
         if crate::lex::inside(&non_code, at)
             || found[first_from(at)..]
                 .iter()
@@ -226,15 +226,7 @@ fn unreadable_resources(
         {
             continue;
         }
-        // Up to the next header or block read, whichever comes first.
-        let end = candidates
-            .get(i + 1)
-            .copied()
-            .into_iter()
-            .chain(found.get(first_from(at + 1)).map(|b| b.span.start))
-            .min()
-            .unwrap_or(src.len());
-        if let Some(mut block) = unreadable_resource(&src[at..end], at) {
+        if let Some(mut block) = unreadable_resource(&src[at..], at) {
             if let Some(comment) = crate::suppress::comment_above(tree.root_node(), src, at) {
                 block.comments =
                     std::iter::once((comment.byte_range(), syntax::text(comment, src).into()))
@@ -247,11 +239,13 @@ fn unreadable_resources(
 }
 
 /// The block of the resource header `src` starts with (at `offset` in the
-/// file): the header, with an empty, unfinished body — or `None` when no
-/// rule checks resources of its type (a block of another type, read for
-/// what it declares, would wrongly declare nothing).
+/// file): the header alone (its span, whatever follows it), with an empty,
+/// unfinished body — or `None` when no rule checks resources of its type (a
+/// block of another type, read for what it declares, would wrongly declare
+/// nothing).
 fn unreadable_resource(src: &str, offset: usize) -> Option<crate::hir::Block> {
-    let header = format!("{}}}", &src[..header_len(src)?]);
+    let len = header_len(src)?;
+    let header = format!("{}}}", &src[..len]);
     let tree = syntax::parse(&header, None);
     let node = tree.root_node().named_child(0)?.named_child(0)?;
     let parts = BlockParts::of(node)?;
@@ -263,7 +257,7 @@ fn unreadable_resource(src: &str, offset: usize) -> Option<crate::hir::Block> {
     if !crate::rules::checked_type(kind) {
         return None;
     }
-    block.span = 0..src.len();
+    block.span = 0..len;
     block.closed = false;
     block.clean = false;
     block.braces = None;
