@@ -977,6 +977,40 @@ fn a_reader_that_stops_early_gets_an_error_exit_not_a_panic() {
     }
 }
 
+/// Clean text that Terraform rejects hides no model from `check`: a word on
+/// the line above a model's header (a block of an unknown type whose labels
+/// take the header in), a model inside such a block, a `.tf.json` section
+/// misspelt. Each is named as not checked, and the run exits 2.
+#[test]
+fn a_model_hidden_by_text_terraform_rejects_is_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        format!("x\n{BAD}\nmodels {{\n  resource \"aws_sagemaker_model\" \"inner\" {{}}\n}}\n"),
+    );
+    write(
+        dir.path(),
+        "more.tf.json",
+        "{\"resources\": {\"aws_sagemaker_model\": {\"json\": {\"name\": \"j\"}}}}\n",
+    );
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    for place in [
+        "main.tf:2:1: aws_sagemaker_model.bad was not checked",
+        "main.tf:7:3: aws_sagemaker_model.inner was not checked",
+        "more.tf.json:1:40: aws_sagemaker_model.json was not checked",
+    ] {
+        assert!(err.contains(place), "{place}\n{err}");
+    }
+    assert!(
+        stdout(&out).ends_with("; 3 resources not checked (syntax errors)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// A model whose block has syntax errors is not passed: `check` names it on
 /// stderr with its place, counts it in the summary, lists it under
 /// `not_checked` in JSON and exits 2 — with `--diff` too — while the file's

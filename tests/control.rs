@@ -90,8 +90,9 @@ fn ranges_are_valid() {
 }
 
 /// No silent pass: a model without `vpc_config`, in a file broken at any
-/// line by any of a set of syntax errors (inside the model, before it or
-/// after it; alone on its line or glued to the next), still gets a verdict
+/// line by any of a set of syntax errors or words Terraform rejects there
+/// (inside the model, before it or after it; alone on its line or glued to
+/// the next), still gets a verdict
 /// — its finding, or a "not checked" one — never nothing.
 #[test]
 fn a_broken_file_never_passes_a_model_silently() {
@@ -131,6 +132,11 @@ fn a_broken_file_never_passes_a_model_silently() {
         "x = \"${",
         "resource",
         "resource \"a\"",
+        // Clean HCL that Terraform rejects: a word or a block type taking
+        // fewer labels than it is given, before the model's header.
+        "a",
+        "variable",
+        "data \"x\"",
     ];
     let mut checked = 0;
     let mut silent = 0;

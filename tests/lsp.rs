@@ -719,6 +719,74 @@ fn an_unfinished_model_is_a_not_checked_hint_until_it_parses() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A word typed on the line above a model makes clean HCL that Terraform
+/// rejects (a block of type `x` whose labels hide the model's header): as
+/// the edit is read incrementally, the model becomes not checked, and gets
+/// its verdict back once the word is gone.
+#[test]
+fn a_word_typed_above_a_model_makes_it_not_checked_until_it_goes() {
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///w/main.tf";
+    let text = "resource \"aws_sagemaker_model\" \"a\" {\n  name = \"a\"\n}\n\nresource \"aws_sagemaker_model\" \"b\" {\n  name = \"b\"\n}\n";
+    server.open(uri, text);
+    let verdicts = |d: &[Value]| -> Vec<(String, String, Value)> {
+        d.iter()
+            .map(|d| {
+                (
+                    d["data"]["resource"].as_str().unwrap().to_owned(),
+                    d["data"]["problem"].as_str().unwrap().to_owned(),
+                    d["range"]["start"]["line"].clone(),
+                )
+            })
+            .collect()
+    };
+    let both_missing = [
+        (
+            "aws_sagemaker_model.a".into(),
+            "missing_vpc_config".into(),
+            json!(0),
+        ),
+        (
+            "aws_sagemaker_model.b".into(),
+            "missing_vpc_config".into(),
+            json!(4),
+        ),
+    ];
+    assert_eq!(verdicts(&server.await_diagnostics_at(uri, 1)), both_missing);
+    let edit = |server: &mut Server, version: i64, range: Value, text: &str| {
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": range, "text": text}]
+            }),
+        );
+    };
+    let at = |line: u32| json!({"line": line, "character": 0});
+    edit(&mut server, 2, json!({"start": at(4), "end": at(4)}), "x\n");
+    let d = server.await_diagnostics_at(uri, 2);
+    assert_eq!(
+        verdicts(&d),
+        [
+            (
+                "aws_sagemaker_model.a".into(),
+                "missing_vpc_config".into(),
+                json!(0)
+            ),
+            (
+                "aws_sagemaker_model.b".into(),
+                "not_checked".into(),
+                json!(5)
+            ),
+        ]
+    );
+    assert_eq!(d[1]["severity"], 4, "{d:?}");
+    edit(&mut server, 3, json!({"start": at(4), "end": at(5)}), "");
+    assert_eq!(verdicts(&server.await_diagnostics_at(uri, 3)), both_missing);
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 /// With the control's own rule disabled, the rules that still check models
 /// could not check a broken one either: it stays named as not checked, and
 /// a well-formed model outside a VPC is not reported.

@@ -88,15 +88,16 @@ impl Entry {
         }
     }
 
-    /// A `resource` block of more than two labels: a clean tree that
-    /// Terraform rejects, where a resource header may hide among the
-    /// labels. The full analysis reads it (see `terraform::file_blocks`);
-    /// the cache does not serve a tree that has one. No cached entry is
-    /// one, so a sync looks at the entries it makes alone.
+    /// A block Terraform rejects at the top level (of an unknown type, or
+    /// with more labels than its type takes): a clean tree where a resource
+    /// header may hide among the labels or in the body. The full analysis
+    /// reads it (see `terraform::file_blocks`); the cache does not serve a
+    /// tree that has one. No cached entry is one, so a sync looks at the
+    /// entries it makes alone.
     fn malformed(&self) -> bool {
         self.block
             .as_deref()
-            .is_some_and(|b| b.kind == "resource" && b.labels.len() > 2)
+            .is_some_and(|b| crate::terraform::rejected_header(&b.kind, b.labels.len()))
     }
 
     /// Declares something other blocks of the module may read.

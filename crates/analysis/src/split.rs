@@ -27,7 +27,8 @@ pub(crate) struct Item {
     /// The first label, when it is a plain identifier or a quoted string
     /// without escapes (`None` otherwise: it could be anything).
     pub label: Option<Name>,
-    /// The chunk is not one well-formed block ([`split_lenient`] only): its
+    /// The chunk is not one well-formed block, or its header is one
+    /// Terraform rejects (the one irregularity [`split`] lets through): its
     /// type and label say nothing, it must be parsed to know what it holds.
     pub irregular: bool,
 }
@@ -105,7 +106,10 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
                 if depth == 0 {
                     let header_info = header.and_then(|h| read_header(src, h, i, &regions));
                     let (kind, label) = match header_info {
-                        Some(found) => found,
+                        Some((kind, label, rejected)) => {
+                            irregular |= rejected;
+                            (kind, label)
+                        }
                         None if lenient => {
                             irregular = true;
                             (Name::default(), None)
@@ -153,13 +157,14 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
 }
 
 /// The type and first label of the block whose header runs from `start` to
-/// its `{` (before `end`).
+/// its `{` (before `end`), and whether Terraform rejects the header
+/// ([`crate::terraform::rejected_header`]; its label is then `None`).
 fn read_header(
     src: &str,
     start: usize,
     end: usize,
     regions: &[Range<usize>],
-) -> Option<(Name, Option<Name>)> {
+) -> Option<(Name, Option<Name>, bool)> {
     let word = |from: usize| -> usize {
         src[from..end]
             .char_indices()
@@ -192,15 +197,19 @@ fn read_header(
         Some(b) if b.is_ascii_alphabetic() || *b == b'_' => Some(Name::from(&src[at..word(at)])),
         _ => None,
     };
-    // More than two labels (`resource resource "TYPE" "NAME"`): Terraform
-    // rejects the block, and a header may hide among its labels, so what
-    // the first label says is not to be trusted.
-    let third = label_end(at)
-        .map(skip)
-        .and_then(label_end)
-        .map(skip)
-        .and_then(label_end);
-    Some((kind, label.filter(|_| third.is_none())))
+    // A header Terraform rejects (`a` typed above `resource "TYPE" "NAME"`,
+    // `resource resource "TYPE" "NAME"`) may hide a resource's among its
+    // labels, or in its body: what it says is not to be trusted.
+    let mut labels = 0;
+    let mut next = Some(at);
+    while labels < 3
+        && let Some(end) = next.and_then(label_end)
+    {
+        labels += 1;
+        next = Some(skip(end));
+    }
+    let rejected = crate::terraform::rejected_header(&kind, labels);
+    Some((kind, label.filter(|_| !rejected), rejected))
 }
 
 /// The region that starts at `at` (`regions` is sorted by start): a binary
@@ -252,6 +261,38 @@ mod tests {
         .expect("a split");
         assert_eq!(got[0].1, None);
         assert_eq!(got[1].1.as_deref(), Some("a"));
+    }
+
+    /// A header Terraform rejects (an unknown type, more labels than the
+    /// type takes) may hide a model's: its chunk must be parsed.
+    #[test]
+    fn a_header_terraform_rejects_is_irregular_and_says_nothing() {
+        let src = concat!(
+            "a\nresource \"aws_sagemaker_model\" \"m\" {}\n",
+            "resource resource \"aws_sagemaker_model\" \"n\" {}\n",
+            "variable resource \"x\" {}\n",
+            "foo {}\n",
+            "resource \"aws_s3_bucket\" \"b\" {}\n",
+            "variable \"v\" {}\n",
+            "locals {}\n",
+        );
+        let items = split(src).expect("a split");
+        let got: Vec<(&str, bool, Option<&str>)> = items
+            .iter()
+            .map(|i| (i.kind.as_str(), i.irregular, i.label.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", true, None),
+                ("resource", true, None),
+                ("variable", true, None),
+                ("foo", true, None),
+                ("resource", false, Some("aws_s3_bucket")),
+                ("variable", false, Some("v")),
+                ("locals", false, None),
+            ]
+        );
     }
 
     #[test]

@@ -127,13 +127,11 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     if broken {
         adopt_strays(&mut out);
     }
-    // A `resource` block of more labels than two is an error to Terraform
-    // too, and may hold a model's header among its labels.
-    if broken
-        || out
-            .iter()
-            .any(|b| b.kind == "resource" && b.labels.len() > 2)
-    {
+    // A block Terraform rejects at the top level (of a type it does not
+    // know, or with more labels than its type takes) may hold a model's
+    // header among its labels (`a` typed on the line above one) or in its
+    // body.
+    if broken || out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
         let lost = unreadable_resources(src, tree, &out);
         if !lost.is_empty() {
             // Recovery's reading of such a header (labels taken from the
@@ -147,21 +145,38 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     out
 }
 
-/// The block types Terraform knows at the top level of a file.
-const TOP_LEVEL: &[&str] = &[
-    "check",
-    "data",
-    "import",
-    "locals",
-    "module",
-    "moved",
-    "output",
-    "provider",
-    "removed",
-    "resource",
-    "terraform",
-    "variable",
+/// The block types Terraform knows at the top level of a file, with the
+/// number of labels each takes.
+const TOP_LEVEL: &[(&str, usize)] = &[
+    ("check", 1),
+    ("data", 2),
+    ("ephemeral", 2),
+    ("import", 0),
+    ("locals", 0),
+    ("module", 1),
+    ("moved", 0),
+    ("output", 1),
+    ("provider", 1),
+    ("removed", 0),
+    ("resource", 2),
+    ("terraform", 0),
+    ("variable", 1),
 ];
+
+/// Whether `kind` is a block type Terraform knows at the top level.
+pub(crate) fn known_top_level(kind: &str) -> bool {
+    TOP_LEVEL.iter().any(|&(known, _)| known == kind)
+}
+
+/// Whether Terraform rejects a top-level block of this type and number of
+/// labels for its header: a type it does not know there, or more labels
+/// than the type takes. (Fewer labels hide nothing.)
+pub(crate) fn rejected_header(kind: &str, labels: usize) -> bool {
+    TOP_LEVEL
+        .iter()
+        .find(|&&(known, _)| known == kind)
+        .is_none_or(|&(_, takes)| labels > takes)
+}
 
 /// In a file with syntax errors, a top-level block of a type Terraform
 /// only knows nested (`vpc_config`, `dynamic "vpc_config"`) right after a
@@ -171,7 +186,7 @@ const TOP_LEVEL: &[&str] = &[
 fn adopt_strays(blocks: &mut [crate::hir::Block]) {
     for i in 1..blocks.len() {
         let stray = &blocks[i];
-        if TOP_LEVEL.contains(&stray.kind.as_str()) {
+        if known_top_level(&stray.kind) {
             continue;
         }
         let word: crate::hir::Name = crate::module::effective_kind(stray).into();
@@ -182,9 +197,10 @@ fn adopt_strays(blocks: &mut [crate::hir::Block]) {
     }
 }
 
-/// The resources of a file with syntax errors that no parse could read
-/// (`found`: the blocks that were read, in order): each resource header
-/// (`resource LABEL LABEL {`) outside the blocks read whole and outside
+/// The resources of a file with syntax errors or a top-level block
+/// Terraform rejects that no parse could read (`found`: the blocks that
+/// were read, in order): each resource header (`resource LABEL LABEL {`)
+/// outside the bodies of blocks of known types read whole and outside
 /// strings, heredocs and comments — except one left open at the end of
 /// the file, which may as well be the error — that starts no resource
 /// read.
@@ -195,11 +211,17 @@ fn unreadable_resources(
     found: &[crate::hir::Block],
 ) -> Vec<crate::hir::Block> {
     let non_code = crate::lex::closed_non_code(src);
-    // The bodies of closed blocks: a header there is a nested block. (A
-    // header among a block's labels, `resource "a"` glued before it, is not.)
+    // The bodies of closed blocks of types Terraform knows: a header there
+    // is a nested block. (A header among a block's labels, `resource "a"`
+    // glued before it, is not; nor one in the body of a block Terraform
+    // rejects, which may well have been meant at the top level.)
     // As sorted disjoint ranges, searched like `non_code`: a file of many
     // blocks has as many headers.
-    let mut braces: Vec<(usize, usize)> = found.iter().filter_map(|b| b.braces).collect();
+    let mut braces: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|b| known_top_level(&b.kind))
+        .filter_map(|b| b.braces)
+        .collect();
     braces.sort_unstable();
     let mut bodies: Vec<Range<usize>> = Vec::new();
     for (open, close) in braces {
@@ -517,6 +539,57 @@ mod tests {
     fn a_header_glued_after_an_error_is_recovered() {
         let src = "variable \"v\" {\n}\n[,]resource \"m\" \"a\" {\n  x = 1\n}\n";
         assert_eq!(resources_in(src), ["m.a@20"]);
+    }
+
+    /// Clean HCL that Terraform rejects hides no model: a header among the
+    /// labels of a block of an unknown type or of too many labels, or in
+    /// the body of a block of an unknown type, is a model left unfinished
+    /// (not checked); one nested in a block of a known type is not a model.
+    #[test]
+    fn a_model_in_a_block_terraform_rejects_is_left_unfinished() {
+        let src = concat!(
+            "a\nresource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n",
+            "variable resource \"aws_sagemaker_model\" \"n\" {}\n",
+            "foo {\n  resource \"aws_sagemaker_model\" \"o\" {}\n}\n",
+            "locals {\n  resource \"aws_sagemaker_model\" \"p\" {}\n}\n",
+            "resource \"aws_sagemaker_model\" \"q\" {}\n",
+        );
+        let blocks = file_blocks(src, &syntax::parse(src, None));
+        let models: Vec<(String, bool, &str)> = blocks
+            .iter()
+            .filter_map(|b| {
+                let (_, name) = b.resource_address()?;
+                Some((name.to_owned(), b.closed, &src[b.span.clone()]))
+            })
+            .collect();
+        assert_eq!(
+            models,
+            [
+                (
+                    "m".into(),
+                    false,
+                    "resource \"aws_sagemaker_model\" \"m\" {"
+                ),
+                (
+                    "n".into(),
+                    false,
+                    "resource \"aws_sagemaker_model\" \"n\" {"
+                ),
+                (
+                    "o".into(),
+                    false,
+                    "resource \"aws_sagemaker_model\" \"o\" {"
+                ),
+                (
+                    "q".into(),
+                    true,
+                    "resource \"aws_sagemaker_model\" \"q\" {}"
+                ),
+            ]
+        );
+        // A clean file of known blocks is read as it is.
+        let clean = "locals {\n  resource \"aws_sagemaker_model\" \"p\" {}\n}\n";
+        assert_eq!(file_blocks(clean, &syntax::parse(clean, None)).len(), 1);
     }
 
     #[test]

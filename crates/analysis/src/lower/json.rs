@@ -42,7 +42,11 @@ enum Mode {
 pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
     let mut out = Vec::new();
     let root = json::root_object(tree);
+    // A document Terraform rejects (no root object, a section it does not
+    // know, `"resources"` for `"resource"`) may hold a model it hides.
+    let mut rejected = root.is_none();
     for (section, member) in root.map(|r| json::members(r, src)).unwrap_or_default() {
+        rejected |= section != "//" && !crate::terraform::known_top_level(&section);
         for object in json::objects(member.value) {
             match section.as_str() {
                 "resource" | "data" => {
@@ -109,7 +113,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
             }
         }
     }
-    if tree.root_node().has_error() {
+    if rejected || tree.root_node().has_error() {
         let lost = unreadable_resources(src, &out);
         out.extend(lost);
     }
@@ -119,8 +123,8 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<Block> {
     out
 }
 
-/// The resources of a document with syntax errors that recovery did not
-/// read: each key `"TYPE": {"NAME": …` (or `[{"NAME": …`) of a type some
+/// The resources of a document with syntax errors or that Terraform
+/// rejects that no block read holds: each key `"TYPE": {"NAME": …` (or `[{"NAME": …`) of a type some
 /// rule checks, found by its text, whose type key no block read has as
 /// its label, becomes a block of the header alone, unfinished, so that its
 /// verdict is "not checked" rather than nothing.
@@ -505,6 +509,29 @@ mod tests {
         let found = blocks(clean);
         assert_eq!(found.len(), 2);
         assert!(found.iter().all(|b| b.closed));
+    }
+
+    /// Valid JSON that Terraform rejects — a section it does not know, or
+    /// no root object — hides no model: it is a header left unfinished.
+    #[test]
+    fn a_model_in_a_document_terraform_rejects_is_left_unfinished() {
+        for src in [
+            "{\"resources\": {\"aws_sagemaker_model\": {\"m\": {\"name\": \"x\"}}}}",
+            "[{\"resource\": {\"aws_sagemaker_model\": {\"m\": {\"name\": \"x\"}}}}]",
+            "{\"resource\": {\"aws_sagemaker_model\": {\"n\": {}}}, \"x\": {\"aws_sagemaker_model\": {\"m\": {}}}}",
+        ] {
+            let models: Vec<Block> = blocks(src)
+                .into_iter()
+                .filter(|b| b.resource_address() == Some(("aws_sagemaker_model", "m")))
+                .collect();
+            assert_eq!(models.len(), 1, "{src}");
+            assert!(!models[0].closed, "{src}");
+        }
+        // `//` (a comment) is a section Terraform accepts.
+        let commented = "{\"//\": \"aws_sagemaker_model\", \"resource\": {\"aws_sagemaker_model\": {\"m\": {}}}}";
+        let found = blocks(commented);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].closed);
     }
 
     #[test]
