@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sagemaker-vpc-lsp");
 
@@ -975,6 +975,60 @@ fn a_reader_that_stops_early_gets_an_error_exit_not_a_panic() {
         assert_eq!(status.code(), Some(2), "{format}: {stderr}");
         assert!(!stderr.contains("panicked"), "{format}: {stderr}");
     }
+}
+
+/// `check envs/prod` checks the modules prod calls by a local source with
+/// it, though they lie outside the path named, as Terraform plans them:
+/// the model prod places outside a VPC through its module call is found,
+/// with the call's argument as its cause. A folder only named in a comment
+/// is not checked, one called by nothing asked for is not either, and
+/// `--fix` writes no file outside the paths named.
+#[test]
+fn a_module_called_from_outside_the_named_path_is_checked_with_its_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = "variable \"subnets\" {\n  type = list(string)\n}\n\nresource \"aws_sagemaker_model\" \"m\" {\n  execution_role_arn = \"arn\"\n  vpc_config {\n    subnets            = var.subnets\n    security_group_ids = [\"g\"]\n  }\n}\n";
+    write(dir.path(), "modules/model/main.tf", module);
+    write(dir.path(), "modules/model/bare.tf", BAD);
+    write(dir.path(), "modules/model/inner/main.tf", BAD);
+    // Named in a comment only, and called from a folder not asked for.
+    write(dir.path(), "modules/other/main.tf", BAD);
+    write(
+        dir.path(),
+        "modules/unasked/main.tf",
+        "module \"x\" {\n  source = \"../model/inner\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "envs/prod/main.tf",
+        "# see ../../modules/other and ../../modules/unasked\nmodule \"model\" {\n  source  = \"../../modules/model\"\n  subnets = []\n}\n",
+    );
+    let prod = dir.path().join("envs/prod");
+    let out = run(&prod, &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{json}");
+    assert_eq!(findings[0]["path"], "../../modules/model/bare.tf", "{json}");
+    assert_eq!(findings[0]["resource"], "aws_sagemaker_model.bad", "{json}");
+    assert_eq!(findings[1]["path"], "../../modules/model/main.tf", "{json}");
+    assert_eq!(findings[1]["resource"], "aws_sagemaker_model.m", "{json}");
+    assert_eq!(
+        findings[1]["notes"],
+        json!(["resolved through the argument subnets of module.model in main.tf: main.tf:4:13"]),
+        "{json}"
+    );
+
+    let out = run(&prod, &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("modules/model/bare.tf")).unwrap(),
+        BAD
+    );
+    assert!(
+        stdout(&out).contains("../../modules/model/bare.tf:1:1"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// Clean text that Terraform rejects hides no model from `check`: a word on

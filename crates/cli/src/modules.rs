@@ -33,6 +33,11 @@ pub struct Module {
     /// Parsed and analyzed: false when no file of the folder can hold a
     /// finding and it calls no folder that can (see `svl_project::prefilter`).
     pub parsed: bool,
+    /// Not asked for: read because a checked folder may call it. Its files
+    /// are checked only in the instances those calls make (Terraform plans
+    /// them as part of the checked module), never on their own, and are not
+    /// fixed.
+    pub called_only: bool,
 }
 
 /// Every folder `check` reads, in one workspace.
@@ -88,6 +93,44 @@ impl<'w> Batch<'w> {
             batch.warnings.extend(warnings);
             modules.push(module);
         }
+        // The folders the checked ones call, outside what was asked for
+        // (`check envs/prod` calling `../../modules/model`): Terraform plans
+        // them as part of the module, so they are checked with it.
+        let mut scanned = 0;
+        while scanned < modules.len() {
+            let known: std::collections::BTreeSet<&Path> =
+                modules.iter().map(|m| m.folder.as_path()).collect();
+            let called: std::collections::BTreeSet<PathBuf> = modules[scanned..]
+                .iter()
+                .flat_map(|m| {
+                    m.sources.values().flat_map(|source| {
+                        prefilter::local_paths(&source.text)
+                            .map(|path| svl_analysis::module::normalize(&m.folder.join(path)))
+                    })
+                })
+                .filter(|folder| !known.contains(folder.as_path()) && folder.is_dir())
+                .collect();
+            scanned = modules.len();
+            let loaded: Vec<Loaded> = called
+                .into_par_iter()
+                .map(|folder| {
+                    let targets = module_files(&folder)
+                        .into_iter()
+                        .map(|path| Target {
+                            display: display_path(&path),
+                            path,
+                        })
+                        .collect();
+                    load(folder, targets, max_file_size, depth)
+                })
+                .collect();
+            for (mut module, errors, warnings) in loaded {
+                module.called_only = true;
+                batch.errors.extend(errors);
+                batch.warnings.extend(warnings);
+                modules.push(module);
+            }
+        }
         let texts: BTreeMap<PathBuf, Vec<&str>> = modules
             .iter()
             .map(|m| {
@@ -132,13 +175,36 @@ impl<'w> Batch<'w> {
         let options = &self.options;
         let depth = self.depth;
         let wants = self.wants;
+        let called_only: std::collections::BTreeSet<PathBuf> = self
+            .modules
+            .iter()
+            .filter(|m| m.called_only)
+            .map(|m| m.folder.clone())
+            .collect();
         self.modules.par_iter_mut().for_each(|module| {
             if !module.parsed {
                 // Nothing in it can be a finding: checked by the byte search.
+                if module.called_only {
+                    module.files.clear();
+                }
                 progress(module.files.len());
                 return;
             }
-            let frames = workspace.frames_of(&module.folder);
+            let mut frames = workspace.frames_of(&module.folder);
+            if module.called_only {
+                // Only as called from what was asked for: a folder the byte
+                // search took for a call that is none is not checked at all.
+                frames.retain(|frame| !called_only.contains(frame.root_folder()));
+                if frames.is_empty() {
+                    module.files.clear();
+                    return;
+                }
+            }
+            let checked = if module.called_only {
+                0 // not among the files the progress counts
+            } else {
+                module.files.len()
+            };
             for file in &mut module.files {
                 file.findings = match module.sources.get(&file.target.path) {
                     Some(source) => {
@@ -150,7 +216,7 @@ impl<'w> Batch<'w> {
                     _ => Vec::new(),
                 };
             }
-            progress(module.files.len());
+            progress(checked);
         });
     }
 
@@ -160,6 +226,9 @@ impl<'w> Batch<'w> {
         let mut changes = Vec::new();
         let mut unfixed = Vec::new();
         for module in &mut self.modules {
+            if module.called_only {
+                continue; // not asked for: reported, never written
+            }
             let targets: Vec<PathBuf> =
                 module.files.iter().map(|f| f.target.path.clone()).collect();
             let outcome = fixplan::fix_module(
@@ -437,6 +506,7 @@ fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>, depth
             sources,
             files,
             parsed: false,
+            called_only: false,
         },
         errors,
         warnings,

@@ -78,6 +78,16 @@ impl Frame {
         h.finish()
     }
 
+    /// The folder of the root module whose calls made this instance (its
+    /// own folder for a root).
+    pub fn root_folder(&self) -> &Path {
+        let mut frame = self;
+        while let Some(call) = &frame.call {
+            frame = &call.parent;
+        }
+        &frame.index.folder
+    }
+
     /// `module.a.module.b` for messages, or `None` for a root module.
     pub fn call_path(&self) -> Option<String> {
         let mut names = Vec::new();
