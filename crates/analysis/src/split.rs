@@ -200,13 +200,13 @@ fn read_header(
     // A header Terraform rejects (`a` typed above `resource "TYPE" "NAME"`,
     // `resource resource "TYPE" "NAME"`) may hide a resource's among its
     // labels, or in its body: what it says is not to be trusted.
-    let mut labels = 0;
-    let mut next = Some(at);
+    // No type takes more than two: a third is enough to tell.
+    let (mut labels, mut next) = (0, at);
     while labels < 3
-        && let Some(end) = next.and_then(label_end)
+        && let Some(end) = label_end(next)
     {
         labels += 1;
-        next = Some(skip(end));
+        next = skip(end);
     }
     let rejected = crate::terraform::rejected_header(&kind, labels);
     Some((kind, label.filter(|_| !rejected), rejected))
