@@ -122,6 +122,45 @@ fn a_workspace_shows_every_finding_without_opening_files() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A workspace folder whose module calls a folder outside it by a local
+/// source (`envs/prod` calling `../../modules/model`): Terraform plans the
+/// called module as part of prod, so its model, placed outside a VPC by
+/// prod's argument, is shown, judged per call.
+#[test]
+fn a_module_called_from_outside_the_workspace_is_checked_with_its_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("modules/model");
+    let prod = dir.path().join("envs/prod");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::create_dir_all(&prod).unwrap();
+    std::fs::write(
+        model.join("main.tf"),
+        "variable \"subnets\" {\n  type = list(string)\n}\n\nresource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets            = var.subnets\n    security_group_ids = [\"g\"]\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prod.join("main.tf"),
+        "module \"model\" {\n  source  = \"../../modules/model\"\n  subnets = []\n}\n",
+    )
+    .unwrap();
+    let mut server = Server::spawn();
+    server.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(&prod), "capabilities": capabilities(false)}),
+    );
+    server.notify("initialized", json!({}));
+    let params = server.await_diagnostics(&file_uri(&model.join("main.tf")));
+    let diagnostics = params["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{params}");
+    let message = diagnostics[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("subnets of aws_sagemaker_model.m resolves to an empty list")
+            && message.contains("(in module.model)"),
+        "{message}"
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 #[test]
 fn open_files_scope_and_per_rule_settings() {
     let dir = tempfile::tempdir().unwrap();

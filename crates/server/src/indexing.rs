@@ -122,6 +122,42 @@ impl Server {
                     "percentage": done * 100 / total,
                 }));
             }
+            // The folders those call by a local source outside the
+            // workspace folders (`envs/prod` calling `../../modules/model`):
+            // Terraform plans them as part of the calling module, so they
+            // are read too (and judged per call, as called folders are).
+            let mut folders = folders;
+            let mut scanned = 0;
+            while scanned < folders.len() {
+                let called: BTreeSet<PathBuf> = {
+                    let mut ws = lock(&workspace);
+                    let children: Vec<PathBuf> = folders[scanned..]
+                        .iter()
+                        .flat_map(|folder| {
+                            let index = ws.module_index(folder);
+                            let children: Vec<PathBuf> =
+                                index.local_calls().into_iter().map(|c| c.child).collect();
+                            children
+                        })
+                        .collect();
+                    children
+                        .into_iter()
+                        .filter(|child| !ws.is_known(child) && child.is_dir())
+                        .collect()
+                };
+                scanned = folders.len();
+                for folder in called {
+                    let facts: Vec<_> = module_files(&folder)
+                        .iter()
+                        .filter_map(|p| read_facts(p))
+                        .collect();
+                    let mut ws = lock(&workspace);
+                    if !ws.is_known(&folder) {
+                        ws.add_scanned(folder.clone(), facts);
+                    }
+                    folders.push(folder);
+                }
+            }
             progress(json!({"kind": "end", "message": format!("indexed {files} files")}));
             tracing::info!(files, folders = total, "workspace indexed");
             let _ = events.send(Event::Indexed(folders));
