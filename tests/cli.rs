@@ -1031,6 +1031,59 @@ fn a_module_called_from_outside_the_named_path_is_checked_with_its_caller() {
     );
 }
 
+/// A registry module `terraform init` installed is checked with the root
+/// that calls it, from Terraform's record of where it went
+/// (`.terraform/modules/modules.json`, or under `TF_DATA_DIR`), and never
+/// written by `--fix`; a call of a source not installed is not followed.
+#[test]
+fn a_module_terraform_installed_is_checked_with_its_root() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        "module \"sm\" {\n  source = \"acme/sm/aws\"\n}\n\nmodule \"absent\" {\n  source = \"acme/absent/aws\"\n}\n",
+    );
+    write(dir.path(), ".terraform/modules/sm/main.tf", BAD);
+    write(dir.path(), ".terraform/modules/absent/main.tf", BAD);
+    let record = r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"sm","Source":"registry.terraform.io/acme/sm/aws","Version":"1.0.0","Dir":".terraform/modules/sm"}]}"#;
+    write(dir.path(), ".terraform/modules/modules.json", record);
+    let out = run(dir.path(), &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(".terraform/modules/sm/main.tf:1:1: warning[sagemaker_model_in_vpc]"),
+        "{text}"
+    );
+    assert!(!text.contains("absent"), "{text}");
+    assert!(
+        text.ends_with("1 finding in 1 file (2 files checked)\n"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".terraform/modules/sm/main.tf")).unwrap(),
+        BAD
+    );
+    // Terraform's data folder elsewhere.
+    std::fs::rename(dir.path().join(".terraform"), dir.path().join(".tfdata")).unwrap();
+    write(
+        dir.path(),
+        ".tfdata/modules/modules.json",
+        record.replace(".terraform/", ".tfdata/"),
+    );
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("TF_DATA_DIR", ".tfdata")
+        .args(["check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(".tfdata/modules/sm/main.tf:1:1"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// Clean text that Terraform rejects hides no model from `check`: a word on
 /// the line above a model's header (a block of an unknown type whose labels
 /// take the header in), a model inside such a block, a `.tf.json` section

@@ -123,8 +123,9 @@ fn a_workspace_shows_every_finding_without_opening_files() {
 }
 
 /// A workspace folder whose module calls a folder outside it by a local
-/// source (`envs/prod` calling `../../modules/model`): Terraform plans the
-/// called module as part of prod, so its model, placed outside a VPC by
+/// source (`envs/prod` calling `../../modules/model`), or a registry module
+/// `terraform init` installed under `.terraform/modules`: Terraform plans
+/// the called module as part of prod, so its model, placed outside a VPC by
 /// prod's argument, is shown, judged per call.
 #[test]
 fn a_module_called_from_outside_the_workspace_is_checked_with_its_caller() {
@@ -140,7 +141,16 @@ fn a_module_called_from_outside_the_workspace_is_checked_with_its_caller() {
     .unwrap();
     std::fs::write(
         prod.join("main.tf"),
-        "module \"model\" {\n  source  = \"../../modules/model\"\n  subnets = []\n}\n",
+        "module \"model\" {\n  source  = \"../../modules/model\"\n  subnets = []\n}\n\nmodule \"sm\" {\n  source = \"acme/sm/aws\"\n}\n",
+    )
+    .unwrap();
+    // A registry module `terraform init` installed.
+    let installed = prod.join(".terraform/modules/sm");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(installed.join("main.tf"), MODEL).unwrap();
+    std::fs::write(
+        prod.join(".terraform/modules/modules.json"),
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"sm","Source":"registry.terraform.io/acme/sm/aws","Dir":".terraform/modules/sm"}]}"#,
     )
     .unwrap();
     let mut server = Server::spawn();
@@ -158,6 +168,10 @@ fn a_module_called_from_outside_the_workspace_is_checked_with_its_caller() {
             && message.contains("(in module.model)"),
         "{message}"
     );
+    let params = server.await_diagnostics(&file_uri(&installed.join("main.tf")));
+    let diagnostics = params["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{params}");
+    assert_eq!(diagnostics[0]["data"]["resource"], "aws_sagemaker_model.m");
     assert_eq!(server.shutdown().code(), Some(0));
 }
 

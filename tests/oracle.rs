@@ -859,3 +859,91 @@ fn replacement_advice_matches_terraform_plan() {
         );
     }
 }
+
+/// A module of another source (here git, which installs offline) is
+/// planned as part of its root: `check` of the root alone follows
+/// Terraform's record of what `terraform init` installed (under
+/// `TF_DATA_DIR`, as the oracle runs it) into the installed folders, local
+/// calls inside them included, and judges each model instance as the plan
+/// does.
+#[test]
+fn installed_modules_are_judged_as_terraform_plans_them() {
+    let tf = match Terraform::detect() {
+        Ok(tf) => tf,
+        Err(why) => {
+            eprintln!("ORACLE TESTS SKIPPED: {why}");
+            return;
+        }
+    };
+    let git = |dir: &Path, args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(dir)
+            .args([
+                "-c",
+                "user.name=oracle",
+                "-c",
+                "user.email=oracle@example.com",
+            ])
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let repo = tempfile::tempdir().unwrap();
+    if !git(repo.path(), &["init", "-q"]) {
+        eprintln!("ORACLE TEST SKIPPED: no git to install a module with");
+        return;
+    }
+    let model = |name: &str, vpc: &str| {
+        format!(
+            "resource \"aws_sagemaker_model\" \"{name}\" {{\n  execution_role_arn = \"arn:aws:iam::123456789012:role/r\"\n  primary_container {{\n    image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1\"\n  }}\n{vpc}}}\n"
+        )
+    };
+    let vpc = |subnets: &str| {
+        format!(
+            "  vpc_config {{\n    subnets            = {subnets}\n    security_group_ids = [\"sg-1\"]\n  }}\n"
+        )
+    };
+    std::fs::write(
+        repo.path().join("main.tf"),
+        format!(
+            "variable \"subnets\" {{\n  type = list(string)\n}}\n\n{}\n{}\nmodule \"inner\" {{\n  source = \"./modules/inner\"\n}}\n",
+            model("from_caller", &vpc("var.subnets")),
+            model("fixed", &vpc("[\"subnet-1\"]")),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.path().join("modules/inner")).unwrap();
+    std::fs::write(repo.path().join("modules/inner/main.tf"), model("bare", "")).unwrap();
+    assert!(git(repo.path(), &["add", "-A"]) && git(repo.path(), &["commit", "-qm", "m"]));
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("main.tf"),
+        format!(
+            "module \"sm\" {{\n  source  = \"git::file://{}\"\n  subnets = []\n}}\n",
+            repo.path().display()
+        ),
+    )
+    .unwrap();
+    let planned = tf.plan(root.path()).expect("the root plans");
+    assert_eq!(planned.len(), 3, "{planned:?}");
+    let out = std::process::Command::new(common::BIN)
+        .current_dir(root.path())
+        .env("TF_DATA_DIR", ".tfdata")
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    // Each model name is used once, in one instance.
+    for instance in &planned {
+        let found = findings
+            .iter()
+            .any(|f| f["resource"] == instance.resource.as_str());
+        assert_eq!(
+            found,
+            instance.planned == Planned::NonCompliant,
+            "{instance:?}\n{report:#}"
+        );
+    }
+    assert_eq!(findings.len(), 2, "{report:#}");
+}

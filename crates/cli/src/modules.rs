@@ -94,8 +94,15 @@ impl<'w> Batch<'w> {
             modules.push(module);
         }
         // The folders the checked ones call, outside what was asked for
-        // (`check envs/prod` calling `../../modules/model`): Terraform plans
-        // them as part of the module, so they are checked with it.
+        // (`check envs/prod` calling `../../modules/model`, or a registry
+        // module `terraform init` installed under `.terraform/modules`):
+        // Terraform plans them as part of the module, so they are checked
+        // with it.
+        let installed: Vec<(PathBuf, PathBuf)> = modules
+            .iter()
+            .flat_map(|module| batch.workspace.follow_installed(&module.folder))
+            .map(|call| (call.caller, call.folder))
+            .collect();
         let mut scanned = 0;
         while scanned < modules.len() {
             let known: std::collections::BTreeSet<&Path> =
@@ -108,6 +115,7 @@ impl<'w> Batch<'w> {
                             .map(|path| svl_analysis::module::normalize(&m.folder.join(path)))
                     })
                 })
+                .chain(installed.iter().map(|(_, folder)| folder.clone()))
                 .filter(|folder| !known.contains(folder.as_path()) && folder.is_dir())
                 .collect();
             scanned = modules.len();
@@ -138,7 +146,7 @@ impl<'w> Batch<'w> {
                 (m.folder.clone(), texts)
             })
             .collect();
-        let needed = prefilter::folders_to_parse(&texts);
+        let needed = prefilter::folders_to_parse(&texts, &installed);
         drop(texts);
         // Parse (in parallel) only what can matter.
         let facts: Vec<Vec<_>> = modules

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod fixplan;
+pub mod manifest;
 pub mod prefilter;
 pub mod read;
 pub mod retire;

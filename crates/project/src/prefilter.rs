@@ -18,8 +18,12 @@ use svl_analysis::module::normalize;
 
 /// The folders of `folders` (each with the texts of its files) that must be
 /// parsed: those whose files may hold findings, and every folder that may
-/// call one of them, transitively.
-pub fn folders_to_parse(folders: &BTreeMap<PathBuf, Vec<&str>>) -> BTreeSet<PathBuf> {
+/// call one of them, transitively — by a local source, or by one of the
+/// `installed` calls (caller, called folder: see [`crate::manifest`]).
+pub fn folders_to_parse(
+    folders: &BTreeMap<PathBuf, Vec<&str>>,
+    installed: &[(PathBuf, PathBuf)],
+) -> BTreeSet<PathBuf> {
     let mut needed: BTreeSet<PathBuf> = folders
         .iter()
         .filter(|(_, texts)| texts.iter().any(|t| svl_analysis::rules::may_apply(t)))
@@ -35,6 +39,11 @@ pub fn folders_to_parse(folders: &BTreeMap<PathBuf, Vec<&str>>) -> BTreeSet<Path
                     callers.entry(callee).or_default().push(folder);
                 }
             }
+        }
+    }
+    for (caller, callee) in installed {
+        if let Some((caller, _)) = folders.get_key_value(caller) {
+            callers.entry(callee.clone()).or_default().push(caller);
         }
     }
     let mut stack: Vec<PathBuf> = needed.iter().cloned().collect();
@@ -74,11 +83,19 @@ mod tests {
     use super::*;
 
     fn run(folders: &[(&str, &[&str])]) -> Vec<String> {
+        run_installed(folders, &[])
+    }
+
+    fn run_installed(folders: &[(&str, &[&str])], installed: &[(&str, &str)]) -> Vec<String> {
         let map: BTreeMap<PathBuf, Vec<&str>> = folders
             .iter()
             .map(|(f, texts)| (PathBuf::from(f), texts.to_vec()))
             .collect();
-        folders_to_parse(&map)
+        let installed: Vec<(PathBuf, PathBuf)> = installed
+            .iter()
+            .map(|(a, b)| (PathBuf::from(a), PathBuf::from(b)))
+            .collect();
+        folders_to_parse(&map, &installed)
             .into_iter()
             .map(|p| p.display().to_string())
             .collect()
@@ -99,6 +116,22 @@ mod tests {
             ("/r/other", &["module \"w\" {\n  source = \"../web\"\n}\n"]),
         ]);
         assert_eq!(got, ["/r/env", "/r/mid", "/r/ml"]);
+    }
+
+    /// A root calling a registry module that `terraform init` installed
+    /// holding a model supplies its values: it is parsed.
+    #[test]
+    fn callers_of_installed_folders_are_needed() {
+        let remote = "module \"sm\" {\n  source = \"acme/sm/aws\"\n}\n";
+        let folders: &[(&str, &[&str])] = &[
+            ("/r/env", &[remote]),
+            ("/r/env/.terraform/modules/sm", &[MODEL]),
+        ];
+        assert_eq!(run(folders), ["/r/env/.terraform/modules/sm"]);
+        assert_eq!(
+            run_installed(folders, &[("/r/env", "/r/env/.terraform/modules/sm")]),
+            ["/r/env", "/r/env/.terraform/modules/sm"]
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The modules of a workspace: per folder, the facts of every Terraform
 //! file — from an editor's buffer when the file is open (unsaved text wins),
 //! from disk otherwise — and which folders call which through `module`
-//! blocks with a local `source`, so each folder can be judged per instance
+//! blocks with a local `source` or one `terraform init` installed
+//! ([`Workspace::follow_installed`]), so each folder can be judged per instance
 //! ([`Workspace::frames`]).
 //!
 //! Used by both front ends: `check` fills it from the files it walked; the
@@ -99,6 +100,10 @@ pub struct Workspace {
     callers: HashMap<PathBuf, BTreeSet<PathBuf>>,
     /// Calling folder → the folders it calls.
     calls: HashMap<PathBuf, BTreeSet<PathBuf>>,
+    /// Calling folder → where `terraform init` installed its calls of
+    /// sources that are not local paths, by call name
+    /// ([`Workspace::follow_installed`]).
+    installed: HashMap<PathBuf, Arc<BTreeMap<String, PathBuf>>>,
 }
 
 /// Reads a file's facts from disk; `None` if it is not a Terraform file,
@@ -143,8 +148,30 @@ impl Workspace {
         let index = ModuleIndex::new(
             folder.to_path_buf(),
             state.files.values().cloned().collect(),
-        );
+        )
+        .with_installed(self.installed.get(folder).cloned().unwrap_or_default());
         self.install(folder, index)
+    }
+
+    /// Follows the calls `terraform init` installed for the root module at
+    /// `root` (its [`crate::manifest::manifest_of`]): each calling folder's
+    /// calls of registry, git or other sources lead to where they were
+    /// installed. Returns those calls. A folder calling for two roots (a
+    /// local module both call) follows the first root's record.
+    pub fn follow_installed(&mut self, root: &Path) -> Vec<crate::manifest::Installed> {
+        let calls = crate::manifest::installed(root);
+        let mut changed = BTreeSet::new();
+        for call in &calls {
+            let map = self.installed.entry(call.caller.clone()).or_default();
+            if !map.contains_key(&call.name) {
+                Arc::make_mut(map).insert(call.name.clone(), call.folder.clone());
+                changed.insert(call.caller.clone());
+            }
+        }
+        for caller in changed {
+            self.rebuild(&caller);
+        }
+        calls
     }
 
     /// Makes `index` the module's index (and its calls the module's calls).
@@ -156,12 +183,8 @@ impl Workspace {
         let before = state.index.fingerprint();
         crate::retire::retire(std::mem::replace(&mut state.index, Arc::new(index)));
         let changed = state.index.fingerprint() != before;
-        let children: BTreeSet<PathBuf> = state
-            .index
-            .local_calls()
-            .into_iter()
-            .map(|c| c.child)
-            .collect();
+        let children: BTreeSet<PathBuf> =
+            state.index.calls().into_iter().map(|c| c.child).collect();
         let old = self.calls.insert(folder.to_path_buf(), children.clone());
         for child in old.iter().flatten() {
             if let Some(set) = self.callers.get_mut(child) {

@@ -122,11 +122,20 @@ impl Server {
                     "percentage": done * 100 / total,
                 }));
             }
-            // The folders those call by a local source outside the
-            // workspace folders (`envs/prod` calling `../../modules/model`):
+            // The folders those call outside the workspace folders
+            // (`envs/prod` calling `../../modules/model`, or a registry
+            // module installed under `.terraform/modules`):
             // Terraform plans them as part of the calling module, so they
             // are read too (and judged per call, as called folders are).
             let mut folders = folders;
+            {
+                // Calls of registry, git or other sources lead where
+                // `terraform init` installed them (a root's record).
+                let mut ws = lock(&workspace);
+                for folder in &folders {
+                    ws.follow_installed(folder);
+                }
+            }
             let mut scanned = 0;
             while scanned < folders.len() {
                 let called: BTreeSet<PathBuf> = {
@@ -136,7 +145,7 @@ impl Server {
                         .flat_map(|folder| {
                             let index = ws.module_index(folder);
                             let children: Vec<PathBuf> =
-                                index.local_calls().into_iter().map(|c| c.child).collect();
+                                index.calls().into_iter().map(|c| c.child).collect();
                             children
                         })
                         .collect();

@@ -8,8 +8,8 @@
 //! name. A block in an override file that overrides nothing is an error in
 //! Terraform and contributes nothing here.
 
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +67,10 @@ pub struct ModuleIndex {
     /// Where each block and local is: shared by the indexes of texts that
     /// differ only inside blocks (see [`ModuleIndex::replacing`]).
     shape: Arc<Shape>,
+    /// The folders `terraform init` installed this module's calls of other
+    /// sources (registry, git, …) in, by call name
+    /// ([`ModuleIndex::with_installed`]).
+    installed: Arc<BTreeMap<String, PathBuf>>,
 }
 
 /// Blocks by key hash, in shards each shared until changed: the index of a
@@ -359,7 +363,13 @@ impl<'a> VariableDecl<'a> {
     }
 }
 
-/// A `module` block whose `source` is a local path.
+/// Whether a module `source` is a local path, which Terraform reads where
+/// it is (anything else it installs: registry, git, …).
+pub fn is_local_source(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../")
+}
+
+/// A `module` block whose folder is known ([`ModuleIndex::calls`]).
 #[derive(Debug, Clone)]
 pub struct ModuleCall<'a> {
     pub name: &'a str,
@@ -463,7 +473,16 @@ impl ModuleIndex {
                 by_kind,
                 by_label,
             }),
+            installed: Arc::default(),
         }
+    }
+
+    /// This index, knowing where `terraform init` installed the module's
+    /// calls whose sources are not local paths (by call name): those calls
+    /// are followed like local ones ([`ModuleIndex::calls`]).
+    pub fn with_installed(mut self, installed: Arc<BTreeMap<String, PathBuf>>) -> Self {
+        self.installed = installed;
+        self
     }
 
     /// This index with `file` in place of the file of the same path, when
@@ -520,6 +539,7 @@ impl ModuleIndex {
             folder: self.folder.clone(),
             files,
             shape,
+            installed: Arc::clone(&self.installed),
         })
     }
 
@@ -680,20 +700,24 @@ impl ModuleIndex {
         })
     }
 
-    /// The `module` blocks whose `source` is a local path (`./x`, `../x`).
-    pub fn local_calls(&self) -> Vec<ModuleCall<'_>> {
+    /// The `module` blocks whose folder is known: a `source` that is a local
+    /// path (`./x`, `../x`), or one `terraform init` installed.
+    pub fn calls(&self) -> Vec<ModuleCall<'_>> {
         self.all_merged("module")
             .filter_map(|merged| {
+                let name = merged.base.1.label(0).unwrap_or("");
                 let source = merged
                     .attribute("source")
                     .and_then(|(_, a)| a.value.as_ref())
                     .and_then(|e| e.as_literal_string())?;
-                if !(source.starts_with("./") || source.starts_with("../")) {
-                    return None;
-                }
+                let child = if is_local_source(source) {
+                    normalize(&self.folder.join(source))
+                } else {
+                    self.installed.get(name)?.clone()
+                };
                 Some(ModuleCall {
-                    name: merged.base.1.label(0).unwrap_or(""),
-                    child: normalize(&self.folder.join(source)),
+                    name,
+                    child,
                     merged,
                 })
             })
@@ -704,6 +728,7 @@ impl ModuleIndex {
     /// text moves or changes elsewhere in the files).
     pub fn fingerprint(&self) -> u64 {
         let mut h = DefaultHasher::new();
+        self.installed.hash(&mut h);
         for f in &self.files {
             (&f.path, f.kind as u8, f.semantic).hash(&mut h);
         }
@@ -783,7 +808,7 @@ mod tests {
         );
         let (file, _) = index.assignment("b").unwrap();
         assert_eq!(file.name(), "z.auto.tfvars.json");
-        let calls = index.local_calls();
+        let calls = index.calls();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].child, PathBuf::from("modules/ml"));
     }

@@ -25,8 +25,8 @@ use tree_sitter::Tree;
 use crate::hir::{Attribute, Block, SharedBlock};
 use crate::{json, lower, syntax, terraform};
 
-pub use index::ModuleIndex;
 pub(crate) use index::{Merged, VariableDecl, effective_kind};
+pub use index::{ModuleIndex, is_local_source};
 pub use scope::{Frame, InstanceKey, Modules, Reference, frames};
 
 /// Above this size a file's findings come from its chunks parsed one by one

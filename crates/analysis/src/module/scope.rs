@@ -1,7 +1,7 @@
 //! How a module's `var.*` and `local.*` resolve, instance by instance.
 //!
-//! A folder that no `module` block (with a local `source`) calls is a root
-//! module: a variable is its tfvars value, else its default. A folder that is
+//! A folder that no `module` block calls (by a local `source`, or one
+//! `terraform init` installed: [`ModuleIndex::calls`]) is a root module: a variable is its tfvars value, else its default. A folder that is
 //! called is judged once per call: a variable is the call's argument
 //! (evaluated in the caller's own frame), else its default — tfvars files
 //! in a called folder are not read, as Terraform reads them only for the
@@ -163,7 +163,7 @@ fn frames_into(
             disabled,
         );
         for parent in parents {
-            for call in caller_index.local_calls() {
+            for call in caller_index.calls() {
                 if call.child != folder {
                     continue;
                 }
@@ -747,7 +747,7 @@ mod tests {
             let mut out: Vec<PathBuf> = self
                 .0
                 .values()
-                .filter(|i| i.local_calls().iter().any(|c| c.child == folder))
+                .filter(|i| i.calls().iter().any(|c| c.child == folder))
                 .map(|i| i.folder.clone())
                 .collect();
             out.sort();
