@@ -1034,7 +1034,8 @@ fn a_module_called_from_outside_the_named_path_is_checked_with_its_caller() {
 /// A registry module `terraform init` installed is checked with the root
 /// that calls it, from Terraform's record of where it went
 /// (`.terraform/modules/modules.json`, or under `TF_DATA_DIR`), and never
-/// written by `--fix`; a call of a source not installed is not followed.
+/// written by `--fix`; a call of a source not installed is not followed,
+/// and named as such (the exit code is not changed).
 #[test]
 fn a_module_terraform_installed_is_checked_with_its_root() {
     let dir = tempfile::tempdir().unwrap();
@@ -1054,10 +1055,27 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
         text.contains(".terraform/modules/sm/main.tf:1:1: warning[sagemaker_model_in_vpc]"),
         "{text}"
     );
-    assert!(!text.contains("absent"), "{text}");
+    assert!(!text.contains("absent/main.tf"), "{text}");
+    // The call not installed is named, not passed in silence.
     assert!(
-        text.ends_with("1 finding in 1 file (2 files checked)\n"),
+        stderr(&out).contains("warning: main.tf:5:1: module.absent was not checked: its source \"acme/absent/aws\" is not installed (run terraform init, then check again)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        text.ends_with(
+            "1 finding in 1 file (2 files checked); 1 module call not followed (not installed)\n"
+        ),
         "{text}"
+    );
+    let out = run(dir.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["not_followed"],
+        json!([{"path": "main.tf", "module": "absent", "source": "acme/absent/aws",
+            "message": "module.absent was not checked: its source \"acme/absent/aws\" is not installed (run terraform init, then check again)",
+            "start": {"line": 5, "column": 1}}]),
+        "{json}"
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".terraform/modules/sm/main.tf")).unwrap(),

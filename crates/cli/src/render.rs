@@ -42,6 +42,8 @@ impl FileReport {
 pub struct Totals {
     pub files_checked: usize,
     pub suppressed: usize,
+    /// Module calls whose source is not installed: not followed.
+    pub unfollowed: Vec<crate::modules::Unfollowed>,
 }
 
 const TAB_WIDTH: usize = 4;
@@ -111,6 +113,13 @@ pub fn text(
         line.push_str(&format!(
             "; {unchecked} resource{} not checked (syntax errors)",
             if unchecked == 1 { "" } else { "s" }
+        ));
+    }
+    let unfollowed = totals.unfollowed.len();
+    if unfollowed > 0 {
+        line.push_str(&format!(
+            "; {unfollowed} module call{} not followed (not installed)",
+            if unfollowed == 1 { "" } else { "s" }
         ));
     }
     writeln!(out, "{line}")
@@ -307,6 +316,19 @@ struct JsonReport<'a> {
     /// left out when there are none (the shape of version 1 before it).
     #[serde(skip_serializing_if = "Option::is_none")]
     not_checked: Option<JsonFindings<'a>>,
+    /// Module calls not followed (a source not installed); left out when
+    /// there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_followed: Vec<JsonUnfollowed<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonUnfollowed<'a> {
+    path: &'a str,
+    module: &'a str,
+    source: &'a str,
+    message: String,
+    start: JsonPos,
 }
 
 /// The findings (or, `unchecked`, the resources not checked) of every
@@ -404,6 +426,20 @@ pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
                 reports,
                 unchecked: true,
             }),
+        not_followed: totals
+            .unfollowed
+            .iter()
+            .map(|u| JsonUnfollowed {
+                path: &u.display,
+                module: &u.module,
+                source: &u.source,
+                message: u.message(),
+                start: JsonPos {
+                    line: u.line,
+                    column: u.column,
+                },
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)

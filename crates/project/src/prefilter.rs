@@ -8,8 +8,11 @@
 //! judged with. Calls are found by a byte search too: a local module source
 //! is a literal string starting with `./` or `../` (Terraform allows nothing
 //! else), so every text that could be one is resolved against the folders
-//! being checked. Both searches err on the side of parsing: a folder is
-//! skipped only when nothing in its text could make a difference.
+//! being checked. A folder whose text may call a module of another source
+//! ([`may_call_elsewhere`]) is parsed too: that call is followed where
+//! `terraform init` installed it, or named as not followed. The searches
+//! err on the side of parsing: a folder is skipped only when nothing in its
+//! text could make a difference.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -26,7 +29,11 @@ pub fn folders_to_parse(
 ) -> BTreeSet<PathBuf> {
     let mut needed: BTreeSet<PathBuf> = folders
         .iter()
-        .filter(|(_, texts)| texts.iter().any(|t| svl_analysis::rules::may_apply(t)))
+        .filter(|(_, texts)| {
+            texts
+                .iter()
+                .any(|t| svl_analysis::rules::may_apply(t) || may_call_elsewhere(t))
+        })
         .map(|(folder, _)| folder.clone())
         .collect();
     // callee → the folders that may call it.
@@ -55,6 +62,46 @@ pub fn folders_to_parse(
         }
     }
     needed
+}
+
+/// Whether `text` may hold a `module` block whose source is not a local
+/// path (a call `check` follows where `terraform init` installed it, or
+/// names as not followed): a `module "` header at the start of a line (or
+/// a JSON `"module":` key) and a `source` set to a string that does not
+/// start with `./` or `../` (a provider's `source` counts too: it errs on
+/// the side of parsing).
+pub fn may_call_elsewhere(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let after = |at: usize| -> &[u8] {
+        let rest = &bytes[at..];
+        &rest[rest.iter().position(|b| !blank(b)).unwrap_or(rest.len())..]
+    };
+    let header = memchr::memmem::find_iter(bytes, b"module").any(|at| {
+        let line_start = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b != b'\n')
+            .all(blank);
+        let rest = after(at + "module".len());
+        (line_start && rest.first() == Some(&b'"'))
+            || (at > 0 && bytes[at - 1] == b'"' && rest.starts_with(b"\":"))
+    });
+    header
+        && memchr::memmem::find_iter(bytes, b"source").any(|at| {
+            let rest = after(at + "source".len());
+            // A JSON key: `"source": "…"`.
+            let rest = match rest.first() {
+                Some(b'"') => after(bytes.len() - rest.len() + 1),
+                _ => rest,
+            };
+            let rest = match rest.first() {
+                Some(b'=' | b':') => after(bytes.len() - rest.len() + 1),
+                _ => return false,
+            };
+            rest.first() == Some(&b'"')
+                && !(rest[1..].starts_with(b"./") || rest[1..].starts_with(b"../"))
+        })
 }
 
 /// Every piece of `text` that could be a local module source: from each
@@ -119,10 +166,11 @@ mod tests {
     }
 
     /// A root calling a registry module that `terraform init` installed
-    /// holding a model supplies its values: it is parsed.
+    /// holding a model supplies its values: it is parsed, even where the
+    /// byte search for such calls misses it (a comment before the header).
     #[test]
     fn callers_of_installed_folders_are_needed() {
-        let remote = "module \"sm\" {\n  source = \"acme/sm/aws\"\n}\n";
+        let remote = "/* c */ module \"sm\" {\n  source = \"acme/sm/aws\"\n}\n";
         let folders: &[(&str, &[&str])] = &[
             ("/r/env", &[remote]),
             ("/r/env/.terraform/modules/sm", &[MODEL]),
@@ -132,6 +180,28 @@ mod tests {
             run_installed(folders, &[("/r/env", "/r/env/.terraform/modules/sm")]),
             ["/r/env", "/r/env/.terraform/modules/sm"]
         );
+    }
+
+    /// A call of a source that is not a local path is parsed, to be
+    /// followed or named; local calls, provider sources alone and the word
+    /// in prose are not.
+    #[test]
+    fn calls_of_other_sources_are_found_by_their_text() {
+        for text in [
+            "module \"sm\" {\n  source = \"acme/sm/aws\"\n}\n",
+            "  module \"sm\" {\n  source=\"git::https://x/y.git\"\n}\n",
+            "{\"module\": {\"sm\": {\"source\" : \"acme/sm/aws\"}}}",
+        ] {
+            assert!(may_call_elsewhere(text), "{text}");
+        }
+        for text in [
+            "module \"m\" {\n  source = \"./m\"\n}\n",
+            "module \"m\" {\n  source = \"../m\"\n}\n",
+            "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n",
+            "# the module \"x\" source = \"y\"\n",
+        ] {
+            assert!(!may_call_elsewhere(text), "{text}");
+        }
     }
 
     #[test]

@@ -703,13 +703,8 @@ impl ModuleIndex {
     /// The `module` blocks whose folder is known: a `source` that is a local
     /// path (`./x`, `../x`), or one `terraform init` installed.
     pub fn calls(&self) -> Vec<ModuleCall<'_>> {
-        self.all_merged("module")
-            .filter_map(|merged| {
-                let name = merged.base.1.label(0).unwrap_or("");
-                let source = merged
-                    .attribute("source")
-                    .and_then(|(_, a)| a.value.as_ref())
-                    .and_then(|e| e.as_literal_string())?;
+        self.sourced_calls()
+            .filter_map(|(merged, name, source)| {
                 let child = if is_local_source(source) {
                     normalize(&self.folder.join(source))
                 } else {
@@ -722,6 +717,28 @@ impl ModuleIndex {
                 })
             })
             .collect()
+    }
+
+    /// The `module` blocks whose folder is not known: a source (registry,
+    /// git, …) `terraform init` has not installed, as (block, name, source).
+    pub fn unfollowed_calls(&self) -> Vec<(Merged<'_>, &str, &str)> {
+        self.sourced_calls()
+            .filter(|(_, name, source)| {
+                !is_local_source(source) && !self.installed.contains_key(*name)
+            })
+            .collect()
+    }
+
+    /// Each `module` block with a literal `source`, its name and source.
+    fn sourced_calls(&self) -> impl Iterator<Item = (Merged<'_>, &str, &str)> {
+        self.all_merged("module").filter_map(|merged| {
+            let name = merged.base.1.label(0).unwrap_or("");
+            let source = merged
+                .attribute("source")
+                .and_then(|(_, a)| a.value.as_ref())
+                .and_then(|e| e.as_literal_string())?;
+            Some((merged, name, source))
+        })
     }
 
     /// Changes when anything analysis reads from the index changes (not when
