@@ -1024,6 +1024,17 @@ fn a_module_called_from_outside_the_named_path_is_checked_with_its_caller() {
         std::fs::read_to_string(dir.path().join("modules/model/bare.tf")).unwrap(),
         BAD
     );
+    // A file of the called module that cannot be read was not checked (exit
+    // 2); one of the folder only named in a comment is nobody's business.
+    let big = format!("locals {{\n  x = \"{}\"\n}}\n", "x".repeat(2000));
+    write(dir.path(), "modules/model/big.tf", &big);
+    write(dir.path(), "modules/other/big.tf", &big);
+    let out = run(&prod, &["check", "--max-file-size", "1K"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("modules/model/big.tf"), "{err}");
+    assert!(!err.contains("modules/other/big.tf"), "{err}");
+    std::fs::remove_file(dir.path().join("modules/model/big.tf")).unwrap();
     assert!(
         stdout(&out).contains("../../modules/model/bare.tf:1:1"),
         "{}",

@@ -33,11 +33,11 @@ pub struct Module {
     /// Parsed and analyzed: false when no file of the folder can hold a
     /// finding and it calls no folder that can (see `svl_project::prefilter`).
     pub parsed: bool,
-    /// Not asked for: read because a checked folder may call it. Its files
-    /// are checked only in the instances those calls make (Terraform plans
-    /// them as part of the checked module), never on their own, and are not
-    /// fixed.
-    pub called_only: bool,
+    /// Not asked for: read because a checked folder may call it (with the
+    /// files of it that could not be read). Its files are checked only in
+    /// the instances those calls make (Terraform plans them as part of the
+    /// checked module), never on their own, and are not fixed.
+    pub called_only: Option<Vec<(String, String)>>,
 }
 
 /// Every folder `check` reads, in one workspace.
@@ -133,8 +133,8 @@ impl<'w> Batch<'w> {
                 })
                 .collect();
             for (mut module, errors, warnings) in loaded {
-                module.called_only = true;
-                batch.errors.extend(errors);
+                // Said only if the folder turns out to be called.
+                module.called_only = Some(errors);
                 batch.warnings.extend(warnings);
                 modules.push(module);
             }
@@ -170,6 +170,21 @@ impl<'w> Batch<'w> {
         }
         batch.modules = modules;
         batch.analyze_with(progress);
+        // The files of a folder the named ones call that could not be read
+        // were not checked.
+        let reached: std::collections::BTreeSet<PathBuf> = batch
+            .modules
+            .iter()
+            .filter(|m| m.called_only.is_none())
+            .flat_map(|m| batch.workspace.dependents(&m.folder))
+            .collect();
+        for module in &mut batch.modules {
+            if let Some(errors) = &mut module.called_only
+                && reached.contains(&module.folder)
+            {
+                batch.errors.append(errors);
+            }
+        }
         batch
     }
 
@@ -186,20 +201,20 @@ impl<'w> Batch<'w> {
         let called_only: std::collections::BTreeSet<PathBuf> = self
             .modules
             .iter()
-            .filter(|m| m.called_only)
+            .filter(|m| m.called_only.is_some())
             .map(|m| m.folder.clone())
             .collect();
         self.modules.par_iter_mut().for_each(|module| {
             if !module.parsed {
                 // Nothing in it can be a finding: checked by the byte search.
-                if module.called_only {
+                if module.called_only.is_some() {
                     module.files.clear();
                 }
                 progress(module.files.len());
                 return;
             }
             let mut frames = workspace.frames_of(&module.folder);
-            if module.called_only {
+            if module.called_only.is_some() {
                 // Only as called from what was asked for: a folder the byte
                 // search took for a call that is none is not checked at all.
                 frames.retain(|frame| !called_only.contains(frame.root_folder()));
@@ -208,7 +223,7 @@ impl<'w> Batch<'w> {
                     return;
                 }
             }
-            let checked = if module.called_only {
+            let checked = if module.called_only.is_some() {
                 0 // not among the files the progress counts
             } else {
                 module.files.len()
@@ -234,7 +249,7 @@ impl<'w> Batch<'w> {
         let mut changes = Vec::new();
         let mut unfixed = Vec::new();
         for module in &mut self.modules {
-            if module.called_only {
+            if module.called_only.is_some() {
                 continue; // not asked for: reported, never written
             }
             let targets: Vec<PathBuf> =
@@ -319,7 +334,7 @@ impl<'w> Batch<'w> {
         for module in &self.modules {
             // A folder read only because a checked one may call it is
             // reported only when it is called (its files were checked).
-            if !module.parsed || (module.called_only && module.files.is_empty()) {
+            if !module.parsed || (module.called_only.is_some() && module.files.is_empty()) {
                 continue;
             }
             let Some(index) = svl_analysis::module::Modules::index(&self.workspace, &module.folder)
@@ -552,7 +567,7 @@ fn load(folder: PathBuf, targets: Vec<Target>, max_file_size: Option<u64>, depth
             sources,
             files,
             parsed: false,
-            called_only: false,
+            called_only: None,
         },
         errors,
         warnings,
