@@ -68,6 +68,11 @@ pub fn installed(root: &Path) -> Vec<Installed> {
         let (Some(caller), Some(folder)) = (folders.get(parent), folders.get(key)) else {
             continue;
         };
+        // A record left behind by a folder since deleted: not followed
+        // (and so named), not taken for a module declaring nothing.
+        if !folder.is_dir() {
+            continue;
+        }
         out.push(Installed {
             caller: caller.clone(),
             name: name.to_owned(),
@@ -85,7 +90,9 @@ mod tests {
     fn installed_calls_are_read_from_the_record_with_their_callers() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        std::fs::create_dir_all(root.join(".terraform/modules")).unwrap();
+        for dir in ["sm", "sm/modules/inner", "sm.inner.net"] {
+            std::fs::create_dir_all(root.join(".terraform/modules").join(dir)).unwrap();
+        }
         std::fs::write(
             manifest_of(root),
             r#"{"Modules":[
@@ -113,6 +120,9 @@ mod tests {
                 },
             ]
         );
+        // A folder since deleted is not installed.
+        std::fs::remove_dir(root.join(".terraform/modules/sm.inner.net")).unwrap();
+        assert_eq!(installed(root).len(), 1);
         // No record, or a broken one: nothing is installed.
         assert!(installed(&root.join("local")).is_empty());
         std::fs::write(manifest_of(root), "{").unwrap();
