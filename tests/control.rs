@@ -178,7 +178,11 @@ fn a_broken_file_never_passes_a_model_silently() {
 /// reported as having no `vpc_config`.
 #[test]
 fn a_vpc_config_folded_into_a_broken_item_is_not_reported_missing() {
-    for bad in ["[,]", "x = [", "x = (", "/*", "=", ",", "]", ")", "}"] {
+    // A word on the line above (`resource`, `x`) makes clean HCL that
+    // Terraform rejects: a nested block `resource "vpc_config"`.
+    for bad in [
+        "[,]", "x = [", "x = (", "/*", "=", ",", "]", ")", "}", "resource", "x",
+    ] {
         let text = format!(
             "resource \"aws_sagemaker_model\" \"m\" {{\n  name = \"m\"\n{bad}\n  vpc_config {{\n    subnets            = [\"s\"]\n    security_group_ids = [\"g\"]\n  }}\n}}\n"
         );

@@ -436,7 +436,7 @@ fn model_facts(merged: &Merged<'_>, ctx: &Context<'_>) -> ModelFacts {
         VpcState::Blocks(blocks)
     } else if std::iter::once(base)
         .chain(merged.overrides.iter().map(|(_, b)| *b))
-        .all(|b| b.closed && !b.body.mentions_unparsed(BLOCK))
+        .all(|b| b.closed && !b.body.mentions_unparsed(BLOCK) && !mislabels(b, BLOCK))
     {
         VpcState::Absent
     } else {
@@ -447,6 +447,19 @@ fn model_facts(merged: &Merged<'_>, ctx: &Context<'_>) -> ModelFacts {
         vpc,
         header: (base_file.path.clone(), base.header()),
     }
+}
+
+/// Whether a nested block of `model` has `kind` among its labels: a word
+/// typed on the line above `vpc_config {` (`resource`, `x`) makes clean
+/// HCL that Terraform rejects (a block of type `resource` labelled
+/// `vpc_config`), where a `vpc_config` was meant. (`dynamic "vpc_config"`
+/// is read as what it is.)
+fn mislabels(model: &crate::hir::Block, kind: &str) -> bool {
+    model
+        .body
+        .blocks
+        .iter()
+        .any(|b| b.kind != "dynamic" && b.labels.iter().any(|l| l.value == kind))
 }
 
 // ------------------------------------------------------------------ verdict
