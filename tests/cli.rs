@@ -1083,9 +1083,11 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         json["not_followed"],
-        json!([{"path": "main.tf", "module": "absent", "source": "acme/absent/aws",
+        json!([{"rule": "sagemaker_model_in_vpc", "severity": "hint", "path": "main.tf",
+            "resource": "module.absent",
             "message": "module.absent was not checked: its source \"acme/absent/aws\" is not installed (run terraform init, then check again)",
-            "start": {"line": 5, "column": 1}}]),
+            "range": {"start": {"line": 5, "column": 1}, "end": {"line": 5, "column": 16}},
+            "notes": []}]),
         "{json}"
     );
     assert_eq!(

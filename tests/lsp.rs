@@ -787,6 +787,50 @@ fn a_word_typed_above_a_model_makes_it_not_checked_until_it_goes() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A module call whose source `terraform init` has not installed is a
+/// hint, "not followed", whatever the configured severity, with nothing
+/// to fix or suppress: what the module declares was not checked.
+#[test]
+fn a_module_call_not_installed_is_a_not_followed_hint() {
+    let mut server = Server::spawn();
+    server.settings = json!({"severity": "error"});
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///w/main.tf";
+    server.open(
+        uri,
+        "module \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n\nmodule \"local\" {\n  source = \"./local\"\n}\n",
+    );
+    let d = server.await_diagnostics_at(uri, 1);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["severity"], 4, "{d:?}");
+    assert_eq!(d[0]["data"]["problem"], "not_followed", "{d:?}");
+    assert_eq!(d[0]["data"]["resource"], "module.vpc", "{d:?}");
+    assert_eq!(d[0]["range"]["start"], json!({"line": 0, "character": 0}));
+    assert_eq!(
+        d[0]["message"],
+        "module.vpc was not checked: its source \"terraform-aws-modules/vpc/aws\" is not installed (run terraform init, then check again)"
+    );
+    assert!(code_actions(&mut server, uri, &d[0], None).is_empty());
+    // Installed (its root's record says where), even with no workspace
+    // folder to index: followed, so no hint.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".terraform/modules/vpc")).unwrap();
+    std::fs::write(
+        dir.path().join(".terraform/modules/modules.json"),
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"vpc","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws","Dir":".terraform/modules/vpc"}]}"#,
+    )
+    .unwrap();
+    let text = "module \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n";
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    let installed = file_uri(&dir.path().join("main.tf"));
+    server.open(&installed, text);
+    assert_eq!(
+        server.await_diagnostics_at(&installed, 1),
+        Vec::<Value>::new()
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 /// With the control's own rule disabled, the rules that still check models
 /// could not check a broken one either: it stays named as not checked, and
 /// a well-formed model outside a VPC is not reported.

@@ -125,6 +125,11 @@ pub enum Problem {
     /// violation but the absence of a verdict: the editor shows it as a
     /// hint whatever the configured severity, `check` names it and exits 2.
     NotChecked,
+    /// A `module` call whose source (registry, git, …) `terraform init` has
+    /// not installed: what it declares was not checked. Its resource is
+    /// the call (`module.NAME`). A hint in the editor; `check` names it
+    /// without changing the exit code.
+    NotFollowed,
     /// A suppression comment that suppresses nothing: no reason, unknown
     /// rule, bad date.
     InvalidSuppression,
@@ -133,6 +138,12 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// No verdict rather than a violation (not checked, not followed): kept
+    /// a hint whatever the configured severity, shown while any rule is.
+    pub fn is_no_verdict(&self) -> bool {
+        matches!(self, Problem::NotChecked | Problem::NotFollowed)
+    }
+
     /// The `vpc_config` argument the problem is about, if it is about one.
     pub fn attribute(&self) -> Option<VpcAttribute> {
         match self {
@@ -162,6 +173,7 @@ impl Problem {
             Problem::DuplicateVpcConfig { .. } => "duplicate vpc_config".to_owned(),
             Problem::Pitfall => "deployment pitfall".to_owned(),
             Problem::NotChecked => "not checked".to_owned(),
+            Problem::NotFollowed => "not followed".to_owned(),
             Problem::InvalidSuppression => "invalid suppression".to_owned(),
             Problem::ExpiredSuppression => "expired suppression".to_owned(),
         }
@@ -292,6 +304,7 @@ impl Finding {
             Problem::DuplicateVpcConfig { block } => visit(block),
             Problem::Pitfall
             | Problem::NotChecked
+            | Problem::NotFollowed
             | Problem::InvalidSuppression
             | Problem::ExpiredSuppression => {}
         }

@@ -126,6 +126,9 @@ fn analyze_block_in(
     options: &Options,
     detached: bool,
 ) -> Vec<Finding> {
+    if block.kind == "module" {
+        return not_followed(path, block, frames).into_iter().collect();
+    }
     if block.resource_address().is_none() {
         return Vec::new();
     }
@@ -188,6 +191,40 @@ fn analyze_block_in(
     let mut findings: Vec<Finding> = merged.into_values().collect();
     sort(&mut findings);
     findings
+}
+
+/// The "not followed" finding of a `module` block whose source `terraform
+/// init` has not installed (the same in every instance of its module), on
+/// its header: what the module declares was not checked.
+fn not_followed(path: &Path, block: &Block, frames: &[Arc<Frame>]) -> Option<Finding> {
+    let frame = frames.first()?;
+    let merged = frame.index.merged_for(path, block)?;
+    let (_, name, source) = frame
+        .index
+        .unfollowed_calls()
+        .into_iter()
+        .find(|(call, _, _)| {
+            call.base.1.span == merged.base.1.span && call.base.0.path == merged.base.0.path
+        })?;
+    let header = block.header();
+    Some(Finding {
+        rule: rules::sagemaker_model_in_vpc::ID,
+        severity: finding::Severity::Hint,
+        range: header.clone(),
+        message: format!(
+            "module.{name} was not checked: its source \"{source}\" is not installed (run terraform init, then check again)"
+        )
+        .into(),
+        resource: finding::ResourceRef {
+            kind: "module".into(),
+            name: name.into(),
+            block: block.span.clone(),
+            header,
+        },
+        problem: finding::Problem::NotFollowed,
+        related: Vec::new(),
+        suppressed: None,
+    })
 }
 
 /// Marks `out` suppressed by a valid, current directive, or reports what is

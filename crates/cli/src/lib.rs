@@ -205,16 +205,6 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         failed = true;
         report_error(stderr, display, e);
     }
-    // What a module call not followed declares was not checked: named
-    // (the exit code is not changed: a module of another source is
-    // checked where it is maintained, or here after `terraform init`).
-    let unfollowed = batch.unfollowed();
-    for u in &unfollowed {
-        report_warning(
-            stderr,
-            &format!("{}:{}:{}: {}", u.display, u.line, u.column, u.message()),
-        );
-    }
 
     if options.fix || options.diff {
         let stdout = &mut anstream::stdout();
@@ -307,11 +297,16 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
             failed = true;
             report_error(stderr, &at, message);
         }
+        // What a module call not followed declares was not checked: named
+        // (the exit code is not changed: a module of another source is
+        // checked where it is maintained, or here after `terraform init`).
+        for (at, message) in report.unfollowed_lines() {
+            report_warning(stderr, &format!("{at}: {message}"));
+        }
     }
     let totals = Totals {
         files_checked: reports.len(),
         suppressed: reports.iter().map(|r| r.suppressed).sum(),
-        unfollowed,
     };
     // Buffered: a report is written in many small pieces, and each piece
     // written straight to `anstream` locked stdout, scanned for styles to

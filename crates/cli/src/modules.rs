@@ -326,44 +326,6 @@ impl<'w> Batch<'w> {
         out
     }
 
-    /// The module calls of the checked modules (named, or called from them)
-    /// that could not be followed: a source `terraform init` has not
-    /// installed. What they declare was not checked.
-    pub fn unfollowed(&self) -> Vec<Unfollowed> {
-        let mut out = Vec::new();
-        for module in &self.modules {
-            // A folder read only because a checked one may call it is
-            // reported only when it is called (its files were checked).
-            if !module.parsed || (module.called_only.is_some() && module.files.is_empty()) {
-                continue;
-            }
-            let Some(index) = svl_analysis::module::Modules::index(&self.workspace, &module.folder)
-            else {
-                continue;
-            };
-            for (merged, name, source) in index.unfollowed_calls() {
-                let (file, block) = merged.base;
-                let Some(text) = module.sources.get(&file.path) else {
-                    continue;
-                };
-                let at = position::to_line_col(
-                    &Rope::from_str(&text.text),
-                    block.span.start,
-                    Encoding::Utf32,
-                );
-                out.push(Unfollowed {
-                    display: display_of(module, &file.path),
-                    line: at.line + 1,
-                    column: at.col + 1,
-                    module: name.to_owned(),
-                    source: source.to_owned(),
-                });
-            }
-        }
-        out.sort_by(|a, b| (&a.display, a.line, a.column).cmp(&(&b.display, b.line, b.column)));
-        out
-    }
-
     /// A fix could not be written: the file keeps its old text.
     pub(crate) fn revert(&mut self, change: &Change) {
         let path = &change.inner.path;
@@ -421,12 +383,17 @@ impl<'w> Batch<'w> {
                 let suppressed = all - findings.len();
                 // Not violations, and no verdict: named apart.
                 let mut unchecked = Vec::new();
-                findings.retain(|f| {
-                    let keep = f.problem != svl_analysis::finding::Problem::NotChecked;
-                    if !keep {
+                let mut unfollowed = Vec::new();
+                findings.retain(|f| match f.problem {
+                    svl_analysis::finding::Problem::NotChecked => {
                         unchecked.push(f.clone());
+                        false
                     }
-                    keep
+                    svl_analysis::finding::Problem::NotFollowed => {
+                        unfollowed.push(f.clone());
+                        false
+                    }
+                    _ => true,
                 });
                 let notes = findings
                     .iter()
@@ -462,13 +429,14 @@ impl<'w> Batch<'w> {
                 out.push(FileReport {
                     display: file.target.display.clone(),
                     // Positions are only computed for findings.
-                    rope: if findings.is_empty() && unchecked.is_empty() {
+                    rope: if findings.is_empty() && unchecked.is_empty() && unfollowed.is_empty() {
                         Rope::new()
                     } else {
                         Rope::from_str(&source.text)
                     },
                     findings,
                     unchecked,
+                    unfollowed,
                     notes,
                     suppressed,
                 });
@@ -592,27 +560,6 @@ impl Change {
                 &format!("b/{}", self.display),
             )
             .to_string()
-    }
-}
-
-/// A `module` call whose source was not installed: not followed.
-pub struct Unfollowed {
-    /// Where the block starts (1-based line and column).
-    pub display: String,
-    pub line: usize,
-    pub column: usize,
-    /// `module "NAME"`.
-    pub module: String,
-    pub source: String,
-}
-
-impl Unfollowed {
-    /// What `check` says of it, after its place.
-    pub fn message(&self) -> String {
-        format!(
-            "module.{} was not checked: its source \"{}\" is not installed (run terraform init, then check again)",
-            self.module, self.source
-        )
     }
 }
 

@@ -23,13 +23,25 @@ pub struct FileReport {
     /// Resources no verdict could be reached on (`Problem::NotChecked`),
     /// sorted by position: named on stderr, and `check` exits 2.
     pub unchecked: Vec<Finding>,
+    /// Module calls not followed (`Problem::NotFollowed`), sorted by
+    /// position: named on stderr; the exit code is not changed.
+    pub unfollowed: Vec<Finding>,
 }
 
 impl FileReport {
     /// `path:line:column` and the message of each resource that was not
     /// checked.
     pub fn unchecked_lines(&self) -> impl Iterator<Item = (String, &str)> + '_ {
-        self.unchecked.iter().map(|f| {
+        self.lines(&self.unchecked)
+    }
+
+    /// `path:line:column` and the message of each module call not followed.
+    pub fn unfollowed_lines(&self) -> impl Iterator<Item = (String, &str)> + '_ {
+        self.lines(&self.unfollowed)
+    }
+
+    fn lines<'a>(&'a self, list: &'a [Finding]) -> impl Iterator<Item = (String, &'a str)> + 'a {
+        list.iter().map(|f| {
             (
                 place(&self.display, &self.rope, f.range.start),
                 f.message.as_str(),
@@ -42,8 +54,6 @@ impl FileReport {
 pub struct Totals {
     pub files_checked: usize,
     pub suppressed: usize,
-    /// Module calls whose source is not installed: not followed.
-    pub unfollowed: Vec<crate::modules::Unfollowed>,
 }
 
 const TAB_WIDTH: usize = 4;
@@ -115,7 +125,7 @@ pub fn text(
             if unchecked == 1 { "" } else { "s" }
         ));
     }
-    let unfollowed = totals.unfollowed.len();
+    let unfollowed: usize = reports.iter().map(|r| r.unfollowed.len()).sum();
     if unfollowed > 0 {
         line.push_str(&format!(
             "; {unfollowed} module call{} not followed (not installed)",
@@ -316,19 +326,10 @@ struct JsonReport<'a> {
     /// left out when there are none (the shape of version 1 before it).
     #[serde(skip_serializing_if = "Option::is_none")]
     not_checked: Option<JsonFindings<'a>>,
-    /// Module calls not followed (a source not installed); left out when
-    /// there are none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    not_followed: Vec<JsonUnfollowed<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonUnfollowed<'a> {
-    path: &'a str,
-    module: &'a str,
-    source: &'a str,
-    message: String,
-    start: JsonPos,
+    /// Module calls not followed (a source not installed), in the same
+    /// shape; left out when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_followed: Option<JsonFindings<'a>>,
 }
 
 /// The findings (or, `unchecked`, the resources not checked) of every
@@ -336,22 +337,30 @@ struct JsonUnfollowed<'a> {
 /// has 130,000 findings: collected first, they weighed more than the file).
 struct JsonFindings<'a> {
     reports: &'a [FileReport],
-    unchecked: bool,
+    list: List,
+}
+
+/// Which of a report's lists [`JsonFindings`] writes.
+#[derive(Clone, Copy, PartialEq)]
+enum List {
+    Findings,
+    Unchecked,
+    Unfollowed,
 }
 
 impl Serialize for JsonFindings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let unchecked = self.unchecked;
+        let which = self.list;
         serializer.collect_seq(self.reports.iter().flat_map(|report| {
-            let list = if unchecked {
-                &report.unchecked
-            } else {
-                &report.findings
+            let list = match which {
+                List::Findings => &report.findings,
+                List::Unchecked => &report.unchecked,
+                List::Unfollowed => &report.unfollowed,
             };
             list.iter().enumerate().map(move |(i, f)| {
-                let notes = match unchecked {
-                    true => &[][..],
-                    false => report.notes.get(i).map_or(&[][..], Vec::as_slice),
+                let notes = match which {
+                    List::Findings => report.notes.get(i).map_or(&[][..], Vec::as_slice),
+                    _ => &[][..],
                 };
                 json_finding(report, notes, f)
             })
@@ -417,29 +426,22 @@ pub fn json(out: &mut dyn Write, reports: &[FileReport], totals: &Totals) -> io:
         files_checked: totals.files_checked,
         findings: JsonFindings {
             reports,
-            unchecked: false,
+            list: List::Findings,
         },
         not_checked: reports
             .iter()
             .any(|r| !r.unchecked.is_empty())
             .then_some(JsonFindings {
                 reports,
-                unchecked: true,
+                list: List::Unchecked,
             }),
-        not_followed: totals
-            .unfollowed
+        not_followed: reports
             .iter()
-            .map(|u| JsonUnfollowed {
-                path: &u.display,
-                module: &u.module,
-                source: &u.source,
-                message: u.message(),
-                start: JsonPos {
-                    line: u.line,
-                    column: u.column,
-                },
-            })
-            .collect(),
+            .any(|r| !r.unfollowed.is_empty())
+            .then_some(JsonFindings {
+                reports,
+                list: List::Unfollowed,
+            }),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)

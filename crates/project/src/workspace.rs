@@ -206,6 +206,9 @@ impl Workspace {
             let mut state = ModuleState::default();
             state.rescan(folder);
             self.modules.insert(folder.to_path_buf(), state);
+            // A root module's calls lead where `terraform init` installed
+            // them, whoever loads it first (an open file, indexing).
+            self.follow_installed(folder);
             self.rebuild(folder);
         }
         self.modules

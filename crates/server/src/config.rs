@@ -202,7 +202,7 @@ impl Config {
         // Not a violation: what cannot be checked keeps the severity it was
         // reported with (a hint), or every model being typed would be
         // flagged at the configured severity.
-        if finding.problem == svl_analysis::finding::Problem::NotChecked {
+        if finding.problem.is_no_verdict() {
             return finding.severity;
         }
         self.rules

@@ -105,6 +105,7 @@ impl FindingKey {
             Problem::DuplicateVpcConfig { .. } => "duplicate_vpc_config",
             Problem::Pitfall => "pitfall",
             Problem::NotChecked => "not_checked",
+            Problem::NotFollowed => "not_followed",
             Problem::InvalidSuppression => "invalid_suppression",
             Problem::ExpiredSuppression => "expired_suppression",
         };

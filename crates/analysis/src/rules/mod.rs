@@ -192,13 +192,18 @@ pub fn may_apply(text: &str) -> bool {
 /// Whether `finding` is shown when the rules `enabled` accepts are: those
 /// of an enabled rule, and a resource that could not be checked
 /// (`Problem::NotChecked`) whenever an enabled rule checks its type — it
-/// was not checked by that rule either.
+/// was not checked by that rule either — and a module call not followed
+/// (`Problem::NotFollowed`) whenever any rule is enabled.
 pub fn reported(finding: &Finding, enabled: &dyn Fn(&str) -> bool) -> bool {
     enabled(finding.rule)
-        || (finding.problem == crate::finding::Problem::NotChecked
-            && RULES.iter().any(|r| {
+        || match finding.problem {
+            crate::finding::Problem::NotChecked => RULES.iter().any(|r| {
                 enabled(r.id()) && r.resource_types().contains(&finding.resource.kind.as_str())
-            }))
+            }),
+            // A module may declare what any rule checks.
+            crate::finding::Problem::NotFollowed => RULES.iter().any(|r| enabled(r.id())),
+            _ => false,
+        }
 }
 
 /// Whether some rule checks resources of this type.
