@@ -1079,6 +1079,13 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
         ),
         "{text}"
     );
+    // `--diff` names it too, from the texts as read.
+    let out = run(dir.path(), &["check", "--diff"]);
+    assert!(
+        stderr(&out).contains("warning: main.tf:5:1: module.absent was not checked"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(dir.path(), &["check", "--format", "json"]);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

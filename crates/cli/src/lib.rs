@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use svl_analysis::finding::Problem;
 use svl_analysis::{Severity, rules, suppress};
 use svl_project::read::Depth;
 use svl_project::walk;
@@ -210,10 +211,13 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
         let stdout = &mut anstream::stdout();
         // `--diff` writes no report: what it could not check is named from
         // the texts as read (fixing replaces them in memory).
-        let unchecked = if options.diff {
-            batch.unchecked()
+        let (unchecked, unfollowed) = if options.diff {
+            (
+                batch.no_verdict(&Problem::NotChecked),
+                batch.no_verdict(&Problem::NotFollowed),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         let (changes, unfixed) = batch.fix();
         for u in &unfixed {
@@ -262,6 +266,9 @@ pub fn run_check(options: &CheckOptions) -> ExitCode {
             for (at, message) in unchecked {
                 failed = true;
                 report_error(stderr, &at, &message);
+            }
+            for (at, message) in unfollowed {
+                report_warning(stderr, &format!("{at}: {message}"));
             }
             let _ = writeln!(
                 stderr,

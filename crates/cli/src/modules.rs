@@ -298,17 +298,19 @@ impl<'w> Batch<'w> {
         (changes, unfixed)
     }
 
-    /// Where and why each resource of the checked files had no verdict
-    /// (`Problem::NotChecked`, unsuppressed), as `check` names them.
-    pub fn unchecked(&self) -> Vec<(String, String)> {
+    /// Where and why each resource (or module call) of the checked files
+    /// had no verdict of this kind (`Problem::NotChecked`,
+    /// `Problem::NotFollowed`; unsuppressed), as `check` names them.
+    pub fn no_verdict(&self, kind: &svl_analysis::finding::Problem) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for module in &self.modules {
             for file in &module.files {
                 let mut rope = None;
-                for f in file.findings.iter().filter(|f| {
-                    f.suppressed.is_none()
-                        && f.problem == svl_analysis::finding::Problem::NotChecked
-                }) {
+                for f in file
+                    .findings
+                    .iter()
+                    .filter(|f| f.suppressed.is_none() && f.problem == *kind)
+                {
                     let rope = rope.get_or_insert_with(|| {
                         module
                             .sources
