@@ -199,13 +199,7 @@ fn analyze_block_in(
 fn not_followed(path: &Path, block: &Block, frames: &[Arc<Frame>]) -> Option<Finding> {
     let frame = frames.first()?;
     let merged = frame.index.merged_for(path, block)?;
-    let (_, name, source) = frame
-        .index
-        .unfollowed_calls()
-        .into_iter()
-        .find(|(call, _, _)| {
-            call.base.1.span == merged.base.1.span && call.base.0.path == merged.base.0.path
-        })?;
+    let (name, source) = frame.index.unfollowed(&merged)?;
     let header = block.header();
     Some(Finding {
         rule: rules::sagemaker_model_in_vpc::ID,

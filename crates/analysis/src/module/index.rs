@@ -369,6 +369,16 @@ pub fn is_local_source(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../")
 }
 
+/// The name and literal `source` of a `module` block.
+fn call_of<'m>(merged: &Merged<'m>) -> Option<(&'m str, &'m str)> {
+    let name = merged.base.1.label(0).unwrap_or("");
+    let source = merged
+        .attribute("source")
+        .and_then(|(_, a)| a.value.as_ref())
+        .and_then(|e| e.as_literal_string())?;
+    Some((name, source))
+}
+
 /// A `module` block whose folder is known ([`ModuleIndex::calls`]).
 #[derive(Debug, Clone)]
 pub struct ModuleCall<'a> {
@@ -703,13 +713,10 @@ impl ModuleIndex {
     /// The `module` blocks whose folder is known: a `source` that is a local
     /// path (`./x`, `../x`), or one `terraform init` installed.
     pub fn calls(&self) -> Vec<ModuleCall<'_>> {
-        self.sourced_calls()
-            .filter_map(|(merged, name, source)| {
-                let child = if is_local_source(source) {
-                    normalize(&self.folder.join(source))
-                } else {
-                    self.installed.get(name)?.clone()
-                };
+        self.all_merged("module")
+            .filter_map(|merged| {
+                let (name, source) = call_of(&merged)?;
+                let child = self.folder_of_call(name, source)?;
                 Some(ModuleCall {
                     name,
                     child,
@@ -719,26 +726,23 @@ impl ModuleIndex {
             .collect()
     }
 
-    /// The `module` blocks whose folder is not known: a source (registry,
-    /// git, …) `terraform init` has not installed, as (block, name, source).
-    pub fn unfollowed_calls(&self) -> Vec<(Merged<'_>, &str, &str)> {
-        self.sourced_calls()
-            .filter(|(_, name, source)| {
-                !is_local_source(source) && !self.installed.contains_key(*name)
-            })
-            .collect()
+    /// The name and source of the `module` block `merged` when its folder
+    /// is not known: a source (registry, git, …) `terraform init` has not
+    /// installed.
+    pub(crate) fn unfollowed<'m>(&self, merged: &Merged<'m>) -> Option<(&'m str, &'m str)> {
+        let (name, source) = call_of(merged)?;
+        self.folder_of_call(name, source)
+            .is_none()
+            .then_some((name, source))
     }
 
-    /// Each `module` block with a literal `source`, its name and source.
-    fn sourced_calls(&self) -> impl Iterator<Item = (Merged<'_>, &str, &str)> {
-        self.all_merged("module").filter_map(|merged| {
-            let name = merged.base.1.label(0).unwrap_or("");
-            let source = merged
-                .attribute("source")
-                .and_then(|(_, a)| a.value.as_ref())
-                .and_then(|e| e.as_literal_string())?;
-            Some((merged, name, source))
-        })
+    /// Where the call `name` of `source` leads, if that is known.
+    fn folder_of_call(&self, name: &str, source: &str) -> Option<PathBuf> {
+        if is_local_source(source) {
+            Some(normalize(&self.folder.join(source)))
+        } else {
+            self.installed.get(name).cloned()
+        }
     }
 
     /// Changes when anything analysis reads from the index changes (not when
