@@ -99,8 +99,9 @@ pub fn may_call_elsewhere(text: &str) -> bool {
                 Some(b'=' | b':') => after(bytes.len() - rest.len() + 1),
                 _ => return false,
             };
+            // `rest` starts after ASCII: a char boundary of `text`.
             rest.first() == Some(&b'"')
-                && !(rest[1..].starts_with(b"./") || rest[1..].starts_with(b"../"))
+                && !svl_analysis::module::is_local_source(&text[bytes.len() - rest.len() + 1..])
         })
 }
 
