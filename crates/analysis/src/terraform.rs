@@ -555,36 +555,22 @@ mod tests {
             "resource \"aws_sagemaker_model\" \"q\" {}\n",
         );
         let blocks = file_blocks(src, &syntax::parse(src, None));
-        let models: Vec<(String, bool, &str)> = blocks
+        // Each model: its name, whether closed, and its span.
+        let models: Vec<String> = blocks
             .iter()
             .filter_map(|b| {
                 let (_, name) = b.resource_address()?;
-                Some((name.to_owned(), b.closed, &src[b.span.clone()]))
+                Some(format!("{name} {} {}", b.closed, &src[b.span.clone()]))
             })
             .collect();
+        let header = |name: &str| format!("resource \"aws_sagemaker_model\" \"{name}\" {{");
         assert_eq!(
             models,
             [
-                (
-                    "m".into(),
-                    false,
-                    "resource \"aws_sagemaker_model\" \"m\" {"
-                ),
-                (
-                    "n".into(),
-                    false,
-                    "resource \"aws_sagemaker_model\" \"n\" {"
-                ),
-                (
-                    "o".into(),
-                    false,
-                    "resource \"aws_sagemaker_model\" \"o\" {"
-                ),
-                (
-                    "q".into(),
-                    true,
-                    "resource \"aws_sagemaker_model\" \"q\" {}"
-                ),
+                format!("m false {}", header("m")),
+                format!("n false {}", header("n")),
+                format!("o false {}", header("o")),
+                format!("q true {}}}", header("q")),
             ]
         );
         // A clean file of known blocks is read as it is.
