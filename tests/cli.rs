@@ -1125,7 +1125,8 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
 /// Clean text that Terraform rejects hides no model from `check`: a word on
 /// the line above a model's header (a block of an unknown type whose labels
 /// take the header in), a model inside such a block, a `.tf.json` section
-/// misspelt. Each is named as not checked, and the run exits 2.
+/// misspelt, a model's keyword misspelt or gone, a label to spare. Each is
+/// named as not checked, and the run exits 2.
 #[test]
 fn a_model_hidden_by_text_terraform_rejects_is_not_checked() {
     let dir = tempfile::tempdir().unwrap();
@@ -1139,6 +1140,17 @@ fn a_model_hidden_by_text_terraform_rejects_is_not_checked() {
         "more.tf.json",
         "{\"resources\": {\"aws_sagemaker_model\": {\"json\": {\"name\": \"j\"}}}}\n",
     );
+    // A misspelt keyword, a label to spare, a keyword glued to a heredoc.
+    write(
+        dir.path(),
+        "typo.tf",
+        "resourc \"aws_sagemaker_model\" \"typo\" {}\n\nresource \"aws_sagemaker_model\" \"extra\" \"x\" {}\n",
+    );
+    write(
+        dir.path(),
+        "zheredoc.tf",
+        "locals {}\n<<EOTresource \"aws_sagemaker_model\" \"gone\" {\n}\n",
+    );
     let out = run(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -1146,11 +1158,14 @@ fn a_model_hidden_by_text_terraform_rejects_is_not_checked() {
         "main.tf:2:1: aws_sagemaker_model.bad was not checked",
         "main.tf:7:3: aws_sagemaker_model.inner was not checked",
         "more.tf.json:1:40: aws_sagemaker_model.json was not checked",
+        "typo.tf:1:1: aws_sagemaker_model.typo was not checked",
+        "typo.tf:3:1: aws_sagemaker_model.extra was not checked",
+        "zheredoc.tf:2:15: aws_sagemaker_model.gone was not checked",
     ] {
         assert!(err.contains(place), "{place}\n{err}");
     }
     assert!(
-        stdout(&out).ends_with("; 3 resources not checked (syntax errors)\n"),
+        stdout(&out).ends_with("; 6 resources not checked (syntax errors)\n"),
         "{}",
         stdout(&out)
     );

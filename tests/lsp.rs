@@ -787,6 +787,84 @@ fn a_word_typed_above_a_model_makes_it_not_checked_until_it_goes() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A model whose keyword is misspelt (`resourc`, `xresource`: Terraform
+/// rejects the block type) or given a label to spare is not checked, in
+/// step with the edits that make and mend it, rather than gone.
+#[test]
+fn a_misspelt_model_header_makes_it_not_checked_until_mended() {
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    let uri = "file:///w/main.tf";
+    let text = "resource \"aws_sagemaker_model\" \"a\" {\n  name = \"a\"\n}\n\nresource \"aws_sagemaker_model\" \"b\" {\n  name = \"b\"\n}\n";
+    server.open(uri, text);
+    let verdicts = |d: &[Value]| -> Vec<String> {
+        d.iter()
+            .map(|d| {
+                format!(
+                    "{} {} {}",
+                    d["data"]["resource"].as_str().unwrap(),
+                    d["data"]["problem"].as_str().unwrap(),
+                    d["range"]["start"]["line"]
+                )
+            })
+            .collect()
+    };
+    let both_missing = [
+        "aws_sagemaker_model.a missing_vpc_config 0",
+        "aws_sagemaker_model.b missing_vpc_config 4",
+    ];
+    assert_eq!(verdicts(&server.await_diagnostics_at(uri, 1)), both_missing);
+    let mut version = 1;
+    let mut edit = |server: &mut Server, line: u32, from: u32, to: u32, text: &str| {
+        version += 1;
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {
+                    "start": {"line": line, "character": from},
+                    "end": {"line": line, "character": to}
+                }, "text": text}]
+            }),
+        );
+        verdicts(&server.await_diagnostics_at(uri, version))
+    };
+    // `xresource "aws_sagemaker_model" "b" {`
+    assert_eq!(
+        edit(&mut server, 4, 0, 0, "x"),
+        [
+            "aws_sagemaker_model.a missing_vpc_config 0",
+            "aws_sagemaker_model.b not_checked 4"
+        ]
+    );
+    // `resourc "aws_sagemaker_model" "a" {` as well
+    assert_eq!(
+        edit(&mut server, 0, 7, 8, ""),
+        [
+            "aws_sagemaker_model.a not_checked 0",
+            "aws_sagemaker_model.b not_checked 4"
+        ]
+    );
+    assert_eq!(
+        edit(&mut server, 4, 0, 1, ""),
+        [
+            "aws_sagemaker_model.a not_checked 0",
+            "aws_sagemaker_model.b missing_vpc_config 4"
+        ]
+    );
+    // `resource "aws_sagemaker_model" "a" "z" {`
+    assert_eq!(edit(&mut server, 0, 7, 7, "e"), both_missing);
+    assert_eq!(
+        edit(&mut server, 0, 35, 35, " \"z\""),
+        [
+            "aws_sagemaker_model.a not_checked 0",
+            "aws_sagemaker_model.b missing_vpc_config 4"
+        ]
+    );
+    assert_eq!(edit(&mut server, 0, 35, 39, ""), both_missing);
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 /// A module call whose source `terraform init` has not installed is a
 /// hint, "not followed", whatever the configured severity, with nothing
 /// to fix or suppress: what the module declares was not checked.

@@ -132,12 +132,14 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     // header among its labels (`a` typed on the line above one) or in its
     // body.
     if broken || out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
-        let lost = unreadable_resources(src, tree, &out);
-        if !lost.is_empty() {
+        let (lost, misspelt) = unreadable_resources(src, tree, &out);
+        if !lost.is_empty() || !misspelt.is_empty() {
             // Recovery's reading of such a header (labels taken from the
-            // broken text after it) gives way to the header alone.
+            // broken text after it) gives way to the header alone. A
+            // misspelt one stays beside it: Terraform rejects it.
             out.retain(|b| !lost.iter().any(|l| l.span.start == b.span.start));
             out.extend(lost);
+            out.extend(misspelt);
             out.sort_by_key(|b| b.span.start);
         }
     }
@@ -178,6 +180,67 @@ pub(crate) fn rejected_header(kind: &str, labels: usize) -> bool {
         .is_none_or(|&(_, takes)| labels > takes)
 }
 
+/// The resources a block Terraform rejects was most likely meant to be: a
+/// header naming a checked resource type and then a name, under a
+/// misspelt or missing keyword (`resourc "aws_sagemaker_model" "m" {`,
+/// `xresource …`, `aws_sagemaker_model "m" {`) or with labels to spare
+/// (`resource "aws_sagemaker_model" "m" "x" {`). Each is the header
+/// alone, with an empty, unfinished body, as for an unreadable header: a
+/// resource that is not checked, rather than nothing. A header whose
+/// labels hold a resource read, or a `resource` header in `headers` (`x`
+/// typed on the line above one), is that resource already.
+fn misspelt_resources(
+    blocks: &[crate::hir::Block],
+    headers: &[crate::hir::Block],
+) -> Vec<crate::hir::Block> {
+    use crate::hir::{Block, Label};
+    // Both in order of where they start.
+    let holds_resource = |of: &[Block], header: &Range<usize>| {
+        let from = of.partition_point(|b| b.span.start < header.start);
+        of[from..]
+            .iter()
+            .take_while(|b| b.span.start < header.end)
+            .any(|b| b.resource_address().is_some())
+    };
+    let mut out = Vec::new();
+    for rejected in blocks {
+        if !rejected_header(&rejected.kind, rejected.labels.len()) {
+            continue;
+        }
+        let header = rejected.header();
+        if holds_resource(blocks, &header) || holds_resource(headers, &header) {
+            continue;
+        }
+        // The header's words: its type, then its labels.
+        let words = std::iter::once(Label {
+            value: rejected.kind.clone(),
+            span: rejected.kind_span.clone(),
+        })
+        .chain(rejected.labels.iter().cloned())
+        .collect::<Vec<_>>();
+        let Some(at) = words
+            .windows(2)
+            .position(|w| crate::rules::checked_type(&w[0].value))
+        else {
+            continue;
+        };
+        let end = rejected.braces.map_or(header.end, |(open, _)| open);
+        out.push(Block {
+            kind: "resource".into(),
+            kind_span: rejected.kind_span.clone(),
+            labels: words[at..at + 2].to_vec(),
+            body: Default::default(),
+            span: rejected.span.start..end,
+            closed: false,
+            clean: false,
+            braces: None,
+            json: false,
+            comments: rejected.comments.clone(),
+        });
+    }
+    out
+}
+
 /// In a file with syntax errors, a top-level block of a type Terraform
 /// only knows nested (`vpc_config`, `dynamic "vpc_config"`) right after a
 /// resource is most likely that resource's, cut off by a stray `}`: its
@@ -203,13 +266,15 @@ fn adopt_strays(blocks: &mut [crate::hir::Block]) {
 /// outside the bodies of blocks of known types read whole and outside
 /// strings, heredocs and comments — except one left open at the end of
 /// the file, which may as well be the error — that starts no resource
-/// read.
+/// read; then, as headers of their own (the second list), the resources
+/// of headers Terraform rejects ([`misspelt_resources`]); and the headers
+/// left without a keyword (`<<EOTresource "TYPE" "NAME" {`).
 /// What rules decide from such a header is "not known" rather than nothing.
 fn unreadable_resources(
     src: &str,
     tree: &Tree,
     found: &[crate::hir::Block],
-) -> Vec<crate::hir::Block> {
+) -> (Vec<crate::hir::Block>, Vec<crate::hir::Block>) {
     let non_code = crate::lex::closed_non_code(src);
     // The bodies of closed blocks of types Terraform knows: a header there
     // is a nested block. (A header among a block's labels, `resource "a"`
@@ -257,7 +322,34 @@ fn unreadable_resources(
             out.push(block);
         }
     }
-    out
+    out.sort_by_key(|b| b.span.start);
+    let misspelt = misspelt_resources(found, &out);
+    // Headers whose keyword is gone (searched where a header with it is),
+    // but not those of the resources read or found above.
+    let mut resources: Vec<Range<usize>> = found
+        .iter()
+        .chain(&out)
+        .chain(&misspelt)
+        .filter(|b| b.resource_address().is_some())
+        .map(|b| b.span.clone())
+        .collect();
+    resources.sort_unstable_by_key(|r| r.start);
+    let in_resource = |at: usize| {
+        let i = resources.partition_point(|r| r.start <= at);
+        i > 0 && resources[i - 1].contains(&at)
+    };
+    let mut typed = Vec::new();
+    for at in typed_header_candidates(src) {
+        if crate::lex::inside(&non_code, at) || in_body(at) || in_resource(at) {
+            continue;
+        }
+        typed.extend(unreadable_typed(&src[at..], at));
+    }
+    if !typed.is_empty() {
+        out.extend(typed);
+        out.sort_by_key(|b| b.span.start);
+    }
+    (out, misspelt)
 }
 
 /// The block of the resource header `src` starts with (at `offset` in the
@@ -451,16 +543,60 @@ fn is_resource_header(s: &str) -> bool {
 /// The length of the resource header at the start of `s`, its `{`
 /// included (see [`is_resource_header`]).
 fn header_len(s: &str) -> Option<usize> {
-    let mut rest = s.strip_prefix("resource")?;
-    for _ in 0..2 {
+    let labels = s.strip_prefix("resource")?;
+    let rest = s.len() - labels.len();
+    Some(rest + labels_len(labels, true)?)
+}
+
+/// The length of two labels and the `{` after them at the start of `s`
+/// (after a word when `spaced`: a bare label is then apart from it).
+fn labels_len(s: &str, spaced: bool) -> Option<usize> {
+    let mut rest = s;
+    for i in 0..2 {
         let trimmed = skip_blanks(rest);
-        if trimmed.len() == rest.len() && !rest.starts_with('"') {
+        if (spaced || i > 0) && trimmed.len() == rest.len() && !rest.starts_with('"') {
             return None;
         }
         rest = skip_label(trimmed)?;
     }
     let rest = skip_blanks(rest).strip_prefix('{')?;
     Some(s.len() - rest.len())
+}
+
+/// Offsets where a checked resource type and a name start a header with
+/// no `resource` keyword left to read (`<<EOTresource "TYPE" "NAME" {`, a
+/// heredoc's marker glued to it): the type, quoted or bare, a label, `{`.
+fn typed_header_candidates(src: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &kind in crate::rules::checked_types() {
+        for (at, _) in src.match_indices(kind) {
+            let quoted = at > 0 && src.as_bytes()[at - 1] == b'"';
+            let start = if quoted { at - 1 } else { at };
+            let before = src[..start].chars().next_back();
+            let after = src[at + kind.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if (quoted && after != Some('"')) || (!quoted && (word(before) || word(after))) {
+                continue;
+            }
+            if labels_len(&src[start..], false).is_some() {
+                out.push(start);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The block of the header without a keyword that `src` starts with (at
+/// `offset` in the file), as [`unreadable_resource`] reads one with it.
+fn unreadable_typed(src: &str, offset: usize) -> Option<crate::hir::Block> {
+    const KEYWORD: &str = "resource ";
+    let len = labels_len(src, false)?;
+    let mut block = unreadable_resource(&format!("{KEYWORD}{}", &src[..len]), 0)?;
+    block.shift(offset as isize - KEYWORD.len() as isize);
+    block.kind_span = block.labels[0].span.clone();
+    block.span = offset..offset + len;
+    Some(block)
 }
 
 /// Skips spaces, tabs and `/* … */` comments on one line.
@@ -576,6 +712,38 @@ mod tests {
         // A clean file of known blocks is read as it is.
         let clean = "locals {\n  resource \"aws_sagemaker_model\" \"p\" {}\n}\n";
         assert_eq!(file_blocks(clean, &syntax::parse(clean, None)).len(), 1);
+    }
+
+    #[test]
+    fn a_model_whose_keyword_is_misspelt_or_gone_is_left_unfinished() {
+        let src = concat!(
+            "resourc \"aws_sagemaker_model\" \"a\" {\n  name = \"a\"\n}\n",
+            "aws_sagemaker_model \"b\" {}\n",
+            "resource \"aws_sagemaker_model\" \"c\" \"x\" {}\n",
+            "variable resource \"aws_sagemaker_model\" \"d\" {}\n",
+            "resourc \"aws_s3_bucket\" \"e\" {}\n",
+            "locals {\n  t = \"aws_sagemaker_model\"\n  aws_sagemaker_model \"f\" {}\n}\n",
+            "<<EOTresource \"aws_sagemaker_model\" \"g\" {\n  name = \"g\"\n}\n",
+        );
+        let blocks = file_blocks(src, &syntax::parse(src, None));
+        // Each model: its name, whether closed, and its header.
+        let models: Vec<String> = blocks
+            .iter()
+            .filter_map(|b| {
+                let (_, name) = b.resource_address()?;
+                Some(format!("{name} {} {}", b.closed, &src[b.header()]))
+            })
+            .collect();
+        assert_eq!(
+            models,
+            [
+                "a false resourc \"aws_sagemaker_model\" \"a\"",
+                "b false aws_sagemaker_model \"b\"",
+                "c false resource \"aws_sagemaker_model\" \"c\"",
+                "d false resource \"aws_sagemaker_model\" \"d\"",
+                "g false \"aws_sagemaker_model\" \"g\"",
+            ]
+        );
     }
 
     #[test]
