@@ -1074,9 +1074,7 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
         stderr(&out)
     );
     assert!(
-        text.ends_with(
-            "1 finding in 1 file (2 files checked); 1 module call not followed (not installed)\n"
-        ),
+        text.ends_with("1 finding in 1 file (2 files checked); 1 module call not followed\n"),
         "{text}"
     );
     // `--diff` names it too, from the texts as read.
@@ -1117,6 +1115,42 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stdout(&out).contains(".tfdata/modules/sm/main.tf:1:1"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// A call of a local folder that is not there (a mistyped path, a folder
+/// not checked out) is not followed, and named as such, even in a folder
+/// that holds nothing else to check; once the folder is there, it is
+/// checked.
+#[test]
+fn a_module_call_of_a_folder_not_there_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "envs/prod/main.tf",
+        "module \"typo\" {\n  source = \"../../modules/mdoel\"\n}\n",
+    );
+    let out = run(dir.path(), &["check", "envs/prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: envs/prod/main.tf:1:1: module.typo was not checked: its source \"../../modules/mdoel\" is not a folder here (Terraform cannot read the module: check the path)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out)
+            .ends_with("0 findings in 0 files (1 file checked); 1 module call not followed\n"),
+        "{}",
+        stdout(&out)
+    );
+    write(dir.path(), "modules/mdoel/main.tf", BAD);
+    let out = run(dir.path(), &["check", "envs/prod"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not followed"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("modules/mdoel/main.tf:1:1: warning[sagemaker_model_in_vpc]"),
         "{}",
         stdout(&out)
     );

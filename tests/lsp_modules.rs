@@ -151,6 +151,47 @@ fn a_file_changed_on_disk_changes_open_files_of_its_module() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A call of a local folder that is not there is a "not followed" hint
+/// on the call, which goes when the folder appears on disk and comes back
+/// when it goes: the caller is analysed again, though its text did not
+/// change.
+#[test]
+fn a_module_call_of_a_folder_not_there_is_a_hint_until_it_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "module \"m\" {\n  source = \"./child\"\n}\n";
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let mut server = Server::spawn();
+    server.initialize(caps_with_watchers(), Value::Null);
+    open(&mut server, &main, text);
+    let d = server.await_diagnostics_at(&main, 1);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["severity"], 4, "{d:?}");
+    assert_eq!(d[0]["data"]["problem"], "not_followed", "{d:?}");
+    assert_eq!(
+        d[0]["message"],
+        "module.m was not checked: its source \"./child\" is not a folder here (Terraform cannot read the module: check the path)"
+    );
+    let child = dir.path().join("child/main.tf");
+    let told = |server: &mut Server, kind: u32| {
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&child), "type": kind}]}),
+        );
+    };
+    std::fs::create_dir(dir.path().join("child")).unwrap();
+    std::fs::write(&child, "").unwrap();
+    told(&mut server, 1);
+    await_count(&mut server, &main, 0);
+    std::fs::remove_dir_all(dir.path().join("child")).unwrap();
+    told(&mut server, 3);
+    assert_eq!(
+        await_count(&mut server, &main, 1)[0]["data"]["resource"],
+        "module.m"
+    );
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 #[test]
 fn a_large_workspace_is_indexed_with_progress() {
     let dir = tempfile::tempdir().unwrap();

@@ -194,21 +194,27 @@ fn analyze_block_in(
 }
 
 /// The "not followed" finding of a `module` block whose source `terraform
-/// init` has not installed (the same in every instance of its module), on
-/// its header: what the module declares was not checked.
+/// init` has not installed, or whose local folder is not there (the same
+/// in every instance of its module), on its header: what the module
+/// declares was not checked.
 fn not_followed(path: &Path, block: &Block, frames: &[Arc<Frame>]) -> Option<Finding> {
     let frame = frames.first()?;
     let merged = frame.index.merged_for(path, block)?;
-    let (name, source) = frame.index.unfollowed(&merged)?;
+    let (name, source, why) = frame.index.unfollowed(&merged)?;
     let header = block.header();
+    let message = match why {
+        module::Unfollowed::NotInstalled => format!(
+            "module.{name} was not checked: its source \"{source}\" is not installed (run terraform init, then check again)"
+        ),
+        module::Unfollowed::Absent => format!(
+            "module.{name} was not checked: its source \"{source}\" is not a folder here (Terraform cannot read the module: check the path)"
+        ),
+    };
     Some(Finding {
         rule: rules::sagemaker_model_in_vpc::ID,
         severity: finding::Severity::Hint,
         range: header.clone(),
-        message: format!(
-            "module.{name} was not checked: its source \"{source}\" is not installed (run terraform init, then check again)"
-        )
-        .into(),
+        message: message.into(),
         resource: finding::ResourceRef {
             kind: "module".into(),
             name: name.into(),

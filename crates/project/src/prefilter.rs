@@ -20,19 +20,22 @@ use std::path::{Path, PathBuf};
 use svl_analysis::module::normalize;
 
 /// The folders of `folders` (each with the texts of its files) that must be
-/// parsed: those whose files may hold findings, and every folder that may
-/// call one of them, transitively — by a local source, or by one of the
-/// `installed` calls (caller, called folder: see [`crate::manifest`]).
+/// parsed: those whose files may hold findings (a model, a call not
+/// followed), and every folder that may call one of them, transitively —
+/// by a local source, or by one of the `installed` calls (caller, called
+/// folder: see [`crate::manifest`]).
 pub fn folders_to_parse(
     folders: &BTreeMap<PathBuf, Vec<&str>>,
     installed: &[(PathBuf, PathBuf)],
 ) -> BTreeSet<PathBuf> {
     let mut needed: BTreeSet<PathBuf> = folders
         .iter()
-        .filter(|(_, texts)| {
-            texts
-                .iter()
-                .any(|t| svl_analysis::rules::may_apply(t) || may_call_elsewhere(t))
+        .filter(|(folder, texts)| {
+            texts.iter().any(|t| {
+                svl_analysis::rules::may_apply(t)
+                    || may_call_elsewhere(t)
+                    || may_call_absent(folder, t, folders)
+            })
         })
         .map(|(folder, _)| folder.clone())
         .collect();
@@ -87,21 +90,45 @@ pub fn may_call_elsewhere(text: &str) -> bool {
         (line_start && rest.first() == Some(&b'"'))
             || (at > 0 && bytes[at - 1] == b'"' && rest.starts_with(b"\":"))
     });
-    header
-        && memchr::memmem::find_iter(bytes, b"source").any(|at| {
-            let rest = after(at + "source".len());
-            // A JSON key: `"source": "…"`.
-            let rest = match rest.first() {
-                Some(b'"') => after(bytes.len() - rest.len() + 1),
-                _ => rest,
-            };
-            let rest = match rest.first() {
-                Some(b'=' | b':') => after(bytes.len() - rest.len() + 1),
-                _ => return false,
-            };
-            // `rest` starts after ASCII: a char boundary of `text`.
-            rest.first() == Some(&b'"')
-                && !svl_analysis::module::is_local_source(&text[bytes.len() - rest.len() + 1..])
+    header && sources(text).any(|source| !svl_analysis::module::is_local_source(source))
+}
+
+/// The text after the opening quote of each string set to a `source`
+/// (`source = "…"`, or the JSON key `"source": "…"`), to the end of `text`.
+fn sources(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let after = move |at: usize| -> &[u8] {
+        let rest = &bytes[at..];
+        &rest[rest.iter().position(|b| !blank(b)).unwrap_or(rest.len())..]
+    };
+    memchr::memmem::find_iter(bytes, b"source").filter_map(move |at| {
+        let rest = after(at + "source".len());
+        // A JSON key: `"source": "…"`.
+        let rest = match rest.first() {
+            Some(b'"') => after(bytes.len() - rest.len() + 1),
+            _ => rest,
+        };
+        let rest = match rest.first() {
+            Some(b'=' | b':') => after(bytes.len() - rest.len() + 1),
+            _ => return None,
+        };
+        // `rest` starts after ASCII: a char boundary of `text`.
+        (rest.first() == Some(&b'"')).then(|| &text[bytes.len() - rest.len() + 1..])
+    })
+}
+
+/// Whether `text`, in `folder`, may call a local folder that is not there
+/// (a call `check` names as not followed): a `source` set to a local path
+/// (to the next `"` or line break) that is neither one of the `known`
+/// folders nor a folder on disk.
+fn may_call_absent(folder: &Path, text: &str, known: &BTreeMap<PathBuf, Vec<&str>>) -> bool {
+    sources(text)
+        .filter(|source| svl_analysis::module::is_local_source(source))
+        .any(|source| {
+            let path = &source[..source.find(['"', '\n', '\r']).unwrap_or(source.len())];
+            let callee = normalize(&folder.join(path));
+            !known.contains_key(&callee) && !callee.is_dir()
         })
 }
 
@@ -162,8 +189,10 @@ mod tests {
             ("/r/mid", &["module \"ml\" {\n  source = \"./../ml/\"\n}\n"]),
             // Calls web only.
             ("/r/other", &["module \"w\" {\n  source = \"../web\"\n}\n"]),
+            // Calls a folder that is not there: named as not followed.
+            ("/r/typo", &["module \"t\" {\n  source = \"../nope\"\n}\n"]),
         ]);
-        assert_eq!(got, ["/r/env", "/r/mid", "/r/ml"]);
+        assert_eq!(got, ["/r/env", "/r/mid", "/r/ml", "/r/typo"]);
     }
 
     /// A root calling a registry module that `terraform init` installed

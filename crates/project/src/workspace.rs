@@ -180,6 +180,16 @@ impl Workspace {
         let Some(state) = self.modules.get_mut(folder) else {
             return false;
         };
+        // Called folders that are not there (a path mistyped, a folder not
+        // checked out): looked at each time, as a call may change at any
+        // keystroke and a folder appear at any time.
+        let absent = index
+            .calls()
+            .into_iter()
+            .map(|c| c.child)
+            .filter(|child| !child.is_dir())
+            .collect();
+        let index = index.with_absent(absent);
         let before = state.index.fingerprint();
         crate::retire::retire(std::mem::replace(&mut state.index, Arc::new(index)));
         let changed = state.index.fingerprint() != before;
@@ -334,16 +344,21 @@ impl Workspace {
     }
 
     /// A file changed, appeared or vanished on disk; ignored while it is open
-    /// (the buffer wins). Returns the folder if its facts changed.
-    pub fn disk_changed(&mut self, path: &Path) -> Option<PathBuf> {
-        FileKind::of(path)?;
+    /// (the buffer wins). Returns the folders whose facts changed: the
+    /// file's, and those calling its folder if it came or went (see
+    /// [`ModuleIndex::with_absent`]).
+    pub fn disk_changed(&mut self, path: &Path) -> Vec<PathBuf> {
+        if FileKind::of(path).is_none() {
+            return Vec::new();
+        }
         let folder = folder_of(path);
+        let mut changed = self.recheck_callers(&folder);
         if !self.modules.contains_key(&folder) {
-            return None; // not loaded yet: it will be read when needed
+            return changed; // not loaded yet: it will be read when needed
         }
         let state = self.load(&folder);
         if state.open.contains(path) {
-            return None;
+            return changed;
         }
         match read_facts(path) {
             Some(facts) => state.files.insert(path.to_path_buf(), facts),
@@ -353,7 +368,27 @@ impl Workspace {
             Some(now) => state.stamps.insert(path.to_path_buf(), now),
             None => state.stamps.remove(path),
         };
-        self.rebuild(&folder).then_some(folder)
+        if self.rebuild(&folder) {
+            changed.push(folder);
+        }
+        changed
+    }
+
+    /// Looks again whether `folder` is there for the folders calling it;
+    /// returns those for which that changed.
+    fn recheck_callers(&mut self, folder: &Path) -> Vec<PathBuf> {
+        let callers: Vec<PathBuf> = self
+            .callers
+            .get(folder)
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default();
+        callers
+            .into_iter()
+            .filter(|caller| {
+                let index = self.modules.get(caller).map(|m| (*m.index).clone());
+                index.is_some_and(|index| self.install(caller, index))
+            })
+            .collect()
     }
 }
 
@@ -397,10 +432,36 @@ mod tests {
         assert_ne!(ws.module_index(&folder).fingerprint(), fingerprint);
         // Disk events for an open file are ignored.
         std::fs::write(&vars, "variable \"s\" {\n  default = [\"b\"]\n}\n").unwrap();
-        assert_eq!(ws.disk_changed(&vars), None);
+        assert!(ws.disk_changed(&vars).is_empty());
         // Closing without saving: back to the disk version (as it is now).
         assert!(ws.close(&vars));
         assert_ne!(ws.module_index(&folder).fingerprint(), fingerprint);
+    }
+
+    #[test]
+    fn a_called_folder_coming_or_going_changes_its_callers() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = module::normalize(dir.path());
+        write(
+            &root,
+            "main.tf",
+            "module \"m\" {\n  source = \"./child\"\n}\n",
+        );
+        let mut ws = Workspace::default();
+        let before = ws.module_index(&root).fingerprint();
+        // The folder appears: its callers changed, whether it was loaded or not.
+        let child = root.join("child");
+        std::fs::create_dir(&child).unwrap();
+        let file = write(&child, "main.tf", "");
+        assert_eq!(ws.disk_changed(&file), std::slice::from_ref(&root));
+        let there = ws.module_index(&root).fingerprint();
+        assert_ne!(there, before);
+        // An event that changes nothing of the kind changes no caller.
+        assert!(ws.disk_changed(&file).is_empty());
+        // The folder goes.
+        std::fs::remove_dir_all(&child).unwrap();
+        assert_eq!(ws.disk_changed(&file), std::slice::from_ref(&root));
+        assert_eq!(ws.module_index(&root).fingerprint(), before);
     }
 
     #[test]

@@ -507,7 +507,7 @@ impl Server {
                 if !path.exists() {
                     gone.push(event.uri.to_string());
                 }
-                if let Some(folder) = ws.disk_changed(&path) {
+                for folder in ws.disk_changed(&path) {
                     for f in std::iter::once(folder.clone()).chain(ws.dependents(&folder)) {
                         if !changed.contains(&f) {
                             changed.push(f);

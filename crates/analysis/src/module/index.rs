@@ -9,7 +9,7 @@
 //! Terraform and contributes nothing here.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,6 +71,8 @@ pub struct ModuleIndex {
     /// sources (registry, git, …) in, by call name
     /// ([`ModuleIndex::with_installed`]).
     installed: Arc<BTreeMap<String, PathBuf>>,
+    /// The called folders that are not there ([`ModuleIndex::with_absent`]).
+    absent: Arc<BTreeSet<PathBuf>>,
 }
 
 /// Blocks by key hash, in shards each shared until changed: the index of a
@@ -379,6 +381,15 @@ fn call_of<'m>(merged: &Merged<'m>) -> Option<(&'m str, &'m str)> {
     Some((name, source))
 }
 
+/// Why a module call is not followed ([`ModuleIndex::unfollowed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfollowed {
+    /// A source (registry, git, …) `terraform init` has not installed.
+    NotInstalled,
+    /// A local path to a folder that is not there.
+    Absent,
+}
+
 /// A `module` block whose folder is known ([`ModuleIndex::calls`]).
 #[derive(Debug, Clone)]
 pub struct ModuleCall<'a> {
@@ -484,6 +495,7 @@ impl ModuleIndex {
                 by_label,
             }),
             installed: Arc::default(),
+            absent: Arc::default(),
         }
     }
 
@@ -492,6 +504,14 @@ impl ModuleIndex {
     /// are followed like local ones ([`ModuleIndex::calls`]).
     pub fn with_installed(mut self, installed: Arc<BTreeMap<String, PathBuf>>) -> Self {
         self.installed = installed;
+        self
+    }
+
+    /// This index, knowing which of the folders its calls lead to are not
+    /// there (`./modules/typo`: Terraform cannot read the module): such a
+    /// call is not followed, like one of a source not installed.
+    pub fn with_absent(mut self, absent: BTreeSet<PathBuf>) -> Self {
+        self.absent = Arc::new(absent);
         self
     }
 
@@ -550,6 +570,7 @@ impl ModuleIndex {
             files,
             shape,
             installed: Arc::clone(&self.installed),
+            absent: Arc::clone(&self.absent),
         })
     }
 
@@ -727,13 +748,20 @@ impl ModuleIndex {
     }
 
     /// The name and source of the `module` block `merged` when its folder
-    /// is not known: a source (registry, git, …) `terraform init` has not
-    /// installed.
-    pub(crate) fn unfollowed<'m>(&self, merged: &Merged<'m>) -> Option<(&'m str, &'m str)> {
+    /// is not known — a source (registry, git, …) `terraform init` has not
+    /// installed — or not there, and which of the two.
+    pub(crate) fn unfollowed<'m>(
+        &self,
+        merged: &Merged<'m>,
+    ) -> Option<(&'m str, &'m str, Unfollowed)> {
         let (name, source) = call_of(merged)?;
-        self.folder_of_call(name, source)
-            .is_none()
-            .then_some((name, source))
+        match self.folder_of_call(name, source) {
+            None => Some((name, source, Unfollowed::NotInstalled)),
+            Some(folder) if self.absent.contains(&folder) => {
+                Some((name, source, Unfollowed::Absent))
+            }
+            Some(_) => None,
+        }
     }
 
     /// Where the call `name` of `source` leads, if that is known.
@@ -750,6 +778,7 @@ impl ModuleIndex {
     pub fn fingerprint(&self) -> u64 {
         let mut h = DefaultHasher::new();
         self.installed.hash(&mut h);
+        self.absent.hash(&mut h);
         for f in &self.files {
             (&f.path, f.kind as u8, f.semantic).hash(&mut h);
         }

@@ -26,7 +26,7 @@ use crate::hir::{Attribute, Block, SharedBlock};
 use crate::{json, lower, syntax, terraform};
 
 pub(crate) use index::{Merged, VariableDecl, effective_kind};
-pub use index::{ModuleIndex, is_local_source};
+pub use index::{ModuleIndex, Unfollowed, is_local_source};
 pub use scope::{Frame, InstanceKey, Modules, Reference, frames};
 
 /// Above this size a file's findings come from its chunks parsed one by one
