@@ -189,6 +189,28 @@ fn a_module_call_of_a_folder_not_there_is_a_hint_until_it_appears() {
         await_count(&mut server, &main, 1)[0]["data"]["resource"],
         "module.m"
     );
+    // The path typed again, to a folder that is there.
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": 1, "character": 14}, "end": {"line": 1, "character": 19}},
+            "text": "other"
+        }]}),
+    );
+    assert!(server.await_diagnostics_at(&main, 2).is_empty());
+    // And to one that is not.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 3}, "contentChanges": [{
+            "range": {"start": {"line": 1, "character": 14}, "end": {"line": 1, "character": 19}},
+            "text": "typo"
+        }]}),
+    );
+    assert_eq!(
+        server.await_diagnostics_at(&main, 3)[0]["message"],
+        "module.m was not checked: its source \"./typo\" is not a folder here (Terraform cannot read the module: check the path)"
+    );
     assert_eq!(server.shutdown().code(), Some(0));
 }
 

@@ -92,6 +92,15 @@ impl ModuleState {
     }
 }
 
+/// Whether [`Workspace::install`] looks again which called folders are
+/// there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Again,
+    /// The index's look holds while its calls lead where they did.
+    Kept,
+}
+
 /// Every known module, and the calls between them.
 #[derive(Default)]
 pub struct Workspace {
@@ -150,7 +159,7 @@ impl Workspace {
             state.files.values().cloned().collect(),
         )
         .with_installed(self.installed.get(folder).cloned().unwrap_or_default());
-        self.install(folder, index)
+        self.install(folder, index, Look::Again)
     }
 
     /// Follows the calls `terraform init` installed for the root module at
@@ -176,25 +185,23 @@ impl Workspace {
 
     /// Makes `index` the module's index (and its calls the module's calls).
     /// True if the module's facts changed.
-    fn install(&mut self, folder: &Path, index: ModuleIndex) -> bool {
+    fn install(&mut self, folder: &Path, index: ModuleIndex, look: Look) -> bool {
         let Some(state) = self.modules.get_mut(folder) else {
             return false;
         };
+        let children: BTreeSet<PathBuf> = index.calls().into_iter().map(|c| c.child).collect();
         // Called folders that are not there (a path mistyped, a folder not
-        // checked out): looked at each time, as a call may change at any
-        // keystroke and a folder appear at any time.
-        let absent = index
-            .calls()
-            .into_iter()
-            .map(|c| c.child)
-            .filter(|child| !child.is_dir())
-            .collect();
-        let index = index.with_absent(absent);
+        // checked out): looked at again unless the index is the last one
+        // with a file swapped in and the calls lead where they did.
+        let index = if look == Look::Again || self.calls.get(folder) != Some(&children) {
+            let absent = children.iter().filter(|c| !c.is_dir()).cloned().collect();
+            index.with_absent(absent)
+        } else {
+            index
+        };
         let before = state.index.fingerprint();
         crate::retire::retire(std::mem::replace(&mut state.index, Arc::new(index)));
         let changed = state.index.fingerprint() != before;
-        let children: BTreeSet<PathBuf> =
-            state.index.calls().into_iter().map(|c| c.child).collect();
         let old = self.calls.insert(folder.to_path_buf(), children.clone());
         for child in old.iter().flatten() {
             if let Some(set) = self.callers.get_mut(child) {
@@ -321,7 +328,8 @@ impl Workspace {
             .then(|| state.index.replacing(facts))
             .flatten();
         let changed = match swapped {
-            Some(index) => self.install(&folder, index),
+            // The last index's look at the called folders holds.
+            Some(index) => self.install(&folder, index, Look::Kept),
             None => self.rebuild(&folder),
         };
         disk_changed || changed
@@ -386,7 +394,7 @@ impl Workspace {
             .into_iter()
             .filter(|caller| {
                 let index = self.modules.get(caller).map(|m| (*m.index).clone());
-                index.is_some_and(|index| self.install(caller, index))
+                index.is_some_and(|index| self.install(caller, index, Look::Again))
             })
             .collect()
     }
