@@ -214,6 +214,26 @@ fn a_module_call_of_a_folder_not_there_is_a_hint_until_it_appears() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// With no file watcher (Neovim on Linux), a file of the called folder
+/// opened in the editor shows the folder is there: the caller's hint goes.
+#[test]
+fn a_file_of_a_folder_not_there_opened_in_the_editor_ends_the_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "module \"m\" {\n  source = \"./child\"\n}\n";
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    open(&mut server, &main, text);
+    assert_eq!(server.await_diagnostics_at(&main, 1).len(), 1);
+    std::fs::create_dir(dir.path().join("child")).unwrap();
+    std::fs::write(dir.path().join("child/main.tf"), "").unwrap();
+    let child = file_uri(&dir.path().join("child/main.tf"));
+    open(&mut server, &child, "");
+    await_count(&mut server, &main, 0);
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 #[test]
 fn a_large_workspace_is_indexed_with_progress() {
     let dir = tempfile::tempdir().unwrap();

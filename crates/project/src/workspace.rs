@@ -113,6 +113,10 @@ pub struct Workspace {
     /// sources that are not local paths, by call name
     /// ([`Workspace::follow_installed`]).
     installed: HashMap<PathBuf, Arc<BTreeMap<String, PathBuf>>>,
+    /// Folders whose facts changed because a folder they call was loaded
+    /// (it is there after all), not yet taken by
+    /// [`Workspace::take_callers_changed`].
+    callers_changed: BTreeSet<PathBuf>,
 }
 
 /// Reads a file's facts from disk; `None` if it is not a Terraform file,
@@ -227,6 +231,9 @@ impl Workspace {
             // them, whoever loads it first (an open file, indexing).
             self.follow_installed(folder);
             self.rebuild(folder);
+            // A folder loaded (a file of it opened) is there for its callers.
+            let changed = self.recheck_callers(folder);
+            self.callers_changed.extend(changed);
         }
         self.modules
             .get_mut(folder)
@@ -380,6 +387,15 @@ impl Workspace {
             changed.push(folder);
         }
         changed
+    }
+
+    /// The folders whose facts changed since the last call because a
+    /// folder they call was loaded: a file of a folder that was not there
+    /// opened in the editor, say, with no file watcher to tell.
+    pub fn take_callers_changed(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.callers_changed)
+            .into_iter()
+            .collect()
     }
 
     /// Looks again whether `folder` is there for the folders calling it;
