@@ -48,6 +48,12 @@ gen_repeated clean_100mb main.tf 100000000 '' "$model"
 gen_repeated stray_eq_100mb main.tf 100000000 $'=\n' "$model"
 gen_repeated subnets_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
   $'resource "aws_subnet" "s{i}" {\n  vpc_id = "vpc-1"\n  cidr_block = "10.0.0.0/24"\n}\n'
+# One-line blocks by the million (4.4 million variables in 100 MB), and as
+# many as the default --max-file-size admits.
+gen_repeated variables_33mb main.tf 33000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+  $'variable "v{i}" {}\n'
+gen_repeated variables_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+  $'variable "v{i}" {}\n'
 gen long_string_50mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"" + "a" * 50_000_000 + "\"\n}\n")
@@ -119,7 +125,8 @@ done
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
 for dir in clean_10mb stray_eq_10mb whitespace_4mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
   nested_10mb wide_list_10mb json_nested_10mb nested_blocks_18mb long_string_100mb heredoc_100mb \
-  nested_100mb clean_33mb clean_100mb stray_eq_100mb subnets_100mb json_models_100mb one_folder_20000 one_folder_40000; do
+  nested_100mb clean_33mb clean_100mb stray_eq_100mb subnets_100mb variables_33mb variables_100mb json_models_100mb \
+  one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
   set +e
   /usr/bin/time -o "$stats" -f "%e %M" "$bin" check --max-file-size none --format json "$root/$dir" >/dev/null 2>&1
