@@ -1120,6 +1120,35 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
     );
 }
 
+/// A compliant model whose override file's block for it does not parse
+/// (or has its keyword misspelt) is not checked: Terraform rejects the
+/// override, which may replace the model's `vpc_config` with anything.
+#[test]
+fn a_model_whose_override_does_not_parse_is_not_checked() {
+    for broken in [
+        "resource \"aws_sagemaker_model\" \"good\" {\n  vpc_config {\n    subnets = [,]\n  }\n}\n",
+        "resourc \"aws_sagemaker_model\" \"good\" {\n  vpc_config {\n    subnets = []\n  }\n}\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "main.tf", GOOD);
+        write(dir.path(), "main_override.tf", broken);
+        let out = run(dir.path(), &["check"]);
+        assert_eq!(out.status.code(), Some(2), "{broken}\n{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("main.tf:1:1: aws_sagemaker_model.good was not checked"),
+            "{}",
+            stderr(&out)
+        );
+        // A well-formed override that leaves vpc_config alone changes nothing.
+        write(
+            dir.path(),
+            "main_override.tf",
+            "resource \"aws_sagemaker_model\" \"good\" {\n  name = \"x\"\n}\n",
+        );
+        assert_eq!(run(dir.path(), &["check"]).status.code(), Some(0));
+    }
+}
+
 /// A call of a local folder that is not there (a mistyped path, a folder
 /// not checked out) is not followed, and named as such, even in a folder
 /// that holds nothing else to check; once the folder is there, it is

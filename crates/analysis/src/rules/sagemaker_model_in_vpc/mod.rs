@@ -432,11 +432,18 @@ fn model_facts(merged: &Merged<'_>, ctx: &Context<'_>) -> ModelFacts {
         .map(|(file, block)| vpc_block(file, block, &scope))
         .collect();
     let (base_file, base) = merged.base;
-    let vpc = if !blocks.is_empty() {
+    let unreadable =
+        |b: &Block| !b.closed || b.body.mentions_unparsed(BLOCK) || mislabels(b, BLOCK);
+    let vpc = if merged.overrides.iter().any(|(_, b)| unreadable(b)) {
+        // An override file's block for this model that did not parse (or
+        // whose keyword is misspelt) may replace its vpc_config with
+        // anything: Terraform rejects that file.
+        VpcState::Undecided
+    } else if !blocks.is_empty() {
         VpcState::Blocks(blocks)
     } else if std::iter::once(base)
         .chain(merged.overrides.iter().map(|(_, b)| *b))
-        .all(|b| b.closed && !b.body.mentions_unparsed(BLOCK) && !mislabels(b, BLOCK))
+        .all(|b| !unreadable(b))
     {
         VpcState::Absent
     } else {
