@@ -1120,6 +1120,36 @@ fn a_module_terraform_installed_is_checked_with_its_root() {
     );
 }
 
+/// A `module` block with no `source`, or one that is not a literal string,
+/// is not followed and named (Terraform refuses both), even in a folder
+/// holding nothing else to check; one still being typed is not.
+#[test]
+fn a_module_call_without_a_source_terraform_takes_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        "variable \"path\" {\n  default = \"./m\"\n}\n\nmodule \"v\" {\n  source = var.path\n}\n\nmodule \"none\" {\n}\n",
+    );
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    for line in [
+        "warning: main.tf:5:1: module.v was not checked: its source is not a literal string (Terraform allows no variables or references there)",
+        "warning: main.tf:9:1: module.none was not checked: it has no source (Terraform requires one)",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+    assert!(
+        stdout(&out).ends_with("; 2 module calls not followed\n"),
+        "{}",
+        stdout(&out)
+    );
+    write(dir.path(), "main.tf", "module \"typing\" {\n");
+    let out = run(dir.path(), &["check"]);
+    assert!(!stderr(&out).contains("module.typing"), "{}", stderr(&out));
+}
+
 /// A compliant model whose override file's block for it does not parse
 /// (or has its keyword misspelt) is not checked: Terraform rejects the
 /// override, which may replace the model's `vpc_config` with anything.

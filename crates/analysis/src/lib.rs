@@ -209,6 +209,12 @@ fn not_followed(path: &Path, block: &Block, frames: &[Arc<Frame>]) -> Option<Fin
         module::Unfollowed::Absent => format!(
             "module.{name} was not checked: its source \"{source}\" is not a folder here (Terraform cannot read the module: check the path)"
         ),
+        module::Unfollowed::NoSource => {
+            format!("module.{name} was not checked: it has no source (Terraform requires one)")
+        }
+        module::Unfollowed::NotLiteral => format!(
+            "module.{name} was not checked: its source is not a literal string (Terraform allows no variables or references there)"
+        ),
     };
     Some(Finding {
         rule: rules::sagemaker_model_in_vpc::ID,

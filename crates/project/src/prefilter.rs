@@ -69,52 +69,69 @@ pub fn folders_to_parse(
 
 /// Whether `text` may hold a `module` block whose source is not a local
 /// path (a call `check` follows where `terraform init` installed it, or
-/// names as not followed): a `module "` header at the start of a line (or
-/// a JSON `"module":` key) and a `source` set to a string that does not
-/// start with `./` or `../` (a provider's `source` counts too: it errs on
-/// the side of parsing).
+/// names as not followed), or none Terraform takes: a `module "` header at
+/// the start of a line (or a JSON `"module":` key, which always counts)
+/// and a `source` set to anything but a string starting with `./` or
+/// `../` (a provider's `source` counts too: it errs on the side of
+/// parsing), or fewer `source`s than headers.
 pub fn may_call_elsewhere(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let after = |at: usize| -> &[u8] {
-        let rest = &bytes[at..];
-        &rest[rest.iter().position(|b| !blank(b)).unwrap_or(rest.len())..]
-    };
-    let header = memchr::memmem::find_iter(bytes, b"module").any(|at| {
+    let mut headers = 0;
+    for at in memchr::memmem::find_iter(bytes, b"module") {
         let line_start = bytes[..at]
             .iter()
             .rev()
             .take_while(|&&b| b != b'\n')
-            .all(blank);
-        let rest = after(at + "module".len());
-        (line_start && rest.first() == Some(&b'"'))
-            || (at > 0 && bytes[at - 1] == b'"' && rest.starts_with(b"\":"))
-    });
-    header && sources(text).any(|source| !svl_analysis::module::is_local_source(source))
+            .all(is_blank);
+        let rest = after_blanks(bytes, at + "module".len());
+        if at > 0 && bytes[at - 1] == b'"' && rest.starts_with(b"\":") {
+            return true;
+        }
+        if line_start && rest.first() == Some(&b'"') {
+            headers += 1;
+        }
+    }
+    if headers == 0 {
+        return false;
+    }
+    let mut sources = 0;
+    for value in source_values(text) {
+        sources += 1;
+        match value.strip_prefix('"') {
+            Some(string) if svl_analysis::module::is_local_source(string) => {}
+            _ => return true,
+        }
+    }
+    sources < headers
 }
 
-/// The text after the opening quote of each string set to a `source`
-/// (`source = "…"`, or the JSON key `"source": "…"`), to the end of `text`.
-fn sources(text: &str) -> impl Iterator<Item = &str> {
+fn is_blank(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `bytes` from `at` on, blanks skipped.
+fn after_blanks(bytes: &[u8], at: usize) -> &[u8] {
+    let rest = &bytes[at..];
+    &rest[rest.iter().position(|b| !is_blank(b)).unwrap_or(rest.len())..]
+}
+
+/// The text after each `source =` (or the JSON key `"source":`) and the
+/// blanks after it, to the end of `text`.
+fn source_values(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
-    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let after = move |at: usize| -> &[u8] {
-        let rest = &bytes[at..];
-        &rest[rest.iter().position(|b| !blank(b)).unwrap_or(rest.len())..]
-    };
     memchr::memmem::find_iter(bytes, b"source").filter_map(move |at| {
-        let rest = after(at + "source".len());
+        let rest = after_blanks(bytes, at + "source".len());
         // A JSON key: `"source": "…"`.
         let rest = match rest.first() {
-            Some(b'"') => after(bytes.len() - rest.len() + 1),
+            Some(b'"') => after_blanks(bytes, bytes.len() - rest.len() + 1),
             _ => rest,
         };
         let rest = match rest.first() {
-            Some(b'=' | b':') => after(bytes.len() - rest.len() + 1),
+            Some(b'=' | b':') => after_blanks(bytes, bytes.len() - rest.len() + 1),
             _ => return None,
         };
         // `rest` starts after ASCII: a char boundary of `text`.
-        (rest.first() == Some(&b'"')).then(|| &text[bytes.len() - rest.len() + 1..])
+        Some(&text[bytes.len() - rest.len()..])
     })
 }
 
@@ -123,7 +140,8 @@ fn sources(text: &str) -> impl Iterator<Item = &str> {
 /// (to the next `"` or line break) that is neither one of the `known`
 /// folders nor a folder on disk.
 fn may_call_absent(folder: &Path, text: &str, known: &BTreeMap<PathBuf, Vec<&str>>) -> bool {
-    sources(text)
+    source_values(text)
+        .filter_map(|value| value.strip_prefix('"'))
         .filter(|source| svl_analysis::module::is_local_source(source))
         .any(|source| {
             let path = &source[..source.find(['"', '\n', '\r']).unwrap_or(source.len())];
@@ -212,15 +230,17 @@ mod tests {
         );
     }
 
-    /// A call of a source that is not a local path is parsed, to be
-    /// followed or named; local calls, provider sources alone and the word
-    /// in prose are not.
+    /// A call of a source that is not a local path, or of none Terraform
+    /// takes, is parsed, to be followed or named; local calls, provider
+    /// sources alone and the word in prose are not.
     #[test]
     fn calls_of_other_sources_are_found_by_their_text() {
         for text in [
             "module \"sm\" {\n  source = \"acme/sm/aws\"\n}\n",
             "  module \"sm\" {\n  source=\"git::https://x/y.git\"\n}\n",
             "{\"module\": {\"sm\": {\"source\" : \"acme/sm/aws\"}}}",
+            "module \"v\" {\n  source = var.path\n}\n",
+            "module \"a\" {\n  source = \"./a\"\n}\nmodule \"none\" {\n}\n",
         ] {
             assert!(may_call_elsewhere(text), "{text}");
         }
@@ -257,6 +277,10 @@ mod tests {
             ),
             ("/r/with space/x", &[MODEL]),
         ]);
-        assert_eq!(got, ["/r/a", "/r/b", "/r/e", "/r/f", "/r/with space/x"]);
+        // A heredoc source (d) is not a string starting with `./`: parsed.
+        assert_eq!(
+            got,
+            ["/r/a", "/r/b", "/r/d", "/r/e", "/r/f", "/r/with space/x"]
+        );
     }
 }

@@ -399,6 +399,11 @@ pub enum Unfollowed {
     NotInstalled,
     /// A local path to a folder that is not there.
     Absent,
+    /// No `source` argument: Terraform requires one.
+    NoSource,
+    /// A `source` that is not a literal string (a variable, a template):
+    /// Terraform takes none.
+    NotLiteral,
 }
 
 /// A `module` block whose folder is known ([`ModuleIndex::calls`]).
@@ -764,12 +769,24 @@ impl ModuleIndex {
 
     /// The name and source of the `module` block `merged` when its folder
     /// is not known — a source (registry, git, …) `terraform init` has not
-    /// installed — or not there, and which of the two.
+    /// installed, or none Terraform takes — or not there, and why.
     pub(crate) fn unfollowed<'m>(
         &self,
         merged: &Merged<'m>,
     ) -> Option<(&'m str, &'m str, Unfollowed)> {
-        let (name, source) = call_of(merged)?;
+        let Some((name, source)) = call_of(merged) else {
+            let (_, block) = merged.base;
+            // A block being typed may have its source in what did not parse.
+            if !block.closed || merged.overrides.iter().any(|(_, b)| !b.closed) {
+                return None;
+            }
+            let name = block.label(0).unwrap_or("");
+            let why = match merged.attribute("source") {
+                None => Unfollowed::NoSource,
+                Some(_) => Unfollowed::NotLiteral,
+            };
+            return Some((name, "", why));
+        };
         match self.folder_of_call(name, source) {
             None => Some((name, source, Unfollowed::NotInstalled)),
             Some(folder) if self.absent.contains(&folder) => {
