@@ -1165,7 +1165,7 @@ fn a_model_whose_override_does_not_parse_is_not_checked() {
         let out = run(dir.path(), &["check"]);
         assert_eq!(out.status.code(), Some(2), "{broken}\n{}", stderr(&out));
         assert!(
-            stderr(&out).contains("main.tf:1:1: aws_sagemaker_model.good was not checked"),
+            stderr(&out).contains("main.tf:1:1: aws_sagemaker_model.good was not checked: its block in main_override.tf has syntax errors"),
             "{}",
             stderr(&out)
         );

@@ -151,6 +151,42 @@ fn a_file_changed_on_disk_changes_open_files_of_its_module() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A model whose override block did not parse is not checked, with the
+/// override named in the message and as related information.
+#[test]
+fn a_model_whose_override_does_not_parse_points_at_the_override() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), MODEL).unwrap();
+    std::fs::write(dir.path().join("variables.tf"), VARS_OK).unwrap();
+    let broken =
+        "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = [,]\n  }\n}\n";
+    std::fs::write(dir.path().join("main_override.tf"), broken).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let mut server = Server::spawn();
+    server.initialize(capabilities(true), Value::Null);
+    open(&mut server, &main, MODEL);
+    let d = server.await_diagnostics_at(&main, 1);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["data"]["problem"], "not_checked", "{d:?}");
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("its block in main_override.tf has syntax errors"),
+        "{d:?}"
+    );
+    let related = &d[0]["relatedInformation"][0];
+    assert!(
+        related["location"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("main_override.tf"),
+        "{d:?}"
+    );
+    assert_eq!(related["location"]["range"]["start"]["line"], 0, "{d:?}");
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 /// A call of a local folder that is not there is a "not followed" hint
 /// on the call, which goes when the folder appears on disk and comes back
 /// when it goes: the caller is analysed again, though its text did not

@@ -134,6 +134,9 @@ pub(crate) struct ModelFacts {
     pub vpc: VpcState,
     /// The base block's header, where a missing `vpc_config` is reported.
     pub header: (PathBuf, Span),
+    /// The header of an override block for the model that did not parse,
+    /// which leaves it undecided.
+    pub unreadable_override: Option<(PathBuf, Span)>,
 }
 
 #[derive(Debug, Clone)]
@@ -434,7 +437,12 @@ fn model_facts(merged: &Merged<'_>, ctx: &Context<'_>) -> ModelFacts {
     let (base_file, base) = merged.base;
     let unreadable =
         |b: &Block| !b.closed || b.body.mentions_unparsed(BLOCK) || mislabels(b, BLOCK);
-    let vpc = if merged.overrides.iter().any(|(_, b)| unreadable(b)) {
+    let unreadable_override = merged
+        .overrides
+        .iter()
+        .find(|(_, b)| unreadable(b))
+        .map(|(file, b)| (file.path.clone(), b.header()));
+    let vpc = if unreadable_override.is_some() {
         // An override file's block for this model that did not parse (or
         // whose keyword is misspelt) may replace its vpc_config with
         // anything: Terraform rejects that file.
@@ -453,6 +461,7 @@ fn model_facts(merged: &Merged<'_>, ctx: &Context<'_>) -> ModelFacts {
         never_created,
         vpc,
         header: (base_file.path.clone(), base.header()),
+        unreadable_override,
     }
 }
 
@@ -513,15 +522,30 @@ fn decide(facts: &ModelFacts, ctx: &Context<'_>, reporter: &mut Reporter<'_, '_>
 
     let blocks = match &facts.vpc {
         VpcState::Undecided => {
+            let (whose, related) = match &facts.unreadable_override {
+                Some((path, range)) => (
+                    format!(
+                        "its block in {}",
+                        path.file_name().unwrap_or_default().to_string_lossy()
+                    ),
+                    vec![reporter.related(
+                        path,
+                        range.clone(),
+                        format!("the override of {address}, which did not parse"),
+                        true,
+                    )],
+                ),
+                None => ("its block".to_owned(), Vec::new()),
+            };
             reporter.report(
                 header_path,
                 header.clone(),
                 format!(
-                    "{address} was not checked: its block has syntax errors, so whether it runs \
+                    "{address} was not checked: {whose} has syntax errors, so whether it runs \
                      in your VPC is not known (Terraform rejects the file as it is)"
                 ),
                 Problem::NotChecked,
-                Vec::new(),
+                related,
             );
             return;
         }
