@@ -671,13 +671,16 @@ pub fn closed_files(
     open: &[PathBuf],
     config: &Config,
     encoding: Encoding,
-) -> Vec<(Url, DiagnosticsJson)> {
+) -> (Vec<(Url, DiagnosticsJson)>, Vec<PathBuf>) {
     let options = Options::default();
     let mut out = Vec::new();
+    let mut callers = Vec::new();
     for folder in folders {
         let (files, frames, index) = {
             let mut ws = lock(workspace);
             let index = ws.module_index(folder);
+            // Loading the folder may show it is there to its callers.
+            callers.extend(ws.take_callers_changed());
             let files: Vec<Arc<FileFacts>> = index
                 .files
                 .iter()
@@ -703,7 +706,7 @@ pub fn closed_files(
             out.push((url, json));
         }
     }
-    out
+    (out, callers)
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -507,7 +507,10 @@ impl Server {
                 if !path.exists() {
                     gone.push(event.uri.to_string());
                 }
-                for folder in ws.disk_changed(&path) {
+                // With the callers for which a folder loaded meanwhile is
+                // there (by a job that could not tell them).
+                let callers = ws.take_callers_changed();
+                for folder in ws.disk_changed(&path).into_iter().chain(callers) {
                     for f in std::iter::once(folder.clone()).chain(ws.dependents(&folder)) {
                         if !changed.contains(&f) {
                             changed.push(f);
@@ -690,9 +693,33 @@ impl Server {
         let encoding = self.encoding;
         let events = self.events.clone();
         self.analysis.spawn(move || {
-            let files = analysis::closed_files(&workspace, &folders, &open, &config, encoding);
-            let _ = events.send(Event::ClosedFiles(files));
+            let (files, callers) =
+                analysis::closed_files(&workspace, &folders, &open, &config, encoding);
+            let _ = events.send(Event::ClosedFiles(files, callers));
         });
+    }
+
+    /// Checks again the folders whose facts changed because a folder they
+    /// call was loaded (it is there after all), and their dependents.
+    pub(crate) fn callers_changed(&mut self, callers: Vec<PathBuf>) {
+        if callers.is_empty() {
+            return;
+        }
+        let mut changed: Vec<PathBuf> = Vec::new();
+        {
+            let ws = lock(&self.workspace);
+            for folder in callers {
+                for f in std::iter::once(folder.clone()).chain(ws.dependents(&folder)) {
+                    if !changed.contains(&f) {
+                        changed.push(f);
+                    }
+                }
+            }
+        }
+        for folder in &changed {
+            self.schedule_folder(folder);
+        }
+        self.schedule_closed(changed);
     }
 
     pub(crate) fn publish_closed(&mut self, files: Vec<(Url, DiagnosticsJson)>) {

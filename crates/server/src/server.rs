@@ -67,8 +67,10 @@ pub enum Event {
         id: Value,
         result: Result<Value, (i64, String)>,
     },
-    /// Diagnostics of files that are not open.
-    ClosedFiles(Vec<(Url, DiagnosticsJson)>),
+    /// Diagnostics of files that are not open, and the folders whose facts changed
+    /// because one of the folders read was loaded for the first time (see
+    /// `Workspace::take_callers_changed`).
+    ClosedFiles(Vec<(Url, DiagnosticsJson)>, Vec<PathBuf>),
     /// The workspace folders were walked: these module folders, this many
     /// Terraform files.
     Walked {
@@ -363,7 +365,10 @@ impl Server {
                     Err((code, message)) => self.reply_error(id, code, message),
                 }
             }
-            Event::ClosedFiles(files) => self.publish_closed(files),
+            Event::ClosedFiles(files, callers) => {
+                self.publish_closed(files);
+                self.callers_changed(callers);
+            }
             Event::Walked { folders, files } => self.on_walked(folders, files),
             Event::Indexed(folders) => self.on_indexed(folders),
             Event::ClientRequest {
