@@ -158,8 +158,6 @@ pub fn analyze(
                 changed.push(folder.clone());
                 changed.extend(ws.dependents(&folder));
             }
-            // Callers for which this folder is there now.
-            changed.extend(ws.take_callers_changed());
             (ws.module_index(&folder), ws.frames(&folder), changed)
         })
     } else {

@@ -580,6 +580,10 @@ impl Server {
                 let (analyzed, folders) =
                     analysis::analyze(&workspace, &snapshot, Some(&mut reuse.cache));
                 changed = folders;
+                // And the callers for which a folder loaded by this analysis,
+                // or by a hover's or code action's (which pass on nothing),
+                // is there now.
+                changed.extend(lock(&workspace).take_callers_changed());
                 let diagnostics = analysis::diagnostics_json(
                     &analyzed.findings,
                     &analyzed.rope,
