@@ -317,6 +317,21 @@ impl Workspace {
         out
     }
 
+    /// `folders` and the folders depending on them ([`Workspace::dependents`]),
+    /// each once, in that order.
+    pub fn and_dependents(&self, folders: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        for folder in folders {
+            let dependents = self.dependents(&folder);
+            for f in std::iter::once(folder).chain(dependents) {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
     /// Records the facts of an open buffer; true if the module's facts
     /// changed for analysis (its fingerprint).
     pub fn put_open(&mut self, facts: Arc<FileFacts>) -> bool {
@@ -533,6 +548,11 @@ mod tests {
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].call_path().as_deref(), Some("module.ml"));
         assert_eq!(ws.dependents(&root), vec![child.clone()]);
+        // Each once, the named folders first.
+        assert_eq!(
+            ws.and_dependents([child.clone(), root.clone()]),
+            vec![child.clone(), root.clone()]
+        );
         // A folder nothing calls is its own root.
         assert!(ws.frames(&root)[0].call.is_none());
     }

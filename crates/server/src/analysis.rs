@@ -153,11 +153,11 @@ pub fn analyze(
         svl_project::retire::batched(|| {
             let mut ws = lock(workspace);
             let folder = folder_of(&path);
-            let mut changed = Vec::new();
-            if ws.put_open(Arc::clone(&facts)) {
-                changed.push(folder.clone());
-                changed.extend(ws.dependents(&folder));
-            }
+            let changed = if ws.put_open(Arc::clone(&facts)) {
+                ws.and_dependents([folder.clone()])
+            } else {
+                Vec::new()
+            };
             (ws.module_index(&folder), ws.frames(&folder), changed)
         })
     } else {

@@ -435,20 +435,11 @@ impl Server {
         // the other open files of the module are checked again.
         if let Some(path) = path {
             let folder = folder_of(&path);
-            let (changed, dependents) = {
-                let mut ws = lock(&self.workspace);
-                let changed = ws.close(&path);
-                (changed, ws.dependents(&folder))
-            };
-            let mut folders = vec![folder];
-            if changed {
-                folders.extend(dependents);
-                for f in &folders {
-                    self.schedule_folder(f);
-                }
-            }
-            if self.config.scope == Scope::Workspace {
-                self.schedule_closed(folders);
+            if lock(&self.workspace).close(&path) {
+                self.folders_changed(vec![folder]);
+            } else {
+                // The file itself now reads as it is on disk.
+                self.schedule_closed(vec![folder]);
             }
         }
         // The document's memory is free now (the workspace no longer holds
@@ -500,6 +491,9 @@ impl Server {
         let mut gone: Vec<String> = Vec::new();
         {
             let mut ws = lock(&self.workspace);
+            // The callers for which a folder loaded meanwhile is there (by
+            // a job that could not tell them).
+            changed.extend(ws.take_callers_changed());
             for event in params.changes {
                 let Ok(path) = event.uri.to_file_path() else {
                     continue;
@@ -507,16 +501,7 @@ impl Server {
                 if !path.exists() {
                     gone.push(event.uri.to_string());
                 }
-                // With the callers for which a folder loaded meanwhile is
-                // there (by a job that could not tell them).
-                let callers = ws.take_callers_changed();
-                for folder in ws.disk_changed(&path).into_iter().chain(callers) {
-                    for f in std::iter::once(folder.clone()).chain(ws.dependents(&folder)) {
-                        if !changed.contains(&f) {
-                            changed.push(f);
-                        }
-                    }
-                }
+                changed.extend(ws.disk_changed(&path));
             }
         }
         for uri in gone {
@@ -526,11 +511,8 @@ impl Server {
         }
         for folder in &changed {
             tracing::debug!(folder = %folder.display(), "module changed on disk");
-            self.schedule_folder(folder);
         }
-        if self.config.scope == Scope::Workspace && !changed.is_empty() {
-            self.schedule_closed(changed);
-        }
+        self.folders_changed(changed);
     }
 
     /// Marks `uri` as needing a new analysis although its text did not
@@ -703,23 +685,14 @@ impl Server {
         });
     }
 
-    /// Checks again the folders whose facts changed because a folder they
-    /// call was loaded (it is there after all), and their dependents.
-    pub(crate) fn callers_changed(&mut self, callers: Vec<PathBuf>) {
-        if callers.is_empty() {
+    /// Checks again the files of `folders`, whose facts changed, and of the
+    /// folders depending on them: the open ones, and in workspace scope the
+    /// closed ones.
+    pub(crate) fn folders_changed(&mut self, folders: Vec<PathBuf>) {
+        if folders.is_empty() {
             return;
         }
-        let mut changed: Vec<PathBuf> = Vec::new();
-        {
-            let ws = lock(&self.workspace);
-            for folder in callers {
-                for f in std::iter::once(folder.clone()).chain(ws.dependents(&folder)) {
-                    if !changed.contains(&f) {
-                        changed.push(f);
-                    }
-                }
-            }
-        }
+        let changed = lock(&self.workspace).and_dependents(folders);
         for folder in &changed {
             self.schedule_folder(folder);
         }

@@ -367,7 +367,7 @@ impl Server {
             }
             Event::ClosedFiles(files, callers) => {
                 self.publish_closed(files);
-                self.callers_changed(callers);
+                self.folders_changed(callers);
             }
             Event::Walked { folders, files } => self.on_walked(folders, files),
             Event::Indexed(folders) => self.on_indexed(folders),
