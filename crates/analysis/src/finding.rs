@@ -125,10 +125,11 @@ pub enum Problem {
     /// violation but the absence of a verdict: the editor shows it as a
     /// hint whatever the configured severity, `check` names it and exits 2.
     NotChecked,
-    /// A `module` call whose source (registry, git, …) `terraform init` has
-    /// not installed: what it declares was not checked. Its resource is
-    /// the call (`module.NAME`). A hint in the editor; `check` names it
-    /// without changing the exit code.
+    /// A `module` call that cannot be followed — a source (registry, git,
+    /// …) `terraform init` has not installed, a local folder that is not
+    /// there, no source or one Terraform does not take: what it declares
+    /// was not checked. Its resource is the call (`module.NAME`). A hint in
+    /// the editor; `check` names it without changing the exit code.
     NotFollowed,
     /// A suppression comment that suppresses nothing: no reason, unknown
     /// rule, bad date.

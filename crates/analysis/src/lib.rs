@@ -194,19 +194,19 @@ fn analyze_block_in(
 }
 
 /// The "not followed" finding of a `module` block whose source `terraform
-/// init` has not installed, or whose local folder is not there (the same
-/// in every instance of its module), on its header: what the module
-/// declares was not checked.
+/// init` has not installed, whose local folder is not there, or whose
+/// source Terraform does not take (the same in every instance of its
+/// module), on its header: what the module declares was not checked.
 fn not_followed(path: &Path, block: &Block, frames: &[Arc<Frame>]) -> Option<Finding> {
     let frame = frames.first()?;
     let merged = frame.index.merged_for(path, block)?;
-    let (name, source, why) = frame.index.unfollowed(&merged)?;
+    let (name, why) = frame.index.unfollowed(&merged)?;
     let header = block.header();
     let message = match why {
-        module::Unfollowed::NotInstalled => format!(
+        module::Unfollowed::NotInstalled(source) => format!(
             "module.{name} was not checked: its source \"{source}\" is not installed (run terraform init, then check again)"
         ),
-        module::Unfollowed::Absent => format!(
+        module::Unfollowed::Absent(source) => format!(
             "module.{name} was not checked: its source \"{source}\" is not a folder here (Terraform cannot read the module: check the path)"
         ),
         module::Unfollowed::NoSource => {

@@ -326,8 +326,8 @@ struct JsonReport<'a> {
     /// left out when there are none (the shape of version 1 before it).
     #[serde(skip_serializing_if = "Option::is_none")]
     not_checked: Option<JsonFindings<'a>>,
-    /// Module calls not followed (a source not installed, a folder not
-    /// there), in the same shape; left out when there are none.
+    /// Module calls not followed (`Problem::NotFollowed`), in the same
+    /// shape; left out when there are none.
     #[serde(skip_serializing_if = "Option::is_none")]
     not_followed: Option<JsonFindings<'a>>,
 }

@@ -394,11 +394,11 @@ fn call_of<'m>(merged: &Merged<'m>) -> Option<(&'m str, &'m str)> {
 
 /// Why a module call is not followed ([`ModuleIndex::unfollowed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unfollowed {
+pub enum Unfollowed<'a> {
     /// A source (registry, git, …) `terraform init` has not installed.
-    NotInstalled,
+    NotInstalled(&'a str),
     /// A local path to a folder that is not there.
-    Absent,
+    Absent(&'a str),
     /// No `source` argument: Terraform requires one.
     NoSource,
     /// A `source` that is not a literal string (a variable, a template):
@@ -767,33 +767,28 @@ impl ModuleIndex {
             .collect()
     }
 
-    /// The name and source of the `module` block `merged` when its folder
-    /// is not known — a source (registry, git, …) `terraform init` has not
-    /// installed, or none Terraform takes — or not there, and why.
-    pub(crate) fn unfollowed<'m>(
-        &self,
-        merged: &Merged<'m>,
-    ) -> Option<(&'m str, &'m str, Unfollowed)> {
+    /// The name of the `module` block `merged` and why it is not followed,
+    /// when its folder is not known — a source (registry, git, …) `terraform
+    /// init` has not installed, or none Terraform takes — or not there.
+    pub(crate) fn unfollowed<'m>(&self, merged: &Merged<'m>) -> Option<(&'m str, Unfollowed<'m>)> {
         let Some((name, source)) = call_of(merged) else {
             let (_, block) = merged.base;
             // A block being typed may have its source in what did not parse.
             if !block.closed || merged.overrides.iter().any(|(_, b)| !b.closed) {
                 return None;
             }
-            let name = block.label(0).unwrap_or("");
             let why = match merged.attribute("source") {
                 None => Unfollowed::NoSource,
                 Some(_) => Unfollowed::NotLiteral,
             };
-            return Some((name, "", why));
+            return Some((block.label(0).unwrap_or(""), why));
         };
-        match self.folder_of_call(name, source) {
-            None => Some((name, source, Unfollowed::NotInstalled)),
-            Some(folder) if self.absent.contains(&folder) => {
-                Some((name, source, Unfollowed::Absent))
-            }
-            Some(_) => None,
-        }
+        let why = match self.folder_of_call(name, source) {
+            None => Unfollowed::NotInstalled(source),
+            Some(folder) if self.absent.contains(&folder) => Unfollowed::Absent(source),
+            Some(_) => return None,
+        };
+        Some((name, why))
     }
 
     /// Where the call `name` of `source` leads, if that is known.
