@@ -295,10 +295,7 @@ fn unreadable_resources(
             _ => bodies.push(open..close),
         }
     }
-    let in_body = |at: usize| {
-        let i = bodies.partition_point(|r| r.end <= at);
-        bodies.get(i).is_some_and(|r| r.start <= at)
-    };
+    let in_body = |at: usize| covers(&bodies, at);
     // `found` is in order of where its blocks start.
     let first_from = |at: usize| found.partition_point(|b| b.span.start < at);
     let candidates = header_candidates(src, 0..src.len());
@@ -334,13 +331,9 @@ fn unreadable_resources(
         .map(|b| b.span.clone())
         .collect();
     resources.sort_unstable_by_key(|r| r.start);
-    let in_resource = |at: usize| {
-        let i = resources.partition_point(|r| r.start <= at);
-        i > 0 && resources[i - 1].contains(&at)
-    };
     let mut typed = Vec::new();
     for at in typed_header_candidates(src) {
-        if crate::lex::inside(&non_code, at) || in_body(at) || in_resource(at) {
+        if crate::lex::inside(&non_code, at) || in_body(at) || covers(&resources, at) {
             continue;
         }
         typed.extend(unreadable_typed(&src[at..], at));
@@ -350,6 +343,13 @@ fn unreadable_resources(
         out.sort_by_key(|b| b.span.start);
     }
     (out, misspelt)
+}
+
+/// Whether one of `ranges` (sorted, disjoint) holds `at`, its start
+/// included.
+fn covers(ranges: &[Range<usize>], at: usize) -> bool {
+    let i = ranges.partition_point(|r| r.end <= at);
+    ranges.get(i).is_some_and(|r| r.start <= at)
 }
 
 /// The block of the resource header `src` starts with (at `offset` in the
