@@ -113,9 +113,8 @@ pub struct Workspace {
     /// sources that are not local paths, by call name
     /// ([`Workspace::follow_installed`]).
     installed: HashMap<PathBuf, Arc<BTreeMap<String, PathBuf>>>,
-    /// Folders whose facts changed because a folder they call was loaded
-    /// (it is there after all), not yet taken by
-    /// [`Workspace::take_callers_changed`].
+    /// Folders whose facts changed because a folder they call came, went
+    /// or was loaded, not yet taken by [`Workspace::take_callers_changed`].
     callers_changed: BTreeSet<PathBuf>,
 }
 
@@ -232,8 +231,7 @@ impl Workspace {
             self.follow_installed(folder);
             self.rebuild(folder);
             // A folder loaded (a file of it opened) is there for its callers.
-            let changed = self.recheck_callers(folder);
-            self.callers_changed.extend(changed);
+            self.recheck_callers(folder);
         }
         self.modules
             .get_mut(folder)
@@ -374,21 +372,19 @@ impl Workspace {
     }
 
     /// A file changed, appeared or vanished on disk; ignored while it is open
-    /// (the buffer wins). Returns the folders whose facts changed: the
-    /// file's, and those calling its folder if it came or went (see
-    /// [`ModuleIndex::with_absent`]).
-    pub fn disk_changed(&mut self, path: &Path) -> Vec<PathBuf> {
-        if FileKind::of(path).is_none() {
-            return Vec::new();
-        }
+    /// (the buffer wins). Returns the folder if its facts changed; the
+    /// folders calling it, if it came or went, are told by
+    /// [`Workspace::take_callers_changed`].
+    pub fn disk_changed(&mut self, path: &Path) -> Option<PathBuf> {
+        FileKind::of(path)?;
         let folder = folder_of(path);
-        let mut changed = self.recheck_callers(&folder);
+        self.recheck_callers(&folder);
         if !self.modules.contains_key(&folder) {
-            return changed; // not loaded yet: it will be read when needed
+            return None; // not loaded yet: it will be read when needed
         }
         let state = self.load(&folder);
         if state.open.contains(path) {
-            return changed;
+            return None;
         }
         match read_facts(path) {
             Some(facts) => state.files.insert(path.to_path_buf(), facts),
@@ -398,15 +394,13 @@ impl Workspace {
             Some(now) => state.stamps.insert(path.to_path_buf(), now),
             None => state.stamps.remove(path),
         };
-        if self.rebuild(&folder) {
-            changed.push(folder);
-        }
-        changed
+        self.rebuild(&folder).then_some(folder)
     }
 
     /// The folders whose facts changed since the last call because a
-    /// folder they call was loaded: a file of a folder that was not there
-    /// opened in the editor, say, with no file watcher to tell.
+    /// folder they call came, went or was loaded (a file of a folder that
+    /// was not there opened in the editor, say, with no file watcher to
+    /// tell): [`ModuleIndex::with_absent`].
     pub fn take_callers_changed(&mut self) -> Vec<PathBuf> {
         std::mem::take(&mut self.callers_changed)
             .into_iter()
@@ -414,20 +408,19 @@ impl Workspace {
     }
 
     /// Looks again whether `folder` is there for the folders calling it;
-    /// returns those for which that changed.
-    fn recheck_callers(&mut self, folder: &Path) -> Vec<PathBuf> {
+    /// those for which that changed go to [`Workspace::take_callers_changed`].
+    fn recheck_callers(&mut self, folder: &Path) {
         let callers: Vec<PathBuf> = self
             .callers
             .get(folder)
             .map(|c| c.iter().cloned().collect())
             .unwrap_or_default();
-        callers
-            .into_iter()
-            .filter(|caller| {
-                let index = self.modules.get(caller).map(|m| (*m.index).clone());
-                index.is_some_and(|index| self.install(caller, index, Look::Again))
-            })
-            .collect()
+        for caller in callers {
+            let index = self.modules.get(&caller).map(|m| (*m.index).clone());
+            if index.is_some_and(|index| self.install(&caller, index, Look::Again)) {
+                self.callers_changed.insert(caller);
+            }
+        }
     }
 }
 
@@ -471,7 +464,7 @@ mod tests {
         assert_ne!(ws.module_index(&folder).fingerprint(), fingerprint);
         // Disk events for an open file are ignored.
         std::fs::write(&vars, "variable \"s\" {\n  default = [\"b\"]\n}\n").unwrap();
-        assert!(ws.disk_changed(&vars).is_empty());
+        assert_eq!(ws.disk_changed(&vars), None);
         // Closing without saving: back to the disk version (as it is now).
         assert!(ws.close(&vars));
         assert_ne!(ws.module_index(&folder).fingerprint(), fingerprint);
@@ -492,14 +485,18 @@ mod tests {
         let child = root.join("child");
         std::fs::create_dir(&child).unwrap();
         let file = write(&child, "main.tf", "");
-        assert_eq!(ws.disk_changed(&file), std::slice::from_ref(&root));
+        // (The folder itself is not loaded: nothing of it changed.)
+        assert_eq!(ws.disk_changed(&file), None);
+        assert_eq!(ws.take_callers_changed(), std::slice::from_ref(&root));
         let there = ws.module_index(&root).fingerprint();
         assert_ne!(there, before);
         // An event that changes nothing of the kind changes no caller.
-        assert!(ws.disk_changed(&file).is_empty());
+        assert_eq!(ws.disk_changed(&file), None);
+        assert!(ws.take_callers_changed().is_empty());
         // The folder goes.
         std::fs::remove_dir_all(&child).unwrap();
-        assert_eq!(ws.disk_changed(&file), std::slice::from_ref(&root));
+        ws.disk_changed(&file);
+        assert_eq!(ws.take_callers_changed(), std::slice::from_ref(&root));
         assert_eq!(ws.module_index(&root).fingerprint(), before);
     }
 

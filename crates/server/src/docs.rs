@@ -491,9 +491,6 @@ impl Server {
         let mut gone: Vec<String> = Vec::new();
         {
             let mut ws = lock(&self.workspace);
-            // The callers for which a folder loaded meanwhile is there (by
-            // a job that could not tell them).
-            changed.extend(ws.take_callers_changed());
             for event in params.changes {
                 let Ok(path) = event.uri.to_file_path() else {
                     continue;
@@ -503,6 +500,9 @@ impl Server {
                 }
                 changed.extend(ws.disk_changed(&path));
             }
+            // The callers of folders that came or went, or were loaded
+            // meanwhile by a job that could not tell them.
+            changed.extend(ws.take_callers_changed());
         }
         for uri in gone {
             if !self.docs.contains_key(&uri) {
