@@ -187,20 +187,28 @@ fn a_model_whose_override_does_not_parse_points_at_the_override() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// A folder whose `main.tf`, open, calls `./child`, not there: the folder,
+/// the server (initialized with `caps`), `main.tf`'s URI and its first
+/// diagnostics.
+fn open_a_call_of_child(caps: Value) -> (tempfile::TempDir, Server, String, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "module \"m\" {\n  source = \"./child\"\n}\n";
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let mut server = Server::spawn();
+    server.initialize(caps, Value::Null);
+    open(&mut server, &main, text);
+    let d = server.await_diagnostics_at(&main, 1);
+    (dir, server, main, d)
+}
+
 /// A call of a local folder that is not there is a "not followed" hint
 /// on the call, which goes when the folder appears on disk and comes back
 /// when it goes: the caller is analysed again, though its text did not
 /// change.
 #[test]
 fn a_module_call_of_a_folder_not_there_is_a_hint_until_it_appears() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = "module \"m\" {\n  source = \"./child\"\n}\n";
-    std::fs::write(dir.path().join("main.tf"), text).unwrap();
-    let main = file_uri(&dir.path().join("main.tf"));
-    let mut server = Server::spawn();
-    server.initialize(caps_with_watchers(), Value::Null);
-    open(&mut server, &main, text);
-    let d = server.await_diagnostics_at(&main, 1);
+    let (dir, mut server, main, d) = open_a_call_of_child(caps_with_watchers());
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0]["severity"], 4, "{d:?}");
     assert_eq!(d[0]["data"]["problem"], "not_followed", "{d:?}");
@@ -254,14 +262,8 @@ fn a_module_call_of_a_folder_not_there_is_a_hint_until_it_appears() {
 /// opened in the editor shows the folder is there: the caller's hint goes.
 #[test]
 fn a_file_of_a_folder_not_there_opened_in_the_editor_ends_the_hint() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = "module \"m\" {\n  source = \"./child\"\n}\n";
-    std::fs::write(dir.path().join("main.tf"), text).unwrap();
-    let main = file_uri(&dir.path().join("main.tf"));
-    let mut server = Server::spawn();
-    server.initialize(capabilities(false), Value::Null);
-    open(&mut server, &main, text);
-    assert_eq!(server.await_diagnostics_at(&main, 1).len(), 1);
+    let (dir, mut server, main, d) = open_a_call_of_child(capabilities(false));
+    assert_eq!(d.len(), 1);
     std::fs::create_dir(dir.path().join("child")).unwrap();
     std::fs::write(dir.path().join("child/main.tf"), "").unwrap();
     let child = file_uri(&dir.path().join("child/main.tf"));
