@@ -36,7 +36,8 @@ pub(crate) struct Item {
 /// The top-level blocks of `src`, or `None` when the text is not a plain
 /// sequence of blocks the scan understands.
 pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
-    scan(src, false)
+    let mut items = Vec::new();
+    scan(src, false, &mut |item| items.push(item)).then_some(items)
 }
 
 /// The top-level chunks of a text that may be broken: like [`split`] where
@@ -45,15 +46,27 @@ pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
 /// holding the irregularity is marked [`Item::irregular`] and the scan goes
 /// on, so that a syntax error stays inside the chunk that holds it. The
 /// chunks cover the text but for blanks and comments after the last one.
+#[cfg(test)]
 pub(crate) fn split_lenient(src: &str) -> Vec<Item> {
-    scan(src, true).unwrap_or_default()
+    let mut items = Vec::new();
+    each_lenient(src, |item| items.push(item));
+    items
 }
 
-fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
+/// [`split_lenient`], one chunk at a time, in order, without a list of
+/// them all: a file of tiny blocks (`a{}`, four bytes) held some 70 bytes
+/// of items a byte.
+pub(crate) fn each_lenient(src: &str, mut take: impl FnMut(Item)) {
+    scan(src, true, &mut take);
+}
+
+/// Hands the items of `src` to `take` in order; `false` (not lenient) when
+/// the text is not a sequence of blocks the scan understands, after
+/// handing over those before the trouble.
+fn scan(src: &str, lenient: bool, take: &mut impl FnMut(Item)) -> bool {
     let bytes = src.as_bytes();
     let regions = crate::lex::non_code(src);
     let mut next_region = 0;
-    let mut items = Vec::new();
     let mut chunk_start = 0;
     let mut header: Option<usize> = None;
     let mut irregular = false;
@@ -67,7 +80,7 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
             if depth == 0 && header.is_none() && !comment {
                 // A string or heredoc before any block type.
                 if !lenient {
-                    return None;
+                    return false;
                 }
                 irregular = true;
             }
@@ -80,7 +93,7 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
             if b.is_ascii_alphabetic() || b == b'_' {
                 header = Some(i);
             } else if !lenient {
-                return None;
+                return false;
             } else if b != b'}' {
                 irregular = true;
             }
@@ -97,7 +110,7 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
             b'}' if depth == 0 => {
                 // A closing brace that closes nothing.
                 if !lenient {
-                    return None;
+                    return false;
                 }
                 irregular = true;
             }
@@ -114,9 +127,9 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
                             irregular = true;
                             (Name::default(), None)
                         }
-                        None => return None,
+                        None => return false,
                     };
-                    items.push(Item {
+                    take(Item {
                         range: chunk_start..i + 1,
                         kind,
                         label,
@@ -130,7 +143,7 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
             // `name = value` at the top level: not a configuration file.
             b'=' if depth == 0 => {
                 if !lenient {
-                    return None;
+                    return false;
                 }
                 irregular = true;
             }
@@ -139,21 +152,19 @@ fn scan(src: &str, lenient: bool) -> Option<Vec<Item>> {
         i += 1;
     }
     if depth == 0 && header.is_none() && !irregular {
-        return Some(items);
+        return true;
     }
     if !lenient {
-        return None;
+        return false;
     }
     // A block cut off at the end, or stray text after the last block.
-    items.push(Item {
+    take(Item {
         range: chunk_start..src.len(),
         kind: Name::default(),
         label: None,
         irregular: true,
     });
-    // Grown by doubling: up to twice the room, held while the file is read.
-    items.shrink_to_fit();
-    Some(items)
+    true
 }
 
 /// The type and first label of the block whose header runs from `start` to

@@ -111,6 +111,49 @@ fn detachable(block: &Block) -> bool {
     block.kind == "resource" && !hash::is_shared(block, false)
 }
 
+/// The chunks of the lenient split, by where each ends: each starts where
+/// the one before it ends (the first at 0).
+struct Chunks(Vec<usize>);
+
+impl Chunks {
+    fn range(&self, i: usize) -> Range<usize> {
+        let start = if i == 0 { 0 } else { self.0[i - 1] };
+        start..self.0[i]
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// What the lenient read wants of a chunk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Nothing: no block analysis reads starts in it.
+    No,
+    /// Every block in it.
+    Whole,
+    /// A chunk Terraform would reject (a header it does not take, a stray
+    /// token): parsed, but only the blocks [`worth_holding`] are held.
+    Held,
+}
+
+/// A block of an irregular chunk worth holding: one analysis reads, or one
+/// that may hide such a block (syntax errors, nested blocks, words that did
+/// not parse) or holds a suppression directive. A file of tiny blocks
+/// Terraform rejects (`a{}`, each a chunk of its own) held them all
+/// lowered: 8 MB of them took 851 MB to check.
+fn worth_holding(block: &Block) -> bool {
+    crate::rules::read_for_findings(&block.kind, block.label(0))
+        || !block.clean
+        || !block.body.blocks.is_empty()
+        || !block.body.unparsed_words.is_empty()
+        || block
+            .comments
+            .iter()
+            .any(|(_, text)| text.contains(crate::suppress::DIRECTIVE))
+}
+
 /// A chunk of the lenient split that does not parse on its own is either
 /// a real syntax error or a place where the split's lexical view and
 /// tree-sitter's differ (a string the split ended early): joined with the
@@ -118,17 +161,12 @@ fn detachable(block: &Block) -> bool {
 /// budget of bytes to parse again — the second kind parses cleanly.
 /// Returns the last chunk joined and the clean tree, or `None`: the error
 /// is real, and stays in its chunk.
-fn mend(
-    text: &str,
-    items: &[Range<usize>],
-    first: usize,
-    budget: &mut usize,
-) -> Option<(usize, Parsed)> {
-    let start = items[first].start;
+fn mend(text: &str, chunks: &Chunks, first: usize, budget: &mut usize) -> Option<(usize, Parsed)> {
+    let start = chunks.range(first).start;
     let mut more = 1;
     loop {
-        let last = (first + more).min(items.len() - 1);
-        let end = items[last].end;
+        let last = (first + more).min(chunks.len() - 1);
+        let end = chunks.range(last).end;
         if last == first || end - start > MEND_WINDOW || end - start > *budget {
             return None;
         }
@@ -137,7 +175,7 @@ fn mend(
         if !parsed.has_error() {
             return Some((last, parsed));
         }
-        if last == items.len() - 1 {
+        if last == chunks.len() - 1 {
             return None;
         }
         more *= 2;
@@ -290,15 +328,7 @@ pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Opt
         && kind == FileKind::Hcl
         && !is_override(path)
         && text.len() > WHOLE_FILE_PARSE_LIMIT;
-    let parts: Vec<std::ops::Range<usize>> = if block {
-        crate::split::split_lenient(text)
-            .into_iter()
-            .map(|item| item.range)
-            .collect()
-    } else {
-        std::iter::once(0..text.len()).collect()
-    };
-    parts.iter().find_map(|part| {
+    let over = |part: Range<usize>| {
         let chunk = &text[part.clone()];
         if chunk.len() <= limit {
             return None;
@@ -315,7 +345,17 @@ pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Opt
             tokens,
             limit,
         })
-    })
+    };
+    if !block {
+        return over(0..text.len());
+    }
+    let mut found = None;
+    crate::split::each_lenient(text, |item| {
+        if found.is_none() {
+            found = over(item.range);
+        }
+    });
+    found
 }
 
 /// An override file (`override.tf`, `*_override.tf`, and their `.tf.json`
@@ -477,17 +517,8 @@ impl FileFacts {
         if kind != FileKind::Hcl || is_override(path) {
             return Self::extract(path, kind, text, None);
         }
-        let items = if lenient {
-            crate::split::split_lenient(&text)
-        } else {
-            match crate::split::split(&text) {
-                Some(items) => items,
-                None => return Self::extract(path, kind, text, None),
-            }
-        };
         let needed = |item: &crate::split::Item| {
-            item.irregular
-                || crate::rules::read_for_findings(&item.kind, item.label.as_deref())
+            crate::rules::read_for_findings(&item.kind, item.label.as_deref())
                 || text[item.range.clone()].contains(crate::suppress::DIRECTIVE)
         };
         let lowered = |range: std::ops::Range<usize>, parsed: Parsed| -> Vec<SharedBlock> {
@@ -495,7 +526,10 @@ impl FileFacts {
         };
         let mut blocks = Vec::new();
         if !lenient {
-            for item in items.iter().filter(|item| needed(item)) {
+            let Some(items) = crate::split::split(&text) else {
+                return Self::extract(path, kind, text, None);
+            };
+            for item in items.iter().filter(|item| item.irregular || needed(item)) {
                 let parsed = Parsed::new(&text[item.range.clone()], false);
                 if parsed.has_error() {
                     return Self::extract(path, kind, text, None);
@@ -505,12 +539,25 @@ impl FileFacts {
             return Self::from_parts(path, kind, text, blocks, Vec::new());
         }
         // A large file: its chunks are parsed in parallel, then the broken
-        // ones mended in order.
-        let wanted: Vec<usize> = (0..items.len()).filter(|&i| needed(&items[i])).collect();
-        // From here on only where the items are, a fifth of the items'
-        // room (not collected `into_iter()`: in place, it would keep it).
-        let ranges: Vec<Range<usize>> = items.iter().map(|item| item.range.clone()).collect();
-        drop(items);
+        // ones mended in order. Of each chunk only where it ends is held,
+        // and whether it is read (a file of a million blocks held a list of
+        // its items, 72 bytes each, while it was read).
+        let mut ends = Vec::new();
+        let mut wants = Vec::new();
+        crate::split::each_lenient(&text, |item| {
+            debug_assert_eq!(item.range.start, ends.last().copied().unwrap_or(0));
+            wants.push(if needed(&item) {
+                Want::Whole
+            } else if item.irregular {
+                Want::Held
+            } else {
+                Want::No
+            });
+            ends.push(item.range.end);
+        });
+        ends.shrink_to_fit();
+        wants.shrink_to_fit();
+        let chunks = Chunks(ends);
         enum Chunk {
             Held {
                 blocks: Vec<SharedBlock>,
@@ -519,14 +566,17 @@ impl FileFacts {
             Detached,
         }
         let read = |i: usize| {
-            let range = ranges[i].clone();
+            let range = chunks.range(i);
             let parsed = Parsed::new(&text[range.clone()], true);
             let broken = parsed.has_error();
             let small = range.len() <= DETACH_MAX_BLOCK;
             // Lowered even when left out: whether the block is one others
             // read is known from its lowered labels (escapes and all), not
             // from the split's.
-            let blocks = lower_parsed(&text, range, parsed);
+            let mut blocks = lower_parsed(&text, range, parsed);
+            if wants[i] == Want::Held {
+                blocks.retain(worth_holding);
+            }
             if detach && small && !broken && matches!(blocks.as_slice(), [b] if detachable(b)) {
                 return Chunk::Detached;
             }
@@ -541,7 +591,7 @@ impl FileFacts {
         // A batch at a time: the chunks of a whole file of a million blocks,
         // read before any is taken, held some 60 MB more at the peak.
         crate::batch::par_map_in_order(
-            wanted.iter().copied(),
+            (0..wants.len()).filter(|&i| wants[i] != Want::No),
             batch,
             |&i| read(i),
             |i, chunk| {
@@ -549,19 +599,25 @@ impl FileFacts {
                     return;
                 }
                 match chunk {
-                    Chunk::Detached => detached.push(ranges[i].clone()),
+                    Chunk::Detached => detached.push(chunks.range(i)),
                     Chunk::Held { broken: true, .. }
-                        if let Some((end, mended)) = mend(&text, &ranges, i, &mut mend_budget) =>
+                        if let Some((end, mended)) = mend(&text, &chunks, i, &mut mend_budget) =>
                     {
-                        let range = ranges[i].start..ranges[end].end;
-                        blocks.extend(lowered(range, mended));
+                        let range = chunks.range(i).start..chunks.range(end).end;
+                        let mut held = lower_parsed(&text, range.clone(), mended);
+                        if !text[range].contains(crate::suppress::DIRECTIVE) {
+                            // The chunks joined to this one: those nothing
+                            // reads were not wanted at all.
+                            held.retain(worth_holding);
+                        }
+                        blocks.extend(shared(held));
                         covered = end + 1;
                     }
                     Chunk::Held { blocks: held, .. } => blocks.extend(held),
                 }
             },
         );
-        drop(ranges);
+        drop(chunks);
         blocks.shrink_to_fit();
         let mut facts = Self::from_parts(path, kind, text, blocks, Vec::new());
         detached.shrink_to_fit();
@@ -657,6 +713,55 @@ mod tests {
         (0..n)
             .map(|i| format!("resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m\"\n}}\n"))
             .collect()
+    }
+
+    /// A large file (read by the lenient split) holds lowered only the
+    /// blocks analysis reads, or that may hide one: of the chunks
+    /// Terraform rejects (each `a{}` is one), it parses each but holds
+    /// none that is clean, flat and unread. 8 MB of `a{}` held all two
+    /// million of them, 851 MB.
+    #[test]
+    fn a_large_file_holds_no_rejected_block_nothing_reads() {
+        let mut text = String::from("resource \"aws_sagemaker_model\" \"m\" {\n}\n");
+        while text.len() <= WHOLE_FILE_PARSE_LIMIT {
+            text.push_str("a{}\nb \"x\" {\n  c = 1\n}\ndata \"aws_x\" \"y\" {}\n");
+        }
+        text.push_str(concat!(
+            "resourc \"aws_sagemaker_model\" \"n\" {\n}\n",
+            "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- kept\n",
+            "d {}\n",
+            "e {\n  resource \"aws_sagemaker_model\" \"o\" {}\n}\n",
+        ));
+        for batch in [1, crate::batch::BATCH] {
+            let facts = FileFacts::extract_needed_batched(
+                Path::new("main.tf"),
+                FileKind::Hcl,
+                Arc::new(text.clone()),
+                true,
+                false,
+                batch,
+            );
+            let held: Vec<(String, Vec<&str>)> = facts
+                .blocks
+                .iter()
+                .map(|b| {
+                    let labels = b.labels.iter().map(|l| l.value.as_str()).collect();
+                    (b.kind.to_string(), labels)
+                })
+                .collect();
+            let want: Vec<(String, Vec<&str>)> = [
+                ("resource", vec!["aws_sagemaker_model", "m"]),
+                ("resource", vec!["aws_sagemaker_model", "n"]),
+                ("d", vec![]),
+                // Nested, so kept; the resource inside it is read too.
+                ("e", vec![]),
+                ("resource", vec!["aws_sagemaker_model", "o"]),
+            ]
+            .into_iter()
+            .map(|(k, l)| (k.to_string(), l))
+            .collect();
+            assert_eq!(held, want, "batch {batch}");
+        }
     }
 
     /// The list of a file's blocks holds pointers, not room for the
