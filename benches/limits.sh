@@ -54,6 +54,15 @@ gen_repeated variables_33mb main.tf 33000000 $'resource "aws_sagemaker_model" "m
   $'variable "v{i}" {}\n'
 gen_repeated variables_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
   $'variable "v{i}" {}\n'
+# Blocks Terraform rejects (`a{}`, four bytes each: 8.4 million in 32 MB),
+# and empty `locals` blocks, which analysis reads (3.7 million in 32 MB: refused,
+# holding them would take 1.4 GB).
+gen_repeated rejected_32mb main.tf 33000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+  $'a{}\n'
+gen_repeated rejected_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+  $'a{}\n'
+gen_repeated locals_32mb main.tf 33000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+  $'locals{}\n'
 gen long_string_50mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"" + "a" * 50_000_000 + "\"\n}\n")
@@ -125,7 +134,8 @@ done
 printf '%-20s %9s %10s %5s\n' input seconds "peak RSS" exit
 for dir in clean_10mb stray_eq_10mb whitespace_4mb long_string_50mb heredoc_50mb json_string_50mb nesting_100k \
   nested_10mb wide_list_10mb json_nested_10mb nested_blocks_18mb long_string_100mb heredoc_100mb \
-  nested_100mb clean_33mb clean_100mb stray_eq_100mb subnets_100mb variables_33mb variables_100mb json_models_100mb \
+  nested_100mb clean_33mb clean_100mb stray_eq_100mb subnets_100mb variables_33mb variables_100mb \
+  rejected_32mb rejected_100mb locals_32mb json_models_100mb \
   one_folder_20000 one_folder_40000; do
   stats=$(mktemp)
   set +e

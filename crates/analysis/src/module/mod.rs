@@ -251,10 +251,45 @@ const MAX_JSON_PARSE_TOKENS: usize = 4 * MAX_PARSE_TOKENS;
 /// 1.04 GB to fix; a 400,000-token nesting with one fix, 260 MB).
 pub const MAX_FIX_TOKENS: usize = 450_000;
 
-/// A part of a file one parse would take, too large to parse in bounded
-/// memory (see [`too_complex`]).
+/// The most memory reading one `.tf` file block by block may hold at
+/// once, by [`HeldTooMuch::estimate`]: its text and the blocks held lowered
+/// while its module is read. The rest of a check (the program, the chunks
+/// being parsed) took 15–45 MiB more at the peak, so a file stays under
+/// 1 GiB.
+pub const MAX_HELD_BYTES: usize = 960 << 20;
+
+/// What a block held lowered costs, about: the block and its places in
+/// the module index, plus so much a syntax token in it. Fitted to the
+/// peaks of checks of 32 MB files of one-line blocks, less their text and
+/// 15 MiB (`locals{}`, 3 tokens: 391 bytes a block; `locals{ a=1 }`, 6
+/// tokens: 518; `variable "v1" {}`, 4 tokens: 458). It errs high for
+/// resources: 100 MB of subnets (13 tokens a block: 726 bytes, 934 MiB at
+/// the peak) are estimated at 1,037 MiB, and refused.
+const HELD_PER_BLOCK: usize = 270;
+const HELD_PER_TOKEN: usize = 44;
+
+/// Why a file is not read (see [`too_complex`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooComplex {
+pub enum TooComplex {
+    /// A part of it one parse would take.
+    Part(HeavyPart),
+    /// The blocks held while its module is read.
+    Held(HeldTooMuch),
+}
+
+impl std::fmt::Display for TooComplex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TooComplex::Part(part) => part.fmt(f),
+            TooComplex::Held(held) => held.fmt(f),
+        }
+    }
+}
+
+/// A part of a file one parse would take, too large to parse in bounded
+/// memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeavyPart {
     /// The line (1-based) where the part starts.
     pub line: usize,
     /// The part is one block of a file read block by block, rather than
@@ -268,7 +303,7 @@ pub struct TooComplex {
     pub limit: usize,
 }
 
-impl std::fmt::Display for TooComplex {
+impl std::fmt::Display for HeavyPart {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let part = match (self.block, self.fixing) {
             (true, _) => format!("the block at line {}", self.line),
@@ -290,6 +325,40 @@ impl std::fmt::Display for TooComplex {
             write!(f, " (without --fix, it is read block by block)")?;
         }
         Ok(())
+    }
+}
+
+/// A file of so many blocks analysis reads (variables, locals, module
+/// calls, resources other blocks read) that holding them lowered, as
+/// reading its module does, would take more than [`MAX_HELD_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldTooMuch {
+    /// The blocks that would be held.
+    pub blocks: usize,
+    /// Their syntax tokens, about.
+    pub tokens: usize,
+    /// The file's size in bytes.
+    pub bytes: usize,
+}
+
+impl HeldTooMuch {
+    /// The memory reading the file would hold at once, about.
+    pub fn estimate(&self) -> usize {
+        self.bytes + self.blocks * HELD_PER_BLOCK + self.tokens * HELD_PER_TOKEN
+    }
+}
+
+impl std::fmt::Display for HeldTooMuch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "its {} blocks that analysis reads (variables, locals, module calls, resources \
+             other blocks read) would take about {} MiB held at once, over the {} MiB one file may \
+             take in bounded memory; not checked (split the file)",
+            thousands(self.blocks),
+            thousands(self.estimate() >> 20),
+            thousands(MAX_HELD_BYTES >> 20)
+        )
     }
 }
 
@@ -335,27 +404,79 @@ pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Opt
         }
         let tokens = crate::lex::tokens(chunk);
         let start = part.start + (chunk.len() - chunk.trim_start().len());
-        (tokens > limit).then(|| TooComplex {
-            line: 1 + text.as_bytes()[..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
-            block,
-            fixing,
-            tokens,
-            limit,
+        (tokens > limit).then(|| {
+            TooComplex::Part(HeavyPart {
+                line: 1 + text.as_bytes()[..start]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count(),
+                block,
+                fixing,
+                tokens,
+                limit,
+            })
         })
     };
     if !block {
         return over(0..text.len());
     }
     let mut found = None;
-    crate::split::each_lenient(text, |item| {
+    let held = held_when_read(text, |item| {
         if found.is_none() {
-            found = over(item.range);
+            found = over(item.range.clone());
         }
     });
-    found
+    found.or_else(|| (held.estimate() > MAX_HELD_BYTES).then_some(TooComplex::Held(held)))
+}
+
+/// What the lenient read of a `.tf` file of `text` holds lowered while its
+/// module is read, as far as its text tells: the chunks it wants whole but
+/// those it detaches (in a file over [`DETACH_LIMIT`]), and the irregular
+/// chunks that may hold a nested block (see [`worth_holding`]). Each chunk
+/// is handed to `each` on the way.
+fn held_when_read(text: &str, mut each: impl FnMut(&crate::split::Item)) -> HeldTooMuch {
+    let detach = text.len() > DETACH_LIMIT;
+    let mut held = HeldTooMuch {
+        blocks: 0,
+        tokens: 0,
+        bytes: text.len(),
+    };
+    crate::split::each_lenient(text, |item| {
+        each(&item);
+        let chunk = &text[item.range.clone()];
+        let holds = match wanted(text, &item) {
+            Want::No => false,
+            Want::Held => chunk.bytes().filter(|&b| b == b'{').count() > 1,
+            Want::Whole => {
+                !(detach
+                    && chunk.len() <= DETACH_MAX_BLOCK
+                    && item.kind == "resource"
+                    && item
+                        .label
+                        .as_deref()
+                        .is_some_and(|t| !crate::rules::shared_resource_types().contains(&t)))
+            }
+        };
+        if holds {
+            held.blocks += 1;
+            held.tokens += crate::lex::tokens(chunk);
+        }
+    });
+    held
+}
+
+/// What the lenient read ([`FileFacts::extract_needed`]) wants of a chunk
+/// of `text`.
+fn wanted(text: &str, item: &crate::split::Item) -> Want {
+    if crate::rules::read_for_findings(&item.kind, item.label.as_deref())
+        || text[item.range.clone()].contains(crate::suppress::DIRECTIVE)
+    {
+        Want::Whole
+    } else if item.irregular {
+        Want::Held
+    } else {
+        Want::No
+    }
 }
 
 /// An override file (`override.tf`, `*_override.tf`, and their `.tf.json`
@@ -517,10 +638,6 @@ impl FileFacts {
         if kind != FileKind::Hcl || is_override(path) {
             return Self::extract(path, kind, text, None);
         }
-        let needed = |item: &crate::split::Item| {
-            crate::rules::read_for_findings(&item.kind, item.label.as_deref())
-                || text[item.range.clone()].contains(crate::suppress::DIRECTIVE)
-        };
         let lowered = |range: std::ops::Range<usize>, parsed: Parsed| -> Vec<SharedBlock> {
             shared(lower_parsed(&text, range, parsed))
         };
@@ -529,7 +646,7 @@ impl FileFacts {
             let Some(items) = crate::split::split(&text) else {
                 return Self::extract(path, kind, text, None);
             };
-            for item in items.iter().filter(|item| item.irregular || needed(item)) {
+            for item in items.iter().filter(|item| wanted(&text, item) != Want::No) {
                 let parsed = Parsed::new(&text[item.range.clone()], false);
                 if parsed.has_error() {
                     return Self::extract(path, kind, text, None);
@@ -546,13 +663,7 @@ impl FileFacts {
         let mut wants = Vec::new();
         crate::split::each_lenient(&text, |item| {
             debug_assert_eq!(item.range.start, ends.last().copied().unwrap_or(0));
-            wants.push(if needed(&item) {
-                Want::Whole
-            } else if item.irregular {
-                Want::Held
-            } else {
-                Want::No
-            });
+            wants.push(wanted(&text, &item));
             ends.push(item.range.end);
         });
         ends.shrink_to_fit();
@@ -715,6 +826,81 @@ mod tests {
             .collect()
     }
 
+    /// What reading a large file holds is told from its text before it is
+    /// read: the blocks analysis reads and their tokens; not the blocks it
+    /// skips, nor a rejected block unless it may hide a nested one, nor
+    /// (over [`DETACH_LIMIT`]) the resources it detaches.
+    #[test]
+    fn what_a_large_file_holds_is_told_from_its_text() {
+        let reps = |text: &mut String, block: &str, min: usize| {
+            let mut n = 0;
+            while text.len() <= min {
+                text.push_str(block);
+                n += 1;
+            }
+            n
+        };
+        let mut text = String::new();
+        let n = reps(
+            &mut text,
+            "variable \"v\" {}\nlocals {\n  a = 1\n}\na{}\ndata \"aws_x\" \"y\" {}\n",
+            WHOLE_FILE_PARSE_LIMIT,
+        );
+        text.push_str("resource \"aws_sagemaker_model\" \"m\" {}\ne {\n  x {}\n}\n");
+        let held = held_when_read(&text, |_| {});
+        // 4 + 6 tokens a repetition; the model 5, `e` 6.
+        assert_eq!((held.blocks, held.tokens), (2 * n + 2, 10 * n + 11));
+        assert_eq!(held.bytes, text.len());
+        assert_eq!(
+            too_complex(Path::new("main.tf"), FileKind::Hcl, &text, false),
+            None
+        );
+        // Models no other block reads are not held in a file this large;
+        // a subnet is.
+        let mut text = String::from("resource \"aws_subnet\" \"s\" {}\n");
+        reps(
+            &mut text,
+            "resource \"aws_sagemaker_model\" \"m\" {}\n",
+            DETACH_LIMIT,
+        );
+        let held = held_when_read(&text, |_| {});
+        assert_eq!((held.blocks, held.tokens), (1, 5));
+    }
+
+    /// A file of blocks analysis reads, so many that holding them would
+    /// take more than [`MAX_HELD_BYTES`], is refused, and the message says
+    /// why.
+    #[test]
+    fn a_file_of_more_blocks_than_memory_holds_is_refused() {
+        let per_block = HELD_PER_BLOCK + 3 * HELD_PER_TOKEN + "locals{}\n".len();
+        let text = "locals{}\n".repeat(MAX_HELD_BYTES / per_block + 1);
+        let found = too_complex(Path::new("main.tf"), FileKind::Hcl, &text, false);
+        let Some(TooComplex::Held(held)) = &found else {
+            panic!("not refused for what it holds: {found:?}");
+        };
+        assert!(held.estimate() > MAX_HELD_BYTES);
+        assert_eq!(held.blocks, MAX_HELD_BYTES / per_block + 1);
+        let message = found.unwrap().to_string();
+        assert!(
+            message.starts_with("its 2,4") && message.contains("over the 960 MiB"),
+            "{message}"
+        );
+        // One block fewer fits.
+        let text = "locals{}\n".repeat(MAX_HELD_BYTES / per_block - 1);
+        assert_eq!(
+            too_complex(Path::new("main.tf"), FileKind::Hcl, &text, false),
+            None
+        );
+    }
+
+    /// The part [`too_complex`] found too large for one parse.
+    fn part(found: Option<TooComplex>) -> HeavyPart {
+        match found {
+            Some(TooComplex::Part(part)) => part,
+            other => panic!("not a part too large for one parse: {other:?}"),
+        }
+    }
+
     /// A large file (read by the lenient split) holds lowered only the
     /// blocks analysis reads, or that may hide one: of the chunks
     /// Terraform rejects (each `a{}` is one), it parses each but holds
@@ -813,7 +999,7 @@ mod tests {
         assert_eq!(too_complex(hcl, FileKind::Hcl, &long, false), None);
         // One block nested past the limit, after the others: named by line.
         let text = format!("{big}{}", nested(MAX_PARSE_TOKENS / 2 + 1));
-        let found = too_complex(hcl, FileKind::Hcl, &text, false).unwrap();
+        let found = part(too_complex(hcl, FileKind::Hcl, &text, false));
         assert_eq!(
             (found.line, found.block, found.limit),
             (90_001, true, MAX_PARSE_TOKENS)
@@ -836,7 +1022,12 @@ mod tests {
             nested(MAX_PARSE_TOKENS / 4 + 10)
         );
         assert_eq!(too_complex(hcl, FileKind::Hcl, &spread, false), None);
-        let found = too_complex(Path::new("x_override.tf"), FileKind::Hcl, &spread, false).unwrap();
+        let found = part(too_complex(
+            Path::new("x_override.tf"),
+            FileKind::Hcl,
+            &spread,
+            false,
+        ));
         assert_eq!((found.line, found.block), (1, false));
         assert!(
             too_complex(
@@ -861,8 +1052,12 @@ mod tests {
         // Fixing parses the whole file, with its own limit.
         let fixable = models(MAX_FIX_TOKENS / 8 - 100);
         assert_eq!(too_complex(hcl, FileKind::Hcl, &fixable, true), None);
-        let found =
-            too_complex(hcl, FileKind::Hcl, &models(MAX_FIX_TOKENS / 8 + 100), true).unwrap();
+        let found = part(too_complex(
+            hcl,
+            FileKind::Hcl,
+            &models(MAX_FIX_TOKENS / 8 + 100),
+            true,
+        ));
         assert_eq!(
             (found.block, found.fixing, found.limit),
             (false, true, MAX_FIX_TOKENS)
