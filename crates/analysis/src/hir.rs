@@ -591,6 +591,12 @@ impl SharedBlock {
     pub fn is_placed(&self) -> bool {
         self.latest().1 == 0
     }
+
+    /// It is the block as read: it never moved, so it holds no second
+    /// copy of itself nor a pending move.
+    pub fn is_as_read(&self) -> bool {
+        self.moved.is_none()
+    }
 }
 
 impl std::ops::Deref for SharedBlock {
@@ -650,5 +656,30 @@ mod tests {
         assert_eq!(size_of::<Attribute>(), 112);
         assert_eq!(size_of::<Body>(), 40);
         assert_eq!(size_of::<Block>(), 160);
+    }
+
+    /// A block is as read until an edit moves it, and stays moved once
+    /// its place is read (it then holds the placed copy beside it).
+    #[test]
+    fn a_block_is_as_read_until_it_moves() {
+        let block = Block {
+            kind: "locals".into(),
+            kind_span: 0..6,
+            labels: Vec::new(),
+            body: Body::default(),
+            span: 0..9,
+            closed: true,
+            clean: true,
+            braces: Some((7, 8)),
+            json: false,
+            comments: ThinVec::new(),
+        };
+        let read = SharedBlock::new(block);
+        assert!(read.is_as_read());
+        assert!(read.moved(0).is_as_read());
+        let moved = read.moved(3);
+        assert!(!moved.is_as_read());
+        assert_eq!(moved.span, 3..12);
+        assert!(moved.is_placed() && !moved.is_as_read());
     }
 }

@@ -122,6 +122,15 @@ pub struct Workspace {
 /// cannot be read, or is larger than [`DEFAULT_MAX_FILE_SIZE`] (the limit
 /// `check` applies by default).
 pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
+    read_facts_reusing(path, None)
+}
+
+/// [`read_facts`], giving back `known` (the facts of a buffer of the file)
+/// when the file holds the same text and none of its blocks moved (a moved
+/// block may hold a second, placed copy of itself): closing a buffer only
+/// looked at, or edited at its end and saved, parsed the whole file again,
+/// on the protocol thread (0.3 s at 2 MB).
+fn read_facts_reusing(path: &Path, known: Option<&Arc<FileFacts>>) -> Option<Arc<FileFacts>> {
     let kind = FileKind::of(path)?;
     let text = match read_source(path, kind, Some(DEFAULT_MAX_FILE_SIZE)) {
         Ok(text) => text,
@@ -134,6 +143,14 @@ pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
             return None;
         }
     };
+    if let Some(known) = known
+        && known.kind == kind
+        && known.detached.is_empty()
+        && *known.text == text
+        && known.blocks.iter().all(|b| b.is_as_read())
+    {
+        return Some(Arc::clone(known));
+    }
     Some(Source::new(kind, text, false).facts(path))
 }
 
@@ -373,7 +390,8 @@ impl Workspace {
         let folder = folder_of(path);
         let state = self.load(&folder);
         state.open.remove(path);
-        match read_facts(path) {
+        let buffer = state.files.get(path).cloned();
+        match read_facts_reusing(path, buffer.as_ref()) {
             Some(facts) => state.files.insert(path.to_path_buf(), facts),
             None => state.files.remove(path),
         };
@@ -502,6 +520,27 @@ mod tests {
         assert!(ws.close(&main));
         assert!(ws.modules[&folder].stamps.contains_key(&main));
         assert!(ws.module_index(&folder).variable("d").is_some());
+    }
+
+    /// A buffer closed with the text its file has on disk keeps its facts:
+    /// the file is not parsed again. One closed with other text (unsaved)
+    /// gives way to the disk's.
+    #[test]
+    fn a_saved_buffer_closed_keeps_its_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = module::normalize(dir.path());
+        let text = "variable \"s\" {}\n";
+        let main = write(&folder, "main.tf", text);
+        let mut ws = Workspace::default();
+        let buffer = facts(&main, text);
+        ws.put_open(Arc::clone(&buffer));
+        assert!(!ws.close(&main));
+        assert!(Arc::ptr_eq(&ws.modules[&folder].files[&main], &buffer));
+        let unsaved = facts(&main, "variable \"u\" {}\n");
+        ws.put_open(Arc::clone(&unsaved));
+        assert!(ws.close(&main));
+        let read = &ws.modules[&folder].files[&main];
+        assert!(!Arc::ptr_eq(read, &unsaved) && *read.text == text);
     }
 
     #[test]
