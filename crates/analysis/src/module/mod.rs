@@ -432,7 +432,8 @@ pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Opt
 /// What the lenient read of a `.tf` file of `text` holds lowered while its
 /// module is read, as far as its text tells: the chunks it wants whole but
 /// those it detaches (in a file over [`DETACH_LIMIT`]), and the irregular
-/// chunks that may hold a nested block (see [`worth_holding`]). Each chunk
+/// chunks that may hold a nested block or a resource a rule reads (see
+/// [`worth_holding`]). Each chunk
 /// is handed to `each` on the way.
 fn held_when_read(text: &str, mut each: impl FnMut(&crate::split::Item)) -> HeldTooMuch {
     let detach = text.len() > DETACH_LIMIT;
@@ -446,7 +447,9 @@ fn held_when_read(text: &str, mut each: impl FnMut(&crate::split::Item)) -> Held
         let chunk = &text[item.range.clone()];
         let holds = match wanted(text, &item) {
             Want::No => false,
-            Want::Held => chunk.bytes().filter(|&b| b == b'{').count() > 1,
+            Want::Held => {
+                chunk.bytes().filter(|&b| b == b'{').count() > 1 || crate::rules::may_apply(chunk)
+            }
             Want::Whole => {
                 !(detach
                     && chunk.len() <= DETACH_MAX_BLOCK
@@ -685,10 +688,18 @@ impl FileFacts {
             // read is known from its lowered labels (escapes and all), not
             // from the split's.
             let mut blocks = lower_parsed(&text, range, parsed);
-            if wants[i] == Want::Held {
+            // A chunk Terraform rejects is held, what is worth holding of
+            // it: detached, it would be lowered again whole.
+            let rejected = wants[i] == Want::Held;
+            if rejected {
                 blocks.retain(worth_holding);
             }
-            if detach && small && !broken && matches!(blocks.as_slice(), [b] if detachable(b)) {
+            if detach
+                && small
+                && !broken
+                && !rejected
+                && matches!(blocks.as_slice(), [b] if detachable(b))
+            {
                 return Chunk::Detached;
             }
             let blocks = shared(blocks);
@@ -846,10 +857,13 @@ mod tests {
             "variable \"v\" {}\nlocals {\n  a = 1\n}\na{}\ndata \"aws_x\" \"y\" {}\n",
             WHOLE_FILE_PARSE_LIMIT,
         );
-        text.push_str("resource \"aws_sagemaker_model\" \"m\" {}\ne {\n  x {}\n}\n");
+        text.push_str(concat!(
+            "resource \"aws_sagemaker_model\" \"m\" {}\ne {\n  x {}\n}\n",
+            "resourc \"aws_sagemaker_model\" \"n\" {}\n",
+        ));
         let held = held_when_read(&text, |_| {});
-        // 4 + 6 tokens a repetition; the model 5, `e` 6.
-        assert_eq!((held.blocks, held.tokens), (2 * n + 2, 10 * n + 11));
+        // 4 + 6 tokens a repetition; the model 5, `e` 6, the misspelt 5.
+        assert_eq!((held.blocks, held.tokens), (2 * n + 3, 10 * n + 16));
         assert_eq!(held.bytes, text.len());
         assert_eq!(
             too_complex(Path::new("main.tf"), FileKind::Hcl, &text, false),
