@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Opens a file that is on disk in the server, as an editor does, and closes it.
+
+    python3 benches/open_close.py [--runs N] SERVER_BINARY FILE.tf
+
+Prints, per run: didOpen sent -> first publishDiagnostics of the file
+received (open), didClose sent -> its empty publish received (close), that
+publish -> the reply to the next request (a hover: how long the server was
+busy with the close), and the server's resident memory (VmRSS, MiB) idle,
+after the open, after the close, with its peak (VmHWM). The workspace root
+is an empty folder, so the server reads nothing but the file's own folder.
+(`cargo bench --bench lsp_latency` opens documents that are not on disk.)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run(server, path):
+    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+
+    def send(message):
+        body = json.dumps(message).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        proc.stdin.flush()
+
+    def receive():
+        headers = {}
+        while True:
+            line = proc.stdout.readline()
+            if line in (b"\r\n", b""):
+                break
+            key, value = line.decode().split(":", 1)
+            headers[key.lower()] = value.strip()
+        return json.loads(proc.stdout.read(int(headers["content-length"])))
+
+    def until(test):
+        while True:
+            message = receive()
+            if test(message):
+                return message
+
+    def memory():
+        values = {}
+        with open(f"/proc/{proc.pid}/status") as status:
+            for line in status:
+                if line.startswith(("VmRSS", "VmHWM")):
+                    key, value = line.split(":")
+                    values[key] = int(value.split()[0]) // 1024
+        return values
+
+    def published(message):
+        return (message.get("method") == "textDocument/publishDiagnostics"
+                and message["params"]["uri"] == uri)
+
+    uri = "file://" + os.path.abspath(path)
+    with tempfile.TemporaryDirectory() as root:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"processId": None, "rootUri": "file://" + root, "capabilities": {}}})
+        until(lambda m: m.get("id") == 1)
+        send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        time.sleep(0.5)
+        idle = memory()
+        with open(path) as f:
+            text = f.read()
+        start = time.monotonic()
+        send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+              "params": {"textDocument": {"uri": uri, "languageId": "terraform",
+                                          "version": 1, "text": text}}})
+        diagnostics = len(until(published)["params"]["diagnostics"])
+        opened_at = time.monotonic()
+        opened = memory()
+        close_sent = time.monotonic()
+        send({"jsonrpc": "2.0", "method": "textDocument/didClose",
+              "params": {"textDocument": {"uri": uri}}})
+        until(published)
+        closed_at = time.monotonic()
+        send({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover",
+              "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}})
+        until(lambda m: m.get("id") == 2)
+        replied_at = time.monotonic()
+        time.sleep(1)
+        closed = memory()
+        send({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+        until(lambda m: m.get("id") == 3)
+        send({"jsonrpc": "2.0", "method": "exit"})
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    print(f"{os.path.getsize(path) / 1e6:.1f} MB, {diagnostics} diagnostics: "
+          f"open {1000 * (opened_at - start):.0f} ms, "
+          f"close {1000 * (closed_at - close_sent):.0f} ms, "
+          f"next reply {1000 * (replied_at - closed_at):.0f} ms; "
+          f"RSS idle {idle['VmRSS']}, opened {opened['VmRSS']}, closed {closed['VmRSS']}, "
+          f"peak {closed['VmHWM']} MiB")
+
+
+def main():
+    args = sys.argv[1:]
+    runs = 1
+    if args[:1] == ["--runs"]:
+        runs, args = int(args[1]), args[2:]
+    if len(args) != 2:
+        sys.exit(__doc__)
+    for _ in range(runs):
+        run(*args)
+
+
+if __name__ == "__main__":
+    main()
