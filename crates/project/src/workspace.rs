@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use svl_analysis::module::{self, FileFacts, FileKind, Frame, ModuleIndex, Modules};
+use svl_analysis::module::{
+    self, FileFacts, FileKind, Frame, ModuleIndex, Modules, WHOLE_FILE_PARSE_LIMIT,
+};
 
 use crate::read::{DEFAULT_MAX_FILE_SIZE, Source, read_source};
 use crate::walk::module_files;
@@ -120,7 +122,9 @@ pub struct Workspace {
 
 /// Reads a file's facts from disk; `None` if it is not a Terraform file,
 /// cannot be read, or is larger than [`DEFAULT_MAX_FILE_SIZE`] (the limit
-/// `check` applies by default).
+/// `check` applies by default). A file over [`WHOLE_FILE_PARSE_LIMIT`]
+/// holds the blocks findings read ([`Source::facts_for_findings`]), as in
+/// `check`.
 pub fn read_facts(path: &Path) -> Option<Arc<FileFacts>> {
     read_facts_reusing(path, None)
 }
@@ -151,7 +155,16 @@ fn read_facts_reusing(path: &Path, known: Option<&Arc<FileFacts>>) -> Option<Arc
     {
         return Some(Arc::clone(known));
     }
-    Some(Source::new(kind, text, false).facts(path))
+    let source = Source::new(kind, text, false);
+    // A large file is read as `check` reads it: chunk by chunk, keeping the
+    // blocks analysis reads. Parsed whole, a stray `=` on the first line
+    // of a 10 MB file sent tree-sitter's error recovery to 23 s and 2.8 GB,
+    // which the server kept, for a file no buffer had open.
+    Some(if source.text.len() > WHOLE_FILE_PARSE_LIMIT {
+        source.facts_for_findings(path)
+    } else {
+        source.facts(path)
+    })
 }
 
 impl Modules for Workspace {
@@ -541,6 +554,27 @@ mod tests {
         assert!(ws.close(&main));
         let read = &ws.modules[&folder].files[&main];
         assert!(!Arc::ptr_eq(read, &unsaved) && *read.text == text);
+    }
+
+    /// A large file on disk is read as `check` reads it, chunk by chunk,
+    /// holding what findings read: not parsed whole, where a stray token at
+    /// its top would send error recovery through all of it.
+    #[test]
+    fn a_large_file_on_disk_is_read_chunk_by_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = module::normalize(dir.path());
+        let mut text = String::from("=\n");
+        while text.len() <= WHOLE_FILE_PARSE_LIMIT {
+            text.push_str("output \"o\" {\n  value = 1\n}\n");
+        }
+        text.push_str("variable \"v\" {}\n");
+        let main = write(&folder, "main.tf", &text);
+        let facts = read_facts(&main).unwrap();
+        let kinds: Vec<&str> = facts.blocks.iter().map(|b| b.kind.as_str()).collect();
+        assert_eq!(kinds, ["variable"]);
+        // A small one is read whole: every block.
+        let small = write(&folder, "small.tf", "output \"o\" {\n  value = 1\n}\n");
+        assert_eq!(read_facts(&small).unwrap().blocks.len(), 1);
     }
 
     #[test]
