@@ -2,6 +2,7 @@
 """Opens a file that is on disk in the server, as an editor does, and closes it.
 
     python3 benches/open_close.py [--runs N] SERVER_BINARY FILE.tf
+    python3 benches/open_close.py --index SERVER_BINARY FOLDER
 
 Prints, per run: didOpen sent -> first publishDiagnostics of the file
 received (open), didClose sent -> its empty publish received (close), that
@@ -10,6 +11,10 @@ busy with the close), and the server's resident memory (VmRSS, MiB) idle,
 after the open, after the close, with its peak (VmHWM). The workspace root
 is an empty folder, so the server reads nothing but the file's own folder.
 (`cargo bench --bench lsp_latency` opens documents that are not on disk.)
+
+With --index, the server is started on FOLDER as an editor's workspace and
+nothing is opened: it prints the server's CPU time and memory once it has
+been idle (no CPU used) for two seconds after reading the folder.
 """
 import json
 import os
@@ -98,8 +103,49 @@ def run(server, path):
           f"peak {closed['VmHWM']} MiB")
 
 
+def index(server, folder):
+    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for message in (
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"processId": None, "rootUri": "file://" + os.path.abspath(folder),
+                    "capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+    ):
+        body = json.dumps(message).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    proc.stdin.flush()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu():
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    start = time.monotonic()
+    last, idle_since = -1.0, time.monotonic()
+    while time.monotonic() - idle_since < 2:
+        time.sleep(0.25)
+        now = cpu()
+        if now != last:
+            last, idle_since = now, time.monotonic()
+    values = {}
+    with open(f"/proc/{proc.pid}/status") as status:
+        for line in status:
+            if line.startswith(("VmRSS", "VmHWM")):
+                key, value = line.split(":")
+                values[key] = int(value.split()[0]) // 1024
+    proc.kill()
+    proc.wait()
+    print(f"{folder}: idle after {idle_since - start:.1f} s, CPU {last:.1f} s, "
+          f"RSS {values['VmRSS']} MiB, peak {values['VmHWM']} MiB")
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--index"] and len(args) == 3:
+        index(*args[1:])
+        return
     runs = 1
     if args[:1] == ["--runs"]:
         runs, args = int(args[1]), args[2:]
