@@ -12,12 +12,18 @@ use crate::hir::{Attribute, Block, Body, Expr, ExprKind, Step, TemplatePart};
 /// ([`crate::rules::shared_resource_types`]) — not, say, another model's
 /// `name`, so typing in one model does not re-check the others.
 pub(crate) fn is_shared(b: &Block, override_file: bool) -> bool {
+    shared_kind(&b.kind, b.label(0), override_file)
+}
+
+/// [`is_shared`] for a block of type `kind` whose first label is `label`,
+/// told before the block is lowered.
+pub(crate) fn shared_kind(kind: &str, label: Option<&str>, override_file: bool) -> bool {
     override_file
-        || match b.kind.as_str() {
+        || match kind {
             "variable" | "locals" | "module" => true,
-            "resource" | "data" => b
-                .label(0)
-                .is_some_and(|t| crate::rules::shared_resource_types().contains(&t)),
+            "resource" | "data" => {
+                label.is_some_and(|t| crate::rules::shared_resource_types().contains(&t))
+            }
             _ => false,
         }
 }

@@ -433,8 +433,7 @@ pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Opt
 /// module is read, as far as its text tells: the chunks it wants whole but
 /// those it detaches (in a file over [`DETACH_LIMIT`]), and the irregular
 /// chunks that may hold a nested block or a resource a rule reads (see
-/// [`worth_holding`]). Each chunk
-/// is handed to `each` on the way.
+/// [`worth_holding`]). Each chunk is handed to `each` on the way.
 fn held_when_read(text: &str, mut each: impl FnMut(&crate::split::Item)) -> HeldTooMuch {
     let detach = text.len() > DETACH_LIMIT;
     let mut held = HeldTooMuch {
@@ -450,14 +449,14 @@ fn held_when_read(text: &str, mut each: impl FnMut(&crate::split::Item)) -> Held
             Want::Held => {
                 chunk.bytes().filter(|&b| b == b'{').count() > 1 || crate::rules::may_apply(chunk)
             }
+            // As `detachable` tells once the block is lowered; a label the
+            // split cannot read could be anything, and counts as held.
             Want::Whole => {
                 !(detach
                     && chunk.len() <= DETACH_MAX_BLOCK
                     && item.kind == "resource"
-                    && item
-                        .label
-                        .as_deref()
-                        .is_some_and(|t| !crate::rules::shared_resource_types().contains(&t)))
+                    && item.label.is_some()
+                    && !hash::shared_kind(&item.kind, item.label.as_deref(), false))
             }
         };
         if holds {
