@@ -258,7 +258,7 @@ impl Workspace {
     /// [`Workspace::load`], with the facts of a buffer being opened in the
     /// folder (`opening`): its file is not read from disk. Reading it cost
     /// a whole parse of a copy about to be replaced: opening a 1 MB file
-    /// took 0.5 s, four times what the buffer's own read takes.
+    /// took 0.45 s instead of 0.21 s.
     fn load_with(&mut self, folder: &Path, opening: Option<&Arc<FileFacts>>) -> &mut ModuleState {
         if !self.modules.contains_key(folder) {
             let mut state = ModuleState::default();
