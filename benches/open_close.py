@@ -24,14 +24,37 @@ import tempfile
 import time
 
 
-def run(server, path):
-    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+def start_server(server, root, stdout):
+    """The server, initialized with `root` as its workspace folder (not
+    waiting for the answer), and a function sending it a message."""
+    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=stdout,
                             stderr=subprocess.DEVNULL)
 
     def send(message):
         body = json.dumps(message).encode()
         proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         proc.stdin.flush()
+
+    send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+          "params": {"processId": None, "rootUri": "file://" + os.path.abspath(root),
+                     "capabilities": {}}})
+    return proc, send
+
+
+def memory(pid):
+    """VmRSS and VmHWM of process `pid`, in MiB."""
+    values = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(("VmRSS", "VmHWM")):
+                key, value = line.split(":")
+                values[key] = int(value.split()[0]) // 1024
+    return values
+
+
+def run(server, path):
+    root = tempfile.TemporaryDirectory()
+    proc, send = start_server(server, root.name, subprocess.PIPE)
 
     def receive():
         headers = {}
@@ -49,27 +72,19 @@ def run(server, path):
             if test(message):
                 return message
 
-    def memory():
-        values = {}
-        with open(f"/proc/{proc.pid}/status") as status:
-            for line in status:
-                if line.startswith(("VmRSS", "VmHWM")):
-                    key, value = line.split(":")
-                    values[key] = int(value.split()[0]) // 1024
-        return values
+    def memory_now():
+        return memory(proc.pid)
 
     def published(message):
         return (message.get("method") == "textDocument/publishDiagnostics"
                 and message["params"]["uri"] == uri)
 
     uri = "file://" + os.path.abspath(path)
-    with tempfile.TemporaryDirectory() as root:
-        send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-              "params": {"processId": None, "rootUri": "file://" + root, "capabilities": {}}})
+    with root:
         until(lambda m: m.get("id") == 1)
         send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
         time.sleep(0.5)
-        idle = memory()
+        idle = memory_now()
         with open(path) as f:
             text = f.read()
         start = time.monotonic()
@@ -78,7 +93,7 @@ def run(server, path):
                                           "version": 1, "text": text}}})
         diagnostics = len(until(published)["params"]["diagnostics"])
         opened_at = time.monotonic()
-        opened = memory()
+        opened = memory_now()
         close_sent = time.monotonic()
         send({"jsonrpc": "2.0", "method": "textDocument/didClose",
               "params": {"textDocument": {"uri": uri}}})
@@ -89,7 +104,7 @@ def run(server, path):
         until(lambda m: m.get("id") == 2)
         replied_at = time.monotonic()
         time.sleep(1)
-        closed = memory()
+        closed = memory_now()
         send({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
         until(lambda m: m.get("id") == 3)
         send({"jsonrpc": "2.0", "method": "exit"})
@@ -104,17 +119,8 @@ def run(server, path):
 
 
 def index(server, folder):
-    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    for message in (
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"processId": None, "rootUri": "file://" + os.path.abspath(folder),
-                    "capabilities": {}}},
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-    ):
-        body = json.dumps(message).encode()
-        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
+    proc, send = start_server(server, folder, subprocess.DEVNULL)
+    send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
     ticks = os.sysconf("SC_CLK_TCK")
 
     def cpu():
@@ -129,12 +135,7 @@ def index(server, folder):
         now = cpu()
         if now != last:
             last, idle_since = now, time.monotonic()
-    values = {}
-    with open(f"/proc/{proc.pid}/status") as status:
-        for line in status:
-            if line.startswith(("VmRSS", "VmHWM")):
-                key, value = line.split(":")
-                values[key] = int(value.split()[0]) // 1024
+    values = memory(proc.pid)
     proc.kill()
     proc.wait()
     print(f"{folder}: idle after {idle_since - start:.1f} s, CPU {last:.1f} s, "
