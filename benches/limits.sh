@@ -41,28 +41,26 @@ model='resource "aws_sagemaker_model" "m{i}" {
 }
 '
 
+# One model written first, then blocks of another kind.
+one_model=$'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n'
+
 gen_repeated clean_10mb main.tf 10000000 '' "$model"
 gen_repeated stray_eq_10mb main.tf 10000000 $'=\n' "$model"
 gen_repeated clean_33mb main.tf 33000000 '' "$model"
 gen_repeated clean_100mb main.tf 100000000 '' "$model"
 gen_repeated stray_eq_100mb main.tf 100000000 $'=\n' "$model"
-gen_repeated subnets_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
+gen_repeated subnets_100mb main.tf 100000000 "$one_model" \
   $'resource "aws_subnet" "s{i}" {\n  vpc_id = "vpc-1"\n  cidr_block = "10.0.0.0/24"\n}\n'
 # One-line blocks by the million (4.4 million variables in 100 MB), and as
 # many as the default --max-file-size admits.
-gen_repeated variables_33mb main.tf 33000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
-  $'variable "v{i}" {}\n'
-gen_repeated variables_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
-  $'variable "v{i}" {}\n'
+gen_repeated variables_33mb main.tf 33000000 "$one_model" $'variable "v{i}" {}\n'
+gen_repeated variables_100mb main.tf 100000000 "$one_model" $'variable "v{i}" {}\n'
 # Blocks Terraform rejects (`a{}`, four bytes each: 8.4 million in 32 MB),
 # and empty `locals` blocks, which analysis reads (3.7 million in 32 MB: refused,
 # holding them would take 1.4 GB).
-gen_repeated rejected_32mb main.tf 33000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
-  $'a{}\n'
-gen_repeated rejected_100mb main.tf 100000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
-  $'a{}\n'
-gen_repeated locals_32mb main.tf 33000000 $'resource "aws_sagemaker_model" "m" {\n  name = "m"\n}\n' \
-  $'locals{}\n'
+gen_repeated rejected_32mb main.tf 33000000 "$one_model" $'a{}\n'
+gen_repeated rejected_100mb main.tf 100000000 "$one_model" $'a{}\n'
+gen_repeated locals_32mb main.tf 33000000 "$one_model" $'locals{}\n'
 gen long_string_50mb '
 import sys
 open(sys.argv[1] + "/main.tf", "w").write("resource \"aws_sagemaker_model\" \"m\" {\n  name = \"" + "a" * 50_000_000 + "\"\n}\n")
