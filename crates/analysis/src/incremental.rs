@@ -18,7 +18,9 @@
 //! The result is identical to [`super::analyze_file`]; property tests with
 //! comments, heredocs, braces and multi-change edits hold it to that. The
 //! cache only serves clean trees: with syntax errors, resources may sit inside
-//! `ERROR` nodes or unclosed blocks, and the full analysis runs instead.
+//! `ERROR` nodes or unclosed blocks, and the full analysis runs instead. A
+//! clean tree with a block Terraform rejects is served: what such a block
+//! may hide is read from its own text (its entry stands for several blocks).
 
 use std::ops::Range;
 
@@ -61,14 +63,21 @@ struct Entry {
     /// [`shared_hash`] of `block`: what other blocks may read from it
     /// (`None`: nothing).
     hash: Option<u64>,
+    /// The blocks the item stands for after `block`, with their hashes: the
+    /// resources a block Terraform rejects may hide among its labels or in
+    /// its body ([`crate::terraform::rejected_item_blocks`]). Empty (no
+    /// allocation) for any other item.
+    more: Box<[(SharedBlock, Option<u64>)]>,
     /// `None` until checked against the current module facts; then its
     /// findings (`Some(None)`: none).
     checked: Option<Option<Run>>,
 }
 
 impl Entry {
-    fn new(item: Node<'_>, src: &str, override_file: bool) -> Self {
-        let block = (item.kind() == "block")
+    /// The entry of `item`, a top-level item of `tree` (which has no
+    /// syntax error), the tree of `src` or of a stretch of it.
+    fn new(item: Node<'_>, src: &str, tree: &Tree, override_file: bool) -> Self {
+        let lowered = (item.kind() == "block")
             .then(|| crate::lower::hcl::block(item, src))
             .flatten()
             .map(|mut b| {
@@ -76,33 +85,50 @@ impl Entry {
                     .into_iter()
                     .map(|c| (c.byte_range(), crate::syntax::text(c, src).into()))
                     .collect();
-                b.shrink();
-                SharedBlock::new(b)
+                b
             });
+        let blocks = match lowered {
+            // A block Terraform rejects at the top level (of an unknown
+            // type, or with more labels than its type takes) may hide a
+            // resource header among its labels or in its body.
+            Some(b) if crate::terraform::rejected_header(&b.kind, b.labels.len()) => {
+                crate::terraform::rejected_item_blocks(src, tree, b, item.byte_range())
+            }
+            Some(b) => vec![b],
+            None => Vec::new(),
+        };
+        let mut blocks = blocks.into_iter().map(|mut b| {
+            b.shrink();
+            let block = SharedBlock::new(b);
+            let hash = shared_hash(&block, override_file);
+            (block, hash)
+        });
+        let (block, hash) = blocks.next().map_or((None, None), |(b, h)| (Some(b), h));
         Self {
             range: item.byte_range(),
             is_block: item.kind() == "block",
-            hash: block.as_deref().and_then(|b| shared_hash(b, override_file)),
+            hash,
             block,
+            more: blocks.collect(),
             checked: None,
         }
     }
 
-    /// A block Terraform rejects at the top level (of an unknown type, or
-    /// with more labels than its type takes): a clean tree where a resource
-    /// header may hide among the labels or in the body. The full analysis
-    /// reads it (see `terraform::file_blocks`); the cache does not serve a
-    /// tree that has one. No cached entry is one, so a sync looks at the
-    /// entries it makes alone.
-    fn malformed(&self) -> bool {
-        self.block
-            .as_deref()
-            .is_some_and(|b| crate::terraform::rejected_header(&b.kind, b.labels.len()))
+    /// The hashes of its blocks others may read, in order.
+    fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.hash
+            .into_iter()
+            .chain(self.more.iter().filter_map(|(_, hash)| *hash))
+    }
+
+    /// Its blocks, in order.
+    fn blocks(&self) -> impl Iterator<Item = &SharedBlock> {
+        self.block.iter().chain(self.more.iter().map(|(b, _)| b))
     }
 
     /// Declares something other blocks of the module may read.
     fn has_facts(&self) -> bool {
-        self.hash.is_some()
+        self.hashes().next().is_some()
     }
 }
 
@@ -167,17 +193,6 @@ impl Incremental {
         }
     }
 
-    /// The tree has an item the cache does not serve (see
-    /// [`Entry::malformed`]): start over, and let the caller analyze the
-    /// file whole.
-    fn decline(&mut self) -> Sync {
-        self.invalidate();
-        Sync {
-            usable: false,
-            facts_changed: true,
-        }
-    }
-
     pub fn invalidate(&mut self) {
         self.valid = false;
         self.entries.clear();
@@ -226,13 +241,14 @@ impl Incremental {
                 if let Some(block) = &mut entry.block {
                     *block = block.moved(delta);
                 }
+                for (block, _) in &mut entry.more {
+                    *block = block.moved(delta);
+                }
                 follow(entry, true);
                 true
             } else {
                 // Dropped: `sync` reads it again and compares hashes.
-                if let Some(hash) = entry.hash {
-                    dropped.push(hash);
-                }
+                dropped.extend(entry.hashes());
                 let end = if entry.range.end > e.old_end {
                     shift(entry.range.end)
                 } else {
@@ -287,11 +303,8 @@ impl Incremental {
             let mut cursor = body.walk();
             self.entries = body
                 .children(&mut cursor)
-                .map(|item| Entry::new(item, src, self.override_file))
+                .map(|item| Entry::new(item, src, tree, self.override_file))
                 .collect();
-            if self.entries.iter().any(Entry::malformed) {
-                return self.decline();
-            }
             self.dirty.clear();
             self.dropped_extents.clear();
             self.valid = true;
@@ -343,21 +356,16 @@ impl Incremental {
             let keep = !fresh
                 .iter()
                 .any(|item| overlaps(&entry.range, &item.byte_range()));
-            if !keep && let Some(hash) = entry.hash {
-                before.push(hash);
+            if !keep {
+                before.extend(entry.hashes());
             }
             keep
         });
         before.extend(std::mem::take(&mut self.dropped));
         let mut after: Vec<u64> = Vec::new();
         for item in fresh {
-            let entry = Entry::new(item, src, self.override_file);
-            if entry.malformed() {
-                return self.decline();
-            }
-            if let Some(hash) = entry.hash {
-                after.push(hash);
-            }
+            let entry = Entry::new(item, src, tree, self.override_file);
+            after.extend(entry.hashes());
             self.entries.push(entry);
         }
         before.sort_unstable();
@@ -443,15 +451,13 @@ impl Incremental {
         // The items come in order, and each lies within its stretch, between
         // the entries kept around it: the entries stay sorted.
         let mut before: Vec<u64> = std::mem::take(&mut self.dropped);
-        let mut after: Vec<u64> = fresh.iter().filter_map(|e| e.hash).collect();
+        let mut after: Vec<u64> = fresh.iter().flat_map(Entry::hashes).collect();
         for (entries, bytes) in regions.iter().rev() {
             let from = fresh.partition_point(|e| e.range.start < bytes.start);
             let items = fresh.split_off(from);
-            before.extend(
-                self.entries
-                    .splice(entries.clone(), items)
-                    .filter_map(|entry| entry.hash),
-            );
+            for entry in self.entries.splice(entries.clone(), items) {
+                before.extend(entry.hashes());
+            }
         }
         debug_assert!(fresh.is_empty(), "an item before every stretch");
         debug_assert!(
@@ -634,11 +640,7 @@ impl Incremental {
                 if !matches!(item.kind(), "block" | "comment") {
                     return None;
                 }
-                let entry = Entry::new(item, src, self.override_file);
-                if entry.malformed() {
-                    return None;
-                }
-                entries.push(entry);
+                entries.push(Entry::new(item, src, tree, self.override_file));
             }
         }
         Some(())
@@ -647,16 +649,15 @@ impl Incremental {
     /// The facts of the file (after a sync), from the cached blocks and
     /// their hashes: equal to [`FileFacts::from_parts`] of [`Incremental::blocks`].
     pub fn facts(&self, path: &std::path::Path, kind: FileKind, text: Arc<String>) -> FileFacts {
-        let hashes = self.entries.iter().filter_map(|e| e.hash);
+        let hashes = self.entries.iter().flat_map(Entry::hashes);
         FileFacts::from_hashed(path, kind, text, self.blocks(), hashes)
     }
 
     /// The lowered top-level blocks, in order (after [`Incremental::sync`]).
     pub fn blocks(&self) -> Vec<SharedBlock> {
         // Once per analysis of an open document: one list, as long as needed.
-        let mut blocks =
-            Vec::with_capacity(self.entries.iter().filter(|e| e.block.is_some()).count());
-        blocks.extend(self.entries.iter().filter_map(|e| e.block.clone()));
+        let mut blocks = Vec::with_capacity(self.entries.iter().map(|e| e.blocks().count()).sum());
+        blocks.extend(self.entries.iter().flat_map(Entry::blocks).cloned());
         blocks
     }
 
@@ -682,13 +683,12 @@ impl Incremental {
                 continue;
             }
             stats.rechecked += 1;
-            entry.checked = Some(
-                entry
-                    .block
-                    .as_deref()
-                    .map(&mut check_block)
-                    .and_then(Run::new),
-            );
+            let mut blocks = entry.blocks();
+            let mut findings = blocks.next().map(|b| check_block(b)).unwrap_or_default();
+            for block in blocks {
+                findings.extend(check_block(block));
+            }
+            entry.checked = Some(Run::new(findings));
         }
         // Each item's run, shared: the findings are not copied.
         let runs = self

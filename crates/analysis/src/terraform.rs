@@ -132,18 +132,43 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     // header among its labels (`a` typed on the line above one) or in its
     // body.
     if broken || out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
-        let (lost, misspelt) = unreadable_resources(src, tree, &out);
-        if !lost.is_empty() || !misspelt.is_empty() {
-            // Recovery's reading of such a header (labels taken from the
-            // broken text after it) gives way to the header alone. A
-            // misspelt one stays beside it: Terraform rejects it.
-            out.retain(|b| !lost.iter().any(|l| l.span.start == b.span.start));
-            out.extend(lost);
-            out.extend(misspelt);
-            out.sort_by_key(|b| b.span.start);
-        }
+        take_unreadable(src, tree, &mut out, 0..src.len());
     }
     out.shrink_to_fit();
+    out
+}
+
+/// Adds to `out` (the blocks read in `range` of the file, in order) the
+/// resources no parse could read there ([`unreadable_resources`]), in order.
+fn take_unreadable(src: &str, tree: &Tree, out: &mut Vec<crate::hir::Block>, range: Range<usize>) {
+    let (lost, misspelt) = unreadable_resources(src, tree, out, range);
+    if !lost.is_empty() || !misspelt.is_empty() {
+        // Recovery's reading of such a header (labels taken from the
+        // broken text after it) gives way to the header alone. A
+        // misspelt one stays beside it: Terraform rejects it.
+        out.retain(|b| !lost.iter().any(|l| l.span.start == b.span.start));
+        out.extend(lost);
+        out.extend(misspelt);
+        out.sort_by_key(|b| b.span.start);
+    }
+}
+
+/// The blocks that stand for `block`, a top-level block Terraform rejects
+/// (see [`rejected_header`]) of a tree without syntax errors, that spans
+/// `range` of the file: as [`file_blocks`] reads it, the block itself
+/// (unless a resource header at its start that no parse could read takes
+/// its place) and the resources it may hide, in order. In such a tree a
+/// header can hide in such a block alone, and what it hides depends on the
+/// block's text and the comment above it: the analysis cache reads it item
+/// by item.
+pub(crate) fn rejected_item_blocks(
+    src: &str,
+    tree: &Tree,
+    block: crate::hir::Block,
+    range: Range<usize>,
+) -> Vec<crate::hir::Block> {
+    let mut out = vec![block];
+    take_unreadable(src, tree, &mut out, range);
     out
 }
 
@@ -261,8 +286,9 @@ fn adopt_strays(blocks: &mut [crate::hir::Block]) {
 }
 
 /// The resources of a file with syntax errors or a top-level block
-/// Terraform rejects that no parse could read (`found`: the blocks that
-/// were read, in order): each resource header (`resource LABEL LABEL {`)
+/// Terraform rejects that no parse could read in `range` of it (`found`:
+/// the blocks that were read there, in order; `range` starts and ends
+/// outside strings and comments): each resource header (`resource LABEL LABEL {`)
 /// outside the bodies of blocks of known types read whole and outside
 /// strings, heredocs and comments — except one left open at the end of
 /// the file, which may as well be the error — that starts no resource
@@ -274,8 +300,13 @@ fn unreadable_resources(
     src: &str,
     tree: &Tree,
     found: &[crate::hir::Block],
+    range: Range<usize>,
 ) -> (Vec<crate::hir::Block>, Vec<crate::hir::Block>) {
-    let non_code = crate::lex::closed_non_code(src);
+    // The text of `range` starts and ends outside strings and comments.
+    let non_code: Vec<Range<usize>> = crate::lex::closed_non_code(&src[range.clone()])
+        .into_iter()
+        .map(|r| r.start + range.start..r.end + range.start)
+        .collect();
     // The bodies of closed blocks of types Terraform knows: a header there
     // is a nested block. (A header among a block's labels, `resource "a"`
     // glued before it, is not; nor one in the body of a block Terraform
@@ -298,7 +329,7 @@ fn unreadable_resources(
     let in_body = |at: usize| covers(&bodies, at);
     // `found` is in order of where its blocks start.
     let first_from = |at: usize| found.partition_point(|b| b.span.start < at);
-    let candidates = header_candidates(src, 0..src.len());
+    let candidates = header_candidates(src, range.clone());
     let mut out = Vec::new();
     for &at in &candidates {
         if crate::lex::inside(&non_code, at)
@@ -332,7 +363,7 @@ fn unreadable_resources(
         .collect();
     resources.sort_unstable_by_key(|r| r.start);
     let mut typed = Vec::new();
-    for at in typed_header_candidates(src) {
+    for at in typed_header_candidates(src, range) {
         if crate::lex::inside(&non_code, at) || in_body(at) || covers(&resources, at) {
             continue;
         }
@@ -566,10 +597,11 @@ fn labels_len(s: &str, spaced: bool) -> Option<usize> {
 /// Offsets where a checked resource type and a name start a header with
 /// no `resource` keyword left to read (`<<EOTresource "TYPE" "NAME" {`, a
 /// heredoc's marker glued to it): the type, quoted or bare, a label, `{`.
-fn typed_header_candidates(src: &str) -> Vec<usize> {
+fn typed_header_candidates(src: &str, range: Range<usize>) -> Vec<usize> {
     let mut out = Vec::new();
     for &kind in crate::rules::checked_types() {
-        for (at, _) in src.match_indices(kind) {
+        for (at, _) in src[range.clone()].match_indices(kind) {
+            let at = range.start + at;
             let quoted = at > 0 && src.as_bytes()[at - 1] == b'"';
             let start = if quoted { at - 1 } else { at };
             let before = src[..start].chars().next_back();
