@@ -92,7 +92,7 @@ impl Entry {
             // type, or with more labels than its type takes) may hide a
             // resource header among its labels or in its body.
             Some(b) if crate::terraform::rejected_header(&b.kind, b.labels.len()) => {
-                crate::terraform::rejected_item_blocks(src, tree, b, item.byte_range())
+                crate::terraform::rejected_item_blocks(src, tree, b)
             }
             Some(b) => vec![b],
             None => Vec::new(),

@@ -130,9 +130,21 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     // A block Terraform rejects at the top level (of a type it does not
     // know, or with more labels than its type takes) may hold a model's
     // header among its labels (`a` typed on the line above one) or in its
-    // body.
-    if broken || out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
+    // body. In a file without syntax errors, nowhere else: a header in a
+    // block of a known type (`data /* c */ aws_sagemaker_model x {`) is
+    // that block's, whatever other blocks say.
+    if broken {
         take_unreadable(src, tree, &mut out, 0..src.len());
+    } else if out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
+        let mut each = Vec::with_capacity(out.len());
+        for block in out {
+            if rejected_header(&block.kind, block.labels.len()) {
+                each.extend(rejected_item_blocks(src, tree, block));
+            } else {
+                each.push(block);
+            }
+        }
+        out = each;
     }
     out.shrink_to_fit();
     out
@@ -154,19 +166,18 @@ fn take_unreadable(src: &str, tree: &Tree, out: &mut Vec<crate::hir::Block>, ran
 }
 
 /// The blocks that stand for `block`, a top-level block Terraform rejects
-/// (see [`rejected_header`]) of a tree without syntax errors, that spans
-/// `range` of the file: as [`file_blocks`] reads it, the block itself
-/// (unless a resource header at its start that no parse could read takes
-/// its place) and the resources it may hide, in order. In such a tree a
-/// header can hide in such a block alone, and what it hides depends on the
-/// block's text and the comment above it: the analysis cache reads it item
-/// by item.
+/// (see [`rejected_header`]) of a tree without syntax errors: the block
+/// itself (unless a resource header at its start that no parse could read
+/// takes its place) and the resources it may hide, in order. In such a
+/// tree a header can hide in such a block alone, and what it hides depends
+/// on the block's text and the comment above it: [`file_blocks`] and the
+/// analysis cache, which reads the file item by item, read it alike.
 pub(crate) fn rejected_item_blocks(
     src: &str,
     tree: &Tree,
     block: crate::hir::Block,
-    range: Range<usize>,
 ) -> Vec<crate::hir::Block> {
+    let range = block.span.clone();
     let mut out = vec![block];
     take_unreadable(src, tree, &mut out, range);
     out
@@ -773,6 +784,24 @@ mod tests {
                 "d false resource \"aws_sagemaker_model\" \"d\"",
                 "g false \"aws_sagemaker_model\" \"g\"",
             ]
+        );
+    }
+
+    /// In a file without syntax errors, a header hides in a block
+    /// Terraform rejects alone: one in the header of a block of a known
+    /// type (a comment between `data` and its labels) is that block's, even
+    /// when another block of the file is rejected.
+    #[test]
+    fn a_header_in_a_known_block_is_not_taken_for_a_hidden_model() {
+        let src = concat!(
+            "a {}\n",
+            "data /* c */\naws_sagemaker_model \"d\" {\n}\n",
+            "x resource \"aws_sagemaker_model\" \"m\" {\n}\n",
+        );
+        assert!(!syntax::parse(src, None).root_node().has_error());
+        assert_eq!(
+            models_in(src, |b| b.header()),
+            ["m false resource \"aws_sagemaker_model\" \"m\""]
         );
     }
 
