@@ -5,7 +5,9 @@
 //!   documents of 10 KB to 10 MB (typing a model's name label), with the
 //!   time from `didOpen` to the first diagnostics; then dense documents of
 //!   100 KB to 10 MB holding nothing but models outside a VPC (`--sizes
-//!   1MBdense`);
+//!   1MBdense`); then the 2 MB document ending in a block Terraform rejects
+//!   (`2MBrejected`) or in an unclosed block (`2MBbroken`), as while a
+//!   block is typed;
 //! - memory: the server's resident memory idle, with a document open, and
 //!   after it is closed, over three open/close cycles;
 //! - code actions at 100 KB, 300 KB and 1 MB: listing the actions of a
@@ -298,8 +300,10 @@ fn typing(settings: &Settings) {
         ("1 MB dense", 1_000_000),
         ("2 MB dense", 2_000_000),
         ("10 MB dense", 10_000_000),
+        ("2 MB rejected", 2_000_000),
+        ("2 MB broken", 2_000_000),
     ]) {
-        let text = document_of(
+        let mut text = document_of(
             size,
             if label.ends_with("dense") {
                 dense_chunk
@@ -307,6 +311,14 @@ fn typing(settings: &Settings) {
                 chunk
             },
         );
+        // The state of a file while a block is typed at its end: a word
+        // glued to nothing Terraform knows (`a{}`, a block it rejects), or
+        // a block left open (a syntax error).
+        if label.ends_with("rejected") {
+            text.push_str("a{}\n");
+        } else if label.ends_with("broken") {
+            text.push_str("resource \"aws_s3_bucket\" \"typed\" {\n");
+        }
         let (mut server, diagnostics, opened) = open_timed(settings, &text, true);
         let (line, column) = typing_position(&text);
         let cpu_before = cpu(&server);
