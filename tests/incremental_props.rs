@@ -352,6 +352,91 @@ fn a_keystroke_beside_a_block_terraform_rejects_rechecks_one_item() {
     assert!(not_checked(&findings).contains(&"aws_sagemaker_model.m5y".to_owned()));
 }
 
+/// While the file has a syntax error the text is not split again at every
+/// keystroke (a scan of all of it that fails while the error is there):
+/// the edited whole tree is re-parsed, and it tells when the error is gone.
+/// A text replaced whole is split again.
+#[test]
+fn a_file_with_a_syntax_error_is_not_split_at_every_keystroke() {
+    let mut text = String::new();
+    for i in 0..50 {
+        text.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  name = \"m{i}\"\n}}\n\n"
+        ));
+    }
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    let (_, _, served) = incremental(&mut cache, &doc);
+    assert!(served, "a clean file opens by stretches");
+    let type_at =
+        |doc: &mut Document, cache: &mut Incremental, at: usize, piece: &str, len: usize| {
+            let rope = Rope::from_str(&doc.text);
+            let range = (
+                to_line_col(&rope, at, Encoding::Utf8),
+                to_line_col(&rope, at + len, Encoding::Utf8),
+            );
+            for op in &doc
+                .apply_changes(
+                    &[Change {
+                        range: Some(range),
+                        text: piece.into(),
+                    }],
+                    Encoding::Utf8,
+                )
+                .ops
+            {
+                cache.apply(op);
+            }
+        };
+    // An unclosed block at the end: a syntax error.
+    let end = doc.text.len();
+    type_at(
+        &mut doc,
+        &mut cache,
+        end,
+        "resource \"aws_s3_bucket\" \"b\" {\n",
+        0,
+    );
+    let (findings, stats, served) = incremental(&mut cache, &doc);
+    assert!(!served && stats.full);
+    assert_eq!(findings, full(&doc));
+    // A keystroke elsewhere, the error still there.
+    type_at(&mut doc, &mut cache, 34, "x", 0);
+    let (findings, _, served) = incremental(&mut cache, &doc);
+    assert!(!served, "the text was split and read by stretches again");
+    assert_eq!(findings, full(&doc));
+    // The block closed: the clean tree comes from the edited one, and the
+    // cache serves the next keystroke by stretches.
+    let end = doc.text.len();
+    type_at(&mut doc, &mut cache, end, "}\n", 0);
+    let (findings, stats, served) = incremental(&mut cache, &doc);
+    assert!(!served && stats.full);
+    assert_eq!(findings, full(&doc));
+    type_at(&mut doc, &mut cache, 34, "y", 0);
+    let (findings, stats, served) = incremental(&mut cache, &doc);
+    assert!(served && !stats.full && stats.rechecked == 1, "{stats:?}");
+    assert_eq!(findings, full(&doc));
+    // Broken again, then replaced whole by a clean text: split again.
+    let end = doc.text.len();
+    type_at(&mut doc, &mut cache, end, "{", 0);
+    assert!(!incremental(&mut cache, &doc).2);
+    for op in &doc
+        .apply_changes(
+            &[Change {
+                range: None,
+                text: text.clone(),
+            }],
+            Encoding::Utf8,
+        )
+        .ops
+    {
+        cache.apply(op);
+    }
+    let (findings, _, served) = incremental(&mut cache, &doc);
+    assert!(served, "a text replaced whole is read by stretches");
+    assert_eq!(findings, full(&doc));
+}
+
 /// A keystroke copies no finding it does not change: the findings of the
 /// items before it are kept as they were, those after it move in runs, one
 /// per item, shared with the last analysis; a finding with a related place

@@ -150,6 +150,12 @@ pub struct Incremental {
     dropped: Vec<u64>,
     /// The file is an override file: every block of it is shared.
     override_file: bool,
+    /// The last [`Incremental::sync`] was given a tree with syntax errors,
+    /// and none since a clean one: [`Incremental::sync_text`] does not try
+    /// to split the text (a scan of all of it, which fails while the error
+    /// is there); the caller re-parses the edited tree, which also tells
+    /// when the error is gone.
+    broken: bool,
 }
 
 /// What [`Incremental::sync`] found.
@@ -195,6 +201,7 @@ impl Incremental {
 
     pub fn invalidate(&mut self) {
         self.valid = false;
+        self.broken = false;
         self.entries.clear();
         self.dirty.clear();
         self.dropped_extents.clear();
@@ -278,11 +285,13 @@ impl Incremental {
         if root.kind() != "config_file" || root.has_error() {
             let had_facts = self.entries.iter().any(Entry::has_facts);
             self.invalidate();
+            self.broken = true;
             return Sync {
                 usable: false,
                 facts_changed: had_facts,
             };
         }
+        self.broken = false;
         let mut cursor = root.walk();
         // Comments before or after all items are children of the root, not
         // of the body: a `/*` can turn the rest of the file into one comment.
@@ -386,13 +395,19 @@ impl Incremental {
     /// of a byte offset of `src`.
     ///
     /// `None` (and nothing changed) when that cannot stand for a parse of
-    /// the whole text: the cache is not valid, or a stretch does not parse
+    /// the whole text: the cache is not valid and the last tree it was
+    /// given had syntax errors, the text does not split into blocks, or a
+    /// stretch does not parse
     /// cleanly into whole blocks and comments — an unclosed string, heredoc,
     /// brace or `/*` may reach past it. The caller then parses the whole
     /// text and calls [`Incremental::sync`].
     pub fn sync_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
         if !self.valid {
-            return self.init_text(src, point);
+            return if self.broken {
+                None
+            } else {
+                self.init_text(src, point)
+            };
         }
         // The stretches to read again, as ranges of entry indices to drop
         // and byte ranges to parse.
