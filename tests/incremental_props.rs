@@ -332,20 +332,7 @@ fn a_keystroke_beside_a_block_terraform_rejects_rechecks_one_item() {
     assert_eq!(not_checked(&findings), not_checked(&first));
     // Typing in the rejected header's hidden model reads that item again.
     let at = doc.text.find("\"m5\"").unwrap() + 3;
-    let rope = Rope::from_str(&doc.text);
-    let at = to_line_col(&rope, at, Encoding::Utf8);
-    for op in &doc
-        .apply_changes(
-            &[Change {
-                range: Some((at, at)),
-                text: "y".into(),
-            }],
-            Encoding::Utf8,
-        )
-        .ops
-    {
-        cache.apply(op);
-    }
+    type_at(&mut doc, &mut cache, at, "y");
     let (findings, stats, served) = incremental(&mut cache, &doc);
     assert!(served && !stats.full, "{stats:?}");
     assert_eq!(findings, full(&doc));
@@ -368,26 +355,6 @@ fn a_file_with_a_syntax_error_is_not_split_at_every_keystroke() {
     let mut cache = Incremental::default();
     let (_, _, served) = incremental(&mut cache, &doc);
     assert!(served, "a clean file opens by stretches");
-    let type_at =
-        |doc: &mut Document, cache: &mut Incremental, at: usize, piece: &str, len: usize| {
-            let rope = Rope::from_str(&doc.text);
-            let range = (
-                to_line_col(&rope, at, Encoding::Utf8),
-                to_line_col(&rope, at + len, Encoding::Utf8),
-            );
-            for op in &doc
-                .apply_changes(
-                    &[Change {
-                        range: Some(range),
-                        text: piece.into(),
-                    }],
-                    Encoding::Utf8,
-                )
-                .ops
-            {
-                cache.apply(op);
-            }
-        };
     // An unclosed block at the end: a syntax error.
     let end = doc.text.len();
     type_at(
@@ -395,30 +362,29 @@ fn a_file_with_a_syntax_error_is_not_split_at_every_keystroke() {
         &mut cache,
         end,
         "resource \"aws_s3_bucket\" \"b\" {\n",
-        0,
     );
     let (findings, stats, served) = incremental(&mut cache, &doc);
     assert!(!served && stats.full);
     assert_eq!(findings, full(&doc));
     // A keystroke elsewhere, the error still there.
-    type_at(&mut doc, &mut cache, 34, "x", 0);
+    type_at(&mut doc, &mut cache, 34, "x");
     let (findings, _, served) = incremental(&mut cache, &doc);
     assert!(!served, "the text was split and read by stretches again");
     assert_eq!(findings, full(&doc));
     // The block closed: the clean tree comes from the edited one, and the
     // cache serves the next keystroke by stretches.
     let end = doc.text.len();
-    type_at(&mut doc, &mut cache, end, "}\n", 0);
+    type_at(&mut doc, &mut cache, end, "}\n");
     let (findings, stats, served) = incremental(&mut cache, &doc);
     assert!(!served && stats.full);
     assert_eq!(findings, full(&doc));
-    type_at(&mut doc, &mut cache, 34, "y", 0);
+    type_at(&mut doc, &mut cache, 34, "y");
     let (findings, stats, served) = incremental(&mut cache, &doc);
     assert!(served && !stats.full && stats.rechecked == 1, "{stats:?}");
     assert_eq!(findings, full(&doc));
     // Broken again, then replaced whole by a clean text: split again.
     let end = doc.text.len();
-    type_at(&mut doc, &mut cache, end, "{", 0);
+    type_at(&mut doc, &mut cache, end, "{");
     assert!(!incremental(&mut cache, &doc).2);
     for op in &doc
         .apply_changes(
@@ -659,6 +625,43 @@ fn well_formed_edit(
     }
 }
 
+/// Applies the [`well_formed_edit`] to `text`, the document and the cache,
+/// unless it leaves a syntax error (which the cache does not serve): then
+/// nothing changes and it says so.
+fn apply_well_formed(
+    text: &mut String,
+    doc: &mut Document,
+    cache: &mut Incremental,
+    at: f64,
+    kind: usize,
+    piece: &str,
+) -> bool {
+    let Some((s, e, insert)) = well_formed_edit(text, at, kind, piece) else {
+        return false;
+    };
+    let mut next = text.clone();
+    next.replace_range(s..e, &insert);
+    if svl_analysis::syntax::parse(&next, None)
+        .root_node()
+        .has_error()
+    {
+        return false;
+    }
+    let rope = Rope::from_str(text);
+    let change = Change {
+        range: Some((
+            to_line_col(&rope, s, Encoding::Utf8),
+            to_line_col(&rope, e, Encoding::Utf8),
+        )),
+        text: insert,
+    };
+    *text = next;
+    for op in &doc.apply_changes(&[change], Encoding::Utf8).ops {
+        cache.apply(op);
+    }
+    true
+}
+
 const LINES: &[&str] = &[
     "resource \"aws_sagemaker_model\" \"n\" {}\n",
     "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = []\n  }\n}\n",
@@ -682,20 +685,8 @@ proptest! {
         let mut cache = Incremental::default();
         incremental(&mut cache, &doc);
         for (at, kind, piece) in edits {
-            let Some((s, e, insert)) = well_formed_edit(&text, at, kind, piece) else { continue };
-            let mut next = text.clone();
-            next.replace_range(s..e, &insert);
-            if svl_analysis::syntax::parse(&next, None).root_node().has_error() {
-                continue; // not well formed after all
-            }
-            let rope = Rope::from_str(&text);
-            let change = Change {
-                range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
-                text: insert.clone(),
-            };
-            text.replace_range(s..e, &insert);
-            for op in &doc.apply_changes(&[change], Encoding::Utf8).ops {
-                cache.apply(op);
+            if !apply_well_formed(&mut text, &mut doc, &mut cache, at, kind, piece) {
+                continue;
             }
             let (findings, _, _) = incremental(&mut cache, &doc);
             prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
@@ -732,20 +723,8 @@ proptest! {
         incremental(&mut cache, &doc);
         for (at, kind, word) in edits {
             // A word at a line start, a character in a string, a line gone.
-            let Some((s, e, insert)) = well_formed_edit(&text, at, kind, word) else { continue };
-            let mut next = text.clone();
-            next.replace_range(s..e, &insert);
-            if svl_analysis::syntax::parse(&next, None).root_node().has_error() {
-                continue; // the cache does not serve syntax errors
-            }
-            let rope = Rope::from_str(&text);
-            let change = Change {
-                range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
-                text: insert.clone(),
-            };
-            text.replace_range(s..e, &insert);
-            for op in &doc.apply_changes(&[change], Encoding::Utf8).ops {
-                cache.apply(op);
+            if !apply_well_formed(&mut text, &mut doc, &mut cache, at, kind, word) {
+                continue;
             }
             let (findings, _, _) = incremental(&mut cache, &doc);
             prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
