@@ -397,10 +397,9 @@ impl Incremental {
     /// `None` (and nothing changed) when that cannot stand for a parse of
     /// the whole text: the cache is not valid and the last tree it was
     /// given had syntax errors, the text does not split into blocks, or a
-    /// stretch does not parse
-    /// cleanly into whole blocks and comments — an unclosed string, heredoc,
-    /// brace or `/*` may reach past it. The caller then parses the whole
-    /// text and calls [`Incremental::sync`].
+    /// stretch does not parse cleanly into whole blocks and comments — an
+    /// unclosed string, heredoc, brace or `/*` may reach past it. The
+    /// caller then parses the whole text and calls [`Incremental::sync`].
     pub fn sync_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
         if !self.valid {
             return if self.broken {
