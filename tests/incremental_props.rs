@@ -312,18 +312,9 @@ fn a_keystroke_beside_a_block_terraform_rejects_rechecks_one_item() {
     // Type inside the name of model 16 (lines of four, `a{}` and a blank
     // line before it).
     let line = 16 * 4 + 2 + 1;
-    let at = svl_analysis::position::LineCol { line, col: 10 };
     assert!(doc.text.lines().nth(line).unwrap().contains("m16"));
-    let applied = doc.apply_changes(
-        &[Change {
-            range: Some((at, at)),
-            text: "x".into(),
-        }],
-        Encoding::Utf8,
-    );
-    for op in &applied.ops {
-        cache.apply(op);
-    }
+    let at = doc.rope.line_to_byte(line) + 10;
+    type_at(&mut doc, &mut cache, at, "x");
     let (findings, stats, served) = incremental(&mut cache, &doc);
     assert!(served, "the edited block parses on its own");
     assert!(!stats.full, "{stats:?}");
@@ -680,18 +671,36 @@ proptest! {
     fn well_formed_typing_read_by_stretch_equals_full_analysis(
         edits in prop::collection::vec((0.0..1.0f64, 0..3usize, prop::sample::select(LINES)), 1..25)
     ) {
-        let mut text = SEED.to_owned();
-        let mut doc = Document::new(&text, 0);
-        let mut cache = Incremental::default();
-        incremental(&mut cache, &doc);
-        for (at, kind, piece) in edits {
-            if !apply_well_formed(&mut text, &mut doc, &mut cache, at, kind, piece) {
-                continue;
-            }
-            let (findings, _, _) = incremental(&mut cache, &doc);
-            prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
+        well_formed_typing_equals_full_read(edits, false)?;
+    }
+}
+
+/// Applies `edits` ([`apply_well_formed`]) to the seed one at a time; after
+/// each, the cache's findings equal a full analysis and, with `blocks`, its
+/// blocks a fresh read.
+fn well_formed_typing_equals_full_read(
+    edits: Vec<(f64, usize, &str)>,
+    blocks: bool,
+) -> Result<(), TestCaseError> {
+    let mut text = SEED.to_owned();
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    incremental(&mut cache, &doc);
+    for (at, kind, piece) in edits {
+        if !apply_well_formed(&mut text, &mut doc, &mut cache, at, kind, piece) {
+            continue;
+        }
+        let (findings, _, _) = incremental(&mut cache, &doc);
+        prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
+        if blocks {
+            let fresh =
+                FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), None);
+            let cached: Vec<_> = cache.blocks().into_iter().map(|b| (*b).clone()).collect();
+            let fresh_blocks: Vec<_> = fresh.blocks.iter().map(|b| (**b).clone()).collect();
+            prop_assert_eq!(cached, fresh_blocks, "text:\n{}", text);
         }
     }
+    Ok(())
 }
 
 /// Words typed at the start of a line glue to the block below as its type
@@ -717,22 +726,8 @@ proptest! {
     fn blocks_terraform_rejects_read_by_stretch_equal_full_analysis(
         edits in prop::collection::vec((0.0..1.0f64, 0..3usize, prop::sample::select(WORDS)), 1..25)
     ) {
-        let mut text = SEED.to_owned();
-        let mut doc = Document::new(&text, 0);
-        let mut cache = Incremental::default();
-        incremental(&mut cache, &doc);
-        for (at, kind, word) in edits {
-            // A word at a line start, a character in a string, a line gone.
-            if !apply_well_formed(&mut text, &mut doc, &mut cache, at, kind, word) {
-                continue;
-            }
-            let (findings, _, _) = incremental(&mut cache, &doc);
-            prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
-            let fresh = FileFacts::extract(Path::new("main.tf"), FileKind::Hcl, doc.text.clone(), None);
-            let cached: Vec<_> = cache.blocks().into_iter().map(|b| (*b).clone()).collect();
-            let fresh_blocks: Vec<_> = fresh.blocks.iter().map(|b| (**b).clone()).collect();
-            prop_assert_eq!(cached, fresh_blocks, "text:\n{}", text);
-        }
+        // A word at a line start, a character in a string, a line gone.
+        well_formed_typing_equals_full_read(edits, true)?;
     }
 }
 
