@@ -87,29 +87,29 @@ impl Entry {
                     .collect();
                 b
             });
-        let blocks = match lowered {
-            // A block Terraform rejects at the top level (of an unknown
-            // type, or with more labels than its type takes) may hide a
-            // resource header among its labels or in its body.
+        // A block Terraform rejects at the top level (of an unknown type,
+        // or with more labels than its type takes) may hide a resource
+        // header among its labels or in its body: it stands for more.
+        let (first, more) = match lowered {
             Some(b) if crate::terraform::rejected_header(&b.kind, b.labels.len()) => {
-                crate::terraform::rejected_item_blocks(src, tree, b)
+                let mut all = crate::terraform::rejected_item_blocks(src, tree, b).into_iter();
+                (all.next(), all.collect())
             }
-            Some(b) => vec![b],
-            None => Vec::new(),
+            other => (other, Vec::new()),
         };
-        let mut blocks = blocks.into_iter().map(|mut b| {
+        let share = |mut b: Block| {
             b.shrink();
             let block = SharedBlock::new(b);
             let hash = shared_hash(&block, override_file);
             (block, hash)
-        });
-        let (block, hash) = blocks.next().map_or((None, None), |(b, h)| (Some(b), h));
+        };
+        let (block, hash) = first.map(share).unzip();
         Self {
             range: item.byte_range(),
             is_block: item.kind() == "block",
-            hash,
+            hash: hash.flatten(),
             block,
-            more: blocks.collect(),
+            more: more.into_iter().map(share).collect(),
             checked: None,
         }
     }
