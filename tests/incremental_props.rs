@@ -658,6 +658,22 @@ const LINES: &[&str] = &[
     "\n",
 ];
 
+/// Words typed at the start of a line glue to the block below as its type
+/// or labels: blocks Terraform rejects, whose headers may hide resources.
+const WORDS: &[&str] = &[
+    "a ",
+    "x",
+    "resourc",
+    "resource ",
+    "data ",
+    "aws_sagemaker_model ",
+    "\"aws_sagemaker_model\" \"q\" ",
+    "resource \"aws_sagemaker_model\" \"r\" ",
+    "a{}\n",
+    "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test\n",
+    "\n",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: common::props::cases(300), ..ProptestConfig::default() })]
 
@@ -666,6 +682,14 @@ proptest! {
         edits in prop::collection::vec((0.0..1.0f64, 0..3usize, prop::sample::select(LINES)), 1..25)
     ) {
         well_formed_typing_equals_full_read(edits, false)?;
+    }
+
+    #[test]
+    fn blocks_terraform_rejects_read_by_stretch_equal_full_analysis(
+        edits in prop::collection::vec((0.0..1.0f64, 0..3usize, prop::sample::select(WORDS)), 1..25)
+    ) {
+        // A word at a line start, a character in a string, a line gone.
+        well_formed_typing_equals_full_read(edits, true)?;
     }
 }
 
@@ -695,34 +719,6 @@ fn well_formed_typing_equals_full_read(
         }
     }
     Ok(())
-}
-
-/// Words typed at the start of a line glue to the block below as its type
-/// or labels: blocks Terraform rejects, whose headers may hide resources.
-const WORDS: &[&str] = &[
-    "a ",
-    "x",
-    "resourc",
-    "resource ",
-    "data ",
-    "aws_sagemaker_model ",
-    "\"aws_sagemaker_model\" \"q\" ",
-    "resource \"aws_sagemaker_model\" \"r\" ",
-    "a{}\n",
-    "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc -- test\n",
-    "\n",
-];
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: common::props::cases(300), ..ProptestConfig::default() })]
-
-    #[test]
-    fn blocks_terraform_rejects_read_by_stretch_equal_full_analysis(
-        edits in prop::collection::vec((0.0..1.0f64, 0..3usize, prop::sample::select(WORDS)), 1..25)
-    ) {
-        // A word at a line start, a character in a string, a line gone.
-        well_formed_typing_equals_full_read(edits, true)?;
-    }
 }
 
 /// A finding whose related places are in other blocks of the file: an edit
