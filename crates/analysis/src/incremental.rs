@@ -246,10 +246,10 @@ impl Incremental {
             } else if entry.range.start > e.old_end {
                 entry.range = shift(entry.range.start)..shift(entry.range.end);
                 if let Some(block) = &mut entry.block {
-                    *block = block.moved(delta);
+                    block.move_by(delta);
                 }
                 for (block, _) in &mut entry.more {
-                    *block = block.moved(delta);
+                    block.move_by(delta);
                 }
                 follow(entry, true);
                 true
