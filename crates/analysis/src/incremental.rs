@@ -561,9 +561,12 @@ impl Incremental {
     fn init_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
         let items = crate::split::split(src)?;
         let stretches = init_stretches(&items, src.len());
-        // Room for an entry per block the split found (and no more held:
-        // 72 bytes an item). Grown by doubling, the entries of a file of
-        // `a{}` were held twice (40 MB at 1 MB) at the last growth.
+        // Room for an entry per block the split found, in one allocation
+        // rather than grown by doubling (128 bytes an entry: 32 MB for
+        // 1 MB of `a{}`); the split's items (72 bytes each) are not held
+        // meanwhile. The entries come in order (stretches are read in
+        // order, each item within its stretch): no sort, whose stable
+        // merge took a buffer of half the entries.
         let expected = items.len();
         drop(items);
         let entries = self.read_stretches(src, &stretches, point, expected)?;
@@ -751,6 +754,14 @@ impl Incremental {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An open document holds an entry per top-level item (250,000 for
+    /// 1 MB of `a{}`), and a first read the split's items meanwhile.
+    #[test]
+    fn an_entry_stays_small() {
+        assert_eq!(std::mem::size_of::<Entry>(), 128);
+        assert_eq!(std::mem::size_of::<crate::split::Item>(), 72);
+    }
 
     /// A first read of a file of many small blocks parses a bounded number
     /// of blocks at once (their trees are held until lowered), and its
