@@ -287,7 +287,7 @@ fn typing(settings: &Settings) {
         "\ntyping a model name: didChange sent -> publishDiagnostics of that version received"
     );
     println!(
-        "{:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8}",
+        "{:>13} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8}",
         "size", "findings", "open", "keys", "p50", "p99", "max", "cpu/key", "VmRSS", "idle"
     );
     for (label, size) in settings.sizes(&[
@@ -343,7 +343,7 @@ fn typing(settings: &Settings) {
             None => "-".to_owned(),
         };
         println!(
-            "{label:>12} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8}",
+            "{label:>13} {:>9} {:>10} {:>6} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8}",
             diagnostics.len(),
             ms(opened),
             settings.keystrokes,
