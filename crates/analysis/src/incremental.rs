@@ -188,6 +188,13 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
 
+/// The entries are sorted by range, as the cache keeps them.
+fn in_order(entries: &[Entry]) -> bool {
+    entries
+        .windows(2)
+        .all(|w| (w[0].range.start, w[0].range.end) <= (w[1].range.start, w[1].range.end))
+}
+
 /// The stretches a first read parses: consecutive items of the split, about
 /// [`INIT_STRETCH`] bytes or [`INIT_STRETCH_ITEMS`] blocks each, the last to
 /// the end of the text (`len`); one stretch of all of it when there is no
@@ -505,12 +512,7 @@ impl Incremental {
             }
         }
         debug_assert!(fresh.is_empty(), "an item before every stretch");
-        debug_assert!(
-            self.entries
-                .windows(2)
-                .all(|w| (w[0].range.start, w[0].range.end) <= (w[1].range.start, w[1].range.end)),
-            "entries out of order"
-        );
+        debug_assert!(in_order(&self.entries), "entries out of order");
         self.dirty.clear();
         self.dropped_extents.clear();
         before.sort_unstable();
@@ -570,12 +572,7 @@ impl Incremental {
         let expected = items.len();
         drop(items);
         let entries = self.read_stretches(src, &stretches, point, expected)?;
-        debug_assert!(
-            entries
-                .windows(2)
-                .all(|w| (w[0].range.start, w[0].range.end) <= (w[1].range.start, w[1].range.end)),
-            "stretches are read in order"
-        );
+        debug_assert!(in_order(&entries), "stretches are read in order");
         self.entries = entries;
         self.dirty.clear();
         self.dropped_extents.clear();
