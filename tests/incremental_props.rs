@@ -221,6 +221,91 @@ proptest! {
     }
 }
 
+/// What `check` makes of the document read as it reads any file over
+/// 1 MB: chunk by chunk ([`FileFacts::extract_needed_with`], lenient), the
+/// facts and the findings.
+fn check_large(doc: &Document) -> (Arc<FileFacts>, Vec<Finding>) {
+    let facts = Arc::new(FileFacts::extract_needed_with(
+        Path::new("main.tf"),
+        FileKind::Hcl,
+        doc.text.clone(),
+        true,
+        false,
+    ));
+    let findings = svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default());
+    (facts, findings)
+}
+
+/// What the server does with a large file (`cache` reads leniently any
+/// file): the cache follows the edited blocks, or the text is read as
+/// `check` reads it. The findings, and the facts of a lenient read.
+fn server_large(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Option<Arc<FileFacts>>) {
+    let path = Path::new("main.tf");
+    let tree = doc.lazy_tree();
+    let (sync, lenient) = cache.follow(path, &doc.text, &tree, &|b| ts_point(&doc.rope, b));
+    if let Some(facts) = lenient {
+        let facts = Arc::new(facts);
+        let findings = svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default());
+        return (findings, Some(facts));
+    }
+    assert!(sync.usable, "a large file is followed or read leniently");
+    assert!(tree.ready().is_none(), "never parsed whole");
+    let facts = Arc::new(cache.facts(path, FileKind::Hcl, doc.text.clone()));
+    let frames = frames(&facts);
+    let (findings, _) = cache.check(frames[0].fingerprint(), |block| {
+        svl_analysis::analyze_block(path, block, &frames, &Options::default())
+    });
+    (findings.to_vec(), None)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: common::props::cases(500), ..ProptestConfig::default() })]
+
+    /// A large file is never parsed whole, and the server's findings for it
+    /// are `check`'s, broken or not: a lenient read after an edit reuses
+    /// the chunks the last one read (`LenientMemo`) and must read what a
+    /// fresh one reads, block for block.
+    #[test]
+    fn a_large_file_reads_as_check_reads_it(
+        notifications in prop::collection::vec(
+            prop::collection::vec(
+                (0.0..=1.0f64, prop_oneof![Just(0.0), 0.0..0.1f64], prop::sample::select(PIECES)),
+                1..4,
+            ),
+            1..15,
+        )
+    ) {
+        let mut text = SEED.to_owned();
+        let mut doc = Document::new(&text, 0);
+        let mut cache = Incremental::default().reading_leniently_above(0);
+        for edits in std::iter::once(Vec::new()).chain(notifications) {
+            let mut changes = Vec::new();
+            for (start, len, piece) in edits {
+                let s = floor(&text, (start * text.len() as f64) as usize);
+                let e = floor(&text, s + (len * text.len() as f64) as usize);
+                let rope = Rope::from_str(&text);
+                changes.push(Change {
+                    range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
+                    text: piece.to_owned(),
+                });
+                text.replace_range(s..e, piece);
+            }
+            let applied = doc.apply_changes(&changes, Encoding::Utf8);
+            for op in &applied.ops {
+                cache.apply(op);
+            }
+            let (findings, lenient) = server_large(&mut cache, &doc);
+            let (facts, expected) = check_large(&doc);
+            prop_assert_eq!(findings, expected, "text:\n{}", text);
+            if let Some(read) = lenient {
+                let blocks: Vec<_> = read.blocks.iter().map(|b| (**b).clone()).collect();
+                let fresh: Vec<_> = facts.blocks.iter().map(|b| (**b).clone()).collect();
+                prop_assert_eq!(blocks, fresh, "text:\n{}", text);
+            }
+        }
+    }
+}
+
 /// `n` models `m0`, `m1`… a blank line apart, each header starting with
 /// `keyword(i)` (`resource`, or a word Terraform rejects).
 fn models(n: usize, keyword: impl Fn(usize) -> &'static str) -> String {

@@ -299,3 +299,116 @@ fn identical_diagnostics_are_not_published_again() {
     );
     assert_eq!(server.shutdown().code(), Some(0));
 }
+
+/// What `check --format json` reports of `dir`: (line, message) of each
+/// finding and of each resource not checked, sorted.
+fn check_verdicts(dir: &Path) -> Vec<(u64, String)> {
+    let out = Command::new(common::BIN)
+        .args(["check", "--format", "json", "--max-file-size", "none"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut verdicts: Vec<(u64, String)> = ["findings", "not_checked"]
+        .iter()
+        .flat_map(|key| report[key].as_array().cloned().unwrap_or_default())
+        .map(|f| {
+            let line = f["range"]["start"]["line"].as_u64().unwrap();
+            (line, f["message"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    verdicts.sort();
+    verdicts
+}
+
+/// The server's diagnostics as (1-based line, message), sorted.
+fn published_verdicts(diagnostics: &[Value]) -> Vec<(u64, String)> {
+    let mut verdicts: Vec<(u64, String)> = diagnostics
+        .iter()
+        .map(|d| {
+            let line = d["range"]["start"]["line"].as_u64().unwrap() + 1;
+            (line, d["message"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    verdicts.sort();
+    verdicts
+}
+
+/// A file over 1 MB is read by `check` chunk by chunk, so that a syntax
+/// error stays in its block; the editor, which parsed such a file whole,
+/// let tree-sitter's recovery fold the next model into the broken one and
+/// said "not checked" of a model `check` reports (and took 2.2 s and
+/// 435 MiB to open 2 MB with a stray `=` on its first line). The open
+/// document now reads the same as `check`, through edits that break it,
+/// mend it and break it again.
+#[test]
+fn a_large_broken_file_reads_in_the_editor_as_check_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.tf");
+    let mut text = String::from(
+        "resource \"aws_sagemaker_model\" \"x\" {\n  name = \n}\n\n\
+         resource \"aws_sagemaker_model\" \"y\" {\n  name = \"y\"\n}\n\n",
+    );
+    let mut i = 0;
+    while text.len() <= 1024 * 1024 {
+        text.push_str(&format!(
+            "resource \"aws_subnet\" \"s{i}\" {{\n  vpc_id = \"vpc-1\"\n}}\n\n"
+        ));
+        i += 1;
+    }
+    std::fs::write(&path, &text).unwrap();
+    let uri = file_uri(&path);
+    let mut server = Server::spawn();
+    server.initialize(capabilities(true), json!({}));
+    server.open(&uri, &text);
+    let opened = published_verdicts(&server.await_diagnostics_at(&uri, 1));
+    let expected = check_verdicts(dir.path());
+    assert_eq!(opened, expected);
+    assert!(
+        opened
+            .iter()
+            .any(|(line, m)| *line == 1 && m.contains("x has no vpc_config block")),
+        "{opened:?}"
+    );
+    // Each edit renames model y (so that something is published): with x
+    // still broken, with x mended (the cache follows the text block by
+    // block), with a stray `=` on the first line, with it gone.
+    let rename = |n: usize| ((4, 32), (4, 33 + usize::from(n > 0)), format!("y{n}"));
+    let edits = [
+        vec![rename(0)],
+        vec![((1, 9), (1, 9), "\"x\"".to_owned()), rename(1)],
+        vec![((0, 0), (0, 0), "= ".to_owned()), rename(2)],
+        vec![((0, 0), (0, 2), String::new()), rename(3)],
+    ];
+    for (n, changes) in edits.into_iter().enumerate() {
+        let version = 2 + n as i64;
+        let changes: Vec<Value> = changes
+            .into_iter()
+            .map(|(start, end, new)| {
+                json!({
+                    "range": {
+                        "start": {"line": start.0, "character": start.1},
+                        "end": {"line": end.0, "character": end.1},
+                    },
+                    "text": new,
+                })
+            })
+            .collect();
+        for change in &changes {
+            let mut edit = change.clone();
+            edit["newText"] = edit["text"].take();
+            text = apply_edits(&text, &[edit], true);
+        }
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": changes,
+            }),
+        );
+        std::fs::write(&path, &text).unwrap();
+        let published = published_verdicts(&server.await_diagnostics_at(&uri, version));
+        assert_eq!(published, check_verdicts(dir.path()), "after edit {n}");
+    }
+    assert_eq!(server.shutdown().code(), Some(0));
+}

@@ -31,7 +31,7 @@ use tree_sitter::{Node, Point, Tree};
 use super::Finding;
 use super::finding::{Findings, Run};
 use super::hir::{Block, SharedBlock};
-use super::module::{FileFacts, FileKind, shared_hash};
+use super::module::{FileFacts, FileKind, LenientMemo, WHOLE_FILE_PARSE_LIMIT, shared_hash};
 
 /// One edit in byte offsets: `start..old_end` became `start..new_end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +156,12 @@ pub struct Incremental {
     /// is there); the caller re-parses the edited tree, which also tells
     /// when the error is gone.
     broken: bool,
+    /// What the last [`Incremental::read_lenient`] read, while the text is
+    /// read so.
+    lenient: Option<Box<LenientMemo>>,
+    /// Instead of [`WHOLE_FILE_PARSE_LIMIT`] (see
+    /// [`Incremental::reading_leniently_above`]).
+    lenient_above: Option<u32>,
 }
 
 /// What [`Incremental::sync`] found.
@@ -228,6 +234,77 @@ impl Incremental {
             override_file: super::module::is_override(path),
             ..Self::default()
         }
+    }
+
+    /// Brings the cache up to `src` (of `path`, a configuration file) as
+    /// the server does after an edit, reading as little as it can: the
+    /// edited blocks alone ([`Incremental::sync_text`]) unless `tree` (the
+    /// text's whole tree, parsed when asked for) is already parsed; else a
+    /// large file leniently ([`Incremental::read_lenient`]: its facts are
+    /// returned), anything else from the whole tree ([`Incremental::sync`]).
+    /// Unless the sync is `usable` or facts are returned, the caller reads
+    /// the whole tree for the file's facts and findings.
+    pub fn follow(
+        &mut self,
+        path: &std::path::Path,
+        src: &Arc<String>,
+        tree: &crate::document::LazyTree,
+        point: &dyn Fn(usize) -> Point,
+    ) -> (Sync, Option<FileFacts>) {
+        let ready = tree.ready();
+        let by_text = match ready {
+            Some(_) => None,
+            None => self.sync_text(src, point),
+        };
+        let sync = match by_text {
+            Some(sync) => sync,
+            // Not parsed whole: tree-sitter's error recovery over the
+            // whole of a large file costs seconds and gigabytes.
+            None if ready.is_none() && self.reads_leniently(src) => Sync::default(),
+            None => self.sync(src, tree.get(src)),
+        };
+        let lenient = (!sync.usable && self.reads_leniently(src))
+            .then(|| self.read_lenient(path, Arc::clone(src)));
+        (sync, lenient)
+    }
+
+    /// Whether a text the cache cannot follow is read as `check` reads it
+    /// ([`Incremental::read_lenient`]) rather than parsed whole: a large
+    /// file ([`WHOLE_FILE_PARSE_LIMIT`]), not an override file.
+    pub fn reads_leniently(&self, src: &str) -> bool {
+        !self.override_file
+            && src.len()
+                > self
+                    .lenient_above
+                    .map_or(WHOLE_FILE_PARSE_LIMIT, |b| b as usize)
+    }
+
+    /// The cache, reading leniently files larger than `bytes` (for tests:
+    /// small texts then take the path of large ones).
+    #[doc(hidden)]
+    pub fn reading_leniently_above(self, bytes: u32) -> Self {
+        Self {
+            lenient_above: Some(bytes),
+            ..self
+        }
+    }
+
+    /// The facts of `src` (see [`Incremental::reads_leniently`]) as `check`
+    /// reads them, chunk by chunk ([`FileFacts::extract_needed`]): the same
+    /// findings, and no parse of the whole text, whose error recovery took
+    /// seconds and hundreds of megabytes for a stray `=` on the first line
+    /// of 2 MB. The cache is left empty; [`Incremental::sync_text`] tries
+    /// the text block by block again after the next edit only if every
+    /// chunk read parsed cleanly (an error in a chunk not read, one no rule
+    /// reads, is not seen: the next try then fails and reads leniently again).
+    pub fn read_lenient(&mut self, path: &std::path::Path, src: Arc<String>) -> FileFacts {
+        let mut memo = self.lenient.take().unwrap_or_default();
+        let (facts, clean) =
+            FileFacts::read_lenient(path, src, false, crate::batch::BATCH, Some(&mut memo));
+        self.invalidate();
+        self.broken = !clean;
+        self.lenient = Some(memo);
+        facts
     }
 
     pub fn apply(&mut self, op: &CacheOp) {
@@ -330,6 +407,7 @@ impl Incremental {
             };
         }
         self.broken = false;
+        self.lenient = None;
         let mut cursor = root.walk();
         // Comments before or after all items are children of the root, not
         // of the body: a `/*` can turn the rest of the file into one comment.
@@ -579,6 +657,7 @@ impl Incremental {
         self.dropped.clear();
         self.valid = true;
         self.checked_with = None;
+        self.lenient = None;
         Some(Sync {
             usable: true,
             facts_changed: true,

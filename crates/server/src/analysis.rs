@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use svl_analysis::document::LazyTree;
 use svl_analysis::finding::Made;
 use svl_analysis::fix::{FixContext, Style};
-use svl_analysis::incremental::{self, CacheOp, Incremental};
+use svl_analysis::incremental::{CacheOp, Incremental};
 use svl_analysis::module::{FileFacts, FileKind, Frame, ModuleIndex};
 use svl_analysis::position::{Encoding, ts_point};
 use svl_analysis::{Finding, Findings, Options, Placed, Severity};
@@ -122,19 +122,17 @@ pub fn analyze(
         .clone()
         .unwrap_or_else(|| PathBuf::from(snapshot.url.path()));
     let tree = || snapshot.tree.get(&text);
-    let sync = match (snapshot.kind, cache.as_deref_mut()) {
-        (FileKind::Hcl, Some(cache)) => {
-            // Without the whole tree when the edited blocks parse on their own.
-            let by_text = match snapshot.tree.ready() {
-                Some(_) => None,
-                None => cache.sync_text(&text, &|byte| ts_point(&snapshot.rope, byte)),
-            };
-            by_text.unwrap_or_else(|| cache.sync(&text, tree()))
-        }
-        _ => incremental::Sync::default(),
+    let (sync, lenient) = match (snapshot.kind, cache.as_deref_mut()) {
+        (FileKind::Hcl, Some(cache)) => cache.follow(&path, &text, &snapshot.tree, &|byte| {
+            ts_point(&snapshot.rope, byte)
+        }),
+        _ => Default::default(),
     };
-    let facts = match (sync.usable, cache.as_deref()) {
-        (true, Some(cache)) => cache.facts(&path, snapshot.kind, Arc::clone(&text)),
+    // A large file the cache cannot follow (a syntax error) was read as
+    // `check` reads it.
+    let facts = match (sync.usable, cache.as_deref(), lenient) {
+        (_, _, Some(facts)) => facts,
+        (true, Some(cache), None) => cache.facts(&path, snapshot.kind, Arc::clone(&text)),
         // JSON files are read by their own parser: no HCL tree for them.
         _ => FileFacts::extract(
             &path,

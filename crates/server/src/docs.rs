@@ -52,7 +52,7 @@ pub struct Doc {
     /// The latest analysis, if it is of this generation.
     pub analyzed: Option<Arc<Analyzed>>,
     /// What the next analysis reuses; `None` while an analysis has it.
-    pub reuse: Option<Reuse>,
+    pub reuse: Option<Box<Reuse>>,
     /// Changes `reuse` has not seen yet (logged while it is away).
     pub pending: Vec<CacheOp>,
     /// An analysis of this document is running.
@@ -89,10 +89,10 @@ impl Doc {
             path,
             generation,
             analyzed: None,
-            reuse: Some(Reuse {
+            reuse: Some(Box::new(Reuse {
                 cache,
                 memo: DiagnosticMemo::default(),
-            }),
+            })),
             pending: Vec::new(),
             analyzing: false,
             analyzed_once: false,
@@ -602,7 +602,7 @@ impl Server {
         uri: String,
         generation: u64,
         outcome: Result<(Arc<Analyzed>, DiagnosticsJson), String>,
-        mut reuse: Reuse,
+        mut reuse: Box<Reuse>,
         changed: Vec<PathBuf>,
     ) {
         let Some(entry) = self.docs.get_mut(&uri) else {

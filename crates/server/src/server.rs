@@ -58,7 +58,8 @@ pub enum Event {
         uri: String,
         generation: u64,
         outcome: Result<(Arc<Analyzed>, DiagnosticsJson), String>,
-        reuse: Reuse,
+        /// Boxed: every event is as large as the largest variant.
+        reuse: Box<Reuse>,
         /// Folders whose instances its facts changed.
         changed: Vec<PathBuf>,
     },

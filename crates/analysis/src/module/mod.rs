@@ -159,9 +159,15 @@ fn worth_holding(block: &Block) -> bool {
 /// tree-sitter's differ (a string the split ended early): joined with the
 /// chunks after it — 1, 2, 4… of them, within [`MEND_WINDOW`] and the
 /// budget of bytes to parse again — the second kind parses cleanly.
-/// Returns the last chunk joined and the clean tree, or `None`: the error
-/// is real, and stays in its chunk.
-fn mend(text: &str, chunks: &Chunks, first: usize, budget: &mut usize) -> Option<(usize, Parsed)> {
+/// `read_clean` reads a run of chunks joined (`None` when it does not
+/// parse cleanly). Returns the last chunk joined and what was read, or
+/// `None`: the error is real, and stays in its chunk.
+fn mend<T>(
+    chunks: &Chunks,
+    first: usize,
+    budget: &mut usize,
+    mut read_clean: impl FnMut(Range<usize>) -> Option<T>,
+) -> Option<(usize, T)> {
     let start = chunks.range(first).start;
     let mut more = 1;
     loop {
@@ -171,9 +177,8 @@ fn mend(text: &str, chunks: &Chunks, first: usize, budget: &mut usize) -> Option
             return None;
         }
         *budget -= end - start;
-        let parsed = Parsed::new(&text[start..end], true);
-        if !parsed.has_error() {
-            return Some((last, parsed));
+        if let Some(read) = read_clean(start..end) {
+            return Some((last, read));
         }
         if last == chunks.len() - 1 {
             return None;
@@ -640,23 +645,43 @@ impl FileFacts {
         if kind != FileKind::Hcl || is_override(path) {
             return Self::extract(path, kind, text, None);
         }
+        if lenient {
+            return Self::read_lenient(path, text, detach, batch, None).0;
+        }
         let lowered = |range: std::ops::Range<usize>, parsed: Parsed| -> Vec<SharedBlock> {
             shared(lower_parsed(&text, range, parsed))
         };
         let mut blocks = Vec::new();
-        if !lenient {
-            let Some(items) = crate::split::split(&text) else {
+        let Some(items) = crate::split::split(&text) else {
+            return Self::extract(path, kind, text, None);
+        };
+        for item in items.iter().filter(|item| wanted(&text, item) != Want::No) {
+            let parsed = Parsed::new(&text[item.range.clone()], false);
+            if parsed.has_error() {
                 return Self::extract(path, kind, text, None);
-            };
-            for item in items.iter().filter(|item| wanted(&text, item) != Want::No) {
-                let parsed = Parsed::new(&text[item.range.clone()], false);
-                if parsed.has_error() {
-                    return Self::extract(path, kind, text, None);
-                }
-                blocks.extend(lowered(item.range.clone(), parsed));
             }
-            return Self::from_parts(path, kind, text, blocks, Vec::new());
+            blocks.extend(lowered(item.range.clone(), parsed));
         }
+        Self::from_parts(path, kind, text, blocks, Vec::new())
+    }
+
+    /// The lenient read of [`FileFacts::extract_needed`] (of an ordinary
+    /// `.tf` file, `batch` chunks at a time), and whether every chunk it
+    /// parsed parsed cleanly on its own (`false`: the text has a syntax
+    /// error, or one the split could not see as Terraform does). With a
+    /// `memo` of the read before (of the same document), a chunk whose text
+    /// it holds is not parsed again; the memo is then left holding this
+    /// read's chunks. The facts are the same with or without it.
+    pub(crate) fn read_lenient(
+        path: &Path,
+        text: Arc<String>,
+        detach: bool,
+        batch: usize,
+        mut memo: Option<&mut LenientMemo>,
+    ) -> (Self, bool) {
+        let kind = FileKind::Hcl;
+        let mut blocks = Vec::new();
+        let mut clean = true;
         // A large file: its chunks are parsed in parallel, then the broken
         // ones mended in order. Of each chunk only where it ends is held,
         // and whether it is read (a file of a million blocks held a list of
@@ -678,8 +703,22 @@ impl FileFacts {
             },
             Detached,
         }
+        // What the last read made of the same text, moved here.
+        let old = memo.as_deref_mut().map(std::mem::take);
+        let mut next = memo.is_some().then(|| LenientMemo {
+            text: Arc::clone(&text),
+            reads: Default::default(),
+        });
+        let recall = |key: u64, range: &Range<usize>| {
+            old.as_ref()?.recall(key, &text[range.clone()], range.start)
+        };
         let read = |i: usize| {
             let range = chunks.range(i);
+            let rejected = wants[i] == Want::Held;
+            let key = LenientMemo::key(false, rejected, &text[range.clone()]);
+            if let Some((broken, blocks)) = recall(key, &range) {
+                return (key, Chunk::Held { blocks, broken });
+            }
             let parsed = Parsed::new(&text[range.clone()], true);
             let broken = parsed.has_error();
             let small = range.len() <= DETACH_MAX_BLOCK;
@@ -689,7 +728,6 @@ impl FileFacts {
             let mut blocks = lower_parsed(&text, range, parsed);
             // A chunk Terraform rejects is held, what is worth holding of
             // it: detached, it would be lowered again whole.
-            let rejected = wants[i] == Want::Held;
             if rejected {
                 blocks.retain(worth_holding);
             }
@@ -699,10 +737,32 @@ impl FileFacts {
                 && !rejected
                 && matches!(blocks.as_slice(), [b] if detachable(b))
             {
-                return Chunk::Detached;
+                return (key, Chunk::Detached);
             }
             let blocks = shared(blocks);
-            Chunk::Held { blocks, broken }
+            (key, Chunk::Held { blocks, broken })
+        };
+        // A run of chunks joined to mend a broken one, if it parses cleanly.
+        let read_joined = |range: Range<usize>, next: &mut Option<LenientMemo>| {
+            let key = LenientMemo::key(true, false, &text[range.clone()]);
+            let (broken, held): (bool, Vec<SharedBlock>) =
+                recall(key, &range).unwrap_or_else(|| {
+                    let parsed = Parsed::new(&text[range.clone()], true);
+                    if parsed.has_error() {
+                        return (true, Vec::new());
+                    }
+                    let mut held = lower_parsed(&text, range.clone(), parsed);
+                    if !text[range.clone()].contains(crate::suppress::DIRECTIVE) {
+                        // The chunks joined to this one: those nothing
+                        // reads were not wanted at all.
+                        held.retain(worth_holding);
+                    }
+                    (false, shared(held))
+                });
+            if let Some(next) = next {
+                next.remember(key, range, broken, &held);
+            }
+            (!broken).then_some(held)
         };
         let mut detached = Vec::new();
         // Bytes the lenient read may parse again to mend a broken chunk.
@@ -715,35 +775,40 @@ impl FileFacts {
             (0..wants.len()).filter(|&i| wants[i] != Want::No),
             batch,
             |&i| read(i),
-            |i, chunk| {
+            |i, (key, chunk)| {
+                if let (Some(next), Chunk::Held { blocks, broken }) = (&mut next, &chunk) {
+                    next.remember(key, chunks.range(i), *broken, blocks);
+                }
                 if i < covered {
                     return;
+                }
+                if let Chunk::Held { broken: true, .. } = chunk {
+                    clean = false;
                 }
                 match chunk {
                     Chunk::Detached => detached.push(chunks.range(i)),
                     Chunk::Held { broken: true, .. }
-                        if let Some((end, mended)) = mend(&text, &chunks, i, &mut mend_budget) =>
+                        if let Some((end, held)) =
+                            mend(&chunks, i, &mut mend_budget, |range| {
+                                read_joined(range, &mut next)
+                            }) =>
                     {
-                        let range = chunks.range(i).start..chunks.range(end).end;
-                        let mut held = lower_parsed(&text, range.clone(), mended);
-                        if !text[range].contains(crate::suppress::DIRECTIVE) {
-                            // The chunks joined to this one: those nothing
-                            // reads were not wanted at all.
-                            held.retain(worth_holding);
-                        }
-                        blocks.extend(shared(held));
+                        blocks.extend(held);
                         covered = end + 1;
                     }
                     Chunk::Held { blocks: held, .. } => blocks.extend(held),
                 }
             },
         );
+        if let (Some(memo), Some(next)) = (memo, next) {
+            *memo = next;
+        }
         drop(chunks);
         blocks.shrink_to_fit();
         let mut facts = Self::from_parts(path, kind, text, blocks, Vec::new());
         detached.shrink_to_fit();
         facts.detached = detached;
-        facts
+        (facts, clean)
     }
 
     /// The blocks left out of [`FileFacts::blocks`] ([`FileFacts::detached`]),
@@ -807,6 +872,57 @@ impl FileFacts {
 
 /// `blocks`, each behind its own `Arc`, in a list of their own (see
 /// [`crate::batch::exact`]).
+/// What a lenient read ([`FileFacts::read_lenient`]) of an open document
+/// made of its chunks (and of the runs of chunks it joined to mend a broken
+/// one), kept for its next read after an edit: a chunk whose text is the
+/// same is not parsed again, its blocks are moved to where it now stands.
+/// A large file with a syntax error is read so on every keystroke; parsing
+/// every chunk of 2 MB again took about 200 ms. Holds only what the last
+/// read used; its blocks are those of the facts it made, shared.
+#[derive(Debug, Clone, Default)]
+pub struct LenientMemo {
+    /// The text read.
+    text: Arc<String>,
+    /// By [`LenientMemo::key`]: where in `text`, whether it parsed cleanly,
+    /// and the blocks kept of it.
+    reads: std::collections::HashMap<u64, (Range<usize>, bool, Vec<SharedBlock>)>,
+}
+
+impl LenientMemo {
+    /// The key of a chunk's text (`joined`: a run of chunks read to mend a
+    /// broken one; `rejected`: a chunk of which only some blocks are kept).
+    fn key(joined: bool, rejected: bool, chunk: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (joined, rejected).hash(&mut h);
+        chunk.hash(&mut h);
+        h.finish()
+    }
+
+    /// What was read of `chunk` (its key `key`), if the same text was,
+    /// with its blocks moved to `start`.
+    fn recall(&self, key: u64, chunk: &str, start: usize) -> Option<(bool, Vec<SharedBlock>)> {
+        let (range, broken, blocks) = self.reads.get(&key)?;
+        if self.text.get(range.clone()) != Some(chunk) {
+            return None;
+        }
+        let delta = start as isize - range.start as isize;
+        let blocks = blocks
+            .iter()
+            .map(|b| {
+                let mut b = b.clone();
+                b.move_by(delta);
+                b
+            })
+            .collect();
+        Some((*broken, blocks))
+    }
+
+    fn remember(&mut self, key: u64, range: Range<usize>, broken: bool, blocks: &[SharedBlock]) {
+        self.reads.insert(key, (range, broken, blocks.to_vec()));
+    }
+}
+
 fn shared(blocks: Vec<Block>) -> Vec<SharedBlock> {
     crate::batch::exact(blocks.into_iter().map(SharedBlock::new))
 }
