@@ -707,17 +707,15 @@ impl FileFacts {
         let old = memo.as_deref_mut().map(std::mem::take);
         let mut next = memo.is_some().then(|| LenientMemo {
             text: Arc::clone(&text),
-            reads: Default::default(),
+            reads: Vec::new(),
         });
-        let recall = |key: u64, range: &Range<usize>| {
-            old.as_ref()?.recall(key, &text[range.clone()], range.start)
-        };
+        let recall =
+            |joined: bool, range: &Range<usize>| old.as_ref()?.recall(joined, &text, range);
         let read = |i: usize| {
             let range = chunks.range(i);
             let rejected = wants[i] == Want::Held;
-            let key = LenientMemo::key(false, rejected, &text[range.clone()]);
-            if let Some((broken, blocks)) = recall(key, &range) {
-                return (key, Chunk::Held { blocks, broken });
+            if let Some((broken, blocks)) = recall(false, &range) {
+                return Chunk::Held { blocks, broken };
             }
             let parsed = Parsed::new(&text[range.clone()], true);
             let broken = parsed.has_error();
@@ -737,16 +735,15 @@ impl FileFacts {
                 && !rejected
                 && matches!(blocks.as_slice(), [b] if detachable(b))
             {
-                return (key, Chunk::Detached);
+                return Chunk::Detached;
             }
             let blocks = shared(blocks);
-            (key, Chunk::Held { blocks, broken })
+            Chunk::Held { blocks, broken }
         };
         // A run of chunks joined to mend a broken one, if it parses cleanly.
         let read_joined = |range: Range<usize>, next: &mut Option<LenientMemo>| {
-            let key = LenientMemo::key(true, false, &text[range.clone()]);
             let (broken, held): (bool, Vec<SharedBlock>) =
-                recall(key, &range).unwrap_or_else(|| {
+                recall(true, &range).unwrap_or_else(|| {
                     let parsed = Parsed::new(&text[range.clone()], true);
                     if parsed.has_error() {
                         return (true, Vec::new());
@@ -760,7 +757,7 @@ impl FileFacts {
                     (false, shared(held))
                 });
             if let Some(next) = next {
-                next.remember(key, range, broken, &held);
+                next.remember(true, range, broken, &held);
             }
             (!broken).then_some(held)
         };
@@ -775,9 +772,9 @@ impl FileFacts {
             (0..wants.len()).filter(|&i| wants[i] != Want::No),
             batch,
             |&i| read(i),
-            |i, (key, chunk)| {
+            |i, chunk| {
                 if let (Some(next), Chunk::Held { blocks, broken }) = (&mut next, &chunk) {
-                    next.remember(key, chunks.range(i), *broken, blocks);
+                    next.remember(false, chunks.range(i), *broken, blocks);
                 }
                 if i < covered {
                     return;
@@ -883,31 +880,51 @@ impl FileFacts {
 pub struct LenientMemo {
     /// The text read.
     text: Arc<String>,
-    /// By [`LenientMemo::key`]: where in `text`, whether it parsed cleanly,
-    /// and the blocks kept of it.
-    reads: std::collections::HashMap<u64, (Range<usize>, bool, Vec<SharedBlock>)>,
+    /// What was read, in order of where it starts.
+    reads: Vec<Read>,
+}
+
+/// A chunk (or a run of chunks, `joined`) a lenient read parsed: where in
+/// its text, whether it parsed cleanly, and the blocks kept of it.
+#[derive(Debug, Clone)]
+struct Read {
+    range: Range<usize>,
+    joined: bool,
+    broken: bool,
+    blocks: Box<[SharedBlock]>,
 }
 
 impl LenientMemo {
-    /// The key of a chunk's text (`joined`: a run of chunks read to mend a
-    /// broken one; `rejected`: a chunk of which only some blocks are kept).
-    fn key(joined: bool, rejected: bool, chunk: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (joined, rejected).hash(&mut h);
-        chunk.hash(&mut h);
-        h.finish()
-    }
-
-    /// What was read of `chunk` (its key `key`), if the same text was,
-    /// with its blocks moved to `start`.
-    fn recall(&self, key: u64, chunk: &str, start: usize) -> Option<(bool, Vec<SharedBlock>)> {
-        let (range, broken, blocks) = self.reads.get(&key)?;
-        if self.text.get(range.clone()) != Some(chunk) {
-            return None;
-        }
-        let delta = start as isize - range.start as isize;
-        let blocks = blocks
+    /// What was read of `text[range]` (a run of chunks if `joined`), if
+    /// the same text was read where it stood before the edits: at the same
+    /// offset (before them), or as far from the end (after them). Found by
+    /// where it stands, not by a hash of every chunk, and compared byte
+    /// for byte. Its blocks are moved to `range`.
+    fn recall(
+        &self,
+        joined: bool,
+        text: &str,
+        range: &Range<usize>,
+    ) -> Option<(bool, Vec<SharedBlock>)> {
+        let chunk = &text[range.clone()];
+        let from_end = (range.start + self.text.len()).checked_sub(text.len());
+        let read = [Some(range.start), from_end]
+            .into_iter()
+            .flatten()
+            .find_map(|start| {
+                let first = self.reads.partition_point(|r| r.range.start < start);
+                self.reads[first..]
+                    .iter()
+                    .take_while(|r| r.range.start == start)
+                    .find(|r| {
+                        r.joined == joined
+                            && r.range.len() == chunk.len()
+                            && self.text.get(r.range.clone()) == Some(chunk)
+                    })
+            })?;
+        let delta = range.start as isize - read.range.start as isize;
+        let blocks = read
+            .blocks
             .iter()
             .map(|b| {
                 let mut b = b.clone();
@@ -915,11 +932,29 @@ impl LenientMemo {
                 b
             })
             .collect();
-        Some((*broken, blocks))
+        Some((read.broken, blocks))
     }
 
-    fn remember(&mut self, key: u64, range: Range<usize>, broken: bool, blocks: &[SharedBlock]) {
-        self.reads.insert(key, (range, broken, blocks.to_vec()));
+    /// Keeps what was read of `range` (reads come in order of where they
+    /// start).
+    fn remember(
+        &mut self,
+        joined: bool,
+        range: Range<usize>,
+        broken: bool,
+        blocks: &[SharedBlock],
+    ) {
+        debug_assert!(
+            self.reads
+                .last()
+                .is_none_or(|r| r.range.start <= range.start)
+        );
+        self.reads.push(Read {
+            range,
+            joined,
+            broken,
+            blocks: blocks.into(),
+        });
     }
 }
 
