@@ -307,6 +307,21 @@ impl Incremental {
         facts
     }
 
+    /// The findings of the facts the last [`Incremental::read_lenient`]
+    /// returned (those of [`crate::analyze_file`]), checking again only the
+    /// chunks that changed, or all if the module's facts (`fingerprint`)
+    /// changed. Call right after it.
+    pub fn check_lenient(
+        &mut self,
+        fingerprint: u64,
+        check_block: impl FnMut(&Block) -> Vec<Finding>,
+    ) -> Findings {
+        match self.lenient.as_deref_mut() {
+            Some(memo) => memo.check(fingerprint, check_block),
+            None => Findings::default(),
+        }
+    }
+
     pub fn apply(&mut self, op: &CacheOp) {
         match op {
             CacheOp::Edit(edit) => self.edit(*edit),

@@ -130,6 +130,7 @@ pub fn analyze(
     };
     // A large file the cache cannot follow (a syntax error) was read as
     // `check` reads it.
+    let read_leniently = lenient.is_some();
     let facts = match (sync.usable, cache.as_deref(), lenient) {
         (_, _, Some(facts)) => facts,
         (true, Some(cache), None) => cache.facts(&path, snapshot.kind, Arc::clone(&text)),
@@ -167,24 +168,23 @@ pub fn analyze(
     let findings: Findings = match snapshot.kind {
         FileKind::Tfvars | FileKind::TfvarsJson => Findings::default(),
         FileKind::Json => check_file(&facts, &frames, &options).into(),
-        FileKind::Hcl => match cache {
-            Some(cache) if sync.usable => {
-                let fingerprint = {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    for frame in &frames {
-                        frame.fingerprint().hash(&mut h);
-                    }
-                    h.finish()
-                };
-                cache
-                    .check(fingerprint, |block| {
-                        svl_analysis::analyze_block(&path, block, &frames, &options)
-                    })
-                    .0
+        FileKind::Hcl => {
+            let fingerprint = || {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                for frame in &frames {
+                    frame.fingerprint().hash(&mut h);
+                }
+                h.finish()
+            };
+            let check_block =
+                |block: &_| svl_analysis::analyze_block(&path, block, &frames, &options);
+            match cache {
+                Some(cache) if sync.usable => cache.check(fingerprint(), check_block).0,
+                Some(cache) if read_leniently => cache.check_lenient(fingerprint(), check_block),
+                _ => check_file(&facts, &frames, &options).into(),
             }
-            _ => check_file(&facts, &frames, &options).into(),
-        },
+        }
     };
     let analyzed = Analyzed {
         generation: snapshot.generation,

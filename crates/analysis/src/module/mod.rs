@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use tree_sitter::Tree;
 
+use crate::finding::Run;
 use crate::hir::{Attribute, Block, SharedBlock};
 use crate::{json, lower, syntax, terraform};
 
@@ -700,6 +701,8 @@ impl FileFacts {
             Held {
                 blocks: Vec<SharedBlock>,
                 broken: bool,
+                /// Its findings, from the memo (see [`LenientMemo::check`]).
+                checked: Option<Option<Run>>,
             },
             Detached,
         }
@@ -708,14 +711,22 @@ impl FileFacts {
         let mut next = memo.is_some().then(|| LenientMemo {
             text: Arc::clone(&text),
             reads: Vec::new(),
+            used: Vec::new(),
+            checked_with: old.as_ref().and_then(|old| old.checked_with),
         });
-        let recall =
-            |joined: bool, range: &Range<usize>| old.as_ref()?.recall(joined, &text, range);
+        let edited = old.as_ref().map(|old| Edited::between(&old.text, &text));
+        let recall = |joined: bool, range: &Range<usize>| {
+            old.as_ref()?.recall(joined, &text, range, edited.as_ref()?)
+        };
         let read = |i: usize| {
             let range = chunks.range(i);
             let rejected = wants[i] == Want::Held;
-            if let Some((broken, blocks)) = recall(false, &range) {
-                return Chunk::Held { blocks, broken };
+            if let Some((broken, blocks, checked)) = recall(false, &range) {
+                return Chunk::Held {
+                    blocks,
+                    broken,
+                    checked,
+                };
             }
             let parsed = Parsed::new(&text[range.clone()], true);
             let broken = parsed.has_error();
@@ -738,15 +749,19 @@ impl FileFacts {
                 return Chunk::Detached;
             }
             let blocks = shared(blocks);
-            Chunk::Held { blocks, broken }
+            Chunk::Held {
+                blocks,
+                broken,
+                checked: None,
+            }
         };
         // A run of chunks joined to mend a broken one, if it parses cleanly.
         let read_joined = |range: Range<usize>, next: &mut Option<LenientMemo>| {
-            let (broken, held): (bool, Vec<SharedBlock>) =
-                recall(true, &range).unwrap_or_else(|| {
+            let (broken, held, checked): (bool, Vec<SharedBlock>, _) = recall(true, &range)
+                .unwrap_or_else(|| {
                     let parsed = Parsed::new(&text[range.clone()], true);
                     if parsed.has_error() {
-                        return (true, Vec::new());
+                        return (true, Vec::new(), None);
                     }
                     let mut held = lower_parsed(&text, range.clone(), parsed);
                     if !text[range.clone()].contains(crate::suppress::DIRECTIVE) {
@@ -754,10 +769,10 @@ impl FileFacts {
                         // reads were not wanted at all.
                         held.retain(worth_holding);
                     }
-                    (false, shared(held))
+                    (false, shared(held), None)
                 });
             if let Some(next) = next {
-                next.remember(true, range, broken, &held);
+                next.remember(true, range, broken, &held, checked);
             }
             (!broken).then_some(held)
         };
@@ -773,9 +788,22 @@ impl FileFacts {
             batch,
             |&i| read(i),
             |i, chunk| {
-                if let (Some(next), Chunk::Held { blocks, broken }) = (&mut next, &chunk) {
-                    next.remember(false, chunks.range(i), *broken, blocks);
+                if let (
+                    Some(next),
+                    Chunk::Held {
+                        blocks,
+                        broken,
+                        checked,
+                    },
+                ) = (&mut next, &chunk)
+                {
+                    next.remember(false, chunks.range(i), *broken, blocks, checked.clone());
                 }
+                // The last read kept: this chunk's, or (after a mend) the
+                // run of chunks that parsed cleanly.
+                let last_read =
+                    |next: &Option<LenientMemo>| next.as_ref().map(|n| n.reads.len() - 1);
+                let this_read = last_read(&next);
                 if i < covered {
                     return;
                 }
@@ -792,8 +820,17 @@ impl FileFacts {
                     {
                         blocks.extend(held);
                         covered = end + 1;
+                        if let (Some(read), Some(next)) = (last_read(&next), &mut next) {
+                            next.used.push(read);
+                        }
                     }
-                    Chunk::Held { blocks: held, .. } => blocks.extend(held),
+                    Chunk::Held { blocks: held, .. } => {
+                        blocks.extend(held);
+                        // Not the last read kept: a failed mend keeps its tries.
+                        if let (Some(read), Some(next)) = (this_read, &mut next) {
+                            next.used.push(read);
+                        }
+                    }
                 }
             },
         );
@@ -882,6 +919,52 @@ pub struct LenientMemo {
     text: Arc<String>,
     /// What was read, in order of where it starts.
     reads: Vec<Read>,
+    /// The reads whose blocks the facts hold, in order (indices in `reads`).
+    used: Vec<usize>,
+    /// The module fingerprint the reads' findings were made against.
+    checked_with: Option<u64>,
+}
+
+/// How a text differs from the one read before it: the same up to `prefix`
+/// (not moved), and from `suffix_from` (an offset of the text before) to
+/// its end, moved `delta` bytes; what lies between was edited.
+struct Edited {
+    prefix: usize,
+    suffix_from: usize,
+    delta: isize,
+}
+
+impl Edited {
+    fn between(before: &str, after: &str) -> Self {
+        let (a, b) = (before.as_bytes(), after.as_bytes());
+        let n = a.len().min(b.len());
+        // A page at a time while they are equal, then byte by byte.
+        const PAGE: usize = 4096;
+        let mut prefix = 0;
+        while prefix + PAGE <= n && a[prefix..prefix + PAGE] == b[prefix..prefix + PAGE] {
+            prefix += PAGE;
+        }
+        while prefix < n && a[prefix] == b[prefix] {
+            prefix += 1;
+        }
+        let most = n - prefix;
+        // The `len` bytes before the last `k` of each.
+        let same_before_last = |k: usize, len: usize| {
+            a[a.len() - k - len..a.len() - k] == b[b.len() - k - len..b.len() - k]
+        };
+        let mut suffix = 0;
+        while suffix + PAGE <= most && same_before_last(suffix, PAGE) {
+            suffix += PAGE;
+        }
+        while suffix < most && same_before_last(suffix, 1) {
+            suffix += 1;
+        }
+        Self {
+            prefix,
+            suffix_from: a.len() - suffix,
+            delta: b.len() as isize - a.len() as isize,
+        }
+    }
 }
 
 /// A chunk (or a run of chunks, `joined`) a lenient read parsed: where in
@@ -892,6 +975,8 @@ struct Read {
     joined: bool,
     broken: bool,
     blocks: Box<[SharedBlock]>,
+    /// Its blocks' findings, once checked (`Some(None)`: none).
+    checked: Option<Option<Run>>,
 }
 
 impl LenientMemo {
@@ -905,7 +990,8 @@ impl LenientMemo {
         joined: bool,
         text: &str,
         range: &Range<usize>,
-    ) -> Option<(bool, Vec<SharedBlock>)> {
+        edited: &Edited,
+    ) -> Option<(bool, Vec<SharedBlock>, Option<Option<Run>>)> {
         let chunk = &text[range.clone()];
         let from_end = (range.start + self.text.len()).checked_sub(text.len());
         let read = [Some(range.start), from_end]
@@ -932,7 +1018,24 @@ impl LenientMemo {
                 b
             })
             .collect();
-        Some((read.broken, blocks))
+        // Its findings move with it if all their places in the file did:
+        // they are in it, or where the text is as it was and moved as far
+        // (a finding may name a place in another block: a model's subnet).
+        let checked = read.checked.clone().filter(|run| {
+            run.as_ref().is_none_or(|run| {
+                let span = run.span();
+                (read.range.start <= span.start && span.end <= read.range.end)
+                    || (delta == 0 && span.end <= edited.prefix)
+                    || (delta == edited.delta && span.start >= edited.suffix_from)
+            })
+        });
+        let checked = checked.map(|run| {
+            run.map(|mut run| {
+                run.move_by(delta);
+                run
+            })
+        });
+        Some((read.broken, blocks, checked))
     }
 
     /// Keeps what was read of `range` (reads come in order of where they
@@ -943,6 +1046,7 @@ impl LenientMemo {
         range: Range<usize>,
         broken: bool,
         blocks: &[SharedBlock],
+        checked: Option<Option<Run>>,
     ) {
         debug_assert!(
             self.reads
@@ -954,7 +1058,41 @@ impl LenientMemo {
             joined,
             broken,
             blocks: blocks.into(),
+            checked,
         });
+    }
+
+    /// The findings of the facts the last read made (what
+    /// [`crate::analyze_file`] finds in them), checking again only the
+    /// reads that are new, or all of them if the module's facts
+    /// (`fingerprint`) changed: as [`crate::incremental::Incremental::check`]
+    /// does for the blocks it follows.
+    pub(crate) fn check(
+        &mut self,
+        fingerprint: u64,
+        mut check_block: impl FnMut(&Block) -> Vec<crate::Finding>,
+    ) -> crate::Findings {
+        if self.checked_with != Some(fingerprint) {
+            for read in &mut self.reads {
+                read.checked = None;
+            }
+            self.checked_with = Some(fingerprint);
+        }
+        let mut runs = Vec::new();
+        for &i in &self.used {
+            let read = &mut self.reads[i];
+            let run = read.checked.get_or_insert_with(|| {
+                let mut findings: Vec<_> =
+                    read.blocks.iter().flat_map(|b| check_block(b)).collect();
+                // Sorted as `analyze_file` sorts them: the blocks of a
+                // broken chunk need not come in order, but each finding
+                // lies in its chunk, so sorting each run is enough.
+                crate::sort(&mut findings);
+                Run::new(findings)
+            });
+            runs.extend(run.clone());
+        }
+        crate::Findings::new(runs)
     }
 }
 
