@@ -239,9 +239,11 @@ impl Incremental {
     /// Brings the cache up to `src` (of `path`, a configuration file) as
     /// the server does after an edit, reading as little as it can: the
     /// edited blocks alone ([`Incremental::sync_text`]) unless `tree` (the
-    /// text's whole tree, parsed when asked for) is already parsed; else a
-    /// large file leniently ([`Incremental::read_lenient`]: its facts are
-    /// returned), anything else from the whole tree ([`Incremental::sync`]).
+    /// text's whole tree, parsed when asked for) is already parsed and the
+    /// file is not large; else a large file leniently
+    /// ([`Incremental::read_lenient`]: its facts are returned), anything
+    /// else from the whole tree ([`Incremental::sync`]). A large file
+    /// ([`Incremental::reads_leniently`]) is so read as `check` reads it.
     /// Unless the sync is `usable` or facts are returned, the caller reads
     /// the whole tree for the file's facts and findings.
     pub fn follow(
@@ -251,21 +253,23 @@ impl Incremental {
         tree: &crate::document::LazyTree,
         point: &dyn Fn(usize) -> Point,
     ) -> (Sync, Option<FileFacts>) {
-        let ready = tree.ready();
-        let by_text = match ready {
-            Some(_) => None,
-            None => self.sync_text(src, point),
+        // A large file is read as `check` reads it, by its lexical split
+        // (block by block, or leniently), never from the whole tree: not
+        // even when that is there (a fix of every finding parsed it).
+        let lenient = self.reads_leniently(src);
+        let by_text = match tree.ready() {
+            Some(_) if !lenient => None,
+            _ => self.sync_text(src, point),
         };
         let sync = match by_text {
             Some(sync) => sync,
             // Not parsed whole: tree-sitter's error recovery over the
             // whole of a large file costs seconds and gigabytes.
-            None if ready.is_none() && self.reads_leniently(src) => Sync::default(),
+            None if lenient => Sync::default(),
             None => self.sync(src, tree.get(src)),
         };
-        let lenient = (!sync.usable && self.reads_leniently(src))
-            .then(|| self.read_lenient(path, Arc::clone(src)));
-        (sync, lenient)
+        let facts = (!sync.usable && lenient).then(|| self.read_lenient(path, Arc::clone(src)));
+        (sync, facts)
     }
 
     /// Whether a text the cache cannot follow is read as `check` reads it
@@ -711,7 +715,7 @@ impl Incremental {
         // pool: parse in order on this thread instead.
         if stretches.len() <= 1 || rayon::current_thread_index().is_some() {
             for stretch in &stretches {
-                self.read_items(&parse(stretch)?, src, &mut entries)?;
+                self.read_items(&parse(stretch)?, src, &stretch.0, &mut entries)?;
             }
             return Some(entries);
         }
@@ -751,7 +755,7 @@ impl Incremental {
                 let tree = rx.recv().ok().flatten();
                 let read = tree
                     .as_ref()
-                    .and_then(|tree| self.read_items(tree, src, &mut entries));
+                    .and_then(|tree| self.read_items(tree, src, &stretches[i].0, &mut entries));
                 if let Some(tree) = tree {
                     scope.spawn(move |_| drop(tree));
                 }
@@ -765,11 +769,23 @@ impl Incremental {
         clean.then_some(entries)
     }
 
-    /// Appends the items of one stretch's tree to `entries`. `None` when
-    /// the stretch does not parse cleanly into whole blocks and comments.
-    fn read_items(&self, tree: &Tree, src: &str, entries: &mut Vec<Entry>) -> Option<()> {
+    /// Appends the items of one stretch's tree (of `src[stretch]`) to
+    /// `entries`. `None` when the stretch does not parse cleanly into whole
+    /// blocks and comments, or, in a file read leniently when it cannot be
+    /// followed ([`Incremental::reads_leniently`]), into the blocks the
+    /// lenient split finds: `check` parses each of those on its own, and
+    /// where tree-sitter reads a string across what the split took for
+    /// several blocks, `check` and the editor would not agree.
+    fn read_items(
+        &self,
+        tree: &Tree,
+        src: &str,
+        stretch: &Range<usize>,
+        entries: &mut Vec<Entry>,
+    ) -> Option<()> {
         let root = tree.root_node();
         let mut cursor = root.walk();
+        let first = entries.len();
         for child in root.children(&mut cursor) {
             let mut items: Vec<Node<'_>> = Vec::new();
             if child.kind() == "body" {
@@ -783,6 +799,20 @@ impl Incremental {
                     return None;
                 }
                 entries.push(Entry::new(item, src, tree, self.override_file));
+            }
+        }
+        if self.reads_leniently(src) {
+            let mut ends = entries[first..]
+                .iter()
+                .filter(|e| e.is_block)
+                .map(|e| e.range.end);
+            let mut aligned = true;
+            crate::split::each_lenient(&src[stretch.clone()], |chunk| {
+                aligned &= ends.next() == Some(stretch.start + chunk.range.end);
+            });
+            if !aligned || ends.next().is_some() {
+                entries.truncate(first);
+                return None;
             }
         }
         Some(())
