@@ -307,6 +307,15 @@ proptest! {
                 let blocks: Vec<_> = read.blocks.iter().map(|b| (**b).clone()).collect();
                 let fresh: Vec<_> = facts.blocks.iter().map(|b| (**b).clone()).collect();
                 prop_assert_eq!(blocks, fresh, "text:\n{}", text);
+                // The hashes kept with the blocks make the facts' hash.
+                let hashed = FileFacts::from_parts(
+                    Path::new("main.tf"),
+                    FileKind::Hcl,
+                    doc.text.clone(),
+                    read.blocks.clone(),
+                    Vec::new(),
+                );
+                prop_assert_eq!(read.semantic, hashed.semantic);
             }
         }
     }

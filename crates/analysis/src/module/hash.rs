@@ -44,14 +44,28 @@ pub(super) fn file(
 
 /// The file hash from its shared blocks' hashes, in order.
 pub(super) fn combine(shared: impl Iterator<Item = u64>, assignments: &[Attribute]) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = Combined::default();
     for b in shared {
-        b.hash(&mut h);
+        h.add(b);
     }
-    for a in assignments {
-        attribute(a, &mut h);
+    h.finish(assignments)
+}
+
+/// [`combine`], given the shared blocks' hashes one at a time.
+#[derive(Default)]
+pub(super) struct Combined(DefaultHasher);
+
+impl Combined {
+    pub(super) fn add(&mut self, shared: u64) {
+        shared.hash(&mut self.0);
     }
-    h.finish()
+
+    pub(super) fn finish(mut self, assignments: &[Attribute]) -> u64 {
+        for a in assignments {
+            attribute(a, &mut self.0);
+        }
+        self.0.finish()
+    }
 }
 
 pub(super) fn block(b: &Block) -> u64 {

@@ -682,6 +682,8 @@ impl FileFacts {
     ) -> (Self, bool) {
         let kind = FileKind::Hcl;
         let mut blocks = Vec::new();
+        // The hashes of the blocks others read, in order (see `from_hashed`).
+        let mut semantic = Semantic(hash::Combined::default());
         let mut clean = true;
         // A large file: its chunks are parsed in parallel, then the broken
         // ones mended in order. Of each chunk only where it ends is held,
@@ -699,7 +701,7 @@ impl FileFacts {
         let chunks = Chunks(ends);
         enum Chunk {
             Held {
-                blocks: Vec<SharedBlock>,
+                blocks: Vec<Hashed>,
                 broken: bool,
                 /// Its findings, from the memo (see [`LenientMemo::check`]).
                 checked: Option<Option<Run>>,
@@ -748,7 +750,7 @@ impl FileFacts {
             {
                 return Chunk::Detached;
             }
-            let blocks = shared(blocks);
+            let blocks = hashed(blocks);
             Chunk::Held {
                 blocks,
                 broken,
@@ -757,7 +759,7 @@ impl FileFacts {
         };
         // A run of chunks joined to mend a broken one, if it parses cleanly.
         let read_joined = |range: Range<usize>, next: &mut Option<LenientMemo>| {
-            let (broken, held, checked): (bool, Vec<SharedBlock>, _) = recall(true, &range)
+            let (broken, held, checked): (bool, Vec<Hashed>, _) = recall(true, &range)
                 .unwrap_or_else(|| {
                     let parsed = Parsed::new(&text[range.clone()], true);
                     if parsed.has_error() {
@@ -769,7 +771,7 @@ impl FileFacts {
                         // reads were not wanted at all.
                         held.retain(worth_holding);
                     }
-                    (false, shared(held), None)
+                    (false, hashed(held), None)
                 });
             if let Some(next) = next {
                 next.remember(true, range, broken, &held, checked);
@@ -818,14 +820,20 @@ impl FileFacts {
                                 read_joined(range, &mut next)
                             }) =>
                     {
-                        blocks.extend(held);
+                        for (block, hash) in held {
+                            blocks.push(block);
+                            semantic.extend(hash);
+                        }
                         covered = end + 1;
                         if let (Some(read), Some(next)) = (last_read(&next), &mut next) {
                             next.used.push(read);
                         }
                     }
                     Chunk::Held { blocks: held, .. } => {
-                        blocks.extend(held);
+                        for (block, hash) in held {
+                            blocks.push(block);
+                            semantic.extend(hash);
+                        }
                         // Not the last read kept: a failed mend keeps its tries.
                         if let (Some(read), Some(next)) = (this_read, &mut next) {
                             next.used.push(read);
@@ -839,9 +847,20 @@ impl FileFacts {
         }
         drop(chunks);
         blocks.shrink_to_fit();
-        let mut facts = Self::from_parts(path, kind, text, blocks, Vec::new());
-        detached.shrink_to_fit();
-        facts.detached = detached;
+        // Each block's hash was made as it was read (on the workers), or
+        // kept by the memo: no pass over every block to hash them again.
+        let facts = Self {
+            path: path.to_path_buf(),
+            kind,
+            text,
+            blocks,
+            assignments: Vec::new(),
+            detached: {
+                detached.shrink_to_fit();
+                detached
+            },
+            semantic: semantic.0.finish(&[]),
+        };
         (facts, clean)
     }
 
@@ -974,7 +993,7 @@ struct Read {
     range: Range<usize>,
     joined: bool,
     broken: bool,
-    blocks: Box<[SharedBlock]>,
+    blocks: Box<[Hashed]>,
     /// Its blocks' findings, once checked (`Some(None)`: none).
     checked: Option<Option<Run>>,
 }
@@ -991,7 +1010,7 @@ impl LenientMemo {
         text: &str,
         range: &Range<usize>,
         edited: &Edited,
-    ) -> Option<(bool, Vec<SharedBlock>, Option<Option<Run>>)> {
+    ) -> Option<(bool, Vec<Hashed>, Option<Option<Run>>)> {
         let chunk = &text[range.clone()];
         let from_end = (range.start + self.text.len()).checked_sub(text.len());
         let read = [Some(range.start), from_end]
@@ -1012,10 +1031,10 @@ impl LenientMemo {
         let blocks = read
             .blocks
             .iter()
-            .map(|b| {
+            .map(|(b, hash)| {
                 let mut b = b.clone();
                 b.move_by(delta);
-                b
+                (b, *hash)
             })
             .collect();
         // Its findings move with it if all their places in the file did:
@@ -1045,7 +1064,7 @@ impl LenientMemo {
         joined: bool,
         range: Range<usize>,
         broken: bool,
-        blocks: &[SharedBlock],
+        blocks: &[Hashed],
         checked: Option<Option<Run>>,
     ) {
         debug_assert!(
@@ -1082,8 +1101,11 @@ impl LenientMemo {
         for &i in &self.used {
             let read = &mut self.reads[i];
             let run = read.checked.get_or_insert_with(|| {
-                let mut findings: Vec<_> =
-                    read.blocks.iter().flat_map(|b| check_block(b)).collect();
+                let mut findings: Vec<_> = read
+                    .blocks
+                    .iter()
+                    .flat_map(|(b, _)| check_block(b))
+                    .collect();
                 // Sorted as `analyze_file` sorts them: the blocks of a
                 // broken chunk need not come in order, but each finding
                 // lies in its chunk, so sorting each run is enough.
@@ -1094,6 +1116,26 @@ impl LenientMemo {
         }
         crate::Findings::new(runs)
     }
+}
+
+/// Feeds [`hash::Combined`] the hashes of the blocks others read.
+struct Semantic(hash::Combined);
+
+impl Extend<u64> for Semantic {
+    fn extend<I: IntoIterator<Item = u64>>(&mut self, hashes: I) {
+        hashes.into_iter().for_each(|h| self.0.add(h));
+    }
+}
+
+/// A block as read, with its [`shared_hash`] (in an ordinary file).
+type Hashed = (SharedBlock, Option<u64>);
+
+/// [`shared`], each with its hash.
+fn hashed(blocks: Vec<Block>) -> Vec<Hashed> {
+    crate::batch::exact(blocks.into_iter().map(|b| {
+        let hash = shared_hash(&b, false);
+        (SharedBlock::new(b), hash)
+    }))
 }
 
 fn shared(blocks: Vec<Block>) -> Vec<SharedBlock> {
