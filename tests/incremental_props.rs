@@ -168,18 +168,56 @@ fn full(doc: &Document) -> Vec<Finding> {
     svl_analysis::analyze_file(&facts, &frames(&facts), &Options::default())
 }
 
+/// One notification of `edits` (each at a fraction of the text, of a
+/// fraction of its length, replaced by a piece), each against the text the
+/// one before left: applied to `text`, to the document, and told `cache`.
+fn notify(
+    text: &mut String,
+    doc: &mut Document,
+    cache: &mut Incremental,
+    edits: &[(f64, f64, &str)],
+) {
+    let mut changes = Vec::new();
+    for &(start, len, piece) in edits {
+        let s = floor(text, (start * text.len() as f64) as usize);
+        let e = floor(text, s + (len * text.len() as f64) as usize);
+        let rope = Rope::from_str(text);
+        changes.push(Change {
+            range: Some((
+                to_line_col(&rope, s, Encoding::Utf8),
+                to_line_col(&rope, e, Encoding::Utf8),
+            )),
+            text: piece.to_owned(),
+        });
+        text.replace_range(s..e, piece);
+    }
+    let applied = doc.apply_changes(&changes, Encoding::Utf8);
+    for op in &applied.ops {
+        cache.apply(op);
+    }
+}
+
+/// Up to 14 notifications of 1 to 3 edits each (see [`notify`]).
+fn notifications() -> impl Strategy<Value = Vec<Vec<(f64, f64, &'static str)>>> {
+    prop::collection::vec(
+        prop::collection::vec(
+            (
+                0.0..=1.0f64,
+                prop_oneof![Just(0.0), 0.0..0.1f64],
+                prop::sample::select(PIECES),
+            ),
+            1..4,
+        ),
+        1..15,
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: common::props::cases(500), ..ProptestConfig::default() })]
 
     #[test]
     fn incremental_findings_equal_full_analysis(
-        notifications in prop::collection::vec(
-            prop::collection::vec(
-                (0.0..=1.0f64, prop_oneof![Just(0.0), 0.0..0.1f64], prop::sample::select(PIECES)),
-                1..4,
-            ),
-            1..15,
-        )
+        notifications in notifications()
     ) {
         let mut text = SEED.to_owned();
         let mut doc = Document::new(&text, 0);
@@ -187,23 +225,7 @@ proptest! {
         let (first, _, _) = incremental(&mut cache, &doc);
         prop_assert_eq!(first, full(&doc));
         for edits in notifications {
-            // Several changes in one notification, each against the text
-            // left by the previous one.
-            let mut changes = Vec::new();
-            for (start, len, piece) in edits {
-                let s = floor(&text, (start * text.len() as f64) as usize);
-                let e = floor(&text, s + (len * text.len() as f64) as usize);
-                let rope = Rope::from_str(&text);
-                changes.push(Change {
-                    range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
-                    text: piece.to_owned(),
-                });
-                text.replace_range(s..e, piece);
-            }
-            let applied = doc.apply_changes(&changes, Encoding::Utf8);
-            for op in &applied.ops {
-                cache.apply(op);
-            }
+            notify(&mut text, &mut doc, &mut cache, &edits);
             // With the module's facts (this file's variables and locals), as
             // the server analyses: a changed variable re-checks everything.
             let (incremental, _, _) = incremental(&mut cache, &doc);
@@ -273,33 +295,13 @@ proptest! {
     /// (`LenientMemo`): the same blocks as a fresh read, block for block.
     #[test]
     fn a_large_file_reads_as_check_reads_it(
-        notifications in prop::collection::vec(
-            prop::collection::vec(
-                (0.0..=1.0f64, prop_oneof![Just(0.0), 0.0..0.1f64], prop::sample::select(PIECES)),
-                1..4,
-            ),
-            1..15,
-        )
+        notifications in notifications()
     ) {
         let mut text = SEED.to_owned();
         let mut doc = Document::new(&text, 0);
         let mut cache = Incremental::default().reading_leniently_above(0);
         for edits in std::iter::once(Vec::new()).chain(notifications) {
-            let mut changes = Vec::new();
-            for (start, len, piece) in edits {
-                let s = floor(&text, (start * text.len() as f64) as usize);
-                let e = floor(&text, s + (len * text.len() as f64) as usize);
-                let rope = Rope::from_str(&text);
-                changes.push(Change {
-                    range: Some((to_line_col(&rope, s, Encoding::Utf8), to_line_col(&rope, e, Encoding::Utf8))),
-                    text: piece.to_owned(),
-                });
-                text.replace_range(s..e, piece);
-            }
-            let applied = doc.apply_changes(&changes, Encoding::Utf8);
-            for op in &applied.ops {
-                cache.apply(op);
-            }
+            notify(&mut text, &mut doc, &mut cache, &edits);
             let (findings, lenient) = server_large(&mut cache, &doc);
             let (facts, expected) = check_large(&doc);
             prop_assert_eq!(findings, expected, "text:\n{}", text);
@@ -966,12 +968,35 @@ fn a_fix_after_a_keystroke_places_only_what_it_reads() {
     assert_eq!(placed, 0, "moved blocks placed by the fix");
 }
 
+/// The findings of `text` read leniently with `cache` (the findings of the
+/// chunks it kept kept), and those of a fresh lenient read, as `check`'s.
+fn lenient_and_fresh(cache: &mut Incremental, text: String) -> (Vec<Finding>, Vec<Finding>) {
+    let path = Path::new("main.tf");
+    let text = Arc::new(text);
+    let facts = Arc::new(cache.read_lenient(path, Arc::clone(&text)));
+    let frames = frames(&facts);
+    let findings = cache
+        .check_lenient(frames[0].fingerprint(), |block| {
+            svl_analysis::analyze_block(path, block, &frames, &Options::default())
+        })
+        .to_vec();
+    let fresh = Arc::new(FileFacts::extract_needed_with(
+        path,
+        FileKind::Hcl,
+        text,
+        true,
+        false,
+    ));
+    let expected =
+        svl_analysis::analyze_file(&fresh, &common::props::frames(&fresh), &Options::default());
+    (findings, expected)
+}
+
 /// A lenient read keeps the findings of the chunks an edit left, but only
 /// while the module's facts are the same: a local changed in another block
 /// changes what a model (which holds no place of it) finds.
 #[test]
 fn a_lenient_read_checks_every_chunk_again_when_the_module_changes() {
-    let path = Path::new("main.tf");
     let text = |default: u32| {
         format!(
             "locals {{\n  n = {default}\n}}\n\n\
@@ -982,23 +1007,7 @@ fn a_lenient_read_checks_every_chunk_again_when_the_module_changes() {
     let mut cache = Incremental::default().reading_leniently_above(0);
     let mut found = Vec::new();
     for default in [0, 1, 0] {
-        let text = Arc::new(text(default));
-        let facts = Arc::new(cache.read_lenient(path, Arc::clone(&text)));
-        let frames = frames(&facts);
-        let findings = cache
-            .check_lenient(frames[0].fingerprint(), |block| {
-                svl_analysis::analyze_block(path, block, &frames, &Options::default())
-            })
-            .to_vec();
-        let fresh = Arc::new(FileFacts::extract_needed_with(
-            path,
-            FileKind::Hcl,
-            text,
-            true,
-            false,
-        ));
-        let expected =
-            svl_analysis::analyze_file(&fresh, &common::props::frames(&fresh), &Options::default());
+        let (findings, expected) = lenient_and_fresh(&mut cache, text(default));
         assert_eq!(findings, expected, "default = {default}");
         found.push(findings.len());
     }
@@ -1011,7 +1020,6 @@ fn a_lenient_read_checks_every_chunk_again_when_the_module_changes() {
 /// a line typed between the model and them moves those alone.
 #[test]
 fn a_lenient_read_keeps_findings_only_where_their_places_moved_with_them() {
-    let path = Path::new("main.tf");
     let model = "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    \
                  subnets = [aws_subnet.a.id, aws_subnet.b.id]\n    \
                  security_group_ids = [\"sg-1\"]\n  }\n}\n";
@@ -1022,23 +1030,8 @@ fn a_lenient_read_keeps_findings_only_where_their_places_moved_with_them() {
                    resource \"aws_s3_bucket\" \"broken\" {\n  bucket =\n}\n";
     let mut cache = Incremental::default().reading_leniently_above(0);
     for between in ["\n", "\n# typed\n", "\n"] {
-        let text = Arc::new(format!("{model}{between}{subnets}"));
-        let facts = Arc::new(cache.read_lenient(path, Arc::clone(&text)));
-        let frames = frames(&facts);
-        let findings = cache
-            .check_lenient(frames[0].fingerprint(), |block| {
-                svl_analysis::analyze_block(path, block, &frames, &Options::default())
-            })
-            .to_vec();
-        let fresh = Arc::new(FileFacts::extract_needed_with(
-            path,
-            FileKind::Hcl,
-            text,
-            true,
-            false,
-        ));
-        let expected =
-            svl_analysis::analyze_file(&fresh, &common::props::frames(&fresh), &Options::default());
+        let (findings, expected) =
+            lenient_and_fresh(&mut cache, format!("{model}{between}{subnets}"));
         assert!(
             expected.iter().any(|f| !f.related.is_empty()),
             "{expected:?}"
