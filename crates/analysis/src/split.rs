@@ -60,9 +60,15 @@ pub(crate) fn each_lenient(src: &str, mut take: impl FnMut(Item)) {
     scan(src, true, &mut take);
 }
 
-/// Hands the items of `src` to `take` in order; `false` (not lenient) when
-/// the text is not a sequence of blocks the scan understands, after
-/// handing over those before the trouble.
+/// [`each_lenient`]; `true` when the text ends at the end of a chunk (or
+/// after it, in blanks and comments), not in a chunk cut off by its end.
+pub(crate) fn each_lenient_ended(src: &str, mut take: impl FnMut(Item)) -> bool {
+    scan(src, true, &mut take)
+}
+
+/// Hands the items of `src` to `take` in order; `false` when the text is
+/// not a sequence of blocks the scan understands, after handing over those
+/// before the trouble (lenient: the rest as one chunk, irregular).
 fn scan(src: &str, lenient: bool, take: &mut impl FnMut(Item)) -> bool {
     let bytes = src.as_bytes();
     let regions = crate::lex::non_code(src);
@@ -164,7 +170,7 @@ fn scan(src: &str, lenient: bool, take: &mut impl FnMut(Item)) -> bool {
         label: None,
         irregular: true,
     });
-    true
+    false
 }
 
 /// The type and first label of the block whose header runs from `start` to

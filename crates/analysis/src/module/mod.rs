@@ -128,7 +128,7 @@ impl Chunks {
 }
 
 /// What the lenient read wants of a chunk.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
     /// Nothing: no block analysis reads starts in it.
     No,
@@ -689,13 +689,10 @@ impl FileFacts {
         // ones mended in order. Of each chunk only where it ends is held,
         // and whether it is read (a file of a million blocks held a list of
         // its items, 72 bytes each, while it was read).
-        let mut ends = Vec::new();
-        let mut wants = Vec::new();
-        crate::split::each_lenient(&text, |item| {
-            debug_assert_eq!(item.range.start, ends.last().copied().unwrap_or(0));
-            wants.push(wanted(&text, &item));
-            ends.push(item.range.end);
-        });
+        // What the last read made of the same text, moved here.
+        let old = memo.as_deref_mut().map(std::mem::take);
+        let edited = old.as_ref().map(|old| Edited::between(&old.text, &text));
+        let (mut ends, mut wants) = lenient_chunks(&text, old.as_ref().zip(edited.as_ref()));
         ends.shrink_to_fit();
         wants.shrink_to_fit();
         let chunks = Chunks(ends);
@@ -708,15 +705,11 @@ impl FileFacts {
             },
             Detached,
         }
-        // What the last read made of the same text, moved here.
-        let old = memo.as_deref_mut().map(std::mem::take);
         let mut next = memo.is_some().then(|| LenientMemo {
             text: Arc::clone(&text),
-            reads: Vec::new(),
-            used: Vec::new(),
             checked_with: old.as_ref().and_then(|old| old.checked_with),
+            ..LenientMemo::default()
         });
-        let edited = old.as_ref().map(|old| Edited::between(&old.text, &text));
         let recall = |joined: bool, range: &Range<usize>| {
             old.as_ref()?.recall(joined, &text, range, edited.as_ref()?)
         };
@@ -842,10 +835,14 @@ impl FileFacts {
                 }
             },
         );
-        if let (Some(memo), Some(next)) = (memo, next) {
-            *memo = next;
+        match (memo, next) {
+            (Some(memo), Some(mut next)) => {
+                next.ends = chunks.0;
+                next.wants = wants;
+                *memo = next;
+            }
+            _ => drop(chunks),
         }
-        drop(chunks);
         blocks.shrink_to_fit();
         // Each block's hash was made as it was read (on the workers), or
         // kept by the memo: no pass over every block to hash them again.
@@ -942,6 +939,73 @@ pub struct LenientMemo {
     used: Vec<usize>,
     /// The module fingerprint the reads' findings were made against.
     checked_with: Option<u64>,
+    /// Where each chunk of `text` ends, and what the read wanted of it.
+    ends: Vec<usize>,
+    wants: Vec<Want>,
+}
+
+/// The chunks of `text` for a lenient read: where each ends, and what the
+/// read wants of it. Scanned whole; or, given the read before (`old`, and
+/// how the text was `edited` since), only from the end of the last of its
+/// chunks the edit left before it to the end of one it left after it, the
+/// chunks outside taken from `old` (moved): a chunk's end and what is
+/// wanted of it depend on its text alone, and a scan that starts where a
+/// chunk ends and ends where one ends (not cut off) is where the whole
+/// scan would start and end chunks. The whole scan was a tenth of a
+/// keystroke in 2 MB with a syntax error.
+fn lenient_chunks(text: &str, old: Option<(&LenientMemo, &Edited)>) -> (Vec<usize>, Vec<Want>) {
+    let mut ends = Vec::new();
+    let mut wants = Vec::new();
+    // Scans `text[from..to]`, its chunks after `ends`; whether it ended
+    // at the end of a chunk.
+    let scan = |from: usize, to: usize, ends: &mut Vec<usize>, wants: &mut Vec<Want>| {
+        crate::split::each_lenient_ended(&text[from..to], |mut item| {
+            item.range = from + item.range.start..from + item.range.end;
+            debug_assert_eq!(item.range.start, ends.last().copied().unwrap_or(0));
+            wants.push(wanted(text, &item));
+            ends.push(item.range.end);
+        })
+    };
+    if let Some((old, edited)) = old
+        && old.ends.len() == old.wants.len()
+        && !old.ends.is_empty()
+    {
+        let kept = old.ends.partition_point(|&e| e <= edited.prefix);
+        let from = kept.checked_sub(1).map_or(0, |k| old.ends[k]);
+        let moved = |e: usize| e.checked_add_signed(edited.delta);
+        // Chunk ends the edit left after it: the first, the second, the
+        // fourth… then the end of the text.
+        let mut next = old.ends.partition_point(|&e| e < edited.suffix_from);
+        let mut step = 1;
+        loop {
+            let (to, after) = match old.ends.get(next) {
+                Some(&end) => (
+                    moved(end).filter(|&to| to >= from && to <= text.len()),
+                    next + 1,
+                ),
+                None => (Some(text.len()), old.ends.len()),
+            };
+            if let Some(to) = to {
+                ends.extend_from_slice(&old.ends[..kept]);
+                wants.extend_from_slice(&old.wants[..kept]);
+                let ended = scan(from, to, &mut ends, &mut wants);
+                if to == text.len() || (ended && ends.last() == Some(&to)) {
+                    ends.extend(old.ends[after..].iter().filter_map(|&e| moved(e)));
+                    wants.extend_from_slice(&old.wants[after..]);
+                    return (ends, wants);
+                }
+                ends.clear();
+                wants.clear();
+            }
+            if next >= old.ends.len() {
+                break;
+            }
+            next = next.saturating_add(step);
+            step *= 2;
+        }
+    }
+    scan(0, text.len(), &mut ends, &mut wants);
+    (ends, wants)
 }
 
 /// How a text differs from the one read before it: the same up to `prefix`
