@@ -698,7 +698,7 @@ impl FileFacts {
         let chunks = Chunks(ends);
         enum Chunk {
             Held {
-                blocks: Vec<Hashed>,
+                blocks: Kept,
                 broken: bool,
                 /// Its findings, from the memo (see [`LenientMemo::check`]).
                 checked: Option<Option<Run>>,
@@ -743,7 +743,7 @@ impl FileFacts {
             {
                 return Chunk::Detached;
             }
-            let blocks = hashed(blocks);
+            let blocks = Kept::new(hashed(blocks));
             Chunk::Held {
                 blocks,
                 broken,
@@ -752,20 +752,19 @@ impl FileFacts {
         };
         // A run of chunks joined to mend a broken one, if it parses cleanly.
         let read_joined = |range: Range<usize>, next: &mut Option<LenientMemo>| {
-            let (broken, held, checked): (bool, Vec<Hashed>, _) = recall(true, &range)
-                .unwrap_or_else(|| {
-                    let parsed = Parsed::new(&text[range.clone()], true);
-                    if parsed.has_error() {
-                        return (true, Vec::new(), None);
-                    }
-                    let mut held = lower_parsed(&text, range.clone(), parsed);
-                    if !text[range.clone()].contains(crate::suppress::DIRECTIVE) {
-                        // The chunks joined to this one: those nothing
-                        // reads were not wanted at all.
-                        held.retain(worth_holding);
-                    }
-                    (false, hashed(held), None)
-                });
+            let (broken, held, checked) = recall(true, &range).unwrap_or_else(|| {
+                let parsed = Parsed::new(&text[range.clone()], true);
+                if parsed.has_error() {
+                    return (true, Kept::new(Vec::new()), None);
+                }
+                let mut held = lower_parsed(&text, range.clone(), parsed);
+                if !text[range.clone()].contains(crate::suppress::DIRECTIVE) {
+                    // The chunks joined to this one: those nothing
+                    // reads were not wanted at all.
+                    held.retain(worth_holding);
+                }
+                (false, Kept::new(hashed(held)), None)
+            });
             if let Some(next) = next {
                 next.remember(true, range, broken, &held, checked);
             }
@@ -813,7 +812,7 @@ impl FileFacts {
                                 read_joined(range, &mut next)
                             }) =>
                     {
-                        for (block, hash) in held {
+                        for (block, hash) in held.placed() {
                             blocks.push(block);
                             semantic.extend(hash);
                         }
@@ -823,7 +822,7 @@ impl FileFacts {
                         }
                     }
                     Chunk::Held { blocks: held, .. } => {
-                        for (block, hash) in held {
+                        for (block, hash) in held.placed() {
                             blocks.push(block);
                             semantic.extend(hash);
                         }
@@ -1057,7 +1056,7 @@ struct Read {
     range: Range<usize>,
     joined: bool,
     broken: bool,
-    blocks: Box<[Hashed]>,
+    blocks: Kept,
     /// Its blocks' findings, once checked (`Some(None)`: none).
     checked: Option<Option<Run>>,
 }
@@ -1074,7 +1073,7 @@ impl LenientMemo {
         text: &str,
         range: &Range<usize>,
         edited: &Edited,
-    ) -> Option<(bool, Vec<Hashed>, Option<Option<Run>>)> {
+    ) -> Option<(bool, Kept, Option<Option<Run>>)> {
         let chunk = &text[range.clone()];
         let from_end = (range.start + self.text.len()).checked_sub(text.len());
         let read = [Some(range.start), from_end]
@@ -1092,15 +1091,10 @@ impl LenientMemo {
                     })
             })?;
         let delta = range.start as isize - read.range.start as isize;
-        let blocks = read
-            .blocks
-            .iter()
-            .map(|(b, hash)| {
-                let mut b = b.clone();
-                b.move_by(delta);
-                (b, *hash)
-            })
-            .collect();
+        let blocks = Kept {
+            blocks: Arc::clone(&read.blocks.blocks),
+            moved: read.blocks.moved + delta,
+        };
         // Its findings move with it if all their places in the file did:
         // they are in it, or where the text is as it was and moved as far
         // (a finding may name a place in another block: a model's subnet).
@@ -1128,7 +1122,7 @@ impl LenientMemo {
         joined: bool,
         range: Range<usize>,
         broken: bool,
-        blocks: &[Hashed],
+        blocks: &Kept,
         checked: Option<Option<Run>>,
     ) {
         debug_assert!(
@@ -1140,7 +1134,7 @@ impl LenientMemo {
             range,
             joined,
             broken,
-            blocks: blocks.into(),
+            blocks: blocks.clone(),
             checked,
         });
     }
@@ -1167,8 +1161,8 @@ impl LenientMemo {
             let run = read.checked.get_or_insert_with(|| {
                 let mut findings: Vec<_> = read
                     .blocks
-                    .iter()
-                    .flat_map(|(b, _)| check_block(b))
+                    .placed()
+                    .flat_map(|(b, _)| check_block(&b))
                     .collect();
                 // Sorted as `analyze_file` sorts them: the blocks of a
                 // broken chunk need not come in order, but each finding
@@ -1188,6 +1182,35 @@ struct Semantic(hash::Combined);
 impl Extend<u64> for Semantic {
     fn extend<I: IntoIterator<Item = u64>>(&mut self, hashes: I) {
         hashes.into_iter().for_each(|h| self.0.add(h));
+    }
+}
+
+/// The blocks of a chunk as first read (shared by the memos of the reads
+/// that found it again), and how far they moved since: finding a chunk
+/// again copies no handle (a copy of each block's handle, once for the
+/// read and once for the memo, was a quarter of a keystroke in 2 MB with a
+/// syntax error).
+#[derive(Debug, Clone)]
+struct Kept {
+    blocks: Arc<[Hashed]>,
+    moved: isize,
+}
+
+impl Kept {
+    fn new(blocks: Vec<Hashed>) -> Self {
+        Self {
+            blocks: blocks.into(),
+            moved: 0,
+        }
+    }
+
+    /// Its blocks where they are now, with their hashes.
+    fn placed(&self) -> impl Iterator<Item = Hashed> + '_ {
+        self.blocks.iter().map(|(b, hash)| {
+            let mut b = b.clone();
+            b.move_by(self.moved);
+            (b, *hash)
+        })
     }
 }
 
