@@ -6,8 +6,8 @@
 //!   time from `didOpen` to the first diagnostics; then dense documents of
 //!   100 KB to 10 MB holding nothing but models outside a VPC (`--sizes
 //!   1MBdense`); then the 2 MB document ending in a block Terraform rejects
-//!   (`2MBrejected`) or in an unclosed block (`2MBbroken`), as while a
-//!   block is typed;
+//!   (`2MBrejected`) or in an unclosed block (`2MBbroken`; also 10 MB,
+//!   `10MBbroken`), as while a block is typed;
 //! - memory: the server's resident memory idle, with a document open, and
 //!   after it is closed, over three open/close cycles;
 //! - code actions at 100 KB, 300 KB and 1 MB: listing the actions of a
@@ -302,6 +302,7 @@ fn typing(settings: &Settings) {
         ("10 MB dense", 10_000_000),
         ("2 MB rejected", 2_000_000),
         ("2 MB broken", 2_000_000),
+        ("10 MB broken", 10_000_000),
     ]) {
         let mut text = document_of(
             size,
