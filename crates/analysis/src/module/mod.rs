@@ -919,8 +919,6 @@ impl FileFacts {
     }
 }
 
-/// `blocks`, each behind its own `Arc`, in a list of their own (see
-/// [`crate::batch::exact`]).
 /// What a lenient read ([`FileFacts::read_lenient`]) of an open document
 /// made of its chunks (and of the runs of chunks it joined to mend a broken
 /// one), kept for its next read after an edit: a chunk whose text is the
@@ -1225,6 +1223,8 @@ fn hashed(blocks: Vec<Block>) -> Vec<Hashed> {
     }))
 }
 
+/// `blocks`, each behind its own `Arc`, in a list of their own (see
+/// [`crate::batch::exact`]).
 fn shared(blocks: Vec<Block>) -> Vec<SharedBlock> {
     crate::batch::exact(blocks.into_iter().map(SharedBlock::new))
 }
