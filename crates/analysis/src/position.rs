@@ -176,8 +176,84 @@ pub fn to_offset(rope: &Rope, pos: LineCol, encoding: Encoding) -> (usize, Clamp
     (floor, clamp)
 }
 
+/// How many bytes `a` and `b` have in common at their start, and how many
+/// more at their end (the two never overlap): what an edit turning one into
+/// the other left as it was. In bytes, not snapped to characters. Compared
+/// a page at a time while equal, then byte by byte.
+pub fn common_ends(a: &str, b: &str) -> (usize, usize) {
+    const PAGE: usize = 4096;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len().min(b.len());
+    let mut prefix = 0;
+    while prefix + PAGE <= n && a[prefix..prefix + PAGE] == b[prefix..prefix + PAGE] {
+        prefix += PAGE;
+    }
+    while prefix < n && a[prefix] == b[prefix] {
+        prefix += 1;
+    }
+    let most = n - prefix;
+    // The `len` bytes before the last `k` of each.
+    let same_before_last = |k: usize, len: usize| {
+        a[a.len() - k - len..a.len() - k] == b[b.len() - k - len..b.len() - k]
+    };
+    let mut suffix = 0;
+    while suffix + PAGE <= most && same_before_last(suffix, PAGE) {
+        suffix += PAGE;
+    }
+    while suffix < most && same_before_last(suffix, 1) {
+        suffix += 1;
+    }
+    (prefix, suffix)
+}
+
 #[cfg(test)]
 mod tests {
+
+    /// Pages and single bytes alike: a text of several pages edited at
+    /// its start, inside, at its end, not at all, or replaced whole.
+    #[test]
+    fn common_ends_are_what_an_edit_left() {
+        let naive = |a: &str, b: &str| {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+            let most = a.len().min(b.len()) - p;
+            let s = a
+                .iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take(most)
+                .take_while(|(x, y)| x == y)
+                .count();
+            (p, s)
+        };
+        let base: String = (0..3000).map(|i| format!("{i} ")).collect();
+        let n = base.len();
+        let edits = [
+            (0, 0, "x"),
+            (0, 5, ""),
+            (9000, 9001, "yy"),
+            (n, n, "z"),
+            (n - 3, n, ""),
+            (0, 0, ""),
+            (0, n, "other"),
+        ];
+        for (from, to, with) in edits {
+            let mut edited = base.clone();
+            edited.replace_range(from..to, with);
+            assert_eq!(
+                common_ends(&base, &edited),
+                naive(&base, &edited),
+                "{from}..{to} -> {with:?}"
+            );
+            assert_eq!(
+                common_ends(&edited, &base),
+                naive(&edited, &base),
+                "{from}..{to} -> {with:?}, reversed"
+            );
+        }
+        // Repeated text: the two ends never overlap.
+        assert_eq!(common_ends("aaaa", "aaaaaa"), (4, 0));
+    }
     use super::*;
 
     #[test]

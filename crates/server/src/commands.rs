@@ -133,28 +133,14 @@ fn plan(
 /// The smallest single edit turning `old` into `new`: their common prefix
 /// and suffix stay.
 fn minimal_edit(old: &str, new: &str) -> (std::ops::Range<usize>, String) {
-    let prefix = old
-        .char_indices()
-        .zip(new.chars())
-        .find(|((_, a), b)| a != b)
-        .map_or(old.len().min(new.len()), |((i, _), _)| i);
-    let prefix = (0..=prefix)
+    let (prefix, suffix) = svl_analysis::position::common_ends(old, new);
+    // Whole characters only.
+    let both = |i: usize, j: usize| old.is_char_boundary(i) && new.is_char_boundary(j);
+    let prefix = (0..=prefix).rev().find(|&i| both(i, i)).unwrap_or(0);
+    let suffix = (0..=suffix.min(old.len() - prefix).min(new.len() - prefix))
         .rev()
-        .find(|&i| old.is_char_boundary(i) && new.is_char_boundary(i))
+        .find(|&k| both(old.len() - k, new.len() - k))
         .unwrap_or(0);
-    let max_suffix = (old.len() - prefix).min(new.len() - prefix);
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while suffix > 0
-        && !(old.is_char_boundary(old.len() - suffix) && new.is_char_boundary(new.len() - suffix))
-    {
-        suffix -= 1;
-    }
     (
         prefix..old.len() - suffix,
         new[prefix..new.len() - suffix].to_owned(),

@@ -1016,33 +1016,11 @@ struct Edited {
 
 impl Edited {
     fn between(before: &str, after: &str) -> Self {
-        let (a, b) = (before.as_bytes(), after.as_bytes());
-        let n = a.len().min(b.len());
-        // A page at a time while they are equal, then byte by byte.
-        const PAGE: usize = 4096;
-        let mut prefix = 0;
-        while prefix + PAGE <= n && a[prefix..prefix + PAGE] == b[prefix..prefix + PAGE] {
-            prefix += PAGE;
-        }
-        while prefix < n && a[prefix] == b[prefix] {
-            prefix += 1;
-        }
-        let most = n - prefix;
-        // The `len` bytes before the last `k` of each.
-        let same_before_last = |k: usize, len: usize| {
-            a[a.len() - k - len..a.len() - k] == b[b.len() - k - len..b.len() - k]
-        };
-        let mut suffix = 0;
-        while suffix + PAGE <= most && same_before_last(suffix, PAGE) {
-            suffix += PAGE;
-        }
-        while suffix < most && same_before_last(suffix, 1) {
-            suffix += 1;
-        }
+        let (prefix, suffix) = crate::position::common_ends(before, after);
         Self {
             prefix,
-            suffix_from: a.len() - suffix,
-            delta: b.len() as isize - a.len() as isize,
+            suffix_from: before.len() - suffix,
+            delta: after.len() as isize - before.len() as isize,
         }
     }
 }
