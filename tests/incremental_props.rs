@@ -270,7 +270,7 @@ fn server_large(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Optio
         // Checked as the server checks it: the chunks' findings kept.
         let facts = Arc::new(facts);
         let frames = frames(&facts);
-        let findings = cache.check_lenient(frames[0].fingerprint(), |block| {
+        let (findings, _) = cache.check(frames[0].fingerprint(), |block| {
             svl_analysis::analyze_block(path, block, &frames, &Options::default())
         });
         return (findings.to_vec(), Some(facts));
@@ -976,9 +976,10 @@ fn lenient_and_fresh(cache: &mut Incremental, text: String) -> (Vec<Finding>, Ve
     let facts = Arc::new(cache.read_lenient(path, Arc::clone(&text)));
     let frames = frames(&facts);
     let findings = cache
-        .check_lenient(frames[0].fingerprint(), |block| {
+        .check(frames[0].fingerprint(), |block| {
             svl_analysis::analyze_block(path, block, &frames, &Options::default())
         })
+        .0
         .to_vec();
     let fresh = Arc::new(FileFacts::extract_needed_with(
         path,

@@ -311,21 +311,6 @@ impl Incremental {
         facts
     }
 
-    /// The findings of the facts the last [`Incremental::read_lenient`]
-    /// returned (those of [`crate::analyze_file`]), checking again only the
-    /// chunks that changed, or all if the module's facts (`fingerprint`)
-    /// changed. Call right after it.
-    pub fn check_lenient(
-        &mut self,
-        fingerprint: u64,
-        check_block: impl FnMut(&Block) -> Vec<Finding>,
-    ) -> Findings {
-        match self.lenient.as_deref_mut() {
-            Some(memo) => memo.check(fingerprint, check_block),
-            None => Findings::default(),
-        }
-    }
-
     pub fn apply(&mut self, op: &CacheOp) {
         match op {
             CacheOp::Edit(edit) => self.edit(*edit),
@@ -416,6 +401,8 @@ impl Incremental {
     /// Brings the cached items up to `tree` (the tree of `src`).
     pub fn sync(&mut self, src: &str, tree: &Tree) -> Sync {
         let root = tree.root_node();
+        // Read from a tree: not leniently.
+        self.lenient = None;
         if root.kind() != "config_file" || root.has_error() {
             let had_facts = self.entries.iter().any(Entry::has_facts);
             self.invalidate();
@@ -426,7 +413,6 @@ impl Incremental {
             };
         }
         self.broken = false;
-        self.lenient = None;
         let mut cursor = root.walk();
         // Comments before or after all items are children of the root, not
         // of the body: a `/*` can turn the rest of the file into one comment.
@@ -835,12 +821,18 @@ impl Incremental {
 
     /// The findings of the file, checking again the items that changed, or
     /// all of them if the module's facts (`fingerprint`) changed. Call after
-    /// a [`Incremental::sync`] that reported `usable`.
+    /// a [`Incremental::sync`] that reported `usable`, or after
+    /// [`Incremental::read_lenient`]: then the findings of the facts it
+    /// returned (those of [`crate::analyze_file`]), checking again only the
+    /// chunks that changed (no statistics).
     pub fn check(
         &mut self,
         fingerprint: u64,
         mut check_block: impl FnMut(&Block) -> Vec<Finding>,
     ) -> (Findings, Stats) {
+        if let Some(memo) = self.lenient.as_deref_mut() {
+            return (memo.check(fingerprint, check_block), Stats::default());
+        }
         let mut stats = Stats::default();
         if self.checked_with != Some(fingerprint) {
             for entry in &mut self.entries {

@@ -180,8 +180,9 @@ pub fn analyze(
             let check_block =
                 |block: &_| svl_analysis::analyze_block(&path, block, &frames, &options);
             match cache {
-                Some(cache) if sync.usable => cache.check(fingerprint(), check_block).0,
-                Some(cache) if read_leniently => cache.check_lenient(fingerprint(), check_block),
+                Some(cache) if sync.usable || read_leniently => {
+                    cache.check(fingerprint(), check_block).0
+                }
                 _ => check_file(&facts, &frames, &options).into(),
             }
         }
