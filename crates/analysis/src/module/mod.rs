@@ -765,10 +765,10 @@ impl FileFacts {
                 }
                 (false, Kept::new(hashed(held)), None)
             });
-            if let Some(next) = next {
-                next.remember(true, range, broken, &held, checked);
-            }
-            (!broken).then_some(held)
+            let read = next
+                .as_mut()
+                .map(|next| next.remember(true, range, broken, &held, checked));
+            (!broken).then_some((held, read))
         };
         let mut detached = Vec::new();
         // Bytes the lenient read may parse again to mend a broken chunk.
@@ -782,22 +782,24 @@ impl FileFacts {
             batch,
             |&i| read(i),
             |i, chunk| {
-                if let (
-                    Some(next),
-                    Chunk::Held {
+                // This chunk's read, kept by the memo.
+                let this_read = match (&mut next, &chunk) {
+                    (
+                        Some(next),
+                        Chunk::Held {
+                            blocks,
+                            broken,
+                            checked,
+                        },
+                    ) => Some(next.remember(
+                        false,
+                        chunks.range(i),
+                        *broken,
                         blocks,
-                        broken,
-                        checked,
-                    },
-                ) = (&mut next, &chunk)
-                {
-                    next.remember(false, chunks.range(i), *broken, blocks, checked.clone());
-                }
-                // The last read kept: this chunk's, or (after a mend) the
-                // run of chunks that parsed cleanly.
-                let last_read =
-                    |next: &Option<LenientMemo>| next.as_ref().map(|n| n.reads.len() - 1);
-                let this_read = last_read(&next);
+                        checked.clone(),
+                    )),
+                    _ => None,
+                };
                 if i < covered {
                     return;
                 }
@@ -807,7 +809,7 @@ impl FileFacts {
                 match chunk {
                     Chunk::Detached => detached.push(chunks.range(i)),
                     Chunk::Held { broken: true, .. }
-                        if let Some((end, held)) =
+                        if let Some((end, (held, read))) =
                             mend(&chunks, i, &mut mend_budget, |range| {
                                 read_joined(range, &mut next)
                             }) =>
@@ -817,7 +819,7 @@ impl FileFacts {
                             semantic.extend(hash);
                         }
                         covered = end + 1;
-                        if let (Some(read), Some(next)) = (last_read(&next), &mut next) {
+                        if let (Some(read), Some(next)) = (read, &mut next) {
                             next.used.push(read);
                         }
                     }
@@ -826,7 +828,6 @@ impl FileFacts {
                             blocks.push(block);
                             semantic.extend(hash);
                         }
-                        // Not the last read kept: a failed mend keeps its tries.
                         if let (Some(read), Some(next)) = (this_read, &mut next) {
                             next.used.push(read);
                         }
@@ -963,15 +964,12 @@ fn lenient_chunks(text: &str, old: Option<(&LenientMemo, &Edited)>) -> (Vec<usiz
             ends.push(item.range.end);
         })
     };
-    if let Some((old, edited)) = old
-        && old.ends.len() == old.wants.len()
-        && !old.ends.is_empty()
-    {
+    if let Some((old, edited)) = old {
         let kept = old.ends.partition_point(|&e| e <= edited.prefix);
         let from = kept.checked_sub(1).map_or(0, |k| old.ends[k]);
         let moved = |e: usize| e.checked_add_signed(edited.delta);
         // Chunk ends the edit left after it: the first, the second, the
-        // fourth… then the end of the text.
+        // fourth… then the end of the text, where the scan always stops.
         let mut next = old.ends.partition_point(|&e| e < edited.suffix_from);
         let mut step = 1;
         loop {
@@ -993,9 +991,6 @@ fn lenient_chunks(text: &str, old: Option<(&LenientMemo, &Edited)>) -> (Vec<usiz
                 }
                 ends.clear();
                 wants.clear();
-            }
-            if next >= old.ends.len() {
-                break;
             }
             next = next.saturating_add(step);
             step *= 2;
@@ -1092,7 +1087,7 @@ impl LenientMemo {
     }
 
     /// Keeps what was read of `range` (reads come in order of where they
-    /// start).
+    /// start); its index in the reads.
     fn remember(
         &mut self,
         joined: bool,
@@ -1100,7 +1095,7 @@ impl LenientMemo {
         broken: bool,
         blocks: &Kept,
         checked: Option<Option<Run>>,
-    ) {
+    ) -> usize {
         debug_assert!(
             self.reads
                 .last()
@@ -1113,6 +1108,7 @@ impl LenientMemo {
             blocks: blocks.clone(),
             checked,
         });
+        self.reads.len() - 1
     }
 
     /// The findings of the facts the last read made (what
