@@ -1040,3 +1040,16 @@ fn a_lenient_read_keeps_findings_only_where_their_places_moved_with_them() {
         assert_eq!(findings, expected, "{between:?}");
     }
 }
+
+/// A chunk cut off by the end of the text is not a chunk an edit at the
+/// end leaves: what is typed after it continues it (found by a property
+/// test run in CI).
+#[test]
+fn a_lenient_read_reads_again_a_block_cut_off_by_the_end_when_typed_on() {
+    let start = "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = []\n";
+    let mut cache = Incremental::default().reading_leniently_above(0);
+    for typed in ["", "    security_group_ids = []\n"] {
+        let (findings, expected) = lenient_and_fresh(&mut cache, format!("{start}{typed}"));
+        assert_eq!(findings, expected, "{typed:?}");
+    }
+}

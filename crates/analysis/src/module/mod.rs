@@ -965,7 +965,11 @@ fn lenient_chunks(text: &str, old: Option<(&LenientMemo, &Edited)>) -> (Vec<usiz
         })
     };
     if let Some((old, edited)) = old {
-        let kept = old.ends.partition_point(|&e| e <= edited.prefix);
+        // Not a chunk that ends where the old text ends: it may have been
+        // cut off there, and what the edit appended continues it.
+        let kept = old
+            .ends
+            .partition_point(|&e| e <= edited.prefix && e < old.text.len());
         let from = kept.checked_sub(1).map_or(0, |k| old.ends[k]);
         let moved = |e: usize| e.checked_add_signed(edited.delta);
         // Chunk ends the edit left after it: the first, the second, the
