@@ -135,6 +135,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     // that block's, whatever other blocks say.
     if broken {
         take_unreadable(src, tree, &mut out, 0..src.len());
+        out.retain(|b| !rejected_header(&b.kind, b.labels.len()) || worth_holding(b));
     } else if out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
         let mut each = Vec::with_capacity(out.len());
         for block in out {
@@ -168,7 +169,8 @@ fn take_unreadable(src: &str, tree: &Tree, out: &mut Vec<crate::hir::Block>, ran
 /// The blocks that stand for `block`, a top-level block Terraform rejects
 /// (see [`rejected_header`]) of a tree without syntax errors: the block
 /// itself (unless a resource header at its start that no parse could read
-/// takes its place) and the resources it may hide, in order. In such a
+/// takes its place, or it is not [`worth_holding`]) and the resources it
+/// may hide, in order. In such a
 /// tree a header can hide in such a block alone, and what it hides depends
 /// on the block's text and the comment above it: [`file_blocks`] and the
 /// analysis cache, which reads the file item by item, read it alike.
@@ -180,7 +182,25 @@ pub(crate) fn rejected_item_blocks(
     let range = block.span.clone();
     let mut out = vec![block];
     take_unreadable(src, tree, &mut out, range);
+    out.retain(|b| !rejected_header(&b.kind, b.labels.len()) || worth_holding(b));
     out
+}
+
+/// Whether a top-level block is worth holding for analysis: one analysis
+/// reads, or one that may hide such a block (syntax errors, nested blocks,
+/// words that did not parse) or holds a suppression directive. A block
+/// Terraform rejects that is none of these is not held: a file of tiny
+/// ones (`a{}`) held them all lowered, 8 MB of them took 851 MB to check,
+/// and 1 MB of them 111 MiB in the editor.
+pub(crate) fn worth_holding(block: &crate::hir::Block) -> bool {
+    crate::rules::read_for_findings(&block.kind, block.label(0))
+        || !block.clean
+        || !block.body.blocks.is_empty()
+        || !block.body.unparsed_words.is_empty()
+        || block
+            .comments
+            .iter()
+            .any(|(_, text)| text.contains(crate::suppress::DIRECTIVE))
 }
 
 /// The block types Terraform knows at the top level of a file, with the
@@ -746,6 +766,38 @@ mod tests {
         // A clean file of known blocks is read as it is.
         let clean = "locals {\n  resource \"aws_sagemaker_model\" \"p\" {}\n}\n";
         assert_eq!(file_blocks(clean, &syntax::parse(clean, None)).len(), 1);
+    }
+
+    /// A block Terraform rejects is held only when analysis may read it: a
+    /// file of `a{}` held each lowered (1 MB of them took 111 MiB in the
+    /// editor). Nested blocks, words that did not parse, a suppression
+    /// directive or a syntax error keep it, and so does a type analysis
+    /// reads (a variable with a label to spare); in a file with a syntax
+    /// error elsewhere too.
+    #[test]
+    fn a_block_terraform_rejects_is_held_only_when_analysis_may_read_it() {
+        let kinds = |src: &str| -> Vec<String> {
+            file_blocks(src, &syntax::parse(src, None))
+                .iter()
+                .map(|b| format!("{} {}", b.kind, b.labels.len()))
+                .collect()
+        };
+        let src = concat!(
+            "a{}\n",
+            "b {\n  x = aws_subnet.s.id\n}\n",
+            "c {\n  d {}\n}\n",
+            "# sagemaker-vpc-lsp:ignore:sagemaker_model_in_vpc kept\n",
+            "e {}\n",
+            "output \"o\" \"p\" {}\n",
+            "variable \"v\" \"w\" {}\n",
+            "resource \"aws_sagemaker_model\" \"m\" {}\n",
+        );
+        let held = ["c 0", "e 0", "variable 2", "resource 2"];
+        assert_eq!(kinds(src), held);
+        let broken = format!("{src}locals {{\n  x =\n}}\n");
+        let mut with_error = kinds(&broken);
+        assert_eq!(with_error.pop().as_deref(), Some("locals 0"));
+        assert_eq!(with_error, held);
     }
 
     /// Each model `file_blocks` reads in `src`: its name, whether closed,

@@ -136,23 +136,9 @@ enum Want {
     Whole,
     /// A chunk Terraform would reject (a header it does not take, a stray
     /// token): parsed, but only the blocks [`worth_holding`] are held.
+    ///
+    /// [`worth_holding`]: crate::terraform::worth_holding
     Held,
-}
-
-/// A block of an irregular chunk worth holding: one analysis reads, or one
-/// that may hide such a block (syntax errors, nested blocks, words that did
-/// not parse) or holds a suppression directive. A file of tiny blocks
-/// Terraform rejects (`a{}`, each a chunk of its own) held them all
-/// lowered: 8 MB of them took 851 MB to check.
-fn worth_holding(block: &Block) -> bool {
-    crate::rules::read_for_findings(&block.kind, block.label(0))
-        || !block.clean
-        || !block.body.blocks.is_empty()
-        || !block.body.unparsed_words.is_empty()
-        || block
-            .comments
-            .iter()
-            .any(|(_, text)| text.contains(crate::suppress::DIRECTIVE))
 }
 
 /// A chunk of the lenient split that does not parse on its own is either
@@ -439,7 +425,7 @@ pub fn too_complex(path: &Path, kind: FileKind, text: &str, fixing: bool) -> Opt
 /// module is read, as far as its text tells: the chunks it wants whole but
 /// those it detaches (in a file over [`DETACH_LIMIT`]), and the irregular
 /// chunks that may hold a nested block or a resource a rule reads (see
-/// [`worth_holding`]). Each chunk is handed to `each` on the way.
+/// [`crate::terraform::worth_holding`]). Each chunk is handed to `each` on the way.
 fn held_when_read(text: &str, mut each: impl FnMut(&crate::split::Item)) -> HeldTooMuch {
     let detach = text.len() > DETACH_LIMIT;
     let mut held = HeldTooMuch {
@@ -733,7 +719,7 @@ impl FileFacts {
             // A chunk Terraform rejects is held, what is worth holding of
             // it: detached, it would be lowered again whole.
             if rejected {
-                blocks.retain(worth_holding);
+                blocks.retain(crate::terraform::worth_holding);
             }
             if detach
                 && small
@@ -761,7 +747,7 @@ impl FileFacts {
                 if !text[range.clone()].contains(crate::suppress::DIRECTIVE) {
                     // The chunks joined to this one: those nothing
                     // reads were not wanted at all.
-                    held.retain(worth_holding);
+                    held.retain(crate::terraform::worth_holding);
                 }
                 (false, Kept::new(hashed(held)), None)
             });
