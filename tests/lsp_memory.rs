@@ -158,6 +158,59 @@ fn a_file_of_tiny_blocks_terraform_rejects_stays_in_bounds() {
     server.shutdown();
 }
 
+/// Opening a document stays in the bound all along, not only once read: 1
+/// MB of models each with a finding (14,000 diagnostics) peaked at 80 MiB
+/// while the stretches parsed ahead of their lowering (four a worker) held
+/// their trees. The anonymous memory is sampled until the diagnostics
+/// arrive: a sample can only miss the peak, never make one.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn opening_a_dense_document_stays_in_bounds_at_its_peak() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use common::{Server, capabilities};
+    use serde_json::Value;
+
+    fn anon_kb(pid: u32) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 1_000_000 {
+        text.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  execution_role_arn = \"arn\"\n}}\n"
+        ));
+        i += 1;
+    }
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    let pid = server.pid();
+    let done = AtomicBool::new(false);
+    let peak = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(anon_kb(pid).unwrap_or(0));
+                std::thread::sleep(std::time::Duration::from_micros(500));
+            }
+            peak
+        });
+        let uri = "file:///dense/main.tf";
+        server.open(uri, &text);
+        let diagnostics = server.await_diagnostics_at(uri, 1);
+        assert_eq!(diagnostics.len(), i, "a finding per model");
+        done.store(true, Ordering::Relaxed);
+        sampler.join().unwrap()
+    });
+    let bound = (40 * text.len() as u64 + 30_000_000) / 1024;
+    assert!(peak > 10_000, "the samples saw the document: {peak} kB");
+    assert!(peak <= bound, "peak: {peak} kB anonymous, over {bound} kB");
+    server.shutdown();
+}
+
 /// The allocator is asked to give free memory back after a document's first
 /// analysis (which parsed all of it), not after every keystroke's: a trim
 /// walks the whole heap and unmaps free pages that the next keystroke then

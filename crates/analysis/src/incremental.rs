@@ -715,8 +715,11 @@ impl Incremental {
         let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
         // Parsed ahead of the stretch being read, at most: parsing ran ahead
         // of lowering, and the trees of most of a file of one-line blocks
-        // were held at once (65 MB at 2 MB, per heaptrack).
-        let ahead = 4 * rayon::current_num_threads().max(1);
+        // were held at once (65 MB at 2 MB, per heaptrack). One a worker
+        // keeps the workers busy while this thread lowers: four a worker
+        // opened no faster, and held 1 MB of models with a finding each at
+        // 80 MiB, over the bound of 40 times the text plus 30 MB.
+        let ahead = rayon::current_num_threads().max(1);
         let clean = rayon::in_place_scope(|scope| {
             let mut spawn = |i: usize| {
                 let Some(tx) = senders.get_mut(i).and_then(Option::take) else {
