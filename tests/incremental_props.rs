@@ -70,6 +70,8 @@ const PIECES: &[&str] = &[
     "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    subnets = []\n  }\n}\n",
     "vpc_config {\n}\n",
     "security_group_ids = []\n",
+    "a = [\n  1,\n]\n",
+    "b = 1 # c\n",
     "subnets",
     "locals {\n",
     "/*",

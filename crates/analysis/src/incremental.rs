@@ -637,14 +637,14 @@ impl Incremental {
     }
 
     /// Fills the cache from `src` without the tree of the whole text: the
-    /// top-level blocks found by a lexical scan ([`crate::split::split`]),
-    /// in stretches of about [`INIT_STRETCH`] bytes (or [`INIT_STRETCH_ITEMS`]
+    /// top-level blocks (and stray attributes) found by a lexical scan
+    /// ([`crate::split::split_with_attributes`]), in stretches of about [`INIT_STRETCH`] bytes (or [`INIT_STRETCH_ITEMS`]
     /// blocks) parsed on their own, in
     /// parallel, each ending at a block's closing brace. `None` (nothing
     /// changed) when the scan does not understand the text or a stretch does
-    /// not parse cleanly into whole blocks and comments.
+    /// not parse cleanly into whole blocks, attributes and comments.
     fn init_text(&mut self, src: &str, point: &dyn Fn(usize) -> Point) -> Option<Sync> {
-        let items = crate::split::split(src)?;
+        let items = crate::split::split_with_attributes(src)?;
         let stretches = init_stretches(&items, src.len());
         // Room for an entry per block the split found, in one allocation
         // rather than grown by doubling (128 bytes an entry: 32 MB for
@@ -784,7 +784,7 @@ impl Incremental {
                 items.push(child);
             }
             for item in items {
-                if !matches!(item.kind(), "block" | "comment") {
+                if !matches!(item.kind(), "block" | "comment" | "attribute") {
                     return None;
                 }
                 entries.push(Entry::new(item, src, tree, self.override_file));

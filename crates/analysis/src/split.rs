@@ -37,7 +37,19 @@ pub(crate) struct Item {
 /// sequence of blocks the scan understands.
 pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
     let mut items = Vec::new();
-    scan(src, false, &mut |item| items.push(item)).then_some(items)
+    scan(src, false, false, &mut |item| items.push(item)).then_some(items)
+}
+
+/// [`split`], with each top-level attribute (`name = value`, which
+/// Terraform rejects in a configuration file) an item of its own, ending
+/// after the newline that ends its value: the analysis cache reads a text
+/// of them stretch by stretch. A file of 92,000 of them was parsed whole,
+/// and its open document kept the tree: 80 MiB for 1 MB. Where an
+/// attribute really ends is the parse's to say (a stretch that does not
+/// parse cleanly is not taken).
+pub(crate) fn split_with_attributes(src: &str) -> Option<Vec<Item>> {
+    let mut items = Vec::new();
+    scan(src, false, true, &mut |item| items.push(item)).then_some(items)
 }
 
 /// The top-level chunks of a text that may be broken: like [`split`] where
@@ -57,19 +69,21 @@ pub(crate) fn split_lenient(src: &str) -> Vec<Item> {
 /// them all: a file of tiny blocks (`a{}`, four bytes) held some 70 bytes
 /// of items a byte.
 pub(crate) fn each_lenient(src: &str, mut take: impl FnMut(Item)) {
-    scan(src, true, &mut take);
+    scan(src, true, false, &mut take);
 }
 
 /// [`each_lenient`]; `true` when the text ends at the end of a chunk (or
 /// after it, in blanks and comments), not in a chunk cut off by its end.
 pub(crate) fn each_lenient_ended(src: &str, mut take: impl FnMut(Item)) -> bool {
-    scan(src, true, &mut take)
+    scan(src, true, false, &mut take)
 }
 
 /// Hands the items of `src` to `take` in order; `false` when the text is
 /// not a sequence of blocks the scan understands, after handing over those
-/// before the trouble (lenient: the rest as one chunk, irregular).
-fn scan(src: &str, lenient: bool, take: &mut impl FnMut(Item)) -> bool {
+/// before the trouble (lenient: the rest as one chunk, irregular). With
+/// `attributes` (not lenient), a top-level attribute is an item of its own
+/// ([`split_with_attributes`]).
+fn scan(src: &str, lenient: bool, attributes: bool, take: &mut impl FnMut(Item)) -> bool {
     let bytes = src.as_bytes();
     let regions = crate::lex::non_code(src);
     let mut next_region = 0;
@@ -148,6 +162,26 @@ fn scan(src: &str, lenient: bool, take: &mut impl FnMut(Item)) -> bool {
             }
             // `name = value` at the top level: not a configuration file.
             b'=' if depth == 0 => {
+                if attributes
+                    && !lenient
+                    && let Some(h) = header
+                    && bytes.get(i + 1) != Some(&b'=')
+                    && is_name(src[h..i].trim_end())
+                {
+                    let Some(end) = attribute_end(bytes, i + 1, &regions, &mut next_region) else {
+                        return false;
+                    };
+                    take(Item {
+                        range: chunk_start..end,
+                        kind: Name::default(),
+                        label: None,
+                        irregular: true,
+                    });
+                    chunk_start = end;
+                    header = None;
+                    i = end;
+                    continue;
+                }
                 if !lenient {
                     return false;
                 }
@@ -171,6 +205,46 @@ fn scan(src: &str, lenient: bool, take: &mut impl FnMut(Item)) -> bool {
         irregular: true,
     });
     false
+}
+
+/// Whether `word` is an identifier (an attribute's name).
+fn is_name(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Where the value of a top-level attribute that starts at `from` ends:
+/// after the first newline outside brackets, strings, heredocs and
+/// comments (`regions`, from `next_region` on, which is kept in step), or
+/// at the end of the text. `None` when a bracket closes what it did not
+/// open, or one is left open.
+fn attribute_end(
+    bytes: &[u8],
+    from: usize,
+    regions: &[Range<usize>],
+    next_region: &mut usize,
+) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = from;
+    while j < bytes.len() {
+        if let Some(region) = regions.get(*next_region)
+            && region.start == j
+        {
+            *next_region += 1;
+            j = region.end.max(j + 1);
+            continue;
+        }
+        match bytes[j] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
+            b'\n' if depth == 0 => return Some(j + 1),
+            _ => {}
+        }
+        j += 1;
+    }
+    (depth == 0).then_some(bytes.len())
 }
 
 /// The type and first label of the block whose header runs from `start` to
@@ -310,6 +384,47 @@ mod tests {
                 ("locals", false, None),
             ]
         );
+    }
+
+    /// A top-level attribute is an item of its own for the cache: up to the
+    /// newline that ends its value, outside brackets, strings, heredocs and
+    /// comments. What cannot be an attribute still gives up.
+    #[test]
+    fn top_level_attributes_are_items_of_their_own_for_the_cache() {
+        let ranges = |src: &str| {
+            split_with_attributes(src).map(|items| {
+                items
+                    .into_iter()
+                    .map(|i| src[i.range].to_owned())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let src = concat!(
+            "a = 1\n",
+            "b = [\n  1,\n  { c = \"}\" },\n]\n",
+            "d = <<EOT\n]\nEOT\n",
+            "e = f(1) # ]\n",
+            "resource \"x\" \"y\" {\n  g = 1\n}\n",
+            "h = 2",
+        );
+        assert_eq!(
+            ranges(src).expect("a split"),
+            [
+                "a = 1\n",
+                "b = [\n  1,\n  { c = \"}\" },\n]\n",
+                "d = <<EOT\n]\nEOT\n",
+                "e = f(1) # ]\n",
+                "resource \"x\" \"y\" {\n  g = 1\n}",
+                "\nh = 2",
+            ]
+        );
+        let items = split_with_attributes(src).unwrap();
+        assert!(items[0].irregular && items[0].label.is_none());
+        // Without attributes, as before: a text of them is not understood.
+        assert_eq!(split(src), None);
+        for src in ["a == 1\n", "a = ]\n", "a = [\n", "a b = 1\n", "\"a\" = 1\n"] {
+            assert_eq!(ranges(src), None, "{src:?}");
+        }
     }
 
     #[test]
