@@ -53,7 +53,8 @@ def memory(pid):
     return values
 
 
-def run(server, path):
+def run(server, path, quiet=False):
+    """Prints the figures of one open and close (returns them if `quiet`)."""
     root = tempfile.TemporaryDirectory()
     proc, send = start_server(server, root.name, subprocess.PIPE)
 
@@ -114,12 +115,18 @@ def run(server, path):
         send({"jsonrpc": "2.0", "method": "exit"})
         proc.stdin.close()
         proc.wait(timeout=60)
+    figures = {"diagnostics": diagnostics, "open_ms": 1000 * (opened_at - start),
+               "idle": idle["VmRSS"], "opened": opened["VmRSS"],
+               "closed": closed["VmRSS"], "peak": closed["VmHWM"]}
+    if quiet:
+        return figures
     print(f"{os.path.getsize(path) / 1e6:.1f} MB, {diagnostics} diagnostics: "
           f"open {1000 * (opened_at - start):.0f} ms, "
           f"close {1000 * (closed_at - close_sent):.0f} ms, "
           f"next reply {1000 * (replied_at - closed_at):.0f} ms; "
           f"RSS idle {idle['VmRSS']}, opened {opened['VmRSS']}, closed {closed['VmRSS']}, "
           f"peak {closed['VmHWM']} MiB")
+    return figures
 
 
 def index(server, folder):
