@@ -205,7 +205,7 @@ fn in_order(entries: &[Entry]) -> bool {
 /// [`INIT_STRETCH`] bytes or [`INIT_STRETCH_ITEMS`] blocks each, the last to
 /// the end of the text (`len`); one stretch of all of it when there is no
 /// block.
-fn init_stretches(items: &[crate::split::Item], len: usize) -> Vec<Range<usize>> {
+pub(crate) fn init_stretches(items: &[crate::split::Item], len: usize) -> Vec<Range<usize>> {
     let mut stretches: Vec<Range<usize>> = Vec::new();
     let mut held = 0;
     for item in items {

@@ -135,11 +135,13 @@ pub fn analyze(
         (_, _, Some(facts)) => facts,
         (true, Some(cache), None) => cache.facts(&path, snapshot.kind, Arc::clone(&text)),
         // JSON files are read by their own parser: no HCL tree for them.
+        // A `.tfvars` file is read stretch by stretch, without a tree of
+        // the whole text for the document to keep.
         _ => FileFacts::extract(
             &path,
             snapshot.kind,
             Arc::clone(&text),
-            matches!(snapshot.kind, FileKind::Hcl | FileKind::Tfvars).then(tree),
+            (snapshot.kind == FileKind::Hcl).then(tree),
         ),
     };
     let facts = Arc::new(facts);

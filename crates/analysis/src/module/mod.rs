@@ -141,6 +141,27 @@ enum Want {
     Held,
 }
 
+/// The assignments of a `.tfvars` text read stretch by stretch, as the
+/// analysis cache first reads a `.tf` file: the tree of one stretch of
+/// attributes at a time, not of the whole text (a tree costs about 40
+/// times its text: 1 MB of `aN = N` took 67 MiB in the editor, which kept
+/// it). `None` when the split does not understand the text or a stretch
+/// does not parse cleanly: it is then parsed whole.
+fn tfvars_by_stretches(text: &str) -> Option<Vec<Attribute>> {
+    let items = crate::split::split_with_attributes(text)?;
+    if items.is_empty() {
+        return None;
+    }
+    let mut points = syntax::Points::new(text);
+    let mut assignments = Vec::new();
+    for stretch in crate::incremental::init_stretches(&items, text.len()) {
+        let (start, end) = (points.at(stretch.start), points.at(stretch.end));
+        let tree = syntax::parse_stretch_at(text, stretch, start, end)?;
+        assignments.extend(lower::hcl::tfvars(text, &tree));
+    }
+    Some(assignments)
+}
+
 /// A chunk of the lenient split that does not parse on its own is either
 /// a real syntax error or a place where the split's lexical view and
 /// tree-sitter's differ (a string the split ended early): joined with the
@@ -546,6 +567,12 @@ impl FileFacts {
         let mut blocks = Vec::new();
         let mut assignments = Vec::new();
         match kind {
+            FileKind::Tfvars
+                if tree.is_none()
+                    && let Some(read) = tfvars_by_stretches(&text) =>
+            {
+                assignments = read;
+            }
             FileKind::Hcl | FileKind::Tfvars => {
                 let owned;
                 let tree = match tree {
@@ -1500,5 +1527,32 @@ mod tests {
         assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
         assert_eq!(normalize(Path::new("./../x")), PathBuf::from("../x"));
         assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
+    }
+    /// A `.tfvars` file is read stretch by stretch to the same assignments
+    /// as from the tree of its whole text; one that does not parse cleanly
+    /// is parsed whole, as before.
+    #[test]
+    fn tfvars_read_by_stretches_equal_the_whole_read() {
+        let path = Path::new("terraform.tfvars");
+        let mut text = String::from("# values\n");
+        let mut i = 0;
+        while text.len() < 3 * crate::incremental::INIT_STRETCH {
+            text.push_str(&format!(
+                "a{i} = {i}\nb{i} = [\n  \"s-{i}\", # ]\n]\nc{i} = {{ k = \"}}\" }}\nd{i} = <<EOT\n]\nEOT\n"
+            ));
+            i += 1;
+        }
+        text.push_str("# the end\n");
+        let whole = lower::hcl::tfvars(&text, &syntax::parse(&text, None));
+        assert_eq!(whole.len(), 4 * i);
+        assert_eq!(tfvars_by_stretches(&text).as_ref(), Some(&whole));
+        let facts = FileFacts::extract(path, FileKind::Tfvars, Arc::new(text.clone()), None);
+        assert_eq!(facts.assignments, whole);
+        // A syntax error: parsed whole, what recovery reads of it.
+        let broken = format!("{text}e =\nf = 1\n");
+        assert_eq!(tfvars_by_stretches(&broken), None);
+        let facts = FileFacts::extract(path, FileKind::Tfvars, Arc::new(broken.clone()), None);
+        let recovered = lower::hcl::tfvars(&broken, &syntax::parse(&broken, None));
+        assert_eq!(facts.assignments, recovered);
     }
 }
