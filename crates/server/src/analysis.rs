@@ -588,7 +588,12 @@ pub fn diagnostics_json(
                 let m = &segment.items[*i];
                 out.push(&segment.json[m.json.clone()], Some(m.clone()));
             }
-            Piece::Fresh(json, memoed) => out.push(json, memoed.take()),
+            Piece::Fresh(json, memoed) => {
+                out.push(json, memoed.take());
+                // Freed as joined: at a first publish every diagnostic is
+                // fresh, and all of them were held twice at once.
+                drop(std::mem::take(json));
+            }
         }
         at += 1;
     }
