@@ -69,6 +69,8 @@ def shapes(size):
          'resource "aws_sagemaker_model" "m" {\n  name = ' + "[" * nest + "]" * nest + "\n}\n"),
         ("JSON models", "main.tf.json",
          json.dumps({"resource": {"aws_sagemaker_model": json_models}}, indent=1)),
+        ("minified JSON models", "main.tf.json",
+         json.dumps({"resource": {"aws_sagemaker_model": json_models}}, separators=(",", ":"))),
         ("tfvars", "terraform.tfvars", repeat(size, lambda i: f"a{i} = {i}\n")),
     ]
 
