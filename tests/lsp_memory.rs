@@ -212,7 +212,7 @@ fn an_open_tfvars_document_keeps_no_tree_of_its_whole_text() {
 /// Opening a document stays in the bound all along, not only once read: 1
 /// MB of models each with a finding (14,000 diagnostics) peaked at 80 MiB
 /// while the stretches parsed ahead of their lowering (four a worker) held
-/// their trees; 1.1 MB of them in JSON (25,000 diagnostics) at about 80 MB
+/// their trees; 0.94 MB of them in minified JSON (25,000 diagnostics) at 78 MB
 /// while the JSON of each diagnostic was held twice, made and joined; a
 /// list nested 200,000 deep while tree-sitter held a tree of it. The
 /// anonymous memory is sampled until the diagnostics arrive: a sample can
