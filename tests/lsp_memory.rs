@@ -225,12 +225,6 @@ fn opening_a_dense_document_stays_in_bounds_at_its_peak() {
     use common::{Server, capabilities};
     use serde_json::Value;
 
-    fn anon_kb(pid: u32) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
-
     let mut hcl = String::new();
     let mut models = 0;
     while hcl.len() < 1_000_000 {
@@ -269,7 +263,7 @@ fn opening_a_dense_document_stays_in_bounds_at_its_peak() {
             let sampler = scope.spawn(|| {
                 let mut peak = 0;
                 while !done.load(Ordering::Relaxed) {
-                    peak = peak.max(anon_kb(pid).unwrap_or(0));
+                    peak = peak.max(common::status_kb(pid, "RssAnon:").unwrap_or(0));
                     std::thread::sleep(std::time::Duration::from_micros(500));
                 }
                 peak

@@ -289,15 +289,7 @@ impl Server {
     /// (`field` as written there: `VmRSS:`, `RssAnon:`); `None` where there
     /// is no such file.
     pub fn status_kb(&self, field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()
+        status_kb(self.pid(), field)
     }
 
     /// When the diagnostics of `uri` at `version` arrived (their bytes
@@ -520,4 +512,18 @@ pub fn apply_edits(text: &str, edits: &[Value], utf8: bool) -> String {
 
 pub fn file_uri(path: &std::path::Path) -> String {
     format!("file://{}", path.display())
+}
+
+/// [`Server::status_kb`] of the process `pid`: for a thread that samples
+/// the server while another drives it.
+pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
