@@ -135,7 +135,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     // that block's, whatever other blocks say.
     if broken {
         take_unreadable(src, tree, &mut out, 0..src.len());
-        out.retain(|b| !rejected_header(&b.kind, b.labels.len()) || worth_holding(b));
+        out.retain(held);
     } else if out.iter().any(|b| rejected_header(&b.kind, b.labels.len())) {
         let mut each = Vec::with_capacity(out.len());
         for block in out {
@@ -182,8 +182,14 @@ pub(crate) fn rejected_item_blocks(
     let range = block.span.clone();
     let mut out = vec![block];
     take_unreadable(src, tree, &mut out, range);
-    out.retain(|b| !rejected_header(&b.kind, b.labels.len()) || worth_holding(b));
+    out.retain(held);
     out
+}
+
+/// Whether a top-level block is held: unless Terraform rejects it and it
+/// is not [`worth_holding`].
+fn held(block: &crate::hir::Block) -> bool {
+    !rejected_header(&block.kind, block.labels.len()) || worth_holding(block)
 }
 
 /// Whether a top-level block is worth holding for analysis: one analysis
