@@ -108,8 +108,7 @@ pub(crate) const MASK_DEPTH: usize = 2 * crate::lower::MAX_NESTING;
 /// by blanks, newlines kept: a `0` in a `[` or `(` (an element, an index,
 /// an argument), nothing in a `{`. The same length, lines and columns, and
 /// the same lowered blocks: the lowering stops before that depth. `None`
-/// when nothing is nested that deep (a count of opening brackets tells
-/// most texts without a scan).
+/// when nothing is nested that deep.
 ///
 /// tree-sitter's tree of `[[[…]]]` takes about 340 bytes a byte of text:
 /// 1 MB of it took the editor to 330 MiB, over the bound of 40 times the
@@ -118,11 +117,22 @@ pub(crate) const MASK_DEPTH: usize = 2 * crate::lower::MAX_NESTING;
 /// not seen.
 pub(crate) fn mask_deep(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let opens = bytes
-        .iter()
-        .filter(|&&b| matches!(b, b'[' | b'(' | b'{'))
-        .count();
-    if opens <= MASK_DEPTH {
+    // Brackets counted in strings and comments too, without a lexical scan:
+    // most texts never come near the depth. (A string of closing brackets
+    // can hide a deep nesting from this count: it is then parsed unmasked,
+    // as before masking, the same in the editor and in `check`.) A count
+    // of opening brackets alone sent every 64 KB stretch of a module (some
+    // 800 of them) through the lexical scan at open.
+    let mut depth = 0usize;
+    let deep = bytes.iter().any(|&b| {
+        match b {
+            b'[' | b'(' | b'{' => depth += 1,
+            b']' | b')' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        depth > MASK_DEPTH
+    });
+    if !deep {
         return None;
     }
     let regions = crate::lex::non_code(text);
