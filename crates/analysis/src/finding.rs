@@ -345,6 +345,8 @@ pub struct Run {
     /// The smallest range holding every place of theirs in their file, as
     /// made.
     span: Range<usize>,
+    /// One of them is suppressed: a publish leaves it out.
+    suppressed: bool,
 }
 
 impl Run {
@@ -358,6 +360,7 @@ impl Run {
             });
         }
         (!findings.is_empty()).then(|| Self {
+            suppressed: findings.iter().any(|f| f.suppressed.is_some()),
             findings: Arc::from(findings),
             moved: 0,
             span: lo.min(hi)..hi,
@@ -371,6 +374,12 @@ impl Run {
 
     pub fn len(&self) -> usize {
         self.findings.len()
+    }
+
+    /// The count of its findings' owners, which a clone or a drop updates
+    /// (see [`crate::owners`]).
+    pub(crate) fn owners(&self) -> usize {
+        Arc::strong_count(&self.findings)
     }
 
     /// The two hold the same findings as made, in the same memory.
@@ -484,21 +493,41 @@ impl Findings {
         self.iter().map(|p| p.to_finding()).collect()
     }
 
-    /// Those `keep` accepts; a run it accepts whole is shared, not copied.
-    pub fn filtered(&self, keep: impl Fn(&Finding) -> bool) -> Self {
-        let runs =
-            self.runs
-                .iter()
-                .filter_map(|run| match run.findings.iter().all(&keep) {
-                    true => Some(run.clone()),
-                    false => Run::new(run.findings.iter().filter(|f| keep(f)).cloned().collect())
-                        .map(|mut r| {
-                            r.move_by(run.moved);
-                            r
-                        }),
+    /// Those not suppressed; a run without a suppressed finding is shared,
+    /// not copied.
+    pub fn unsuppressed(&self) -> Self {
+        // Runs without a suppressed finding are shared as they are; which
+        // they are is known without reading their findings.
+        let mut runs = Vec::with_capacity(self.runs.len());
+        crate::owners::clone_all(&self.runs, Run::owners, &mut runs);
+        if runs.iter().any(|run| run.suppressed) {
+            runs = runs
+                .into_iter()
+                .filter_map(|run| match run.suppressed {
+                    false => Some(run),
+                    true => Run::new(
+                        run.findings
+                            .iter()
+                            .filter(|f| f.suppressed.is_none())
+                            .cloned()
+                            .collect(),
+                    )
+                    .map(|mut kept| {
+                        kept.move_by(run.moved);
+                        kept
+                    }),
                 })
                 .collect();
+        }
         Self::new(runs)
+    }
+}
+
+/// Dropped reading ahead (an analysis of a large document holds thousands
+/// of runs).
+impl Drop for Findings {
+    fn drop(&mut self) {
+        crate::owners::drop_all(std::mem::take(&mut self.runs), Run::owners);
     }
 }
 
@@ -512,6 +541,51 @@ impl From<Vec<Finding>> for Findings {
 mod tests {
     use super::*;
     use crate::hir::Name;
+
+    fn at(range: Range<usize>, suppressed: bool) -> Finding {
+        Finding {
+            rule: "sagemaker_model_in_vpc",
+            severity: Severity::Warning,
+            range: range.clone(),
+            message: Name::new("outside a VPC"),
+            resource: ResourceRef {
+                kind: Name::new("aws_sagemaker_model"),
+                name: Name::new("m"),
+                block: range.clone(),
+                header: range,
+            },
+            problem: Problem::MissingVpcConfig,
+            related: Vec::new(),
+            suppressed: suppressed.then(|| Name::new("accepted")),
+        }
+    }
+
+    /// A publish leaves out suppressed findings, in order, where they now
+    /// are; a run without one is shared, not copied.
+    #[test]
+    fn unsuppressed_findings_keep_their_order_and_places() {
+        let mut runs: Vec<Run> = [
+            vec![at(0..5, false)],
+            vec![at(10..15, false), at(16..20, true), at(21..25, false)],
+            vec![at(30..35, true)],
+            vec![at(40..45, false)],
+        ]
+        .into_iter()
+        .map(|f| Run::new(f).unwrap())
+        .collect();
+        for run in &mut runs[1..] {
+            run.move_by(100);
+        }
+        let findings = Findings::new(runs);
+        let kept = findings.unsuppressed();
+        let places: Vec<Range<usize>> = kept.to_vec().into_iter().map(|f| f.range).collect();
+        assert_eq!(places, [0..5, 110..115, 121..125, 140..145]);
+        assert_eq!(kept.len(), 4);
+        assert!(kept.runs()[0].shares(&findings.runs()[0]));
+        assert!(kept.runs()[2].shares(&findings.runs()[3]));
+        assert!(!kept.runs()[1].shares(&findings.runs()[1]));
+        assert!(kept.iter().all(|f| f.to_finding().suppressed.is_none()));
+    }
 
     /// Rehomed, a finding says the same, from text of its own.
     #[test]

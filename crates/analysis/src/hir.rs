@@ -593,6 +593,12 @@ impl SharedBlock {
         self.latest().1 == 0
     }
 
+    /// The count of the block's owners, which a clone or a drop updates
+    /// (see [`crate::owners`]).
+    pub(crate) fn owners(&self) -> usize {
+        std::sync::Arc::strong_count(&self.block)
+    }
+
     /// It is the block as read: it never moved, so it holds no second
     /// copy of itself nor a pending move.
     pub fn is_as_read(&self) -> bool {

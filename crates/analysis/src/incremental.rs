@@ -818,7 +818,11 @@ impl Incremental {
     pub fn blocks(&self) -> Vec<SharedBlock> {
         // Once per analysis of an open document: one list, as long as needed.
         let mut blocks = Vec::with_capacity(self.entries.iter().map(|e| e.blocks().count()).sum());
-        blocks.extend(self.entries.iter().flat_map(Entry::blocks).cloned());
+        crate::owners::clone_all(
+            self.entries.iter().flat_map(Entry::blocks),
+            SharedBlock::owners,
+            &mut blocks,
+        );
         blocks
     }
 
@@ -858,11 +862,14 @@ impl Incremental {
             entry.checked = Some(Run::new(findings));
         }
         // Each item's run, shared: the findings are not copied.
-        let runs = self
-            .entries
-            .iter()
-            .filter_map(|e| e.checked.clone().flatten())
-            .collect();
+        let mut runs = Vec::new();
+        crate::owners::clone_all(
+            self.entries
+                .iter()
+                .filter_map(|e| e.checked.as_ref()?.as_ref()),
+            Run::owners,
+            &mut runs,
+        );
         (Findings::new(runs), stats)
     }
 }

@@ -20,6 +20,7 @@ pub(crate) mod lex;
 pub(crate) mod lower;
 pub mod module;
 pub mod network;
+pub(crate) mod owners;
 pub mod position;
 pub(crate) mod queries;
 pub mod rules;

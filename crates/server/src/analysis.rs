@@ -195,7 +195,7 @@ pub fn analyze(
         text,
         tree: Arc::clone(&snapshot.tree),
         rope: snapshot.rope.clone(),
-        findings: findings.filtered(|f| f.suppressed.is_none()),
+        findings: findings.unsuppressed(),
         index,
         frames,
         facts,

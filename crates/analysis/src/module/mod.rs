@@ -566,6 +566,14 @@ pub struct FileFacts {
     pub semantic: u64,
 }
 
+/// Dropped reading ahead (an open document's facts hold a handle to each
+/// of its blocks, and a keystroke drops the last version's).
+impl Drop for FileFacts {
+    fn drop(&mut self) {
+        crate::owners::drop_all(std::mem::take(&mut self.blocks), SharedBlock::owners);
+    }
+}
+
 impl FileFacts {
     /// Reads the facts of a file of `kind`. `tree` is its HCL tree when the
     /// caller already has one (it is parsed here otherwise).
@@ -1383,13 +1391,13 @@ mod tests {
     /// about 200 bytes a block, for as long as the facts live).
     #[test]
     fn the_blocks_of_facts_take_no_room_of_the_lowered_blocks() {
-        let blocks = FileFacts::extract(
+        let facts = FileFacts::extract(
             Path::new("main.tf"),
             FileKind::Hcl,
             Arc::new(models(40)),
             None,
-        )
-        .blocks;
+        );
+        let blocks = &facts.blocks;
         assert_eq!(blocks.len(), 40);
         assert_eq!(blocks.capacity(), 40);
         let lowered = terraform::file_blocks(&models(3), &syntax::parse(&models(3), None));
