@@ -493,13 +493,12 @@ impl Findings {
         self.iter().map(|p| p.to_finding()).collect()
     }
 
-    /// Those not suppressed; a run without a suppressed finding is shared,
+    /// Those not suppressed; a run without a suppressed finding is kept,
     /// not copied.
-    pub fn unsuppressed(&self) -> Self {
-        // Runs without a suppressed finding are shared as they are; which
+    pub fn unsuppressed(mut self) -> Self {
+        // Runs without a suppressed finding are kept as they are; which
         // they are is known without reading their findings.
-        let mut runs = Vec::with_capacity(self.runs.len());
-        crate::owners::clone_all(&self.runs, Run::owners, &mut runs);
+        let mut runs = std::mem::take(&mut self.runs);
         if runs.iter().any(|run| run.suppressed) {
             runs = runs
                 .into_iter()
@@ -577,7 +576,7 @@ mod tests {
             run.move_by(100);
         }
         let findings = Findings::new(runs);
-        let kept = findings.unsuppressed();
+        let kept = findings.clone().unsuppressed();
         let places: Vec<Range<usize>> = kept.to_vec().into_iter().map(|f| f.range).collect();
         assert_eq!(places, [0..5, 110..115, 121..125, 140..145]);
         assert_eq!(kept.len(), 4);
