@@ -21,17 +21,17 @@ pub(crate) fn clone_all<'a, T: Clone + 'a>(
     owners: impl Fn(&T) -> usize,
     out: &mut Vec<T>,
 ) {
-    let mut items = items.into_iter().peekable();
-    let mut window: [Option<&T>; AHEAD] = [None; AHEAD];
-    while items.peek().is_some() {
-        let mut n = 0;
-        for (slot, item) in window.iter_mut().zip(items.by_ref()) {
-            *slot = Some(item);
-            n += 1;
+    let mut items = items.into_iter();
+    let mut window: Vec<&T> = Vec::with_capacity(AHEAD);
+    loop {
+        window.clear();
+        window.extend(items.by_ref().take(AHEAD));
+        if window.is_empty() {
+            return;
         }
-        let read: usize = window[..n].iter().flatten().map(|item| owners(item)).sum();
+        let read: usize = window.iter().map(|item| owners(item)).sum();
         std::hint::black_box(read);
-        out.extend(window[..n].iter().flatten().map(|item| T::clone(item)));
+        out.extend(window.iter().copied().cloned());
     }
 }
 
