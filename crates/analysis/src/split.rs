@@ -37,7 +37,7 @@ pub(crate) struct Item {
 /// sequence of blocks the scan understands.
 pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
     let mut items = Vec::new();
-    scan(src, false, false, &mut |item| items.push(item)).then_some(items)
+    scan(src, Mode::Blocks, &mut |item| items.push(item)).then_some(items)
 }
 
 /// [`split`], with each top-level attribute (`name = value`, which
@@ -49,7 +49,7 @@ pub(crate) fn split(src: &str) -> Option<Vec<Item>> {
 /// parse cleanly is not taken).
 pub(crate) fn split_with_attributes(src: &str) -> Option<Vec<Item>> {
     let mut items = Vec::new();
-    scan(src, false, true, &mut |item| items.push(item)).then_some(items)
+    scan(src, Mode::Attributes, &mut |item| items.push(item)).then_some(items)
 }
 
 /// The top-level chunks of a text that may be broken: like [`split`] where
@@ -69,21 +69,32 @@ pub(crate) fn split_lenient(src: &str) -> Vec<Item> {
 /// them all: a file of tiny blocks (`a{}`, four bytes) held some 70 bytes
 /// of items a byte.
 pub(crate) fn each_lenient(src: &str, mut take: impl FnMut(Item)) {
-    scan(src, true, false, &mut take);
+    scan(src, Mode::Lenient, &mut take);
 }
 
 /// [`each_lenient`]; `true` when the text ends at the end of a chunk (or
 /// after it, in blanks and comments), not in a chunk cut off by its end.
 pub(crate) fn each_lenient_ended(src: &str, mut take: impl FnMut(Item)) -> bool {
-    scan(src, true, false, &mut take)
+    scan(src, Mode::Lenient, &mut take)
+}
+
+/// What [`scan`] makes of a text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Top-level blocks and comments ([`split`]).
+    Blocks,
+    /// Those, and top-level attributes as items of their own
+    /// ([`split_with_attributes`]).
+    Attributes,
+    /// Chunks, past what it does not understand ([`each_lenient`]).
+    Lenient,
 }
 
 /// Hands the items of `src` to `take` in order; `false` when the text is
 /// not a sequence of blocks the scan understands, after handing over those
-/// before the trouble (lenient: the rest as one chunk, irregular). With
-/// `attributes` (not lenient), a top-level attribute is an item of its own
-/// ([`split_with_attributes`]).
-fn scan(src: &str, lenient: bool, attributes: bool, take: &mut impl FnMut(Item)) -> bool {
+/// before the trouble (lenient: the rest as one chunk, irregular).
+fn scan(src: &str, mode: Mode, take: &mut impl FnMut(Item)) -> bool {
+    let lenient = mode == Mode::Lenient;
     let bytes = src.as_bytes();
     let regions = crate::lex::non_code(src);
     let mut next_region = 0;
@@ -162,8 +173,7 @@ fn scan(src: &str, lenient: bool, attributes: bool, take: &mut impl FnMut(Item))
             }
             // `name = value` at the top level: not a configuration file.
             b'=' if depth == 0 => {
-                if attributes
-                    && !lenient
+                if mode == Mode::Attributes
                     && let Some(h) = header
                     && bytes.get(i + 1) != Some(&b'=')
                     && is_name(src[h..i].trim_end())
@@ -207,12 +217,14 @@ fn scan(src: &str, lenient: bool, attributes: bool, take: &mut impl FnMut(Item))
     false
 }
 
+/// A character of a name: a block's type, an attribute's.
+fn name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
 /// Whether `word` is an identifier (an attribute's name).
 fn is_name(word: &str) -> bool {
-    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && word
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && word.chars().all(name_char)
 }
 
 /// Where the value of a top-level attribute that starts at `from` ends:
@@ -259,7 +271,7 @@ fn read_header(
     let word = |from: usize| -> usize {
         src[from..end]
             .char_indices()
-            .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .find(|&(_, c)| !name_char(c))
             .map_or(end, |(n, _)| from + n)
     };
     let kind_end = word(start);
