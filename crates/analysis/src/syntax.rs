@@ -744,6 +744,28 @@ mod estimate_tests {
     }
 }
 
+/// How many nodes a tree has, and how deep its deepest node is (the root
+/// is at 0): for tests of what masking spares.
+#[cfg(test)]
+pub(crate) fn tree_shape(tree: &Tree) -> (usize, usize) {
+    let mut cursor = tree.walk();
+    let (mut nodes, mut depth, mut deepest) = (1usize, 0usize, 0usize);
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+        } else {
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return (nodes, deepest);
+                }
+                depth -= 1;
+            }
+        }
+        nodes += 1;
+        deepest = deepest.max(depth);
+    }
+}
+
 #[cfg(test)]
 mod mask_tests {
     use super::*;
@@ -782,24 +804,7 @@ mod mask_tests {
         let whole = parse(&text, None);
         let tree = parse(&masked, None);
         assert!(!tree.root_node().has_error());
-        let nodes = |tree: &Tree| {
-            let mut cursor = tree.walk();
-            let mut count = 0usize;
-            loop {
-                count += 1;
-                if cursor.goto_first_child() || cursor.goto_next_sibling() {
-                    continue;
-                }
-                while cursor.goto_parent() {
-                    if cursor.goto_next_sibling() {
-                        break;
-                    }
-                }
-                if cursor.node() == tree.root_node() {
-                    return count;
-                }
-            }
-        };
+        let nodes = |tree: &Tree| tree_shape(tree).0;
         assert!(
             nodes(&tree) * 2 < nodes(&whole),
             "{} nodes masked, {} whole",

@@ -1580,23 +1580,7 @@ mod tests {
             "[".repeat(deep),
             "]".repeat(deep)
         );
-        let depth = |tree: &Tree| {
-            let mut cursor = tree.walk();
-            let (mut depth, mut deepest) = (0usize, 0usize);
-            loop {
-                if cursor.goto_first_child() {
-                    depth += 1;
-                    deepest = deepest.max(depth);
-                    continue;
-                }
-                while !cursor.goto_next_sibling() {
-                    if !cursor.goto_parent() {
-                        return deepest;
-                    }
-                    depth -= 1;
-                }
-            }
-        };
+        let depth = |tree: &Tree| syntax::tree_shape(tree).1;
         let whole = depth(&syntax::parse(&chunk, None));
         for lenient in [false, true] {
             let parsed = Parsed::new(&chunk, lenient);
