@@ -33,19 +33,44 @@ fn spawn_for_megabytes() -> common::Server {
     server
 }
 
+/// The server's anonymous resident memory, in kB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn anon_kb(server: &common::Server) -> u64 {
+    server
+        .status_kb("RssAnon:")
+        .expect("RssAnon in /proc/<pid>/status")
+}
+
+/// Issue 11's bound on an open document of `len` bytes, in kB: 40 times
+/// its text plus 30 MB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_kb(len: usize) -> u64 {
+    (40 * len as u64 + 30_000_000) / 1024
+}
+
+/// The server's anonymous memory (kB) once it is down to `bound`, or as
+/// it is after `limit`: what the system gets back is counted as it goes,
+/// and a loaded machine is slow to give it, so it is awaited, never
+/// looked at after a fixed time.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn anon_settled_kb(server: &common::Server, bound: u64, limit: std::time::Duration) -> u64 {
+    let anon = || anon_kb(server);
+    let deadline = std::time::Instant::now() + limit;
+    let mut now = anon();
+    while now > bound && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        now = anon();
+    }
+    now
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use common::{Server, capabilities};
     use serde_json::{Value, json};
-
-    fn anon_kb(server: &Server) -> u64 {
-        server
-            .status_kb("RssAnon:")
-            .expect("RssAnon in /proc/<pid>/status")
-    }
 
     /// The resident pages of files: the server's code and constants, and
     /// the libraries'.
@@ -79,7 +104,7 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
     // Read block by block, without the tree of the whole text (two thirds
     // of an open document's memory, about 150 MB here when it was kept):
     // within issue 11's bound of 40 times the text plus 30 MB.
-    let bound = (40 * text.len() as u64 + 30_000_000) / 1024;
+    let bound = bound_kb(text.len());
     assert!(open <= bound, "open: {open} kB anonymous, over {bound} kB");
     // A quick fix at a model in the middle parses what it reads (the
     // model's block, the last blocks for the file's style), not the whole
@@ -112,18 +137,11 @@ fn an_open_document_stays_in_bounds_and_closing_it_gives_its_memory_back() {
         "textDocument/hover",
         json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
     );
-    // What the system gets back is counted as it goes: wait for it (a
-    // loaded machine is slow), never for a fixed time.
     // Within a few megabytes of idle: the heap of every thread that held
     // the document (the reader's arena that parsed the message included),
     // the workers' stack pages, the reader's buffer.
     let bound = idle + SETTLED_SLACK_KB;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut now = anon_kb(&server);
-    while now > bound && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        now = anon_kb(&server);
-    }
+    let now = anon_settled_kb(&server, bound, Duration::from_secs(120));
     assert!(
         now <= bound,
         "idle: {idle} kB anonymous, open: {open} kB; after closing: still {now} kB"
@@ -166,10 +184,8 @@ fn files_of_tiny_items_terraform_rejects_stay_in_bounds() {
         let diagnostics = server.await_diagnostics_at(&uri, 1);
         // The model after them is still read and judged.
         assert_eq!(diagnostics.len(), 1, "{name}: {diagnostics:#?}");
-        let open = server
-            .status_kb("RssAnon:")
-            .expect("RssAnon in /proc/<pid>/status");
-        let bound = (40 * text.len() as u64 + 30_000_000) / 1024;
+        let open = anon_kb(&server);
+        let bound = bound_kb(text.len());
         assert!(
             open <= bound,
             "{name}: open: {open} kB anonymous, over {bound} kB"
@@ -186,7 +202,7 @@ fn files_of_tiny_items_terraform_rejects_stay_in_bounds() {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn an_open_tfvars_document_keeps_no_tree_of_its_whole_text() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use common::capabilities;
     use serde_json::{Value, json};
@@ -201,18 +217,8 @@ fn an_open_tfvars_document_keeps_no_tree_of_its_whole_text() {
         "textDocument/hover",
         json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
     );
-    let anon = || {
-        server
-            .status_kb("RssAnon:")
-            .expect("RssAnon in /proc/<pid>/status")
-    };
     let bound = (20 * text.len() as u64 + 10_000_000) / 1024;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut now = anon();
-    while now > bound && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        now = anon();
-    }
+    let now = anon_settled_kb(&server, bound, Duration::from_secs(30));
     assert!(
         now <= bound,
         "open: still {now} kB anonymous, over {bound} kB"
@@ -285,7 +291,7 @@ fn opening_a_dense_document_stays_in_bounds_at_its_peak() {
             done.store(true, Ordering::Relaxed);
             sampler.join().unwrap()
         });
-        let bound = (40 * text.len() as u64 + 30_000_000) / 1024;
+        let bound = bound_kb(text.len());
         // The server holds the text at least.
         assert!(
             peak > text.len() as u64 / 1024,
@@ -311,7 +317,7 @@ fn free_memory_is_released_after_the_first_analysis_not_after_each_keystroke() {
     use serde_json::{Value, json};
 
     const RELEASED: &str = "first analysis: free memory released";
-    let mut server = spawn_for_megabytes();
+    let mut server = common::Server::spawn();
     server.initialize(capabilities(false), Value::Null);
     let uri = "file:///released/main.tf";
     let text = "resource \"aws_sagemaker_model\" \"m\" {\n  name = \"m\"\n}\n";
