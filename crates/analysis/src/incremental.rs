@@ -114,6 +114,27 @@ impl Entry {
         }
     }
 
+    /// The entry of an item read without a tree ([`crate::lower::direct`]).
+    fn direct(item: crate::lower::direct::Item, override_file: bool) -> Self {
+        use crate::lower::direct::Item;
+        let (range, is_block, block) = match item {
+            Item::Comment(range) | Item::Attribute(range) => (range, false, None),
+            Item::Block(mut b) => {
+                b.shrink();
+                (b.span.clone(), true, Some(SharedBlock::new(b)))
+            }
+        };
+        let hash = block.as_ref().and_then(|b| shared_hash(b, override_file));
+        Self {
+            range,
+            is_block,
+            block,
+            hash,
+            more: Box::default(),
+            checked: None,
+        }
+    }
+
     /// The hashes of its blocks others may read, in order.
     fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
         self.hash
@@ -190,6 +211,9 @@ pub const INIT_STRETCH: usize = 64 * 1024;
 /// `a{}` (16,000 blocks in 64 KB) held 41 MB at 1 MB, per heaptrack.
 pub const INIT_STRETCH_ITEMS: usize = 1024;
 
+/// A stretch of the text to parse, with the points of its ends.
+type StretchAt = (Range<usize>, Point, Point);
+
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
@@ -199,6 +223,19 @@ fn in_order(entries: &[Entry]) -> bool {
     entries
         .windows(2)
         .all(|w| (w[0].range.start, w[0].range.end) <= (w[1].range.start, w[1].range.end))
+}
+
+/// Do the blocks of `entries`, the items of `src[stretch]`, end where the
+/// chunks of the lenient split of the stretch end? `check` parses each of
+/// those on its own, and where tree-sitter reads a string across what the
+/// split took for several blocks, `check` and the editor would not agree.
+fn lenient_aligned(entries: &[Entry], src: &str, stretch: &Range<usize>) -> bool {
+    let mut ends = entries.iter().filter(|e| e.is_block).map(|e| e.range.end);
+    let mut aligned = true;
+    crate::split::each_lenient(&src[stretch.clone()], |chunk| {
+        aligned &= ends.next() == Some(stretch.start + chunk.range.end);
+    });
+    aligned && ends.next().is_none()
 }
 
 /// The stretches a first read parses: consecutive items of the split, about
@@ -669,10 +706,80 @@ impl Incremental {
         })
     }
 
-    /// The items of `stretches` of `src`, each parsed on its own (node
-    /// offsets stay the file's), in order (room made for `expected`).
-    /// `None` when a stretch does not parse cleanly into whole blocks and
-    /// comments.
+    /// The items of `stretches` of `src`, in order (room made for
+    /// `expected`). `None` when a stretch does not read cleanly into whole
+    /// blocks, attributes and comments.
+    ///
+    /// Each stretch is read without a tree ([`crate::lower::direct`]) on
+    /// this thread, as far as that reader goes; the rest of it, from the
+    /// item it refused, is parsed with tree-sitter
+    /// ([`Incremental::parse_stretches`]) and its entries are put in their
+    /// place. A large file read leniently
+    /// ([`Incremental::reads_leniently`]) takes a stretch whole one way or
+    /// the other, and checks either against the lenient split.
+    fn read_stretches(
+        &self,
+        src: &str,
+        stretches: &[Range<usize>],
+        point: &dyn Fn(usize) -> Point,
+        expected: usize,
+    ) -> Option<Vec<Entry>> {
+        let lenient = self.reads_leniently(src);
+        let mut entries = Vec::with_capacity(expected);
+        // What tree-sitter is to parse, and where in `entries` it goes.
+        let mut rest: Vec<(usize, StretchAt)> = Vec::new();
+        for stretch in stretches {
+            if src[stretch.clone()].trim().is_empty() {
+                continue;
+            }
+            let first = entries.len();
+            let refuse = |b: &Block| crate::terraform::rejected_header(&b.kind, b.labels.len());
+            let stop = crate::lower::direct::read(src, stretch.clone(), refuse, |item| {
+                entries.push(Entry::direct(item, self.override_file));
+            });
+            let from = if stop == stretch.end {
+                if lenient && !lenient_aligned(&entries[first..], src, stretch) {
+                    return None;
+                }
+                continue;
+            } else if lenient {
+                entries.truncate(first);
+                stretch.start
+            } else {
+                stop
+            };
+            if !src[from..stretch.end].trim().is_empty() {
+                let parse = (from..stretch.end, point(from), point(stretch.end));
+                rest.push((entries.len(), parse));
+            }
+        }
+        if rest.is_empty() {
+            return Some(entries);
+        }
+        let (at, parses): (Vec<usize>, Vec<_>) = rest.into_iter().unzip();
+        let mut ends = Vec::with_capacity(parses.len());
+        let mut parsed = Vec::new();
+        self.parse_stretches(src, &parses, &mut parsed, &mut ends)?;
+        if entries.is_empty() {
+            return Some(parsed);
+        }
+        // The parsed entries in their places, in one list.
+        let mut all = Vec::with_capacity(entries.len() + parsed.len());
+        let (mut direct, mut parsed) = (entries.into_iter(), parsed.into_iter());
+        let (mut direct_at, mut parsed_at) = (0, 0);
+        for (at, end) in at.into_iter().zip(ends) {
+            all.extend(direct.by_ref().take(at - direct_at));
+            all.extend(parsed.by_ref().take(end - parsed_at));
+            (direct_at, parsed_at) = (at, end);
+        }
+        all.extend(direct);
+        Some(all)
+    }
+
+    /// Appends the items of `stretches` of `src` to `entries`, each
+    /// stretch parsed on its own (node offsets stay the file's), in order,
+    /// and the number of entries after each stretch to `ends`. `None` when
+    /// a stretch does not parse cleanly into whole blocks and comments.
     ///
     /// Several stretches are parsed in parallel on rayon's workers while
     /// this thread lowers each stretch as soon as it and those before it are
@@ -681,29 +788,24 @@ impl Incremental {
     /// thread and its stack, and what it builds, which outlives the call,
     /// stays in this thread's allocator arena: lowered blocks spread over the
     /// workers' arenas kept megabytes resident after the document closed.
-    fn read_stretches(
+    fn parse_stretches(
         &self,
         src: &str,
-        stretches: &[Range<usize>],
-        point: &dyn Fn(usize) -> Point,
-        expected: usize,
-    ) -> Option<Vec<Entry>> {
-        let stretches: Vec<(Range<usize>, Point, Point)> = stretches
-            .iter()
-            .filter(|r| !src[(*r).clone()].trim().is_empty())
-            .map(|r| (r.clone(), point(r.start), point(r.end)))
-            .collect();
-        let parse = |(r, start, end): &(Range<usize>, Point, Point)| {
+        stretches: &[StretchAt],
+        entries: &mut Vec<Entry>,
+        ends: &mut Vec<usize>,
+    ) -> Option<()> {
+        let parse = |(r, start, end): &StretchAt| {
             crate::syntax::parse_stretch_at(src, r.clone(), *start, *end)
         };
-        let mut entries = Vec::with_capacity(expected);
         // On a rayon worker, waiting here for other jobs could starve the
         // pool: parse in order on this thread instead.
         if stretches.len() <= 1 || rayon::current_thread_index().is_some() {
-            for stretch in &stretches {
-                self.read_items(&parse(stretch)?, src, &stretch.0, &mut entries)?;
+            for stretch in stretches {
+                self.read_items(&parse(stretch)?, src, &stretch.0, entries)?;
+                ends.push(entries.len());
             }
-            return Some(entries);
+            return Some(());
         }
         // One slot per stretch, read in order: each job fills its own (a
         // job that panics drops its sender, and the wait for it ends).
@@ -744,7 +846,8 @@ impl Incremental {
                 let tree = rx.recv().ok().flatten();
                 let read = tree
                     .as_ref()
-                    .and_then(|tree| self.read_items(tree, src, &stretches[i].0, &mut entries));
+                    .and_then(|tree| self.read_items(tree, src, &stretches[i].0, entries));
+                ends.push(entries.len());
                 if let Some(tree) = tree {
                     scope.spawn(move |_| drop(tree));
                 }
@@ -755,7 +858,7 @@ impl Incremental {
             }
             true
         });
-        clean.then_some(entries)
+        clean.then_some(())
     }
 
     /// Appends the items of one stretch's tree (of `src[stretch]`) to
@@ -790,19 +893,9 @@ impl Incremental {
                 entries.push(Entry::new(item, src, tree, self.override_file));
             }
         }
-        if self.reads_leniently(src) {
-            let mut ends = entries[first..]
-                .iter()
-                .filter(|e| e.is_block)
-                .map(|e| e.range.end);
-            let mut aligned = true;
-            crate::split::each_lenient(&src[stretch.clone()], |chunk| {
-                aligned &= ends.next() == Some(stretch.start + chunk.range.end);
-            });
-            if !aligned || ends.next().is_some() {
-                entries.truncate(first);
-                return None;
-            }
+        if self.reads_leniently(src) && !lenient_aligned(&entries[first..], src, stretch) {
+            entries.truncate(first);
+            return None;
         }
         Some(())
     }

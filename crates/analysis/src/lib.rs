@@ -37,6 +37,8 @@ use std::sync::Arc;
 use finding::ResourceRef;
 pub use finding::{Finding, Findings, Placed, Problem, Severity, VpcAttribute};
 pub use lower::ANALYSIS_STACK_SIZE;
+#[doc(hidden)]
+pub use lower::direct::agrees_with_tree_sitter as direct_reading_agrees;
 pub use rules::Context;
 
 use hir::Block;

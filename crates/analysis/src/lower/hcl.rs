@@ -512,7 +512,7 @@ fn quoted_template(node: Node<'_>, src: &str) -> ExprKind {
     ExprKind::Template(parts)
 }
 
-fn push_literal(parts: &mut crate::hir::TemplateParts, s: String) {
+pub(super) fn push_literal(parts: &mut crate::hir::TemplateParts, s: String) {
     if s.is_empty() {
         return;
     }
@@ -584,6 +584,19 @@ fn heredoc(node: Node<'_>, src: &str) -> ExprKind {
     if at < end {
         pieces.push((at..end, None));
     }
+    ExprKind::Template(heredoc_parts(src, start, pieces, flush))
+}
+
+/// The parts of a heredoc whose text starts at `start`, from its `pieces`:
+/// literal stretches (`None`) and template parts, in order; `flush`: a
+/// `<<-` heredoc, whose common indentation is removed.
+pub(super) fn heredoc_parts(
+    src: &str,
+    start: usize,
+    pieces: Vec<(Span, Option<TemplatePart>)>,
+    flush: bool,
+) -> crate::hir::TemplateParts {
+    let end = pieces.last().map_or(start, |(r, _)| r.end);
     let strip = if flush {
         common_indent(src, start, end, &pieces)
     } else {
@@ -605,7 +618,7 @@ fn heredoc(node: Node<'_>, src: &str) -> ExprKind {
             }
         }
     }
-    ExprKind::Template(parts)
+    parts
 }
 
 /// The text of a heredoc without template parts whose lines run from

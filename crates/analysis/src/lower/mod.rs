@@ -1,5 +1,6 @@
 //! From syntax trees to the syntax-free model of [`crate::hir`].
 
+pub(crate) mod direct;
 pub mod hcl;
 pub mod json;
 
