@@ -103,6 +103,21 @@ fn lower_parsed(text: &str, range: Range<usize>, parsed: Parsed) -> Vec<Block> {
     blocks
 }
 
+/// The blocks of the item at `range` of `text` read without a tree
+/// ([`crate::lower::direct`]): what [`Parsed::lower`] of the item's parse
+/// gives, when the direct reading reads all of it (`None` otherwise).
+fn read_directly(text: &str, range: Range<usize>) -> Option<Vec<Block>> {
+    let mut blocks = Vec::new();
+    let refuse = |b: &Block| terraform::rejected_header(&b.kind, b.labels.len());
+    let stop = crate::lower::direct::read(text, range.clone(), refuse, |item| {
+        if let crate::lower::direct::Item::Block(mut b) = item {
+            b.shrink();
+            blocks.push(b);
+        }
+    });
+    (stop == range.end).then_some(blocks)
+}
+
 /// The blocks of a detached item (see [`FileFacts::detached`]), read as the
 /// lenient split first read them.
 pub(crate) fn lower_detached(text: &str, range: Range<usize>) -> Vec<Block> {
@@ -684,6 +699,10 @@ impl FileFacts {
             return Self::extract(path, kind, text, None);
         };
         for item in items.iter().filter(|item| wanted(&text, item) != Want::No) {
+            if let Some(read) = read_directly(&text, item.range.clone()) {
+                blocks.extend(shared(read));
+                continue;
+            }
             let parsed = Parsed::new(&text[item.range.clone()], false);
             if parsed.has_error() {
                 return Self::extract(path, kind, text, None);
