@@ -211,6 +211,11 @@ pub const INIT_STRETCH: usize = 64 * 1024;
 /// `a{}` (16,000 blocks in 64 KB) held 41 MB at 1 MB, per heaptrack.
 pub const INIT_STRETCH_ITEMS: usize = 1024;
 
+/// From how many items to check [`Incremental::check`] checks them on
+/// rayon's workers as well as on its own thread: an open, or a change of
+/// the module's facts, not a keystroke (one item, or a few).
+const PARALLEL_CHECK: usize = 64;
+
 /// A stretch of the text to parse, with the points of its ends.
 type StretchAt = (Range<usize>, Point, Point);
 
@@ -928,7 +933,7 @@ impl Incremental {
     pub fn check(
         &mut self,
         fingerprint: u64,
-        mut check_block: impl FnMut(&Block) -> Vec<Finding>,
+        check_block: impl Fn(&Block) -> Vec<Finding> + std::marker::Sync,
     ) -> (Findings, Stats) {
         if let Some(memo) = self.lenient.as_deref_mut() {
             return (memo.check(fingerprint, check_block), Stats::default());
@@ -941,18 +946,31 @@ impl Incremental {
             stats.full = true;
             self.checked_with = Some(fingerprint);
         }
-        for entry in &mut self.entries {
-            if entry.checked.is_some() {
-                stats.reused += 1;
-                continue;
-            }
-            stats.rechecked += 1;
+        let check_entry = |entry: &mut Entry| {
             let mut blocks = entry.blocks();
             let mut findings = blocks.next().map(|b| check_block(b)).unwrap_or_default();
             for block in blocks {
                 findings.extend(check_block(block));
             }
             entry.checked = Some(Run::new(findings));
+        };
+        stats.rechecked = self.entries.iter().filter(|e| e.checked.is_none()).count();
+        stats.reused = self.entries.len() - stats.rechecked;
+        // Many items to check (an open, a change of the module's facts):
+        // on rayon's workers too. Not from a worker, whose wait could starve
+        // the pool.
+        if stats.rechecked >= PARALLEL_CHECK && rayon::current_thread_index().is_none() {
+            use rayon::prelude::*;
+            self.entries
+                .par_iter_mut()
+                .with_min_len(PARALLEL_CHECK / 2)
+                .filter(|e| e.checked.is_none())
+                .for_each(check_entry);
+        } else {
+            self.entries
+                .iter_mut()
+                .filter(|e| e.checked.is_none())
+                .for_each(check_entry);
         }
         // Each item's run, shared: the findings are not copied.
         let mut runs = Vec::new();

@@ -35,6 +35,11 @@ use crossbeam_channel::unbounded;
 pub fn run(client_process: Option<u32>) -> u8 {
     // Memory a closed document freed goes back to the system.
     svl_trim::fix_thresholds();
+    // rayon's workers check the items of a document being opened too: they
+    // need the analysis's stack.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(svl_analysis::ANALYSIS_STACK_SIZE)
+        .build_global();
     let (out, writer) = transport::spawn_writer(transport::stdout());
     let (events_tx, events_rx) = unbounded();
     let forward = events_tx.clone();

@@ -1169,7 +1169,7 @@ impl LenientMemo {
     pub(crate) fn check(
         &mut self,
         fingerprint: u64,
-        mut check_block: impl FnMut(&Block) -> Vec<crate::Finding>,
+        check_block: impl Fn(&Block) -> Vec<crate::Finding>,
     ) -> crate::Findings {
         if self.checked_with != Some(fingerprint) {
             for read in &mut self.reads {
