@@ -146,10 +146,7 @@ fn analyze_block_in(
         let Some(target_merged) = target_merged else {
             continue;
         };
-        let target = rules::Target {
-            block,
-            merged: target_merged,
-        };
+        let target = rules::Target::new(block, target_merged, frame);
         let ctx = Context {
             frame,
             path,
@@ -335,7 +332,7 @@ pub fn judge_file(file: &FileFacts, frames: &[Arc<Frame>]) -> Vec<Judged> {
             let Some(merged) = frame.index.merged_for(&file.path, block) else {
                 continue;
             };
-            let target = rules::Target { block, merged };
+            let target = rules::Target::new(block, merged, frame);
             let ctx = Context {
                 frame,
                 path: &file.path,
@@ -373,7 +370,7 @@ pub fn explain(
     let options = Options::default();
     frames.iter().find_map(|frame| {
         let merged = frame.index.merged_for(&file.path, block)?;
-        let target = rules::Target { block, merged };
+        let target = rules::Target::new(block, merged, frame);
         let ctx = Context {
             frame,
             path: &file.path,

@@ -366,6 +366,8 @@ pub(crate) struct Placement<'f> {
 /// The model's subnets, when every one of them is an `aws_subnet` instance
 /// declared in the chain.
 pub(crate) fn placement<'f>(merged: &Merged<'f>, frame: &'f Frame) -> Option<Placement<'f>> {
+    #[cfg(test)]
+    tests::PLACEMENTS.with(|n| n.set(n.get() + 1));
     if crate::module::never_instantiated(frame, merged) {
         return None;
     }
@@ -620,6 +622,59 @@ mod tests {
     use crate::module::{FileFacts, FileKind, ModuleIndex};
     use std::path::PathBuf;
     use std::sync::Arc;
+
+    thread_local! {
+        /// How many times this thread evaluated a model's placement.
+        pub(super) static PLACEMENTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// The rules that read a model's subnets (availability zones, public
+    /// subnets, endpoints, DNS) share one evaluation of them.
+    #[test]
+    fn the_rules_of_a_model_evaluate_its_placement_once() {
+        let text = r#"
+resource "aws_vpc" "v" {}
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.v.id
+  availability_zone = "eu-west-1a"
+}
+resource "aws_sagemaker_model" "m" {
+  vpc_config {
+    subnets            = [aws_subnet.a.id]
+    security_group_ids = ["sg-1"]
+  }
+}
+"#;
+        let facts = Arc::new(FileFacts::extract(
+            std::path::Path::new("main.tf"),
+            FileKind::Hcl,
+            Arc::new(text.to_owned()),
+            None,
+        ));
+        let frame = Arc::new(Frame::root(Arc::new(ModuleIndex::new(
+            PathBuf::from("."),
+            vec![Arc::clone(&facts)],
+        ))));
+        let model = facts
+            .blocks
+            .iter()
+            .find(|b| b.resource_address() == Some(("aws_sagemaker_model", "m")))
+            .unwrap();
+        PLACEMENTS.with(|n| n.set(0));
+        let findings = crate::analyze_block(
+            std::path::Path::new("main.tf"),
+            model,
+            &[frame],
+            &crate::Options::default(),
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == "sagemaker_subnet_az_spread"),
+            "{findings:?}"
+        );
+        assert_eq!(PLACEMENTS.with(|n| n.get()), 1);
+    }
 
     const MODULE: &str = r#"
 variable "ids" {

@@ -57,6 +57,36 @@ pub struct Context<'a> {
 pub struct Target<'a> {
     pub block: &'a Block,
     pub merged: Merged<'a>,
+    /// The frame `merged` was found in.
+    frame: &'a Frame,
+    /// The model's placement ([`crate::network::placement`]), once a rule
+    /// asked for it: four rules read it, and each evaluated it again.
+    placement: std::cell::OnceCell<Option<crate::network::Placement<'a>>>,
+}
+
+impl<'a> Target<'a> {
+    /// The resource of `block` as `frame` merges it (`merged`).
+    pub fn new(block: &'a Block, merged: Merged<'a>, frame: &'a Frame) -> Self {
+        Self {
+            block,
+            merged,
+            frame,
+            placement: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The frame the resource was merged in.
+    pub(crate) fn frame(&self) -> &'a Frame {
+        self.frame
+    }
+
+    /// The model's subnets, when every one of them is certainly known
+    /// ([`crate::network::placement`] in the target's frame).
+    pub(crate) fn placement(&self) -> Option<&crate::network::Placement<'a>> {
+        self.placement
+            .get_or_init(|| crate::network::placement(&self.merged, self.frame))
+            .as_ref()
+    }
 }
 
 impl Target<'_> {

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use super::{Cause, is_model, report};
 use crate::finding::{Finding, Severity};
 use crate::module::Reference;
-use crate::network::{Net, Placement, placement, private_dns_interfaces};
+use crate::network::{Net, Placement, private_dns_interfaces};
 use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
@@ -56,7 +56,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     if !is_model(target) {
         return;
     }
-    let Some(placement) = placement(&target.merged, ctx.frame) else {
+    let Some(placement) = target.placement() else {
         return;
     };
     let mut causes = Vec::new();
@@ -103,7 +103,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         && let Some(vpc) = placement.vpc()
     {
         for endpoint in private_dns_interfaces(&placement.net, &vpc.reference) {
-            let Some(covered) = endpoint_zones(&placement, &endpoint) else {
+            let Some(covered) = endpoint_zones(placement, &endpoint) else {
                 continue;
             };
             // Names and ids of zones cannot be compared.

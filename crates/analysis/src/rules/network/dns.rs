@@ -7,8 +7,7 @@
 use super::{Cause, is_model, report};
 use crate::finding::{Finding, Severity};
 use crate::fix::{Fix, FixContext, TextEdit};
-use crate::module::Frame;
-use crate::network::{Inst, Placement, placement, private_dns_interfaces};
+use crate::network::{Inst, Placement, private_dns_interfaces};
 use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
@@ -26,8 +25,8 @@ pub(crate) static DOC: RuleDoc = RuleDoc {
     opt_in: false,
 };
 
-pub(crate) struct Assessment<'f> {
-    placement: Placement<'f>,
+pub(crate) struct Assessment<'t, 'f> {
+    placement: &'t Placement<'f>,
     vpc: Inst<'f>,
     /// The flags to set to true.
     flags: Vec<&'static str>,
@@ -35,11 +34,11 @@ pub(crate) struct Assessment<'f> {
     endpoint: Option<Inst<'f>>,
 }
 
-fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
+fn assess<'t, 'f>(target: &'t Target<'f>) -> Option<Assessment<'t, 'f>> {
     if !is_model(target) {
         return None;
     }
-    let placement = placement(&target.merged, frame)?;
+    let placement = target.placement()?;
     let vpc = placement.vpc()?;
     let net = &placement.net;
     let address = vpc.reference.address();
@@ -81,7 +80,7 @@ fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
 }
 
 fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(a) = assess(target, ctx.frame) else {
+    let Some(a) = assess(target) else {
         return;
     };
     let message = format!(
@@ -106,8 +105,8 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
-    super::with_target(finding, ctx, &check_model, &|target, frame, path| {
-        let a = assess(target, frame)?;
+    super::with_target(finding, ctx, &check_model, &|target, path| {
+        let a = assess(target)?;
         let (file, block) = a.vpc.block();
         if block.json || !block.clean || !a.vpc.merged.overrides.is_empty() {
             return None;

@@ -14,7 +14,7 @@ use crate::eval::Value;
 use crate::finding::{Finding, Severity};
 use crate::fix::{Fix, FixContext, TextEdit};
 use crate::hir::Block;
-use crate::module::{Frame, Reference};
+use crate::module::Reference;
 use crate::network::{Certain, Inst, Net, Site, site};
 use crate::rules::{Context, RuleDoc, Target};
 
@@ -139,7 +139,8 @@ fn group_allows(net: &Net<'_>, group: &Inst<'_>) -> (Certain, bool) {
     }
 }
 
-fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
+fn assess<'f>(target: &Target<'f>) -> Option<Assessment<'f>> {
+    let frame = target.frame();
     if !is_model(target) || crate::module::never_instantiated(frame, &target.merged) {
         return None;
     }
@@ -174,7 +175,7 @@ fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
 }
 
 fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(a) = assess(target, ctx.frame) else {
+    let Some(a) = assess(target) else {
         return;
     };
     let names: Vec<String> = a
@@ -229,8 +230,8 @@ fn destination(net: &Net<'_>, group: &Inst<'_>) -> Option<String> {
 }
 
 fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
-    super::with_target(finding, ctx, &check_model, &|target, frame, path| {
-        let a = assess(target, frame)?;
+    super::with_target(finding, ctx, &check_model, &|target, path| {
+        let a = assess(target)?;
         // The first group gets the rule: one is enough for the union.
         let (group, _) = a.groups.first()?;
         let (file, block) = group.block();

@@ -14,7 +14,7 @@ use super::{Cause, aligned, eol_of, hcl_string, id_expr, indent_of, is_model, re
 use crate::finding::{Finding, Severity};
 use crate::fix::{Fix, FixContext, TextEdit};
 use crate::module::{Frame, Reference};
-use crate::network::{Inst, Net, Placement, Service, endpoint_type, placement, service_suffix};
+use crate::network::{Inst, Net, Placement, Service, endpoint_type, service_suffix};
 use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
@@ -42,8 +42,8 @@ enum State {
 }
 
 /// What the rule found for one model.
-pub(crate) struct Assessment<'f> {
-    pub placement: Placement<'f>,
+pub(crate) struct Assessment<'t, 'f> {
+    pub placement: &'t Placement<'f>,
     pub vpc: Inst<'f>,
     missing: Vec<(Service, Option<String>)>,
 }
@@ -187,11 +187,11 @@ fn may_have_nat(net: &Net<'_>, vpc: &Reference) -> bool {
     false
 }
 
-pub(crate) fn assess<'f>(target: &Target<'f>, frame: &'f Frame) -> Option<Assessment<'f>> {
+pub(crate) fn assess<'t, 'f>(target: &'t Target<'f>) -> Option<Assessment<'t, 'f>> {
     if !is_model(target) {
         return None;
     }
-    let placement = placement(&target.merged, frame)?;
+    let placement = target.placement()?;
     let vpc = placement.vpc()?;
     let net = &placement.net;
     if net.opaque_calls().is_some()
@@ -227,7 +227,7 @@ fn describe(service: Service) -> &'static str {
 }
 
 fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(a) = assess(target, ctx.frame) else {
+    let Some(a) = assess(target) else {
         return;
     };
     let vpc = a.vpc.reference.address();
@@ -252,8 +252,8 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
-    super::with_target(finding, ctx, &check_model, &|target, frame, path| {
-        let a = assess(target, frame)?;
+    super::with_target(finding, ctx, &check_model, &|target, path| {
+        let a = assess(target)?;
         let (file, block) = a.vpc.block();
         let at = super::after_block(block)?;
         let vpc_frame = a.vpc.frame;
@@ -272,7 +272,7 @@ fn fix_of(finding: &Finding, ctx: &FixContext<'_>) -> Option<Fix> {
         };
         let subnets: Vec<&Reference> = a.placement.subnets.iter().map(|s| &s.reference).collect();
         let subnet_list = super::list_in(vpc_frame, &subnets)?;
-        let groups = model_groups(target, frame, net)
+        let groups = model_groups(target, target.frame(), net)
             .and_then(|g| super::list_in(vpc_frame, &g.iter().collect::<Vec<_>>()));
         let tables: Vec<Reference> = net
             .all("aws_route_table")

@@ -257,7 +257,7 @@ pub(crate) fn with_target<R>(
     finding: &Finding,
     ctx: &FixContext<'_>,
     check: &dyn Fn(&Target<'_>, &Context<'_>, &mut Vec<Finding>),
-    then: &dyn Fn(&Target<'_>, &Frame, &Path) -> Option<R>,
+    then: &dyn Fn(&Target<'_>, &Path) -> Option<R>,
 ) -> Option<R> {
     for frame in &ctx.frames {
         // Found by where blocks are, without placing every block the
@@ -280,7 +280,7 @@ pub(crate) fn with_target<R>(
         let Some(merged) = frame.index.merged_for(&file.path, block) else {
             continue;
         };
-        let target = Target { block, merged };
+        let target = Target::new(block, merged, frame);
         let c = Context {
             frame,
             path: &file.path,
@@ -293,7 +293,7 @@ pub(crate) fn with_target<R>(
             .iter()
             .any(|f| f.range == finding.range && f.message == finding.message)
         {
-            return then(&target, frame, &file.path);
+            return then(&target, &file.path);
         }
     }
     None

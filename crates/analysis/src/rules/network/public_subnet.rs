@@ -11,7 +11,7 @@
 use super::{Cause, is_model, report};
 use crate::eval::Value;
 use crate::finding::{Finding, Severity};
-use crate::network::{Inst, Net, placement};
+use crate::network::{Inst, Net};
 use crate::rules::{Context, RuleDoc, Target};
 
 pub(crate) static DOC: RuleDoc = RuleDoc {
@@ -78,7 +78,7 @@ fn check_model(target: &Target<'_>, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     if !is_model(target) {
         return;
     }
-    let Some(placement) = placement(&target.merged, ctx.frame) else {
+    let Some(placement) = target.placement() else {
         return;
     };
     let net = &placement.net;
