@@ -118,7 +118,8 @@ impl Entry {
     fn direct(item: crate::lower::direct::Item, override_file: bool) -> Self {
         use crate::lower::direct::Item;
         let (range, is_block, block) = match item {
-            Item::Comment(range) | Item::Attribute(range) => (range, false, None),
+            Item::Comment(range) => (range, false, None),
+            Item::Attribute(a) => (a.span, false, None),
             Item::Block(mut b) => {
                 b.shrink();
                 (b.span.clone(), true, Some(SharedBlock::new(b)))

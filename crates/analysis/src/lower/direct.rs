@@ -30,8 +30,9 @@ use crate::hir::{
 #[derive(Debug)]
 pub(crate) enum Item {
     Comment(Range<usize>),
-    /// A top-level attribute (its range; nothing reads it).
-    Attribute(Range<usize>),
+    /// A top-level attribute (of a tfvars file; Terraform rejects one in
+    /// a configuration file).
+    Attribute(Attribute),
     /// A block, with the comments that may suppress its findings.
     Block(Block),
 }
@@ -251,8 +252,14 @@ impl<'s> Parser<'s> {
             let value = self.expr(false)?;
             self.skip_inline();
             // A comment after it is left to tree-sitter to place.
-            return ((self.at_newline() || self.i >= self.end) && self.value_ended())
-                .then_some(Item::Attribute(start..value.span.end));
+            return ((self.at_newline() || self.i >= self.end) && self.value_ended()).then(|| {
+                Item::Attribute(Attribute {
+                    name: self.text(&name).into(),
+                    name_span: name.clone(),
+                    span: start..value.span.end,
+                    value: Some(value),
+                })
+            });
         }
         let line_end = self.src[start..self.end]
             .find('\n')
@@ -1154,7 +1161,7 @@ fn comment_above(src: &str, start: usize, pending: &[Range<usize>]) -> Option<Ra
 #[derive(Debug, PartialEq)]
 enum Seen {
     Comment(Range<usize>),
-    Attribute(Range<usize>),
+    Attribute(Attribute),
     Block(Box<Block>),
 }
 
@@ -1162,7 +1169,7 @@ impl From<Item> for Seen {
     fn from(item: Item) -> Self {
         match item {
             Item::Comment(r) => Seen::Comment(r),
-            Item::Attribute(r) => Seen::Attribute(r),
+            Item::Attribute(a) => Seen::Attribute(a),
             Item::Block(b) => Seen::Block(Box::new(b)),
         }
     }
@@ -1186,7 +1193,7 @@ fn items_of_tree(tree: &tree_sitter::Tree, src: &str) -> Vec<Option<Seen>> {
         for node in nodes {
             out.push(match node.kind() {
                 "comment" => Some(Seen::Comment(node.byte_range())),
-                "attribute" => Some(Seen::Attribute(node.byte_range())),
+                "attribute" => super::hcl::attribute(node, src).map(Seen::Attribute),
                 _ => super::hcl::block(node, src)
                     .filter(|b| !crate::terraform::rejected_header(&b.kind, b.labels.len()))
                     .map(|mut b| {

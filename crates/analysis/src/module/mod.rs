@@ -176,8 +176,22 @@ fn tfvars_by_stretches(text: &str) -> Option<Vec<Attribute>> {
     let mut points = syntax::Points::new(text);
     let mut assignments = Vec::new();
     for stretch in crate::incremental::init_stretches(&items, text.len()) {
-        let (start, end) = (points.at(stretch.start), points.at(stretch.end));
-        let tree = syntax::parse_stretch_at(text, stretch, start, end)?;
+        // Read without a tree as far as that goes (see `lower::direct`).
+        let stop = lower::direct::read(
+            text,
+            stretch.clone(),
+            |_| false,
+            |item| {
+                if let lower::direct::Item::Attribute(a) = item {
+                    assignments.push(a);
+                }
+            },
+        );
+        if text[stop..stretch.end].trim().is_empty() {
+            continue;
+        }
+        let (start, end) = (points.at(stop), points.at(stretch.end));
+        let tree = syntax::parse_stretch_at(text, stop..stretch.end, start, end)?;
         assignments.extend(lower::hcl::tfvars(text, &tree));
     }
     Some(assignments)
