@@ -89,6 +89,11 @@ fn leaf() -> impl Strategy<Value = String> {
         prop::collection::vec(string_part(), 0..3).prop_map(|p| format!("\"{}\"", p.concat())),
         Just("var.x".to_owned()),
         Just("provider::aws::arn_parse(x)".to_owned()),
+        Just(".5".to_owned()),
+        Just("\"$${\"".to_owned()),
+        Just("\"a\rb\"".to_owned()),
+        Just(format!("{}1{}", "[".repeat(70), "]".repeat(70))),
+        Just(format!("{}1{}", "(".repeat(30), ")".repeat(30))),
     ]
 }
 
