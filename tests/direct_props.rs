@@ -454,3 +454,22 @@ locals {
     // A heredoc in a file of `\r\n` lines is left to tree-sitter.
     assert_eq!(direct_reading_agrees(&crlf), Ok(false));
 }
+
+/// tree-sitter-hcl closes an operation before an attribute access of a
+/// later operand: where that groups otherwise than Terraform, the direct
+/// reading refuses (and agrees), elsewhere it reads.
+#[test]
+fn operators_after_an_operand_with_an_attribute_group_as_tree_sitter_groups_them() {
+    for (expr, read) in [
+        ("true && var.x * true", false),
+        ("a * b + c.d * e", false),
+        ("a + -b.c * d", false),
+        ("a + b.c - d", true),
+        ("-a.b * c + d", true),
+        ("a + b * c.d - e", true),
+        ("var.a * 2 + var.b", true),
+    ] {
+        let src = format!("x = {expr}\n");
+        assert_eq!(direct_reading_agrees(&src), Ok(read), "{expr}");
+    }
+}

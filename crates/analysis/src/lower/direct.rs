@@ -484,7 +484,7 @@ impl<'s> Parser<'s> {
 
     fn expr(&mut self, nl: bool) -> Option<Expr> {
         self.enter()?;
-        let cond = self.binary(1, nl)?;
+        let cond = self.binary(nl)?;
         let at = self.peek_after(nl)?;
         if self.b.get(at) != Some(&b'?') || at >= self.end {
             self.leave();
@@ -492,14 +492,14 @@ impl<'s> Parser<'s> {
         }
         self.i = at + 1;
         self.operand_space(nl)?;
-        let yes = self.binary(1, nl)?;
+        let yes = self.binary(nl)?;
         self.i = self.peek_after(nl)?;
         if self.at(0) != b':' {
             return None;
         }
         self.i += 1;
         self.operand_space(nl)?;
-        let no = self.binary(1, nl)?;
+        let no = self.binary(nl)?;
         // `a ? b : c ? d : e`: tree-sitter-hcl groups it to the left,
         // Terraform to the right.
         let at = self.peek_after(nl)?;
@@ -537,25 +537,69 @@ impl<'s> Parser<'s> {
         })
     }
 
-    /// Operations of precedence `min` and above, left to right.
-    fn binary(&mut self, min: u8, nl: bool) -> Option<Expr> {
-        let mut left = self.unary(nl)?;
+    /// A chain of operands and binary operators, grouped by precedence
+    /// (left to right within one).
+    ///
+    /// tree-sitter-hcl closes every operation before an attribute access,
+    /// index or splat of a later operand (`a + b.c` is `(a + b).c` in its
+    /// tree, which [`super::hcl`] takes apart again), so what follows such
+    /// an operand groups with all before it: `a && b.c * d` is
+    /// `(a && b.c) * d` there, `a && (b.c * d)` in Terraform. Such a chain,
+    /// where a later operator binds tighter than one before the operand, is
+    /// refused; every other one groups the same both ways.
+    fn binary(&mut self, nl: bool) -> Option<Expr> {
+        let mut operands = vec![self.unary(nl)?];
+        let mut ops: Vec<(BinaryOp, u8)> = Vec::new();
         loop {
             let at = self.peek_after(nl)?;
             let Some((op, len, prec)) = self.binary_op(at) else {
-                return Some(left);
+                break;
             };
-            if prec < min {
-                return Some(left);
+            if ops.len() >= MAX_DEPTH {
+                return None;
             }
             self.i = at + len;
             self.operand_space(nl)?;
-            let right = self.binary(prec + 1, nl)?;
-            left = Expr {
+            ops.push((op, prec));
+            operands.push(self.unary(nl)?);
+        }
+        let mut loosest = u8::MAX;
+        for (k, &(_, prec)) in ops.iter().enumerate() {
+            loosest = loosest.min(prec);
+            if ends_in_postfix(&operands[k + 1])
+                && ops.get(k + 1).is_some_and(|next| next.1 > loosest)
+            {
+                return None;
+            }
+        }
+        // Precedence climbing over the chain: an operator waits while the
+        // next binds tighter.
+        let mut operands = operands.into_iter();
+        let mut out: Vec<Expr> = operands.next().into_iter().collect();
+        let mut waiting: Vec<(BinaryOp, u8)> = Vec::new();
+        let reduce = |out: &mut Vec<Expr>, op: BinaryOp| {
+            let right = out.pop()?;
+            let left = out.pop()?;
+            out.push(Expr {
                 span: left.span.start..right.span.end,
                 kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-            };
+            });
+            Some(())
+        };
+        for ((op, prec), operand) in ops.into_iter().zip(operands) {
+            while let Some(&(top, top_prec)) = waiting.last()
+                && top_prec >= prec
+            {
+                waiting.pop();
+                reduce(&mut out, top)?;
+            }
+            waiting.push((op, prec));
+            out.push(operand);
         }
+        while let Some((op, _)) = waiting.pop() {
+            reduce(&mut out, op)?;
+        }
+        out.pop()
     }
 
     fn unary(&mut self, nl: bool) -> Option<Expr> {
@@ -1131,6 +1175,16 @@ impl<'s> Parser<'s> {
                 self.src, text_start, pieces, flush,
             )),
         })
+    }
+}
+
+/// Does `e` end in an attribute access, index or splat (under its unary
+/// operators)?
+fn ends_in_postfix(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::GetAttr(..) | ExprKind::Index(..) | ExprKind::Splat(..) => true,
+        ExprKind::Unary(_, operand) => ends_in_postfix(operand),
+        _ => false,
     }
 }
 

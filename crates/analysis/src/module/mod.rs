@@ -121,6 +121,9 @@ fn read_directly(text: &str, range: Range<usize>) -> Option<Vec<Block>> {
 /// The blocks of a detached item (see [`FileFacts::detached`]), read as the
 /// lenient split first read them.
 pub(crate) fn lower_detached(text: &str, range: Range<usize>) -> Vec<Block> {
+    if let Some(blocks) = read_directly(text, range.clone()) {
+        return blocks;
+    }
     let parsed = Parsed::new(&text[range.clone()], true);
     lower_parsed(text, range, parsed)
 }
@@ -783,13 +786,17 @@ impl FileFacts {
                     checked,
                 };
             }
-            let parsed = Parsed::new(&text[range.clone()], true);
-            let broken = parsed.has_error();
             let small = range.len() <= DETACH_MAX_BLOCK;
             // Lowered even when left out: whether the block is one others
             // read is known from its lowered labels (escapes and all), not
             // from the split's.
-            let mut blocks = lower_parsed(&text, range, parsed);
+            let (broken, mut blocks) = match read_directly(&text, range.clone()) {
+                Some(blocks) => (false, blocks),
+                None => {
+                    let parsed = Parsed::new(&text[range.clone()], true);
+                    (parsed.has_error(), lower_parsed(&text, range, parsed))
+                }
+            };
             // A chunk Terraform rejects is held, what is worth holding of
             // it: detached, it would be lowered again whole.
             if rejected {
