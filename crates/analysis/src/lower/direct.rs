@@ -513,46 +513,38 @@ impl<'s> Parser<'s> {
         })
     }
 
-    /// The binary operator at `at`: it, its length and its precedence.
-    fn binary_op(&self, at: usize) -> Option<(BinaryOp, usize, u8)> {
+    /// The binary operator at `at`, and its length.
+    fn binary_op(&self, at: usize) -> Option<(BinaryOp, usize)> {
         let b = |k: usize| if at + k < self.end { self.b[at + k] } else { 0 };
         Some(match (b(0), b(1)) {
-            (b'|', b'|') => (BinaryOp::Or, 2, 1),
-            (b'&', b'&') => (BinaryOp::And, 2, 2),
-            (b'=', b'=') => (BinaryOp::Equal, 2, 3),
-            (b'!', b'=') => (BinaryOp::NotEqual, 2, 3),
-            (b'<', b'=') => (BinaryOp::LessEqual, 2, 4),
-            (b'>', b'=') => (BinaryOp::GreaterEqual, 2, 4),
+            (b'|', b'|') => (BinaryOp::Or, 2),
+            (b'&', b'&') => (BinaryOp::And, 2),
+            (b'=', b'=') => (BinaryOp::Equal, 2),
+            (b'!', b'=') => (BinaryOp::NotEqual, 2),
+            (b'<', b'=') => (BinaryOp::LessEqual, 2),
+            (b'>', b'=') => (BinaryOp::GreaterEqual, 2),
             (b'<', b'<') => return None,
-            (b'<', _) => (BinaryOp::Less, 1, 4),
-            (b'>', _) => (BinaryOp::Greater, 1, 4),
-            (b'+', _) => (BinaryOp::Add, 1, 5),
-            (b'-', _) => (BinaryOp::Subtract, 1, 5),
-            (b'*', _) => (BinaryOp::Multiply, 1, 6),
+            (b'<', _) => (BinaryOp::Less, 1),
+            (b'>', _) => (BinaryOp::Greater, 1),
+            (b'+', _) => (BinaryOp::Add, 1),
+            (b'-', _) => (BinaryOp::Subtract, 1),
+            (b'*', _) => (BinaryOp::Multiply, 1),
             (b'/', b'/' | b'*') => return None,
-            (b'/', _) => (BinaryOp::Divide, 1, 6),
+            (b'/', _) => (BinaryOp::Divide, 1),
             (b'%', b'{') => return None,
-            (b'%', _) => (BinaryOp::Modulo, 1, 6),
+            (b'%', _) => (BinaryOp::Modulo, 1),
             _ => return None,
         })
     }
 
     /// A chain of operands and binary operators, grouped by precedence
-    /// (left to right within one).
-    ///
-    /// tree-sitter-hcl closes every operation before an attribute access,
-    /// index or splat of a later operand (`a + b.c` is `(a + b).c` in its
-    /// tree, which [`super::hcl`] takes apart again), so what follows such
-    /// an operand groups with all before it: `a && b.c * d` is
-    /// `(a && b.c) * d` there, `a && (b.c * d)` in Terraform. Such a chain,
-    /// where a later operator binds tighter than one before the operand, is
-    /// refused; every other one groups the same both ways.
+    /// (left to right within one), as Terraform and [`super::hcl`] group it.
     fn binary(&mut self, nl: bool) -> Option<Expr> {
         let mut operands = vec![self.unary(nl)?];
         let mut ops: Vec<(BinaryOp, u8)> = Vec::new();
         loop {
             let at = self.peek_after(nl)?;
-            let Some((op, len, prec)) = self.binary_op(at) else {
+            let Some((op, len)) = self.binary_op(at) else {
                 break;
             };
             if ops.len() >= MAX_DEPTH {
@@ -560,17 +552,8 @@ impl<'s> Parser<'s> {
             }
             self.i = at + len;
             self.operand_space(nl)?;
-            ops.push((op, prec));
+            ops.push((op, super::hcl::precedence(op)));
             operands.push(self.unary(nl)?);
-        }
-        let mut loosest = u8::MAX;
-        for (k, &(_, prec)) in ops.iter().enumerate() {
-            loosest = loosest.min(prec);
-            if ends_in_postfix(&operands[k + 1])
-                && ops.get(k + 1).is_some_and(|next| next.1 > loosest)
-            {
-                return None;
-            }
         }
         // Precedence climbing over the chain: an operator waits while the
         // next binds tighter.
@@ -1175,16 +1158,6 @@ impl<'s> Parser<'s> {
                 self.src, text_start, pieces, flush,
             )),
         })
-    }
-}
-
-/// Does `e` end in an attribute access, index or splat (under its unary
-/// operators)?
-fn ends_in_postfix(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::GetAttr(..) | ExprKind::Index(..) | ExprKind::Splat(..) => true,
-        ExprKind::Unary(_, operand) => ends_in_postfix(operand),
-        _ => false,
     }
 }
 

@@ -366,12 +366,54 @@ fn primary(node: Node<'_>, src: &str) -> Expr {
                 src,
                 children[at + 1].start_byte()..span.end,
             );
-            ExprKind::Binary(op, Box::new(left), Box::new(right))
+            return grouped(op, left, right);
         }
         "for_tuple_expr" | "for_object_expr" => for_expr(node, src),
         _ => ExprKind::Invalid,
     };
     Expr { span, kind }
+}
+
+/// `left op right`, grouped as Terraform groups it. tree-sitter-hcl closes
+/// every pending operation before an attribute access, index or splat of a
+/// later operand: `a && b.c * d` is `((a && b).c) * d` in its tree, `(a &&
+/// b.c) * d` once [`postfix`] moves the access onto `b`. An operation of a
+/// looser operator can be a left operand only so (parentheses make a
+/// `Parens`): its right operand is given to `op` instead, `a && (b.c * d)`.
+fn grouped(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+    let span = left.span.start..right.span.end;
+    match left.kind {
+        ExprKind::Binary(inner, ll, lr) if precedence(inner) < precedence(op) => {
+            let regrouped = grouped(op, *lr, right);
+            Expr {
+                span,
+                kind: ExprKind::Binary(inner, ll, Box::new(regrouped)),
+            }
+        }
+        kind => Expr {
+            span,
+            kind: ExprKind::Binary(
+                op,
+                Box::new(Expr {
+                    span: left.span,
+                    kind,
+                }),
+                Box::new(right),
+            ),
+        },
+    }
+}
+
+/// How tightly a binary operator binds (higher: tighter).
+pub(super) fn precedence(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => 1,
+        BinaryOp::And => 2,
+        BinaryOp::Equal | BinaryOp::NotEqual => 3,
+        BinaryOp::Less | BinaryOp::LessEqual | BinaryOp::Greater | BinaryOp::GreaterEqual => 4,
+        BinaryOp::Add | BinaryOp::Subtract => 5,
+        BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo => 6,
+    }
 }
 
 fn literal_template(s: String) -> ExprKind {
@@ -774,6 +816,37 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// tree-sitter-hcl closes `a && b` before `.c`; the lowering groups
+    /// what follows as Terraform does.
+    #[test]
+    fn operators_after_an_attribute_access_group_by_precedence() {
+        let shape = |text: &str| strip(e(text));
+        assert_eq!(shape("true && var.x * 2"), shape("true && (var.x * 2)"));
+        assert_eq!(shape("a + b * c.d * e"), shape("a + ((b * c.d) * e)"));
+        assert_eq!(shape("a * b + c.d * e"), shape("(a * b) + (c.d * e)"));
+        assert_eq!(shape("a - b.c - d"), shape("(a - b.c) - d"));
+        // Parentheses stay.
+        assert!(matches!(
+            e("(a && b).c * d").kind,
+            K::Binary(BinaryOp::Multiply, ..)
+        ));
+    }
+
+    /// An expression without spans or parentheses, to compare groupings.
+    fn strip(e: Expr) -> String {
+        fn go(e: &Expr) -> String {
+            match &e.kind {
+                K::Binary(op, l, r) => format!("({} {op:?} {})", go(l), go(r)),
+                K::Parens(inner) => go(inner),
+                K::GetAttr(base, name) => format!("{}.{name}", go(base)),
+                K::Variable(v) => v.to_string(),
+                K::Unary(op, inner) => format!("{op:?}{}", go(inner)),
+                other => format!("{other:?}"),
+            }
+        }
+        go(&e)
     }
 
     #[test]
