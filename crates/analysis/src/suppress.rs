@@ -226,23 +226,10 @@ pub(crate) fn candidate_comments<'t>(block: Node<'t>, src: &str) -> Vec<Node<'t>
 /// the one holding `start` (it may be a sibling of the block starting
 /// there, or of the whole body for the first block).
 pub(crate) fn comment_above<'t>(node: Node<'t>, src: &str, start: usize) -> Option<Node<'t>> {
-    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
-    if line_start == 0 {
-        return None;
-    }
-    let above = src[..line_start - 1].trim_end_matches('\r');
-    let last = above.trim_end_matches([' ', '\t']).len();
-    if last == 0 {
-        return None;
-    }
-    // Only a line holding a line comment, or ending a block comment, can
-    // end in one: anything else is answered without the tree, whose root
-    // (found through each parent) and descendants took a quarter of the
-    // time a file of one-line blocks took to read.
-    let line = &above[above[..last].rfind('\n').map_or(0, |i| i + 1)..last];
-    if !(line.contains('#') || line.contains("//") || line.ends_with("*/")) {
-        return None;
-    }
+    // Anything but a line that may end in a comment is answered without the
+    // tree, whose root (found through each parent) and descendants took a
+    // quarter of the time a file of one-line blocks took to read.
+    let (line_start, last) = line_above(src, start)?;
     let mut root = node;
     while let Some(parent) = root.parent() {
         root = parent;
@@ -252,8 +239,32 @@ pub(crate) fn comment_above<'t>(node: Node<'t>, src: &str, start: usize) -> Opti
         .filter(|n| n.kind() == "comment")?;
     // A line comment must start on that line; a block comment may start
     // earlier.
-    let one_line = !src[comment.start_byte()..line_start - 1].contains('\n');
-    (one_line || src[comment.start_byte()..].starts_with("/*")).then_some(comment)
+    above_by(src, comment.start_byte(), line_start).then_some(comment)
+}
+
+/// Where the line holding `start` starts, and where the text of the line
+/// above it ends, when that line may end in a comment: it holds a line
+/// comment, or ends a block comment.
+pub(crate) fn line_above(src: &str, start: usize) -> Option<(usize, usize)> {
+    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    if line_start == 0 {
+        return None;
+    }
+    let above = src[..line_start - 1].trim_end_matches('\r');
+    let last = above.trim_end_matches([' ', '\t']).len();
+    if last == 0 {
+        return None;
+    }
+    let line = &above[above[..last].rfind('\n').map_or(0, |i| i + 1)..last];
+    (line.contains('#') || line.contains("//") || line.ends_with("*/"))
+        .then_some((line_start, last))
+}
+
+/// Does the comment starting at `comment_start`, ending the line above the
+/// line starting at `line_start`, stand above it: a line comment that
+/// starts on that line, or a block comment?
+pub(crate) fn above_by(src: &str, comment_start: usize, line_start: usize) -> bool {
+    !src[comment_start..line_start - 1].contains('\n') || src[comment_start..].starts_with("/*")
 }
 
 /// The suppression directive among a block's candidate comments.

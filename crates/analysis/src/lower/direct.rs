@@ -244,22 +244,11 @@ impl<'s> Parser<'s> {
         let name = self.ident()?;
         self.skip_inline();
         if self.at(0) == b'=' {
-            if matches!(self.at(1), b'=' | b'>') {
-                return None;
-            }
-            self.i += 1;
-            self.operand_space(false)?;
-            let value = self.expr(false)?;
+            let attribute = self.attribute(name, None)?;
             self.skip_inline();
             // A comment after it is left to tree-sitter to place.
-            return ((self.at_newline() || self.i >= self.end) && self.value_ended()).then(|| {
-                Item::Attribute(Attribute {
-                    name: self.text(&name).into(),
-                    name_span: name.clone(),
-                    span: start..value.span.end,
-                    value: Some(value),
-                })
-            });
+            return ((self.at_newline() || self.i >= self.end) && self.value_ended())
+                .then_some(Item::Attribute(attribute));
         }
         let line_end = self.src[start..self.end]
             .find('\n')
@@ -362,36 +351,44 @@ impl<'s> Parser<'s> {
             let name = self.ident()?;
             self.skip_inline();
             if self.at(0) == b'=' {
-                if matches!(self.at(1), b'=' | b'>') {
-                    return None;
-                }
-                self.i += 1;
-                self.operand_space(false)?;
-                if header.as_ref().is_some_and(|h| self.i < h.line_end) {
-                    // An expression on the header line: where tree-sitter
-                    // puts a comment in it is not this reader's to say.
-                    let line = &self.src[self.i..header.as_ref()?.line_end];
-                    if line.contains('#') || line.contains("//") || line.contains("/*") {
-                        return None;
-                    }
-                }
-                let value = self.expr(false)?;
+                let attribute = self.attribute(name, header.as_ref().map(|h| h.line_end))?;
                 self.item_end(header)?;
                 if !self.value_ended() {
                     return None;
                 }
-                body.attributes.push(Attribute {
-                    name: self.text(&name).into(),
-                    name_span: name.clone(),
-                    span: name.start..value.span.end,
-                    value: Some(value),
-                });
+                body.attributes.push(attribute);
             } else {
                 let block = self.block(name, None)?;
                 body.blocks.push(block);
                 self.item_end(header)?;
             }
         }
+    }
+
+    /// `name = value`, from the `=`. `header_end`: the end of the header
+    /// line of the top-level block it is in, where a comment in the value
+    /// is refused (where tree-sitter puts it is not this reader's to say).
+    fn attribute(&mut self, name: Range<usize>, header_end: Option<usize>) -> Option<Attribute> {
+        if matches!(self.at(1), b'=' | b'>') {
+            return None;
+        }
+        self.i += 1;
+        self.operand_space(false)?;
+        if let Some(end) = header_end
+            && self.i < end
+        {
+            let line = &self.src[self.i..end];
+            if line.contains('#') || line.contains("//") || line.contains("/*") {
+                return None;
+            }
+        }
+        let value = self.expr(false)?;
+        Some(Attribute {
+            name: self.text(&name).into(),
+            name_span: name.clone(),
+            span: name.start..value.span.end,
+            value: Some(value),
+        })
     }
 
     /// A quoted string without template sequences (a label): its raw
@@ -721,26 +718,15 @@ impl<'s> Parser<'s> {
             b'0'..=b'9' => return self.number(),
             b'"' => return self.quoted(),
             b'<' if self.at(1) == b'<' => return self.heredoc(),
-            b'[' => {
+            open @ (b'[' | b'{') => {
                 self.enter()?;
                 self.i += 1;
                 self.skip_all()?;
-                let kind = if self.keyword_ahead("for") {
-                    self.for_expr(b']')?
-                } else {
-                    self.tuple()?
-                };
-                self.leave();
-                kind
-            }
-            b'{' => {
-                self.enter()?;
-                self.i += 1;
-                self.skip_all()?;
-                let kind = if self.keyword_ahead("for") {
-                    self.for_expr(b'}')?
-                } else {
-                    self.object()?
+                let kind = match (self.keyword_ahead("for"), open) {
+                    (true, b'[') => self.for_expr(b']')?,
+                    (true, _) => self.for_expr(b'}')?,
+                    (false, b'[') => self.tuple()?,
+                    (false, _) => self.object()?,
                 };
                 self.leave();
                 kind
@@ -1164,24 +1150,9 @@ impl<'s> Parser<'s> {
 /// The comment among `pending` that ends the line above the one holding
 /// `start`, as [`crate::suppress::comment_above`] finds it in a tree.
 fn comment_above(src: &str, start: usize, pending: &[Range<usize>]) -> Option<Range<usize>> {
-    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
-    if line_start == 0 {
-        return None;
-    }
-    let above = src[..line_start - 1].trim_end_matches('\r');
-    let last = above.trim_end_matches([' ', '\t']).len();
-    if last == 0 {
-        return None;
-    }
-    // As there: only a line holding a line comment, or ending a block
-    // comment, ends in one.
-    let line = &above[above[..last].rfind('\n').map_or(0, |i| i + 1)..last];
-    if !(line.contains('#') || line.contains("//") || line.ends_with("*/")) {
-        return None;
-    }
+    let (line_start, last) = crate::suppress::line_above(src, start)?;
     let comment = pending.iter().find(|c| c.start < last && last <= c.end)?;
-    let one_line = !src[comment.start..line_start - 1].contains('\n');
-    (one_line || src[comment.start..].starts_with("/*")).then(|| comment.clone())
+    crate::suppress::above_by(src, comment.start, line_start).then(|| comment.clone())
 }
 
 /// An item as the tests compare it.
