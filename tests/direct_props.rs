@@ -456,10 +456,11 @@ locals {
 }
 
 /// tree-sitter-hcl closes an operation before an attribute access of a
-/// later operand (`a && b.c * d` is `(a && b).c * d` in its tree); the
-/// lowering groups it as Terraform does, and so does the direct reading.
+/// later operand (`a && b.c * d` is `(a && b).c * d` in its tree), and
+/// groups conditionals to the left; the lowering groups both as Terraform
+/// does, and so does the direct reading.
 #[test]
-fn operators_after_an_operand_with_an_attribute_group_as_terraform_groups_them() {
+fn operators_and_conditionals_group_as_terraform_groups_them() {
     for expr in [
         "true && var.x * true",
         "a * b + c.d * e",
@@ -469,6 +470,10 @@ fn operators_after_an_operand_with_an_attribute_group_as_terraform_groups_them()
         "a + b * c.d - e",
         "var.a * 2 + var.b",
         "a || b.c && d.e == f.g + h.i * j.k",
+        "a ? b : c ? d : e",
+        "a ? b ? c : d : e",
+        "a ? b : c ? d : e ? f : g",
+        "a ? (b ? c : d) : e ? f : g",
     ] {
         let src = format!("x = {expr}\n");
         assert_eq!(direct_reading_agrees(&src), Ok(true), "{expr}");

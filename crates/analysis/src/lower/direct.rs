@@ -489,20 +489,15 @@ impl<'s> Parser<'s> {
         }
         self.i = at + 1;
         self.operand_space(nl)?;
-        let yes = self.binary(nl)?;
+        let yes = self.expr(nl)?;
         self.i = self.peek_after(nl)?;
         if self.at(0) != b':' {
             return None;
         }
         self.i += 1;
         self.operand_space(nl)?;
-        let no = self.binary(nl)?;
-        // `a ? b : c ? d : e`: tree-sitter-hcl groups it to the left,
-        // Terraform to the right.
-        let at = self.peek_after(nl)?;
-        if at < self.end && self.b[at] == b'?' {
-            return None;
-        }
+        // To the right, as Terraform (and the lowering) group it.
+        let no = self.expr(nl)?;
         self.leave();
         Some(Expr {
             span: cond.span.start..no.span.end,

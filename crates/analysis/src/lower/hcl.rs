@@ -324,11 +324,7 @@ fn primary(node: Node<'_>, src: &str) -> Expr {
                 .filter(|n| n.kind() == "expression")
                 .collect();
             match parts.as_slice() {
-                [c, a, b] => ExprKind::Conditional(
-                    Box::new(expr(*c, src)),
-                    Box::new(expr(*a, src)),
-                    Box::new(expr(*b, src)),
-                ),
+                [c, a, b] => return conditional(expr(*c, src), expr(*a, src), expr(*b, src)),
                 _ => ExprKind::Invalid,
             }
         }
@@ -399,6 +395,31 @@ fn grouped(op: BinaryOp, left: Expr, right: Expr) -> Expr {
                     kind,
                 }),
                 Box::new(right),
+            ),
+        },
+    }
+}
+
+/// `cond ? yes : no`, grouped as Terraform groups it. tree-sitter-hcl
+/// groups `a ? b : c ? d : e` to the left, `(a ? b : c) ? d : e`; Terraform
+/// to the right, `a ? b : (c ? d : e)`. A conditional can be a condition
+/// only so (parentheses make a `Parens`): its last part takes the rest.
+fn conditional(cond: Expr, yes: Expr, no: Expr) -> Expr {
+    let span = cond.span.start..no.span.end;
+    match cond.kind {
+        ExprKind::Conditional(c, y, n) => {
+            let rest = conditional(*n, yes, no);
+            conditional(*c, *y, rest)
+        }
+        kind => Expr {
+            span: span.clone(),
+            kind: ExprKind::Conditional(
+                Box::new(Expr {
+                    span: cond.span,
+                    kind,
+                }),
+                Box::new(yes),
+                Box::new(no),
             ),
         },
     }
@@ -834,6 +855,30 @@ mod tests {
         ));
     }
 
+    /// `a ? b : c ? d : e` is `a ? b : (c ? d : e)`, as in Terraform.
+    #[test]
+    fn conditionals_group_to_the_right() {
+        let shape = |text: &str| strip(e(text));
+        assert_eq!(shape("a ? b : c ? d : e"), shape("a ? b : (c ? d : e)"));
+        assert_eq!(
+            shape("a ? b : c ? d : e ? f : g"),
+            shape("a ? b : (c ? d : (e ? f : g))")
+        );
+        assert_eq!(shape("a ? b ? c : d : e"), shape("a ? (b ? c : d) : e"));
+        // Parentheses stay.
+        match e("(a ? b : c) ? d : e").kind {
+            K::Conditional(c, ..) => assert!(matches!(c.kind, K::Parens(_))),
+            other => panic!("{other:?}"),
+        }
+        // Spans: the whole, and the regrouped rest.
+        let x = e("a ? b : c ? d : e");
+        assert_eq!(x.span, 0..17);
+        match x.kind {
+            K::Conditional(_, _, rest) => assert_eq!(rest.span, 8..17),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// An expression without spans or parentheses, to compare groupings.
     fn strip(e: Expr) -> String {
         fn go(e: &Expr) -> String {
@@ -843,6 +888,7 @@ mod tests {
                 K::GetAttr(base, name) => format!("{}.{name}", go(base)),
                 K::Variable(v) => v.to_string(),
                 K::Unary(op, inner) => format!("{op:?}{}", go(inner)),
+                K::Conditional(c, y, n) => format!("({} ? {} : {})", go(c), go(y), go(n)),
                 other => format!("{other:?}"),
             }
         }
