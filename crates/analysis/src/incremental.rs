@@ -212,9 +212,9 @@ pub const INIT_STRETCH: usize = 64 * 1024;
 /// `a{}` (16,000 blocks in 64 KB) held 41 MB at 1 MB, per heaptrack.
 pub const INIT_STRETCH_ITEMS: usize = 1024;
 
-/// From how many items to check [`Incremental::check`] checks them on
-/// rayon's workers as well as on its own thread: an open, or a change of
-/// the module's facts, not a keystroke (one item, or a few).
+/// From how many items [`Incremental::check`] checks them all (an open, or
+/// a change of the module's facts) on rayon's workers as well as on its
+/// own thread.
 const PARALLEL_CHECK: usize = 64;
 
 /// A stretch of the text to parse, with the points of its ends.
@@ -955,23 +955,29 @@ impl Incremental {
             }
             entry.checked = Some(Run::new(findings));
         };
-        stats.rechecked = self.entries.iter().filter(|e| e.checked.is_none()).count();
-        stats.reused = self.entries.len() - stats.rechecked;
-        // Many items to check (an open, a change of the module's facts):
-        // on rayon's workers too. Not from a worker, whose wait could starve
-        // the pool.
-        if stats.rechecked >= PARALLEL_CHECK && rayon::current_thread_index().is_none() {
+        // Every item to check (an open, a change of the module's facts): on
+        // rayon's workers too. Not from a worker, whose wait could starve
+        // the pool. A keystroke checks one item or a few, in the one pass
+        // over the entries it always made.
+        if stats.full
+            && self.entries.len() >= PARALLEL_CHECK
+            && rayon::current_thread_index().is_none()
+        {
             use rayon::prelude::*;
+            stats.rechecked = self.entries.len();
             self.entries
                 .par_iter_mut()
                 .with_min_len(PARALLEL_CHECK / 2)
-                .filter(|e| e.checked.is_none())
                 .for_each(check_entry);
         } else {
-            self.entries
-                .iter_mut()
-                .filter(|e| e.checked.is_none())
-                .for_each(check_entry);
+            for entry in &mut self.entries {
+                if entry.checked.is_some() {
+                    stats.reused += 1;
+                    continue;
+                }
+                stats.rechecked += 1;
+                check_entry(entry);
+            }
         }
         // Each item's run, shared: the findings are not copied.
         let mut runs = Vec::new();
