@@ -78,15 +78,8 @@ impl Entry {
     /// syntax error), the tree of `src` or of a stretch of it.
     fn new(item: Node<'_>, src: &str, tree: &Tree, override_file: bool) -> Self {
         let lowered = (item.kind() == "block")
-            .then(|| crate::lower::hcl::block(item, src))
-            .flatten()
-            .map(|mut b| {
-                b.comments = crate::suppress::candidate_comments(item, src)
-                    .into_iter()
-                    .map(|c| (c.byte_range(), crate::syntax::text(c, src).into()))
-                    .collect();
-                b
-            });
+            .then(|| crate::lower::hcl::top_block(item, src))
+            .flatten();
         // A block Terraform rejects at the top level (of an unknown type,
         // or with more labels than its type takes) may hide a resource
         // header among its labels or in its body: it stands for more.
@@ -881,23 +874,12 @@ impl Incremental {
         stretch: &Range<usize>,
         entries: &mut Vec<Entry>,
     ) -> Option<()> {
-        let root = tree.root_node();
-        let mut cursor = root.walk();
         let first = entries.len();
-        for child in root.children(&mut cursor) {
-            let mut items: Vec<Node<'_>> = Vec::new();
-            if child.kind() == "body" {
-                let mut cursor = child.walk();
-                items.extend(child.children(&mut cursor));
-            } else {
-                items.push(child);
+        for item in crate::syntax::top_level_items(tree) {
+            if !matches!(item.kind(), "block" | "comment" | "attribute") {
+                return None;
             }
-            for item in items {
-                if !matches!(item.kind(), "block" | "comment" | "attribute") {
-                    return None;
-                }
-                entries.push(Entry::new(item, src, tree, self.override_file));
-            }
+            entries.push(Entry::new(item, src, tree, self.override_file));
         }
         if self.reads_leniently(src) && !lenient_aligned(&entries[first..], src, stretch) {
             entries.truncate(first);

@@ -452,6 +452,23 @@ pub(crate) fn body_items<'t>(body: Node<'t>) -> impl Iterator<Item = Node<'t>> {
     items.into_iter()
 }
 
+/// The top-level items of `tree` in order: the children of its `body`,
+/// and what stands beside it (comments before or after every item).
+pub(crate) fn top_level_items(tree: &Tree) -> Vec<Node<'_>> {
+    let root = tree.root_node();
+    let mut items = Vec::new();
+    let mut cursor = root.walk();
+    for child in root.children(&mut cursor) {
+        if child.kind() == "body" {
+            let mut cursor = child.walk();
+            items.extend(child.children(&mut cursor));
+        } else {
+            items.push(child);
+        }
+    }
+    items
+}
+
 /// An `attribute` split into its name and value expression.
 pub(crate) fn attribute_parts<'t>(attr: Node<'t>) -> Option<(Node<'t>, Option<Node<'t>>)> {
     if attr.kind() != "attribute" {

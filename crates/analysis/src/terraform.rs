@@ -109,11 +109,7 @@ pub(crate) fn file_blocks(src: &str, tree: &Tree) -> Vec<crate::hir::Block> {
     let mut starts = std::collections::HashSet::new();
     for island in islands(src, tree) {
         for node in island.top_blocks() {
-            if let Some(mut block) = crate::lower::hcl::block(node, island.src) {
-                block.comments = crate::suppress::candidate_comments(node, island.src)
-                    .into_iter()
-                    .map(|c| (c.byte_range(), syntax::text(c, island.src).into()))
-                    .collect();
+            if let Some(mut block) = crate::lower::hcl::top_block(node, island.src) {
                 block.shift(island.offset as isize);
                 block.shrink();
                 if starts.insert(block.span.start) {

@@ -1172,34 +1172,16 @@ impl From<Item> for Seen {
 /// from a tree ([`crate::incremental`]): `None` where a block Terraform
 /// rejects starts (that one's entry is read from the tree alone).
 fn items_of_tree(tree: &tree_sitter::Tree, src: &str) -> Vec<Option<Seen>> {
-    let root = tree.root_node();
-    let mut out = Vec::new();
-    let mut cursor = root.walk();
-    for child in root.children(&mut cursor) {
-        let mut nodes = Vec::new();
-        if child.kind() == "body" {
-            let mut c = child.walk();
-            nodes.extend(child.children(&mut c));
-        } else {
-            nodes.push(child);
-        }
-        for node in nodes {
-            out.push(match node.kind() {
-                "comment" => Some(Seen::Comment(node.byte_range())),
-                "attribute" => super::hcl::attribute(node, src).map(Seen::Attribute),
-                _ => super::hcl::block(node, src)
-                    .filter(|b| !crate::terraform::rejected_header(&b.kind, b.labels.len()))
-                    .map(|mut b| {
-                        b.comments = crate::suppress::candidate_comments(node, src)
-                            .into_iter()
-                            .map(|c| (c.byte_range(), crate::syntax::text(c, src).into()))
-                            .collect();
-                        Seen::Block(Box::new(b))
-                    }),
-            });
-        }
-    }
-    out
+    crate::syntax::top_level_items(tree)
+        .into_iter()
+        .map(|node| match node.kind() {
+            "comment" => Some(Seen::Comment(node.byte_range())),
+            "attribute" => super::hcl::attribute(node, src).map(Seen::Attribute),
+            _ => super::hcl::top_block(node, src)
+                .filter(|b| !crate::terraform::rejected_header(&b.kind, b.labels.len()))
+                .map(|b| Seen::Block(Box::new(b))),
+        })
+        .collect()
 }
 
 /// Checks the direct reading of `src` against tree-sitter's: what it reads

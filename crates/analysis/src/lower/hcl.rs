@@ -46,6 +46,17 @@ pub fn block(node: Node<'_>, src: &str) -> Option<Block> {
     })
 }
 
+/// A top-level `block` node as a [`Block`], with the comments that may
+/// suppress its findings ([`crate::suppress::candidate_comments`]).
+pub(crate) fn top_block(node: Node<'_>, src: &str) -> Option<Block> {
+    let mut block = block(node, src)?;
+    block.comments = crate::suppress::candidate_comments(node, src)
+        .into_iter()
+        .map(|c| (c.byte_range(), syntax::text(c, src).into()))
+        .collect();
+    Some(block)
+}
+
 /// The items of a `body` node (`None`: an empty block).
 pub fn body(node: Option<Node<'_>>, src: &str) -> Body {
     let mut out = Body::default();
