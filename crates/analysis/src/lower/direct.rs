@@ -11,7 +11,7 @@
 //! suppression comments (`tests/direct_props.rs` holds it to that, on
 //! generated texts and on every `.tf` file of the repository). Anything else
 //! it refuses rather than guess: a syntax error, a template directive or
-//! strip marker, a conditional nested without parentheses, a comment inside
+//! strip marker, `1e3` (which tree-sitter-hcl does not read), a comment inside
 //! an expression on a block's header line, two items on one line, a newline
 //! where Terraform ends an expression and tree-sitter would go on, a name
 //! that is not ASCII, a literal long enough to be masked. The caller then
