@@ -8,6 +8,9 @@
 //!   1MBdense`); then the 2 MB document ending in a block Terraform rejects
 //!   (`2MBrejected`) or in an unclosed block (`2MBbroken`; also 10 MB,
 //!   `10MBbroken`), as while a block is typed;
+//! - lines: Enter then Backspace on a blank line in the middle of the
+//!   document (every diagnostic below moves a line), and typing into a
+//!   subnet the models read (every item is checked again), 100 KB to 10 MB;
 //! - memory: the server's resident memory idle, with a document open, and
 //!   after it is closed, over three open/close cycles;
 //! - code actions at 100 KB, 300 KB and 1 MB: listing the actions of a
@@ -17,7 +20,7 @@
 //!   before every keystroke, next to typing alone.
 //!
 //! Run: `cargo bench --bench lsp_latency` (`-- --keystrokes N`, `-- --only
-//! typing|memory|actions|contention`, `-- --sizes 100KB,1MB`). `SVL_BENCH_BIN=/path/to/sagemaker-vpc-lsp`
+//! typing|lines|memory|actions|contention`, `-- --sizes 100KB,1MB`). `SVL_BENCH_BIN=/path/to/sagemaker-vpc-lsp`
 //! measures another build of the server (an older commit, for before/after
 //! figures); the tables say which binary they measured. `cargo test
 //! --benches` runs everything once, briefly, as a smoke test.
@@ -359,6 +362,96 @@ fn typing(settings: &Settings) {
     }
 }
 
+/// Enter, then Backspace, on a blank line in the middle of the document
+/// (every diagnostic below moves a line, and is published again); then
+/// typing into the `availability_zone` of a subnet in the middle, which
+/// the models read (every item of the module is checked again).
+fn lines(settings: &Settings) {
+    let sizes = settings.sizes(&[
+        ("100 KB", 100_000),
+        ("1 MB", 1_000_000),
+        ("2 MB", 2_000_000),
+        ("10 MB", 10_000_000),
+    ]);
+    type Change = fn(&str, usize) -> ((usize, u32), (usize, u32), String);
+    let measurements: [(&str, Change); 2] = [
+        (
+            "Enter and Backspace on a blank line in the middle",
+            |text, k| {
+                let middle = text[..text.len() / 2].matches('\n').count();
+                let blank = middle
+                    + text
+                        .lines()
+                        .skip(middle)
+                        .position(str::is_empty)
+                        .expect("a blank line");
+                // Enter on even keys, Backspace (the line break removed) on odd.
+                if k % 2 == 0 {
+                    ((blank, 0), (blank, 0), "\n".to_owned())
+                } else {
+                    ((blank, 0), (blank + 1, 0), String::new())
+                }
+            },
+        ),
+        (
+            "typing into a subnet's availability_zone in the middle (a block models read)",
+            |text, k| {
+                let key = "availability_zone = \"";
+                let at = text.len() / 2 + text[text.len() / 2..].find(key).expect("a subnet");
+                let line = text[..at].matches('\n').count();
+                let column = (at - text[..at].rfind('\n').map_or(0, |i| i + 1) + key.len()) as u32;
+                let here = (line, column + k as u32);
+                (here, here, ((b'a' + (k % 26) as u8) as char).to_string())
+            },
+        ),
+    ];
+    for (what, change) in measurements {
+        println!("\n{what}: didChange sent -> publishDiagnostics of that version received");
+        println!(
+            "{:>13} {:>9} {:>6} {:>10} {:>10} {:>10} {:>9}",
+            "size", "findings", "keys", "p50", "p99", "max", "cpu/key"
+        );
+        for &(label, size) in &sizes {
+            let text = document(size);
+            let (mut server, diagnostics) = open(settings, &text, true);
+            let cpu_before = cpu(&server);
+            let latencies: Vec<Duration> = (0..settings.keystrokes)
+                .map(|k| {
+                    let version = 2 + k as i64;
+                    let ((sl, sc), (el, ec), new) = change(&text, k);
+                    let start = Instant::now();
+                    server.notify(
+                        "textDocument/didChange",
+                        json!({"textDocument": {"uri": URI, "version": version},
+                            "contentChanges": [{"range": {
+                                "start": {"line": sl, "character": sc},
+                                "end": {"line": el, "character": ec}}, "text": new}]}),
+                    );
+                    server.await_diagnostics_at(URI, version);
+                    server
+                        .arrival(URI, version)
+                        .map_or_else(|| start.elapsed(), |at| at.duration_since(start))
+                })
+                .collect();
+            let cpu_per_key = cpu_before.zip(cpu(&server)).map_or_else(
+                || "-".to_owned(),
+                |(before, after)| ms(after.saturating_sub(before) / settings.keystrokes as u32),
+            );
+            let figures = Figures(latencies);
+            println!(
+                "{label:>13} {:>9} {:>6} {:>10} {:>10} {:>10} {:>9}",
+                diagnostics.len(),
+                settings.keystrokes,
+                figures.percentile(0.5),
+                figures.percentile(0.99),
+                figures.max(),
+                cpu_per_key,
+            );
+            shutdown(server);
+        }
+    }
+}
+
 /// The CPU time the server's threads have run so far (the first field of
 /// each `/proc/<pid>/task/<tid>/schedstat`, in nanoseconds): what typing
 /// costs the machine, steadier than latency on a shared machine, where a
@@ -680,6 +773,9 @@ fn main() {
     let wants = |what: &str| only.as_deref().is_none_or(|o| o == what);
     if wants("typing") {
         typing(&settings);
+    }
+    if wants("lines") {
+        lines(&settings);
     }
     if wants("memory") {
         memory(&settings);

@@ -11,6 +11,7 @@ use common::props::floor;
 use proptest::prelude::*;
 use ropey::Rope;
 use svl_analysis::document::{Change, Document};
+use svl_analysis::incremental::CacheOp;
 use svl_analysis::position::{Encoding, to_line_col};
 use svl_analysis::syntax;
 use tree_sitter::{Node, Tree};
@@ -90,6 +91,8 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
     let mut doc = Document::new(seed, 0);
     for (version, edits) in notifications.iter().enumerate() {
         let mut changes = Vec::new();
+        // The text before and after each change.
+        let mut texts = Vec::new();
         for e in edits {
             // Each change's range is against the text left by the previous one.
             let start = floor(&model, (e.start * model.len() as f64) as usize);
@@ -105,14 +108,19 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
             {
                 continue;
             }
+            let before = model.clone();
             model.replace_range(start..end, &e.insert);
+            texts.push((before, model.clone()));
             changes.push(Change {
                 range: Some((s, t)),
                 text: e.insert.clone(),
             });
         }
-        let warnings = doc.apply_changes(&changes, encoding).warnings;
-        prop_assert!(warnings.is_empty(), "{warnings:?}");
+        let applied = doc.apply_changes(&changes, encoding);
+        prop_assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+        for (op, (before, after)) in applied.ops.iter().zip(&texts) {
+            lines_follow(op, before, after)?;
+        }
         prop_assert_eq!(doc.text(), model.clone(), "after notification {}", version);
         prop_assert_eq!(
             doc.rope.to_string(),
@@ -143,6 +151,34 @@ fn run(seed: &str, notifications: &[Vec<Edit>], encoding: Encoding) -> Result<()
                 model
             );
         }
+    }
+    Ok(())
+}
+
+/// What the server's memo of diagnostics relies on: a line that starts
+/// after a change is the same line after it, `lines` further on, starting
+/// `delta` bytes further on.
+fn lines_follow(op: &CacheOp, before: &str, after: &str) -> Result<(), TestCaseError> {
+    let CacheOp::Edit(e) = op else {
+        return Err(TestCaseError::fail("a ranged change is an edit"));
+    };
+    let (old, new) = (Rope::from_str(before), Rope::from_str(after));
+    let delta = e.new_end as isize - e.old_end as isize;
+    for line in 0..old.len_lines() {
+        let start = old.line_to_byte(line);
+        if start <= e.old_end {
+            continue;
+        }
+        let moved = start.checked_add_signed(delta).unwrap();
+        let now = new.byte_to_line(moved);
+        prop_assert_eq!(
+            now as isize,
+            line as isize + e.lines,
+            "line {} of {:?}",
+            line,
+            before
+        );
+        prop_assert_eq!(new.line_to_byte(now), moved);
     }
     Ok(())
 }

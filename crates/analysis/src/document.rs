@@ -138,14 +138,17 @@ impl Document {
                     .any(is_break);
             let start_char = self.rope.byte_to_char(start_byte);
             let end_char = self.rope.byte_to_char(end_byte);
+            let lines_before = self.rope.len_lines();
             self.rope.remove(start_char..end_char);
             self.rope.insert(start_char, &change.text);
+            let lines = self.rope.len_lines() as isize - lines_before as isize;
             self.splice(start_byte..end_byte, &change.text);
             ops.push(CacheOp::Edit(ByteEdit {
                 start: start_byte,
                 old_end: end_byte,
                 new_end: start_byte + change.text.len(),
                 breaks,
+                lines,
             }));
             if let Some(tree) = base.as_mut() {
                 tree.edit(&InputEdit {

@@ -43,6 +43,9 @@ pub struct ByteEdit {
     /// inserted text holds a line break, or the edit is right after a
     /// `\r` (and may split or join a `\r\n`).
     pub breaks: bool,
+    /// How many lines the text has more after the edit (fewer: negative):
+    /// how far every line after it moved.
+    pub lines: isize,
 }
 
 /// What happened to the text since the cache was last brought up to date.
