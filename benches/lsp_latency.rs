@@ -233,21 +233,41 @@ fn code_action_params(diagnostic: &Value) -> Value {
 /// for that version's diagnostics: the time from sending the change to the
 /// arrival of the diagnostics' bytes (the client stamps each message as it
 /// reads it; parsing it is the client's own cost).
-fn keystroke(server: &mut Server, (line, column): (usize, u32), version: i64) -> Duration {
+fn keystroke(server: &mut Server, at: (usize, u32), version: i64) -> Duration {
     let ch = (b'a' + (version % 26) as u8) as char;
+    change(server, (at, at, ch.to_string()), version)
+}
+
+/// Replaces `from..to` (line, character) with `text` as version `version`
+/// and waits for that version's diagnostics, as [`keystroke`] does.
+fn change(server: &mut Server, (from, to, text): Edit, version: i64) -> Duration {
     let start = Instant::now();
     server.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": URI, "version": version},
             "contentChanges": [{"range": {
-                "start": {"line": line, "character": column},
-                "end": {"line": line, "character": column}}, "text": ch.to_string()}]}),
+                "start": {"line": from.0, "character": from.1},
+                "end": {"line": to.0, "character": to.1}}, "text": text}]}),
     );
     server.await_diagnostics_at(URI, version);
     // Until the message arrived, not until this client has parsed it.
     server
         .arrival(URI, version)
         .map_or_else(|| start.elapsed(), |at| at.duration_since(start))
+}
+
+/// A change: from, to (line, character), and the text put there.
+type Edit = ((usize, u32), (usize, u32), String);
+
+/// The `k`th change of a measurement, in a text.
+type Edits = fn(&str, usize) -> Edit;
+
+/// The server's CPU time per keystroke since `before` ([`cpu`]).
+fn cpu_per_key(server: &Server, before: Option<Duration>, keystrokes: usize) -> String {
+    before.zip(cpu(server)).map_or_else(
+        || "-".to_owned(),
+        |(before, after)| ms(after.saturating_sub(before) / keystrokes as u32),
+    )
 }
 
 struct Figures(Vec<Duration>);
@@ -329,10 +349,7 @@ fn typing(settings: &Settings) {
         let latencies: Vec<Duration> = (0..settings.keystrokes)
             .map(|k| keystroke(&mut server, (line, column + k as u32), 2 + k as i64))
             .collect();
-        let cpu_per_key = cpu_before.zip(cpu(&server)).map_or_else(
-            || "-".to_owned(),
-            |(before, after)| ms(after.saturating_sub(before) / settings.keystrokes as u32),
-        );
+        let cpu_per_key = cpu_per_key(&server, cpu_before, settings.keystrokes);
         let figures = Figures(latencies);
         // What the server holds right after the last keystroke's
         // diagnostics, and once it is idle (what typing freed given back).
@@ -373,8 +390,7 @@ fn lines(settings: &Settings) {
         ("2 MB", 2_000_000),
         ("10 MB", 10_000_000),
     ]);
-    type Change = fn(&str, usize) -> ((usize, u32), (usize, u32), String);
-    let measurements: [(&str, Change); 2] = [
+    let measurements: [(&str, Edits); 2] = [
         (
             "Enter and Backspace on a blank line in the middle",
             |text, k| {
@@ -405,7 +421,7 @@ fn lines(settings: &Settings) {
             },
         ),
     ];
-    for (what, change) in measurements {
+    for (what, edit) in measurements {
         println!("\n{what}: didChange sent -> publishDiagnostics of that version received");
         println!(
             "{:>13} {:>9} {:>6} {:>10} {:>10} {:>10} {:>9}",
@@ -416,27 +432,9 @@ fn lines(settings: &Settings) {
             let (mut server, diagnostics) = open(settings, &text, true);
             let cpu_before = cpu(&server);
             let latencies: Vec<Duration> = (0..settings.keystrokes)
-                .map(|k| {
-                    let version = 2 + k as i64;
-                    let ((sl, sc), (el, ec), new) = change(&text, k);
-                    let start = Instant::now();
-                    server.notify(
-                        "textDocument/didChange",
-                        json!({"textDocument": {"uri": URI, "version": version},
-                            "contentChanges": [{"range": {
-                                "start": {"line": sl, "character": sc},
-                                "end": {"line": el, "character": ec}}, "text": new}]}),
-                    );
-                    server.await_diagnostics_at(URI, version);
-                    server
-                        .arrival(URI, version)
-                        .map_or_else(|| start.elapsed(), |at| at.duration_since(start))
-                })
+                .map(|k| change(&mut server, edit(&text, k), 2 + k as i64))
                 .collect();
-            let cpu_per_key = cpu_before.zip(cpu(&server)).map_or_else(
-                || "-".to_owned(),
-                |(before, after)| ms(after.saturating_sub(before) / settings.keystrokes as u32),
-            );
+            let cpu_per_key = cpu_per_key(&server, cpu_before, settings.keystrokes);
             let figures = Figures(latencies);
             println!(
                 "{label:>13} {:>9} {:>6} {:>10} {:>10} {:>10} {:>9}",
