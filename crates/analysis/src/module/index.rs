@@ -29,18 +29,9 @@ type Ats = smallvec::SmallVec<[At; 1]>;
 /// checks the block's own kind and labels.
 type KeyHash = u64;
 
-/// A map keyed by [`KeyHash`]es: hashed again only by a fast mix (the keys
-/// are already hashes, seeded per process, so no text can choose them).
-type KeyMap = HashMap<KeyHash, Ats, foldhash::fast::FixedState>;
-
 fn key_hash<'l>(kind: &str, labels: impl IntoIterator<Item = &'l str>) -> KeyHash {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    // Looked up for every reference of every model checked: a fast hash
-    // (SipHash, and hashing its result again for the map, were 4 % of a
-    // full check), seeded once per process.
-    static KEYS: std::sync::LazyLock<foldhash::quality::RandomState> =
-        std::sync::LazyLock::new(foldhash::quality::RandomState::default);
-    let mut h = KEYS.build_hasher();
+    use std::hash::{Hash, Hasher};
+    let mut h = DefaultHasher::new();
     kind.hash(&mut h);
     for label in labels {
         label.hash(&mut h);
@@ -94,7 +85,7 @@ pub struct ModuleIndex {
 #[derive(Debug, Clone, PartialEq)]
 struct Keyed {
     /// A power of two of shards; a key's shard is its top bits.
-    shards: Vec<Arc<KeyMap>>,
+    shards: Vec<Arc<HashMap<KeyHash, Ats>>>,
 }
 
 impl Default for Keyed {
@@ -119,12 +110,7 @@ impl Keyed {
         let share = keys.div_ceil(shards);
         Self {
             shards: (0..shards)
-                .map(|_| {
-                    Arc::new(KeyMap::with_capacity_and_hasher(
-                        share + share / 8,
-                        Default::default(),
-                    ))
-                })
+                .map(|_| Arc::new(HashMap::with_capacity(share + share / 8)))
                 .collect(),
         }
     }
@@ -141,7 +127,7 @@ impl Keyed {
     }
 
     /// The shard of `key`, copied first if it is shared.
-    fn shard_mut(&mut self, key: KeyHash) -> &mut KeyMap {
+    fn shard_mut(&mut self, key: KeyHash) -> &mut HashMap<KeyHash, Ats> {
         let i = self.shard_of(key);
         Arc::make_mut(&mut self.shards[i])
     }
@@ -175,15 +161,15 @@ struct Shape {
     /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
     base: Keyed,
     /// Top-level blocks of override files, in the order they apply.
-    overrides: KeyMap,
+    overrides: HashMap<KeyHash, Ats>,
     /// Every local: name → `(file, block, attribute)`, the effective one.
-    locals: HashMap<String, (usize, usize, usize), foldhash::quality::RandomState>,
+    locals: HashMap<String, (usize, usize, usize)>,
     /// The first block of each key of `base`, by the hash of its kind and
     /// (resources only: [`typed_label`]) by the hash of its kind and first
     /// label, in source order: looking up one resource type stays cheap in
     /// a module of thousands of blocks.
-    by_kind: KeyMap,
-    by_label: KeyMap,
+    by_kind: HashMap<KeyHash, Ats>,
+    by_label: HashMap<KeyHash, Ats>,
 }
 
 /// The first label of a block listed by it (`Shape::by_label`): a
@@ -277,7 +263,7 @@ impl Shape {
 
     /// Where the first block of `like`'s key is listed: by its kind, and by
     /// its kind and first label.
-    fn first_keys(&mut self, like: &Block) -> Vec<(&mut KeyMap, KeyHash)> {
+    fn first_keys(&mut self, like: &Block) -> Vec<(&mut HashMap<KeyHash, Ats>, KeyHash)> {
         let mut out = vec![(&mut self.by_kind, key_hash(&like.kind, None))];
         if let Some(first) = typed_label(like) {
             out.push((&mut self.by_label, key_hash(&like.kind, Some(first))));
@@ -438,8 +424,8 @@ impl ModuleIndex {
             .map(|f| f.blocks.len())
             .sum();
         let mut base = Keyed::for_keys(blocks);
-        let mut overrides = KeyMap::default();
-        let mut locals = HashMap::default();
+        let mut overrides: HashMap<KeyHash, Ats> = HashMap::new();
+        let mut locals = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
             if !file.kind.is_config() {
                 continue;
@@ -497,8 +483,8 @@ impl ModuleIndex {
             }
         }
         firsts.sort_unstable();
-        let mut by_kind = KeyMap::default();
-        let mut by_label = KeyMap::default();
+        let mut by_kind: HashMap<KeyHash, Ats> = HashMap::new();
+        let mut by_label: HashMap<KeyHash, Ats> = HashMap::new();
         for at in firsts {
             let b = block(at);
             by_kind.entry(key_hash(&b.kind, None)).or_default().push(at);

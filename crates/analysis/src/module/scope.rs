@@ -36,9 +36,7 @@ pub struct Frame {
 #[derive(Debug, Default)]
 pub(crate) struct FrameCache {
     /// `TYPE.NAME` in reference mode, by `(TYPE, NAME)`.
-    resources: std::sync::Mutex<
-        std::collections::HashMap<(String, String), Value, foldhash::quality::RandomState>,
-    >,
+    resources: std::sync::Mutex<std::collections::HashMap<(String, String), Value>>,
 }
 
 /// A `module` block that instantiates a frame.
