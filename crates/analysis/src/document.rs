@@ -127,15 +127,6 @@ impl Document {
             let start_point = self.point(start_byte);
             let old_end_point = self.point(end_byte);
             let new_end_point = advance(start_point, &change.text);
-            let is_break = |b: u8| b == b'\n' || b == b'\r';
-            let after_cr =
-                start_byte.checked_sub(1).map(|b| self.text.as_bytes()[b]) == Some(b'\r');
-            let breaks = after_cr
-                || self.text.as_bytes()[start_byte..end_byte]
-                    .iter()
-                    .chain(change.text.as_bytes())
-                    .copied()
-                    .any(is_break);
             let start_char = self.rope.byte_to_char(start_byte);
             let end_char = self.rope.byte_to_char(end_byte);
             let lines_before = self.rope.len_lines();
@@ -147,7 +138,6 @@ impl Document {
                 start: start_byte,
                 old_end: end_byte,
                 new_end: start_byte + change.text.len(),
-                breaks,
                 lines,
             }));
             if let Some(tree) = base.as_mut() {

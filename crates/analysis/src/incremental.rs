@@ -39,10 +39,6 @@ pub struct ByteEdit {
     pub start: usize,
     pub old_end: usize,
     pub new_end: usize,
-    /// The edit may have changed where lines break: the removed or the
-    /// inserted text holds a line break, or the edit is right after a
-    /// `\r` (and may split or join a `\r\n`).
-    pub breaks: bool,
     /// How many lines the text has more after the edit (fewer: negative):
     /// how far every line after it moved.
     pub lines: isize,
