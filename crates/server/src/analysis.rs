@@ -416,14 +416,16 @@ struct Segments {
 }
 
 impl Segments {
-    fn push(&mut self, json: &str, item: Option<Memoed>) {
+    /// Adds the diagnostic `write` writes (at the end of the segment's
+    /// JSON).
+    fn push(&mut self, write: impl FnOnce(&mut String), item: Option<Memoed>) {
         if self.count == 0 {
             self.whole = true;
         } else {
             self.json.push(',');
         }
         let at = self.json.len();
-        self.json.push_str(json);
+        write(&mut self.json);
         match item {
             Some(mut m) => {
                 m.json = at..self.json.len();
@@ -574,7 +576,6 @@ pub fn diagnostics_json(
     // rest joined afresh.
     let mut old: Vec<Option<Segment>> = old.into_iter().map(Some).collect();
     let mut out = Segments::default();
-    let mut relined = String::new();
     let mut at = 0;
     while at < pieces.len() {
         if let Piece::Reused(s, 0) = pieces[at] {
@@ -598,22 +599,14 @@ pub fn diagnostics_json(
                 let segment = old[*s].as_ref().expect("a segment reused whole is passed");
                 let m = &segment.items[*i];
                 let json = &segment.json[m.json.clone()];
-                if m.lines == 0 {
-                    out.push(json, Some(m.clone()));
-                } else {
-                    relined.clear();
-                    reline(json, m.lines, &mut relined);
-                    out.push(
-                        &relined,
-                        Some(Memoed {
-                            lines: 0,
-                            ..m.clone()
-                        }),
-                    );
-                }
+                let item = Memoed {
+                    lines: 0,
+                    ..m.clone()
+                };
+                out.push(|out| reline(json, m.lines, out), Some(item));
             }
             Piece::Fresh(json, memoed) => {
-                out.push(json, memoed.take());
+                out.push(|out| out.push_str(json), memoed.take());
                 // Freed as joined: at a first publish every diagnostic is
                 // fresh, and all of them were held twice at once.
                 drop(std::mem::take(json));
@@ -635,6 +628,10 @@ pub fn diagnostics_json(
 /// position's key holds (a quote inside a string is escaped).
 fn reline(json: &str, lines: isize, out: &mut String) {
     const KEY: &str = "\"line\":";
+    if lines == 0 {
+        out.push_str(json);
+        return;
+    }
     let mut rest = json;
     while let Some(at) = rest.find(KEY) {
         let (head, tail) = rest.split_at(at + KEY.len());
