@@ -204,10 +204,17 @@ pub struct ResourceRef {
     pub header: Range<usize>,
 }
 
+/// `TYPE.NAME`, as Terraform addresses the resource.
+impl std::fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.kind, self.name)
+    }
+}
+
 impl ResourceRef {
     /// `TYPE.NAME`, as Terraform addresses the resource.
     pub fn address(&self) -> String {
-        format!("{}.{}", self.kind, self.name)
+        self.to_string()
     }
 }
 

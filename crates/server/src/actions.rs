@@ -210,14 +210,8 @@ fn list(job: &Job, params: &CodeActionParams, eager: bool, cancel: &Cancel) -> V
             }
             let finding = &placed.to_finding();
             let diagnostic: Diagnostic = client_diagnostic.cloned().unwrap_or_else(|| {
-                convert::diagnostic(
-                    finding,
-                    rope,
-                    encoding,
-                    &job.snapshot.url,
-                    job.config.severity_of(finding),
-                    &mut convert::OtherFiles::new(&analyzed.index),
-                )
+                convert::Diagnostics::new(rope, encoding, &job.snapshot.url, &analyzed.index)
+                    .diagnostic(finding, job.config.severity_of(finding))
             });
             for offer in fix::offers_for(finding, &ctx) {
                 let mut action = CodeAction {

@@ -399,10 +399,11 @@ impl DiagnosticMemo {
 }
 
 /// A diagnostic of a publish being made: one of the memo's (segment, item),
-/// or made afresh (memoised unless `None`).
+/// or made afresh (its JSON in the publish's fresh bytes; memoised unless
+/// `None`).
 enum Piece {
     Reused(usize, usize),
-    Fresh(String, Option<Memoed>),
+    Fresh(Range<usize>, Option<Memoed>),
 }
 
 /// Joins diagnostics into segments.
@@ -477,7 +478,7 @@ pub fn diagnostics_json(
         memo.made_with = None;
         return DiagnosticsJson::empty();
     }
-    let mut others = convert::OtherFiles::new(index);
+    let mut writer = convert::Diagnostics::new(rope, encoding, uri, index);
     // The last publish's diagnostics, in order: passed as the findings
     // reach them in the text (`next`: segment, item).
     let mut old = std::mem::take(&mut memo.segments);
@@ -485,10 +486,13 @@ pub fn diagnostics_json(
     let mut pieces: Vec<Piece> = Vec::with_capacity(findings.len());
     let mut reused = 0;
     let mut hashed = 0;
-    let serialise = |p: &Placed<'_>, severity, others: &mut convert::OtherFiles<'_>| {
-        let diagnostic =
-            convert::diagnostic(&p.to_finding(), rope, encoding, uri, severity, others);
-        serde_json::to_string(&diagnostic).unwrap_or_else(|_| "null".to_owned())
+    // The JSON of the diagnostics made afresh, one after the other (one
+    // string each cost an allocation and a free per diagnostic).
+    let mut fresh: Vec<u8> = Vec::new();
+    let mut serialise = |p: &Placed<'_>, severity| {
+        let start = fresh.len();
+        writer.write(&mut fresh, &p.to_finding(), severity);
+        start..fresh.len()
     };
     // The memo's diagnostics were made with these settings: each is of the
     // finding it was made from while that finding lives on.
@@ -519,7 +523,7 @@ pub fn diagnostics_json(
         let severity = config.severity_of(f);
         // Related places in other files depend on their texts: not memoised.
         if f.related.iter().any(|r| r.path.is_some()) {
-            pieces.push(Piece::Fresh(serialise(&p, severity, &mut others), None));
+            pieces.push(Piece::Fresh(serialise(&p, severity), None));
             continue;
         }
         let mut key = Key {
@@ -567,10 +571,7 @@ pub fn diagnostics_json(
             json: 0..0,
             lines: 0,
         };
-        pieces.push(Piece::Fresh(
-            serialise(&p, severity, &mut others),
-            Some(memoed),
-        ));
+        pieces.push(Piece::Fresh(serialise(&p, severity), Some(memoed)));
     }
     // Segments of the last publish reused whole where they can be, the
     // rest joined afresh.
@@ -606,10 +607,9 @@ pub fn diagnostics_json(
                 out.push(|out| reline(json, m.lines, out), Some(item));
             }
             Piece::Fresh(json, memoed) => {
+                // serde_json writes UTF-8.
+                let json = std::str::from_utf8(&fresh[json.clone()]).unwrap_or("null");
                 out.push(|out| out.push_str(json), memoed.take());
-                // Freed as joined: at a first publish every diagnostic is
-                // fresh, and all of them were held twice at once.
-                drop(std::mem::take(json));
             }
         }
         at += 1;
@@ -697,11 +697,11 @@ fn diagnostics(
     if !config.enable || !kind.is_config() {
         return Vec::new();
     }
-    let mut others = convert::OtherFiles::new(index);
+    let mut diagnostics = convert::Diagnostics::new(rope, encoding, uri, index);
     findings
         .iter()
         .filter(|f| config.reports(f))
-        .map(|f| convert::diagnostic(f, rope, encoding, uri, config.severity_of(f), &mut others))
+        .map(|f| diagnostics.diagnostic(f, config.severity_of(f)))
         .collect()
 }
 
