@@ -399,11 +399,47 @@ impl DiagnosticMemo {
 }
 
 /// A diagnostic of a publish being made: one of the memo's (segment, item),
-/// or made afresh (its JSON in the publish's fresh bytes; memoised unless
+/// or made afresh (its JSON in a chunk of [`Fresh`]; memoised unless
 /// `None`).
 enum Piece {
     Reused(usize, usize),
-    Fresh(Range<usize>, Option<Memoed>),
+    Fresh(usize, Range<usize>, Option<Memoed>),
+}
+
+/// The JSON of the diagnostics made afresh for a publish, one after the
+/// other, in chunks freed as they are joined: one string each cost an
+/// allocation and a free per diagnostic, and one buffer of all of them was
+/// held whole beside the joined JSON at a first publish.
+#[derive(Default)]
+struct Fresh {
+    chunks: Vec<Vec<u8>>,
+}
+
+impl Fresh {
+    /// About how many bytes a chunk holds.
+    const CHUNK: usize = 64 * 1024;
+
+    /// Writes a diagnostic with `write`; its chunk and range there.
+    fn add(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> (usize, Range<usize>) {
+        if self.chunks.last().is_none_or(|c| c.len() >= Self::CHUNK) {
+            self.chunks
+                .push(Vec::with_capacity(Self::CHUNK + Self::CHUNK / 8));
+        }
+        let at = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[at];
+        let start = chunk.len();
+        write(chunk);
+        (at, start..chunk.len())
+    }
+
+    /// The JSON at `range` of chunk `at`; the chunks before it are freed.
+    fn take(&mut self, at: usize, range: Range<usize>) -> &str {
+        if at > 0 && self.chunks[at - 1].capacity() > 0 {
+            self.chunks[..at].iter_mut().for_each(|c| *c = Vec::new());
+        }
+        // serde_json writes UTF-8.
+        std::str::from_utf8(&self.chunks[at][range]).unwrap_or("null")
+    }
 }
 
 /// Joins diagnostics into segments.
@@ -486,14 +522,9 @@ pub fn diagnostics_json(
     let mut pieces: Vec<Piece> = Vec::with_capacity(findings.len());
     let mut reused = 0;
     let mut hashed = 0;
-    // The JSON of the diagnostics made afresh, one after the other (one
-    // string each cost an allocation and a free per diagnostic).
-    let mut fresh: Vec<u8> = Vec::new();
-    let mut serialise = |p: &Placed<'_>, severity| {
-        let start = fresh.len();
-        writer.write(&mut fresh, &p.to_finding(), severity);
-        start..fresh.len()
-    };
+    let mut fresh = Fresh::default();
+    let mut serialise =
+        |p: &Placed<'_>, severity| fresh.add(|out| writer.write(out, &p.to_finding(), severity));
     // The memo's diagnostics were made with these settings: each is of the
     // finding it was made from while that finding lives on.
     let alike = memo
@@ -523,7 +554,8 @@ pub fn diagnostics_json(
         let severity = config.severity_of(f);
         // Related places in other files depend on their texts: not memoised.
         if f.related.iter().any(|r| r.path.is_some()) {
-            pieces.push(Piece::Fresh(serialise(&p, severity), None));
+            let (chunk, json) = serialise(&p, severity);
+            pieces.push(Piece::Fresh(chunk, json, None));
             continue;
         }
         let mut key = Key {
@@ -571,7 +603,8 @@ pub fn diagnostics_json(
             json: 0..0,
             lines: 0,
         };
-        pieces.push(Piece::Fresh(serialise(&p, severity), Some(memoed)));
+        let (chunk, json) = serialise(&p, severity);
+        pieces.push(Piece::Fresh(chunk, json, Some(memoed)));
     }
     // Segments of the last publish reused whole where they can be, the
     // rest joined afresh.
@@ -606,9 +639,8 @@ pub fn diagnostics_json(
                 };
                 out.push(|out| reline(json, m.lines, out), Some(item));
             }
-            Piece::Fresh(json, memoed) => {
-                // serde_json writes UTF-8.
-                let json = std::str::from_utf8(&fresh[json.clone()]).unwrap_or("null");
+            Piece::Fresh(chunk, json, memoed) => {
+                let json = fresh.take(*chunk, json.clone());
                 out.push(|out| out.push_str(json), memoed.take());
             }
         }
