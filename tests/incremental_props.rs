@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::props::{floor, frames};
+use common::props::{floor, frames, frames_following};
 use proptest::prelude::*;
 use ropey::Rope;
 use std::path::Path;
@@ -136,9 +136,9 @@ fn incremental_runs(cache: &mut Incremental, doc: &Document) -> (Findings, Stats
         Vec::new(),
     );
     assert_eq!(facts.semantic, hashed.semantic);
-    let frames = frames(&facts);
+    let frames = frames_following(&facts);
     let fingerprint = frames[0].fingerprint();
-    let (findings, stats) = cache.check(fingerprint, |block| {
+    let (findings, stats) = cache.check(fingerprint, Some(&frames[0].index), |block| {
         svl_analysis::analyze_block(path, block, &frames, &options)
     });
     (findings, stats, served)
@@ -272,7 +272,7 @@ fn server_large(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Optio
         // Checked as the server checks it: the chunks' findings kept.
         let facts = Arc::new(facts);
         let frames = frames(&facts);
-        let (findings, _) = cache.check(frames[0].fingerprint(), |block| {
+        let (findings, _) = cache.check(frames[0].fingerprint(), None, |block| {
             svl_analysis::analyze_block(path, block, &frames, &Options::default())
         });
         return (findings.to_vec(), Some(facts));
@@ -280,8 +280,8 @@ fn server_large(cache: &mut Incremental, doc: &Document) -> (Vec<Finding>, Optio
     assert!(sync.usable, "a large file is followed or read leniently");
     assert!(tree.ready().is_none(), "never parsed whole");
     let facts = Arc::new(cache.facts(path, FileKind::Hcl, doc.text.clone()));
-    let frames = frames(&facts);
-    let (findings, _) = cache.check(frames[0].fingerprint(), |block| {
+    let frames = frames_following(&facts);
+    let (findings, _) = cache.check(frames[0].fingerprint(), Some(&frames[0].index), |block| {
         svl_analysis::analyze_block(path, block, &frames, &Options::default())
     });
     (findings.to_vec(), None)
@@ -382,6 +382,132 @@ fn a_keystroke_rechecks_one_item() {
     let header = "resource \"aws_sagemaker_model\" \"m150\"";
     assert_eq!(doc.text.find(header), Some(block.span.start));
     assert!(block.is_placed());
+}
+
+/// A module of 3 subnets and 30 models, model `i` in subnet `i % 3`, each
+/// reporting its one availability zone.
+fn subnets_and_models() -> String {
+    let mut text = String::from("variable \"tags\" {\n  default = {}\n}\n\n");
+    for s in 0..3 {
+        text.push_str(&format!(
+            "resource \"aws_subnet\" \"s{s}\" {{\n  vpc_id            = \"vpc-1\"\n  availability_zone = \"eu-west-1a\"\n}}\n\n"
+        ));
+    }
+    for i in 0..30 {
+        text.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  vpc_config {{\n    security_group_ids = [\"sg-1\"]\n    subnets            = [aws_subnet.s{}.id]\n  }}\n}}\n\n",
+            i % 3
+        ));
+    }
+    text
+}
+
+/// Types `piece` after the first `after` at or past `from` in the document.
+fn type_after(doc: &mut Document, cache: &mut Incremental, after: &str, from: usize, piece: &str) {
+    let at = doc.text[from..].find(after).unwrap() + from + after.len();
+    type_at(doc, cache, at, piece);
+}
+
+/// A keystroke in a block other blocks read changes the module's facts:
+/// the items that read that block are checked again, and only they.
+#[test]
+fn typing_in_a_subnet_rechecks_only_the_models_that_read_it() {
+    let text = subnets_and_models();
+    let mut doc = Document::new(&text, 0);
+    let mut cache = Incremental::default();
+    let (findings, stats, _) = incremental(&mut cache, &doc);
+    assert!(stats.full);
+    assert_eq!(findings, full(&doc));
+    assert!(
+        findings.iter().any(|f| f.message.contains("eu-west-1a")),
+        "each model is told its zone: {findings:#?}"
+    );
+    // The zone of subnet 1, read by models 1, 4, …, 28.
+    let s1 = doc.text.find("\"s1\"").unwrap();
+    type_after(&mut doc, &mut cache, "eu-west-1", s1, "b");
+    let (findings, stats, _) = incremental(&mut cache, &doc);
+    assert_eq!(findings, full(&doc));
+    assert!(findings.iter().any(|f| f.message.contains("eu-west-1ba")));
+    assert!(!stats.full, "{stats:?}");
+    // The subnet (read again) and the ten models.
+    assert_eq!(stats.rechecked, 11, "{stats:?}");
+    assert_eq!(stats.reused, 34 - 11, "{stats:?}");
+    // A keystroke in a model re-checks it alone, as before.
+    let m7 = doc.text.find("\"m7\"").unwrap();
+    type_after(&mut doc, &mut cache, "sg-", m7, "2");
+    let (findings, stats, _) = incremental(&mut cache, &doc);
+    assert_eq!(findings, full(&doc));
+    assert_eq!((stats.full, stats.rechecked), (false, 1), "{stats:?}");
+    // A variable may be read by anything without a record: all of them.
+    type_after(&mut doc, &mut cache, "default = {", 0, " a = 1 ");
+    let (findings, stats, _) = incremental(&mut cache, &doc);
+    assert_eq!(findings, full(&doc));
+    assert!(stats.full, "{stats:?}");
+    // So is a subnet renamed (the module's keys change).
+    type_after(&mut doc, &mut cache, "\"s2", 0, "x");
+    let (findings, stats, _) = incremental(&mut cache, &doc);
+    assert_eq!(findings, full(&doc));
+    assert!(stats.full, "{stats:?}");
+}
+
+/// A model in one file and the subnets it is placed in in another: an
+/// edit of that file that changes one subnet and moves the next (a line
+/// added above it) makes again the finding of the model that reads only
+/// the moved one, whose related place points into that file.
+#[test]
+fn a_related_place_in_another_file_that_moved_is_placed_again() {
+    use svl_analysis::module::{Frame, ModuleIndex};
+    let folder = Path::new("/m");
+    let network = |extra: &str| {
+        format!(
+            "resource \"aws_subnet\" \"x\" {{\n  availability_zone = \"eu-west-1a\"\n{extra}}}\n\nresource \"aws_subnet\" \"y\" {{\n  availability_zone = \"eu-west-1b\"\n}}\n"
+        )
+    };
+    let facts = |name: &str, text: String| {
+        Arc::new(FileFacts::extract(
+            &folder.join(name),
+            FileKind::Hcl,
+            Arc::new(text),
+            None,
+        ))
+    };
+    let main = "resource \"aws_sagemaker_model\" \"m\" {\n  vpc_config {\n    security_group_ids = [\"sg-1\"]\n    subnets            = [aws_subnet.y.id]\n  }\n}\n";
+    let doc = Document::new(main, 0);
+    let mut cache = Incremental::default();
+    let main_path = folder.join("main.tf");
+    assert!(
+        cache
+            .sync_text(&doc.text, &|b| ts_point(&doc.rope, b))
+            .unwrap()
+            .usable
+    );
+    let main_facts = Arc::new(cache.facts(&main_path, FileKind::Hcl, doc.text.clone()));
+    let mut check = |index: &Arc<ModuleIndex>| {
+        let frames = vec![Arc::new(Frame::root(Arc::clone(index)))];
+        let (findings, stats) = cache.check(frames[0].fingerprint(), Some(index), |block| {
+            svl_analysis::analyze_block(&main_path, block, &frames, &Options::default())
+        });
+        let full = svl_analysis::analyze_file(&main_facts, &frames, &Options::default());
+        (findings.to_vec(), full, stats)
+    };
+    let index = Arc::new(ModuleIndex::new(
+        folder.to_path_buf(),
+        vec![Arc::clone(&main_facts), facts("network.tf", network(""))],
+    ));
+    let (findings, full, _) = check(&index);
+    assert_eq!(findings, full);
+    assert!(
+        findings
+            .iter()
+            .flat_map(|f| &f.related)
+            .any(|r| r.path.as_deref() == Some(&*folder.join("network.tf"))),
+        "{findings:#?}"
+    );
+    let edited = facts("network.tf", network("  map_public_ip_on_launch = false\n"));
+    let index = Arc::new(index.replacing(edited).unwrap());
+    let (findings, full, stats) = check(&index);
+    assert!(!stats.full, "the module's keys are the same");
+    assert_eq!(findings, full);
 }
 
 /// A word typed above a block glues to it: a block Terraform rejects
@@ -725,9 +851,19 @@ fn apply_well_formed(
     kind: usize,
     piece: &str,
 ) -> bool {
-    let Some((s, e, insert)) = well_formed_edit(text, at, kind, piece) else {
-        return false;
-    };
+    well_formed_edit(text, at, kind, piece)
+        .is_some_and(|edit| apply_parsing(text, doc, cache, edit))
+}
+
+/// Replaces `s..e` of `text` with `insert` in `text`, the document and the
+/// cache, unless that leaves a syntax error: then nothing changes, and it
+/// says so.
+fn apply_parsing(
+    text: &mut String,
+    doc: &mut Document,
+    cache: &mut Incremental,
+    (s, e, insert): (usize, usize, String),
+) -> bool {
     let mut next = text.clone();
     next.replace_range(s..e, &insert);
     if svl_analysis::syntax::parse(&next, None)
@@ -794,6 +930,98 @@ proptest! {
     ) {
         // A word at a line start, a character in a string, a line gone.
         well_formed_typing_equals_full_read(edits, true)?;
+    }
+}
+
+/// The bundled examples in one file: models placed in subnets, security
+/// groups, route tables and endpoints of two VPCs, which the pitfall rules
+/// read across blocks.
+fn network_seed() -> String {
+    [
+        include_str!("../examples/network.tf"),
+        include_str!("../examples/main.tf"),
+    ]
+    .concat()
+}
+
+/// Values an argument of a block may be set to: zones, flags, addresses,
+/// references to other blocks, collections of them.
+const VALUES: &[&str] = &[
+    "\"eu-west-1c\"",
+    "\"eu-west-1a\"",
+    "true",
+    "false",
+    "aws_vpc.ml.id",
+    "aws_vpc.legacy.id",
+    "aws_subnet.private_a.id",
+    "[aws_subnet.public_a.id]",
+    "[aws_subnet.private_a.id, aws_subnet.private_b.id]",
+    "[aws_security_group.model.id]",
+    "aws_route_table.private.id",
+    "\"10.20.0.0/16\"",
+    "[\"0.0.0.0/0\"]",
+    "[]",
+    "null",
+    "2",
+    "\"Interface\"",
+    "\"com.amazonaws.eu-west-1.s3\"",
+    "{ a = aws_subnet.private_b.id }",
+    "toset([aws_subnet.private_a.id, aws_subnet.legacy_a.id])",
+];
+
+/// Sets the argument on the line at `at` (of those that hold one whole
+/// `name = value`) to `value`.
+fn set_argument(text: &str, at: f64, value: &str) -> Option<(usize, usize, String)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end();
+        if let Some((name, old)) = body.split_once(" = ")
+            && name
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_')
+            && !old.trim().is_empty()
+            && !old.ends_with(['{', '[', '('])
+            && !old.contains("<<")
+        {
+            let value_start = start + body.len() - old.len();
+            lines.push(value_start..start + body.len());
+        }
+        start += line.len();
+    }
+    let range = lines.get(((at * lines.len() as f64) as usize).min(lines.len().checked_sub(1)?))?;
+    Some((range.start, range.end, value.to_owned()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: common::props::cases(100), ..ProptestConfig::default() })]
+
+    /// Arguments set anew, and characters typed in strings, all over blocks
+    /// other blocks read, and models added (which moves the blocks after
+    /// them, and changes nothing others read): the findings the cache keeps
+    /// (those of the items that read none of what changed) and those it
+    /// makes again equal a full analysis, after every edit.
+    #[test]
+    fn editing_what_other_blocks_read_equals_full_analysis(
+        edits in prop::collection::vec((0.0..1.0f64, 0..4usize, prop::sample::select(VALUES)), 1..16)
+    ) {
+        let mut text = network_seed();
+        let mut doc = Document::new(&text, 0);
+        let mut cache = Incremental::default();
+        incremental(&mut cache, &doc);
+        for (at, kind, value) in edits {
+            let edit = match kind {
+                0 => well_formed_edit(&text, at, 0, ""),
+                1 => well_formed_edit(&text, at, 1, LINES[1]),
+                _ => set_argument(&text, at, value),
+            };
+            if !edit.is_some_and(|edit| apply_parsing(&mut text, &mut doc, &mut cache, edit)) {
+                continue;
+            }
+            let (findings, _, _) = incremental(&mut cache, &doc);
+            prop_assert_eq!(findings, full(&doc), "text:\n{}", text);
+        }
     }
 }
 
@@ -978,7 +1206,7 @@ fn lenient_and_fresh(cache: &mut Incremental, text: String) -> (Vec<Finding>, Ve
     let facts = Arc::new(cache.read_lenient(path, Arc::clone(&text)));
     let frames = frames(&facts);
     let findings = cache
-        .check(frames[0].fingerprint(), |block| {
+        .check(frames[0].fingerprint(), None, |block| {
             svl_analysis::analyze_block(path, block, &frames, &Options::default())
         })
         .0

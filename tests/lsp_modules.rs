@@ -104,6 +104,91 @@ fn an_unsaved_edit_in_variables_tf_changes_another_open_file() {
     assert_eq!(server.shutdown().code(), Some(0));
 }
 
+/// `main.tf`'s diagnostics as a server that has just opened these texts
+/// publishes them (everything read afresh).
+fn fresh_diagnostics(files: &[(&str, &str)], main: &str) -> Vec<Value> {
+    let mut fresh = Server::spawn();
+    fresh.initialize(capabilities(false), Value::Null);
+    for (uri, text) in files {
+        open(&mut fresh, uri, text);
+    }
+    let diagnostics = fresh.await_diagnostics_at(main, 1);
+    assert_eq!(fresh.shutdown().code(), Some(0));
+    diagnostics
+}
+
+/// Edits in the editor to the subnets models in another file read: a
+/// zone changed (the models placed in that subnet are checked again: those
+/// spread over it and another subnet are no longer spread),
+/// a line added to a subnet above another (whose models' related places
+/// move), a subnet renamed (the module's keys change). After each,
+/// `main.tf`'s diagnostics are what a fresh server publishes.
+#[test]
+fn editing_subnets_in_another_open_file_updates_the_models_that_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let subnet = |name: &str, zone: &str, extra: &str| {
+        format!(
+            "resource \"aws_subnet\" \"{name}\" {{\n  vpc_id            = \"vpc-1\"\n  availability_zone = \"{zone}\"\n{extra}}}\n\n"
+        )
+    };
+    // Models in one subnet each (told their one zone, the subnet a related
+    // place), and models spread over x and y (nothing to say while the two
+    // zones differ).
+    let mut models = String::new();
+    for i in 0..16 {
+        let s = [
+            "aws_subnet.x.id",
+            "aws_subnet.y.id",
+            "aws_subnet.z.id",
+            "aws_subnet.x.id, aws_subnet.y.id",
+        ][i % 4];
+        models.push_str(&format!(
+            "resource \"aws_sagemaker_model\" \"m{i}\" {{\n  vpc_config {{\n    security_group_ids = [\"sg-1\"]\n    subnets            = [{s}]\n  }}\n}}\n\n"
+        ));
+    }
+    let network = |y_zone: &str, x_extra: &str, z_name: &str| {
+        [
+            subnet("x", "eu-west-1a", x_extra),
+            subnet("y", y_zone, ""),
+            subnet(z_name, "eu-west-1c", ""),
+        ]
+        .concat()
+    };
+    let first = network("eu-west-1b", "", "z");
+    std::fs::write(dir.path().join("main.tf"), &models).unwrap();
+    std::fs::write(dir.path().join("network.tf"), &first).unwrap();
+    let main = file_uri(&dir.path().join("main.tf"));
+    let net = file_uri(&dir.path().join("network.tf"));
+    let mut server = Server::spawn();
+    server.initialize(capabilities(false), Value::Null);
+    open(&mut server, &net, &first);
+    server.await_diagnostics_at(&net, 1);
+    open(&mut server, &main, &models);
+    let opened = server.await_diagnostics_at(&main, 1);
+    assert_eq!(
+        opened,
+        fresh_diagnostics(&[(&net, &first), (&main, &models)], &main)
+    );
+    let edits = [
+        network("eu-west-1a", "", "z"),
+        network("eu-west-1a", "  map_public_ip_on_launch = false\n", "z"),
+        network("eu-west-1a", "  map_public_ip_on_launch = false\n", "w"),
+    ];
+    for (n, text) in edits.iter().enumerate() {
+        change_full(&mut server, &net, 2 + n as i64, text);
+        let expected = fresh_diagnostics(&[(&net, text), (&main, &models)], &main);
+        // Published again (any version) until it is what a fresh server
+        // says: a wrong verdict ends in the wait's time-out.
+        loop {
+            let params = server.await_diagnostics(&main);
+            if params["diagnostics"].as_array() == Some(&expected) {
+                break;
+            }
+        }
+    }
+    assert_eq!(server.shutdown().code(), Some(0));
+}
+
 #[test]
 fn a_file_changed_on_disk_changes_open_files_of_its_module() {
     let dir = tempfile::tempdir().unwrap();

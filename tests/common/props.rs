@@ -31,3 +31,26 @@ pub fn frames(facts: &Arc<FileFacts>) -> Vec<Arc<Frame>> {
     let index = ModuleIndex::new(PathBuf::from("."), vec![Arc::clone(facts)]);
     vec![Arc::new(Frame::root(Arc::new(index)))]
 }
+
+thread_local! {
+    static LAST_INDEX: std::cell::RefCell<Option<Arc<ModuleIndex>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// [`frames`], with the index made as the server's workspace makes it: the
+/// last one this thread made with `facts` swapped in, when a change inside
+/// blocks allows ([`ModuleIndex::replacing`]), else a new one. The cache's
+/// check finds the resources that changed against it.
+#[allow(dead_code)]
+pub fn frames_following(facts: &Arc<FileFacts>) -> Vec<Arc<Frame>> {
+    let index = LAST_INDEX.with_borrow_mut(|last| {
+        let index = last
+            .as_ref()
+            .and_then(|l| l.replacing(Arc::clone(facts)))
+            .unwrap_or_else(|| ModuleIndex::new(PathBuf::from("."), vec![Arc::clone(facts)]));
+        let index = Arc::new(index);
+        *last = Some(Arc::clone(&index));
+        index
+    });
+    vec![Arc::new(Frame::root(index))]
+}

@@ -31,7 +31,10 @@ use tree_sitter::{Node, Point, Tree};
 use super::Finding;
 use super::finding::{Findings, Run};
 use super::hir::{Block, SharedBlock};
-use super::module::{FileFacts, FileKind, LenientMemo, WHOLE_FILE_PARSE_LIMIT, shared_hash};
+use super::module::reads::{self, Reads};
+use super::module::{
+    FileFacts, FileKind, LenientMemo, ModuleIndex, WHOLE_FILE_PARSE_LIMIT, shared_hash,
+};
 
 /// One edit in byte offsets: `start..old_end` became `start..new_end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +73,9 @@ struct Entry {
     /// `None` until checked against the current module facts; then its
     /// findings (`Some(None)`: none).
     checked: Option<Option<Run>>,
+    /// The blocks of the module its last check read, by key (when the
+    /// check was given the module's index).
+    reads: Reads<u64>,
 }
 
 impl Entry {
@@ -103,6 +109,7 @@ impl Entry {
             block,
             more: more.into_iter().map(share).collect(),
             checked: None,
+            reads: Reads::default(),
         }
     }
 
@@ -125,6 +132,7 @@ impl Entry {
             hash,
             more: Box::default(),
             checked: None,
+            reads: Reads::default(),
         }
     }
 
@@ -160,6 +168,9 @@ pub struct Incremental {
     dropped_extents: Vec<Range<usize>>,
     /// The module fingerprint the cached findings were computed against.
     checked_with: Option<u64>,
+    /// The module's index then, when the check was given it: the blocks
+    /// that changed since are found against it.
+    checked_in: Option<Arc<ModuleIndex>>,
     /// Hashes of items an edit dropped since the last `sync`.
     dropped: Vec<u64>,
     /// The file is an override file: every block of it is shared.
@@ -906,58 +917,98 @@ impl Incremental {
         blocks
     }
 
-    /// The findings of the file, checking again the items that changed, or
-    /// all of them if the module's facts (`fingerprint`) changed. Call after
-    /// a [`Incremental::sync`] that reported `usable`, or after
+    /// The findings of the file, checking again the items that changed, and
+    /// those that may find something else since the module's facts
+    /// (`fingerprint`) changed: all of them, or, given the module's index
+    /// (the file's one instance is the module as a root) and an index at
+    /// the last check, those that read one of the resources that changed
+    /// ([`ModuleIndex::changed_since`], [`crate::module::reads`]). Call
+    /// after a [`Incremental::sync`] that reported `usable`, or after
     /// [`Incremental::read_lenient`]: then the findings of the facts it
     /// returned (those of [`crate::analyze_file`]), checking again only the
     /// chunks that changed (no statistics).
     pub fn check(
         &mut self,
         fingerprint: u64,
+        index: Option<&Arc<ModuleIndex>>,
         check_block: impl Fn(&Block) -> Vec<Finding> + std::marker::Sync,
     ) -> (Findings, Stats) {
+        let last_index = std::mem::replace(&mut self.checked_in, index.cloned());
         if let Some(memo) = self.lenient.as_deref_mut() {
+            self.checked_in = None;
             return (memo.check(fingerprint, check_block), Stats::default());
         }
         let mut stats = Stats::default();
         if self.checked_with != Some(fingerprint) {
-            for entry in &mut self.entries {
-                entry.checked = None;
+            let changed = index
+                .zip(last_index)
+                .and_then(|(new, old)| new.changed_since(&old));
+            match changed {
+                Some(changed) => {
+                    // A finding with a related place in another file that
+                    // changed is made again: the place may have moved.
+                    let elsewhere = |run: &Run| {
+                        run.iter().any(|f| {
+                            f.as_made()
+                                .related
+                                .iter()
+                                .any(|r| r.path.as_ref().is_some_and(|p| changed.files.contains(p)))
+                        })
+                    };
+                    for entry in &mut self.entries {
+                        let moved = entry
+                            .checked
+                            .as_ref()
+                            .and_then(Option::as_ref)
+                            .is_some_and(elsewhere);
+                        if moved || entry.reads.any_of(&changed.blocks) {
+                            entry.checked = None;
+                        }
+                    }
+                }
+                None => {
+                    for entry in &mut self.entries {
+                        entry.checked = None;
+                    }
+                    stats.full = true;
+                }
             }
-            stats.full = true;
             self.checked_with = Some(fingerprint);
         }
         let check_entry = |entry: &mut Entry| {
-            let mut blocks = entry.blocks();
-            let mut findings = blocks.next().map(|b| check_block(b)).unwrap_or_default();
-            for block in blocks {
-                findings.extend(check_block(block));
-            }
+            let (findings, read) = reads::recording(|| {
+                let mut blocks = entry.blocks();
+                let mut findings = blocks.next().map(|b| check_block(b)).unwrap_or_default();
+                for block in blocks {
+                    findings.extend(check_block(block));
+                }
+                findings
+            });
             entry.checked = Some(Run::new(findings));
+            entry.reads = match index {
+                Some(index) => index.keys_read(&read),
+                None => Reads::All,
+            };
         };
-        // Every item to check (an open, a change of the module's facts): on
+        let todo = self.entries.iter().filter(|e| e.checked.is_none()).count();
+        stats.rechecked = todo;
+        stats.reused = self.entries.len() - todo;
+        // Many items to check (an open, a change of the module's facts): on
         // rayon's workers too. Not from a worker, whose wait could starve
         // the pool. A keystroke checks one item or a few, in the one pass
         // over the entries it always made.
-        if stats.full
-            && self.entries.len() >= PARALLEL_CHECK
-            && rayon::current_thread_index().is_none()
-        {
+        if todo >= PARALLEL_CHECK && rayon::current_thread_index().is_none() {
             use rayon::prelude::*;
-            stats.rechecked = self.entries.len();
             self.entries
                 .par_iter_mut()
                 .with_min_len(PARALLEL_CHECK / 2)
+                .filter(|e| e.checked.is_none())
                 .for_each(check_entry);
         } else {
             for entry in &mut self.entries {
-                if entry.checked.is_some() {
-                    stats.reused += 1;
-                    continue;
+                if entry.checked.is_none() {
+                    check_entry(entry);
                 }
-                stats.rechecked += 1;
-                check_entry(entry);
             }
         }
         // Each item's run, shared: the findings are not copied.
@@ -981,7 +1032,7 @@ mod tests {
     /// 1 MB of `a{}`), and a first read the split's items meanwhile.
     #[test]
     fn an_entry_stays_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 128);
+        assert_eq!(std::mem::size_of::<Entry>(), 144);
         assert_eq!(std::mem::size_of::<crate::split::Item>(), 72);
     }
 

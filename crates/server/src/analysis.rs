@@ -184,7 +184,14 @@ pub fn analyze(
                 |block: &_| svl_analysis::analyze_block(&path, block, &frames, &options);
             match cache {
                 Some(cache) if sync.usable || read_leniently => {
-                    cache.check(fingerprint(), check_block).0
+                    // The module as a root, its one instance: the checks
+                    // that read none of the resources that changed keep
+                    // their findings.
+                    let root = match frames.as_slice() {
+                        [frame] if frame.call.is_none() => Some(&frame.index),
+                        _ => None,
+                    };
+                    cache.check(fingerprint(), root, check_block).0
                 }
                 _ => check_file(&facts, &frames, &options).into(),
             }

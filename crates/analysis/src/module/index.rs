@@ -17,8 +17,8 @@ use std::sync::Arc;
 use super::{FileFacts, FileKind, normalize};
 use crate::hir::{Attribute, Block, SharedBlock};
 
-/// Where a block or attribute is: `(file index, block index)`.
-type At = (usize, usize);
+/// Where a block is: `(file index, block index)`.
+use super::reads::At;
 
 /// The blocks of one key hash: almost always one, held without an
 /// allocation (a copy of the tables for a renamed block copies no list).
@@ -55,6 +55,17 @@ fn has_key(block: &Block, kind: &str, labels: &[&str]) -> bool {
 /// The two blocks have the same kind and labels.
 fn same_key(a: &Block, b: &Block) -> bool {
     a.kind == b.kind && labels_of(a).eq(labels_of(b))
+}
+
+/// What differs in a module's index from an earlier one
+/// ([`ModuleIndex::changed_since`]).
+#[derive(Debug, Default)]
+pub(crate) struct Changed {
+    /// The keys of the resources whose facts changed ([`ModuleIndex::keys_read`]).
+    pub blocks: Vec<u64>,
+    /// The files whose text changed: places found in them before may have
+    /// moved.
+    pub files: Vec<PathBuf>,
 }
 
 /// The declarations of one module.
@@ -590,7 +601,9 @@ impl ModuleIndex {
         })
     }
 
+    /// The block at `at`, read (by the check recording, if one is).
     fn at(&self, (fi, bi): At) -> (&FileFacts, &Block) {
+        super::reads::read((fi, bi));
         let file = &self.files[fi];
         (file.as_ref(), file.blocks[bi].as_ref())
     }
@@ -728,6 +741,7 @@ impl ModuleIndex {
     /// The effective definition of `local.NAME`.
     pub fn local(&self, name: &str) -> Option<(&FileFacts, &Attribute)> {
         let (fi, bi, ai) = *self.shape.locals.get(name)?;
+        super::reads::read((fi, bi));
         let file = &self.files[fi];
         Some((file.as_ref(), &file.blocks[bi].body.attributes[ai]))
     }
@@ -798,6 +812,70 @@ impl ModuleIndex {
         } else {
             self.installed.get(name).cloned()
         }
+    }
+
+    /// What a check that read `read` (in this index) read, by the keys of
+    /// the blocks: a block found by its key in a later index whose blocks
+    /// moved (one added before it, say) is still the block read. Two
+    /// blocks of one key (a second declaration, an override) are taken as
+    /// one: when one changes, the checks that read either are made again.
+    pub(crate) fn keys_read(&self, read: &super::reads::Reads) -> super::reads::Reads<u64> {
+        read.map(|&(fi, bi)| block_key(self.files[fi].blocks[bi].unplaced()))
+    }
+
+    /// The resources whose facts (what other blocks read of them) differ
+    /// from `old`'s; `old` is an earlier index of the module with
+    /// the same keys in the same places (what keystrokes inside blocks make:
+    /// [`ModuleIndex::replacing`]). `None` when anything else may differ: a
+    /// block added, removed or renamed; a variable, local, module call,
+    /// data source or override changed; a tfvars file, the calls' folders.
+    /// Only the checks that read one of these blocks
+    /// ([`super::reads`]) can find something else than before.
+    pub(crate) fn changed_since(&self, old: &ModuleIndex) -> Option<Changed> {
+        if !Arc::ptr_eq(&self.shape, &old.shape)
+            || self.folder != old.folder
+            || self.files.len() != old.files.len()
+            || self.installed != old.installed
+            || self.absent != old.absent
+        {
+            return None;
+        }
+        let mut changed = Changed::default();
+        for (new, was) in self.files.iter().zip(&old.files) {
+            if Arc::ptr_eq(new, was) {
+                continue;
+            }
+            changed.files.push(new.path.clone());
+            let alike = new.path == was.path
+                && new.kind == was.kind
+                && new.kind.is_config()
+                && !new.is_override()
+                && new.detached.is_empty()
+                && was.detached.is_empty()
+                && new.blocks.len() == was.blocks.len();
+            if !alike {
+                return None;
+            }
+            if new.semantic == was.semantic {
+                continue;
+            }
+            for (a, b) in new.blocks.iter().zip(&was.blocks) {
+                if SharedBlock::same_source(a, b) {
+                    continue;
+                }
+                let (a, b) = (a.unplaced(), b.unplaced());
+                let facts =
+                    |b: &Block| super::hash::is_shared(b, false).then(|| super::hash::block(b));
+                if facts(a) == facts(b) {
+                    continue;
+                }
+                if a.kind != "resource" || b.kind != "resource" {
+                    return None;
+                }
+                changed.blocks.push(block_key(a));
+            }
+        }
+        Some(changed)
     }
 
     /// Changes when anything analysis reads from the index changes (not when

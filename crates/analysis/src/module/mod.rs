@@ -14,6 +14,7 @@
 
 mod hash;
 mod index;
+pub(crate) mod reads;
 mod scope;
 
 use std::ops::Range;

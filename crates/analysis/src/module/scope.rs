@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use super::ModuleIndex;
 use super::file_name;
+use super::reads::Reads;
 use crate::eval::types::Type;
 use crate::eval::{self, Origin, OriginKind, Scope, Value};
 use crate::hir::Span;
@@ -35,8 +36,9 @@ pub struct Frame {
 /// Values cached per frame, shared by every rule and model checked in it.
 #[derive(Debug, Default)]
 pub(crate) struct FrameCache {
-    /// `TYPE.NAME` in reference mode, by `(TYPE, NAME)`.
-    resources: std::sync::Mutex<std::collections::HashMap<(String, String), Value>>,
+    /// `TYPE.NAME` in reference mode, by `(TYPE, NAME)`, with the blocks
+    /// read to make it: each check that takes it read them too.
+    resources: std::sync::Mutex<std::collections::HashMap<(String, String), (Value, Reads)>>,
 }
 
 /// A `module` block that instantiates a frame.
@@ -372,9 +374,22 @@ impl<'a> ModuleScope<'a> {
     fn resource_value(&self, kind: &str, name: &str, depth: usize) -> eval::Result<Value> {
         let key = (kind.to_owned(), name.to_owned());
         let cache = &self.frame.cache.resources;
-        if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some((v, reads)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            super::reads::replay(reads);
             return Ok(v.clone());
         }
+        let (value, reads) =
+            super::reads::recording(|| self.resource_value_uncached(kind, name, depth));
+        let value = value?;
+        cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (value.clone(), reads));
+        Ok(value)
+    }
+
+    /// [`ModuleScope::resource_value`], made.
+    fn resource_value_uncached(&self, kind: &str, name: &str, depth: usize) -> eval::Result<Value> {
         let Some(merged) = self.frame.index.merged("resource", &[kind, name]) else {
             return Err(eval::Fail(format!("no resource {kind}.{name}")));
         };
@@ -405,10 +420,6 @@ impl<'a> ModuleScope<'a> {
                     .collect(),
             ),
         };
-        cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, value.clone());
         Ok(value)
     }
 
@@ -673,6 +684,39 @@ mod tests {
 
     fn root(files: Vec<Arc<FileFacts>>) -> Frame {
         Frame::root(Arc::new(ModuleIndex::new(PathBuf::from("."), files)))
+    }
+
+    /// A resource's value, cached for the frame, was made by reading other
+    /// blocks (here what its `count` names): each check that takes it from
+    /// the cache read those blocks too, and is checked again when they
+    /// change.
+    #[test]
+    fn a_cached_value_counts_as_read_by_each_check_that_takes_it() {
+        let frame = root(vec![facts(
+            "main.tf",
+            r#"
+resource "aws_subnet" "a" {
+  count = 2
+}
+resource "aws_subnet" "b" {
+  count = length(aws_subnet.a)
+}
+"#,
+        )]);
+        let expr = parse_expression("aws_subnet.b[1].id");
+        let read = || {
+            super::super::reads::recording(|| {
+                let scope = ModuleScope::references(&frame, &["aws_subnet"]);
+                eval::eval(&expr, &scope, 0)
+            })
+        };
+        let (first, made) = read();
+        let (again, taken) = read();
+        assert_eq!(first, again);
+        assert!(matches!(first, Value::String(_)), "{first:?}");
+        // Block 1 (`b`) and block 0 (`a`, read by `b`'s count), both times.
+        assert!(made.any_of(&[(0, 0)]) && made.any_of(&[(0, 1)]), "{made:?}");
+        assert_eq!(taken, made);
     }
 
     #[test]
