@@ -504,10 +504,16 @@ fn a_related_place_in_another_file_that_moved_is_placed_again() {
         "{findings:#?}"
     );
     let edited = facts("network.tf", network("  map_public_ip_on_launch = false\n"));
+    let first = Arc::clone(&index);
     let index = Arc::new(index.replacing(edited).unwrap());
     let (findings, full, stats) = check(&index);
     assert!(!stats.full, "the module's keys are the same");
     assert_eq!(findings, full);
+    // The index the check replaced is handed over (to be freed elsewhere).
+    drop(check);
+    let replaced = cache.replaced_index().unwrap();
+    assert!(Arc::ptr_eq(&replaced, &first));
+    assert!(cache.replaced_index().is_none());
 }
 
 /// A word typed above a block glues to it: a block Terraform rejects

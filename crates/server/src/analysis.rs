@@ -191,7 +191,13 @@ pub fn analyze(
                         [frame] if frame.call.is_none() => Some(&frame.index),
                         _ => None,
                     };
-                    cache.check(fingerprint(), root, check_block).0
+                    let findings = cache.check(fingerprint(), root, check_block).0;
+                    // Often the last hold on the last version's facts: freed
+                    // off the keystroke's path.
+                    if let Some(old) = cache.replaced_index() {
+                        svl_project::retire::retire(old);
+                    }
+                    findings
                 }
                 _ => check_file(&facts, &frames, &options).into(),
             }
