@@ -510,7 +510,6 @@ fn a_related_place_in_another_file_that_moved_is_placed_again() {
     assert!(!stats.full, "the module's keys are the same");
     assert_eq!(findings, full);
     // The index the check replaced is handed over (to be freed elsewhere).
-    drop(check);
     let replaced = cache.replaced_index().unwrap();
     assert!(Arc::ptr_eq(&replaced, &first));
     assert!(cache.replaced_index().is_none());
