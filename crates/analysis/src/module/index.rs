@@ -603,7 +603,7 @@ impl ModuleIndex {
 
     /// The block at `at`, read (by the check recording, if one is).
     fn at(&self, (fi, bi): At) -> (&FileFacts, &Block) {
-        super::reads::read((fi, bi));
+        super::reads::read(self.address(), (fi, bi));
         let file = &self.files[fi];
         (file.as_ref(), file.blocks[bi].as_ref())
     }
@@ -741,7 +741,7 @@ impl ModuleIndex {
     /// The effective definition of `local.NAME`.
     pub fn local(&self, name: &str) -> Option<(&FileFacts, &Attribute)> {
         let (fi, bi, ai) = *self.shape.locals.get(name)?;
-        super::reads::read((fi, bi));
+        super::reads::read(self.address(), (fi, bi));
         let file = &self.files[fi];
         Some((file.as_ref(), &file.blocks[bi].body.attributes[ai]))
     }
@@ -819,8 +819,28 @@ impl ModuleIndex {
     /// moved (one added before it, say) is still the block read. Two
     /// blocks of one key (a second declaration, an override) are taken as
     /// one: when one changes, the checks that read either are made again.
+    /// A read of another index (a caller's, a called module's) counts as a
+    /// read of every block.
     pub(crate) fn keys_read(&self, read: &super::reads::Reads) -> super::reads::Reads<u64> {
-        read.map(|&(fi, bi)| block_key(self.files[fi].blocks[bi].unplaced()))
+        use super::reads::Reads;
+        let key = |&(index, (fi, bi)): &super::reads::Read| {
+            let file = self.files.get(fi).filter(|_| index == self.address())?;
+            Some(block_key(file.blocks.get(bi)?.unplaced()))
+        };
+        match read {
+            Reads::Blocks(blocks) => blocks
+                .iter()
+                .map(key)
+                .collect::<Option<Vec<u64>>>()
+                .map_or(Reads::All, Reads::of),
+            Reads::All => Reads::All,
+        }
+    }
+
+    /// Where this index is while a check reads it: which index a recorded
+    /// read was of.
+    fn address(&self) -> usize {
+        self as *const Self as usize
     }
 
     /// The resources whose facts (what other blocks read of them) differ
@@ -919,6 +939,37 @@ mod tests {
             Arc::new(text.to_owned()),
             None,
         ))
+    }
+
+    /// What a check read is kept by the blocks' keys, found again in a
+    /// later index where a block was added before them; a read of another
+    /// index (or of a place this one does not have) is a read of every
+    /// block.
+    #[test]
+    fn reads_are_kept_by_key_and_of_their_own_index_only() {
+        use crate::module::reads::{self, Reads};
+        let subnet = "resource \"aws_subnet\" \"s\" {}\n";
+        let vpc = "resource \"aws_vpc\" \"v\" {}\n";
+        let model = "resource \"aws_sagemaker_model\" \"m\" {}\n";
+        let index =
+            |text: String| ModuleIndex::new(PathBuf::from("."), vec![facts("main.tf", &text)]);
+        let before = index([subnet, vpc].concat());
+        let after = index([model, subnet, vpc].concat());
+        let read_subnet = |index: &ModuleIndex| {
+            reads::recording(|| index.merged("resource", &["aws_subnet", "s"]).is_some())
+        };
+        let (found, read) = read_subnet(&before);
+        assert!(found);
+        let keys = before.keys_read(&read);
+        let subnet_key = key_hash("resource", ["aws_subnet", "s"]);
+        assert_eq!(keys, Reads::of(vec![subnet_key]));
+        assert!(!keys.any_of(&[key_hash("resource", ["aws_vpc", "v"])]));
+        // The subnet is block 1 now, not 0: the same key.
+        let (_, read_after) = read_subnet(&after);
+        assert_ne!(read_after, read);
+        assert_eq!(after.keys_read(&read_after), keys);
+        // Read in one index, taken as of another: every block.
+        assert_eq!(after.keys_read(&read), Reads::All);
     }
 
     #[test]

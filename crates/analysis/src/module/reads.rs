@@ -17,9 +17,13 @@ use std::cell::RefCell;
 /// Where a top-level block is in its module's index: (file, block).
 pub(crate) type At = (usize, usize);
 
-/// The blocks one check read: where they are ([`At`]), or their keys.
+/// A block read: which index it was read in (its address while the
+/// check runs), and where it is in it.
+pub(crate) type Read = (usize, At);
+
+/// The blocks one check read: where they are ([`Read`]), or their keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reads<T = At> {
+pub enum Reads<T = Read> {
     /// These, sorted, each once.
     Blocks(Box<[T]>),
     /// More than [`MAX_READS`]: taken as read whatever changes (a check
@@ -46,17 +50,11 @@ impl<T: Ord> Reads<T> {
         }
     }
 
-    /// The same reads of blocks known by `to`.
-    pub(crate) fn map<U: Ord>(&self, to: impl Fn(&T) -> U) -> Reads<U> {
-        match self {
-            Reads::Blocks(read) => {
-                let mut read: Vec<U> = read.iter().map(to).collect();
-                read.sort_unstable();
-                read.dedup();
-                Reads::Blocks(read.into_boxed_slice())
-            }
-            Reads::All => Reads::All,
-        }
+    /// The reads of `blocks` (in any order, with repeats).
+    pub(crate) fn of(mut blocks: Vec<T>) -> Self {
+        blocks.sort_unstable();
+        blocks.dedup();
+        Reads::Blocks(blocks.into_boxed_slice())
     }
 }
 
@@ -64,13 +62,13 @@ impl<T: Ord> Reads<T> {
 #[derive(Default)]
 struct Recording {
     /// With repeats, sorted and deduplicated when long.
-    blocks: Vec<At>,
+    blocks: Vec<Read>,
     /// Past [`MAX_READS`].
     all: bool,
 }
 
 impl Recording {
-    fn add(&mut self, read: impl IntoIterator<Item = At>) {
+    fn add(&mut self, read: impl IntoIterator<Item = Read>) {
         if self.all {
             return;
         }
@@ -108,11 +106,12 @@ thread_local! {
     static RECORDING: RefCell<Vec<Recording>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Notes that the check running on this thread (if one records) read `at`.
-pub(crate) fn read(at: At) {
+/// Notes that the check running on this thread (if one records) read the
+/// block at `at` of the index at address `index`.
+pub(crate) fn read(index: usize, at: At) {
     RECORDING.with_borrow_mut(|stack| {
         if let Some(top) = stack.last_mut() {
-            top.add([at]);
+            top.add([(index, at)]);
         }
     });
 }
@@ -163,22 +162,25 @@ mod tests {
 
     #[test]
     fn reads_nest_and_are_kept_once_in_order() {
-        read((9, 9)); // not recording: nothing
+        read(1, (9, 9)); // not recording: nothing
         let ((), outer) = recording(|| {
-            read((2, 1));
+            read(1, (2, 1));
             let ((), inner) = recording(|| {
-                read((1, 5));
-                read((1, 5));
+                read(1, (1, 5));
+                read(1, (1, 5));
             });
-            assert_eq!(inner, Reads::Blocks([(1, 5)].into()));
-            replay(&Reads::Blocks([(0, 3)].into()));
-            read((2, 1));
+            assert_eq!(inner, Reads::Blocks([(1, (1, 5))].into()));
+            replay(&Reads::Blocks([(1, (0, 3))].into()));
+            read(1, (2, 1));
         });
-        assert_eq!(outer, Reads::Blocks([(0, 3), (1, 5), (2, 1)].into()));
-        assert!(outer.any_of(&[(1, 5)]));
-        assert!(!outer.any_of(&[(1, 4), (3, 0)]));
+        assert_eq!(
+            outer,
+            Reads::Blocks([(1, (0, 3)), (1, (1, 5)), (1, (2, 1))].into())
+        );
+        assert!(outer.any_of(&[(1, (1, 5))]));
+        assert!(!outer.any_of(&[(1, (1, 4)), (2, (2, 1))]));
         let ((), none) = recording(|| {});
-        assert!(!none.any_of(&[(0, 0)]));
+        assert!(!none.any_of(&[(1, (0, 0))]));
     }
 
     /// A check that reads more than [`MAX_READS`] blocks counts as reading
@@ -188,20 +190,20 @@ mod tests {
         let ((), many) = recording(|| {
             // Repeats count once.
             for _ in 0..10 {
-                (0..=MAX_READS).for_each(|b| read((0, b)));
+                (0..=MAX_READS).for_each(|b| read(1, (0, b)));
             }
         });
         assert_eq!(many, Reads::All);
-        assert!(many.any_of(&[(7, 7)]));
+        assert!(many.any_of(&[(1, (7, 7))]));
         assert!(!many.any_of(&[]));
         let ((), bounded) = recording(|| {
             for _ in 0..10 {
-                (0..MAX_READS).for_each(|b| read((0, b)));
+                (0..MAX_READS).for_each(|b| read(1, (0, b)));
             }
         });
-        assert!(!bounded.any_of(&[(7, 7)]));
+        assert!(!bounded.any_of(&[(1, (7, 7))]));
         let ((), taking) = recording(|| {
-            read((1, 1));
+            read(1, (1, 1));
             replay(&many);
         });
         assert_eq!(taking, Reads::All);
