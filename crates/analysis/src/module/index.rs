@@ -884,9 +884,7 @@ impl ModuleIndex {
                     continue;
                 }
                 let (a, b) = (a.unplaced(), b.unplaced());
-                let facts =
-                    |b: &Block| super::hash::is_shared(b, false).then(|| super::hash::block(b));
-                if facts(a) == facts(b) {
+                if super::shared_hash(a, false) == super::shared_hash(b, false) {
                     continue;
                 }
                 if a.kind != "resource" || b.kind != "resource" {
