@@ -78,9 +78,9 @@ impl Recording {
         }
     }
 
-    fn take(&mut self, other: Recording) {
+    fn take(&mut self, other: &Recording) {
         self.all |= other.all;
-        self.add(other.blocks);
+        self.add(other.blocks.iter().copied());
     }
 
     fn settle(&mut self) {
@@ -133,7 +133,7 @@ pub(crate) fn replay(reads: &Reads) {
 /// check around it too (a value cached in the middle of a check).
 pub(crate) fn recording<R>(f: impl FnOnce() -> R) -> (R, Reads) {
     RECORDING.with_borrow_mut(|stack| stack.push(Recording::default()));
-    // Popped even if `f` panics: a panicking check leaves no recording on.
+    // Popped if `f` panics: a panicking check leaves no recording on.
     struct Pop;
     impl Drop for Pop {
         fn drop(&mut self) {
@@ -142,17 +142,14 @@ pub(crate) fn recording<R>(f: impl FnOnce() -> R) -> (R, Reads) {
     }
     let pop = Pop;
     let out = f();
+    std::mem::forget(pop);
     let mine = RECORDING.with_borrow_mut(|stack| {
-        let mine = stack.last_mut().map(std::mem::take).unwrap_or_default();
-        if let Some(outer) = stack.len().checked_sub(2).and_then(|i| stack.get_mut(i)) {
-            outer.take(Recording {
-                blocks: mine.blocks.clone(),
-                all: mine.all,
-            });
+        let mine = stack.pop().unwrap_or_default();
+        if let Some(outer) = stack.last_mut() {
+            outer.take(&mine);
         }
         mine
     });
-    drop(pop);
     (out, mine.done())
 }
 
