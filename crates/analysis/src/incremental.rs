@@ -76,6 +76,8 @@ struct Entry {
     /// The blocks of the module its last check read, by key (when the
     /// check was given the module's index).
     reads: Reads<u64>,
+    /// A finding of its last check has a related place in another file.
+    points_elsewhere: bool,
 }
 
 impl Entry {
@@ -110,6 +112,7 @@ impl Entry {
             more: more.into_iter().map(share).collect(),
             checked: None,
             reads: Reads::default(),
+            points_elsewhere: false,
         }
     }
 
@@ -133,6 +136,7 @@ impl Entry {
             more: Box::default(),
             checked: None,
             reads: Reads::default(),
+            points_elsewhere: false,
         }
     }
 
@@ -943,6 +947,9 @@ impl Incremental {
             return (memo.check(fingerprint, check_block), Stats::default());
         }
         let mut stats = Stats::default();
+        // Many items to check (an open, a change of the module's facts
+        // that many read): on rayon's workers too.
+        let mut wide = false;
         if self.checked_with != Some(fingerprint) {
             let changed = index
                 .zip(last_index)
@@ -951,7 +958,7 @@ impl Incremental {
                 Some(changed) => {
                     // A finding with a related place in another file that
                     // changed is made again: the place may have moved.
-                    let elsewhere = |run: &Run| {
+                    let moved = |run: &Run| {
                         run.iter().any(|f| {
                             f.as_made()
                                 .related
@@ -959,22 +966,28 @@ impl Incremental {
                                 .any(|r| r.path.as_ref().is_some_and(|p| changed.files.contains(p)))
                         })
                     };
+                    let mut marked = 0;
                     for entry in &mut self.entries {
-                        let moved = entry
-                            .checked
-                            .as_ref()
-                            .and_then(Option::as_ref)
-                            .is_some_and(elsewhere);
-                        if moved || entry.reads.any_of(&changed.blocks) {
+                        let again = entry.reads.any_of(&changed.blocks)
+                            || (entry.points_elsewhere
+                                && entry
+                                    .checked
+                                    .as_ref()
+                                    .and_then(Option::as_ref)
+                                    .is_some_and(moved));
+                        if again {
                             entry.checked = None;
+                            marked += 1;
                         }
                     }
+                    wide = marked >= PARALLEL_CHECK;
                 }
                 None => {
                     for entry in &mut self.entries {
                         entry.checked = None;
                     }
                     stats.full = true;
+                    wide = true;
                 }
             }
             self.checked_with = Some(fingerprint);
@@ -988,21 +1001,22 @@ impl Incremental {
                 }
                 findings
             });
+            entry.points_elsewhere = findings
+                .iter()
+                .any(|f| f.related.iter().any(|r| r.path.is_some()));
             entry.checked = Some(Run::new(findings));
             entry.reads = match index {
                 Some(index) => index.keys_read(&read),
                 None => Reads::All,
             };
         };
-        let todo = self.entries.iter().filter(|e| e.checked.is_none()).count();
-        stats.rechecked = todo;
-        stats.reused = self.entries.len() - todo;
-        // Many items to check (an open, a change of the module's facts): on
-        // rayon's workers too. Not from a worker, whose wait could starve
-        // the pool. A keystroke checks one item or a few, in the one pass
-        // over the entries it always made.
-        if todo >= PARALLEL_CHECK && rayon::current_thread_index().is_none() {
+        // Not from a worker, whose wait could starve the pool. A keystroke
+        // checks one item or a few, in the one pass over the entries it
+        // always made.
+        if wide && self.entries.len() >= PARALLEL_CHECK && rayon::current_thread_index().is_none() {
             use rayon::prelude::*;
+            stats.rechecked = self.entries.iter().filter(|e| e.checked.is_none()).count();
+            stats.reused = self.entries.len() - stats.rechecked;
             self.entries
                 .par_iter_mut()
                 .with_min_len(PARALLEL_CHECK / 2)
@@ -1010,9 +1024,12 @@ impl Incremental {
                 .for_each(check_entry);
         } else {
             for entry in &mut self.entries {
-                if entry.checked.is_none() {
-                    check_entry(entry);
+                if entry.checked.is_some() {
+                    stats.reused += 1;
+                    continue;
                 }
+                stats.rechecked += 1;
+                check_entry(entry);
             }
         }
         // Each item's run, shared: the findings are not copied.
