@@ -405,3 +405,42 @@ fn masked_long_json_strings_keep_their_values() {
     let names: Vec<&str> = found.iter().map(|f| f.resource.name.as_str()).collect();
     assert_eq!(names, ["named", "padding"], "{found:?}");
 }
+
+/// A `${` in a block's label is text to tree-sitter-hcl (a label is no
+/// template) and an interpolation to the lexical split, which then ends
+/// the label at the line's end and loses the block's `{`: the chunk does
+/// not parse on its own, and is mended by joining the chunks after it. In
+/// a short text too, however many chunks that takes within the window:
+/// the module call after it was lost when the mend's budget was the
+/// text's length. (Each of the block's nested blocks is a chunk of the
+/// split: the mend joins four.)
+#[test]
+fn a_label_the_split_reads_otherwise_is_mended_in_a_short_text() {
+    let text = r#"data "aws_iam_policy_${document" "p" {
+  statement {
+    actions = ["s3:GetObject"]
+  }
+  statement {
+    actions = ["s3:PutObject"]
+  }
+  statement {
+    actions = ["s3:ListBucket"]
+  }
+}
+module "m" {
+  source = "./m"
+}
+"#;
+    assert!(!syntax::parse(text, None).root_node().has_error());
+    let path = Path::new("main.tf");
+    let text = Arc::new(text.to_owned());
+    let full = FileFacts::extract(path, FileKind::Hcl, Arc::clone(&text), None);
+    let lenient =
+        FileFacts::extract_needed_with(path, FileKind::Hcl, Arc::clone(&text), true, false);
+    let kinds = |facts: &FileFacts| -> Vec<String> {
+        facts.blocks.iter().map(|b| b.kind.to_string()).collect()
+    };
+    assert_eq!(kinds(&full), ["data", "module"]);
+    assert_eq!(kinds(&lenient), kinds(&full));
+    assert_eq!(lenient.blocks, full.blocks);
+}

@@ -839,8 +839,12 @@ impl FileFacts {
             (!broken).then_some((held, read))
         };
         let mut detached = Vec::new();
-        // Bytes the lenient read may parse again to mend a broken chunk.
-        let mut mend_budget = text.len();
+        // Bytes the lenient read may parse again to mend broken chunks: as
+        // many as the text holds (the read stays linear), and never less
+        // than twice the window, so that a broken chunk of a short text
+        // (only tests read one leniently: the lenient read is for files
+        // over a megabyte) is mended as it would be in a long one.
+        let mut mend_budget = text.len().max(2 * MEND_WINDOW);
         // Items up to here were read as part of a mended chunk.
         let mut covered = 0;
         // A batch at a time: the chunks of a whole file of a million blocks,
