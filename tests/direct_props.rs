@@ -66,6 +66,11 @@ fn string_part() -> impl Strategy<Value = String> {
         Just("%".to_owned()),
         Just("%{ if true }y%{ endif }".to_owned()),
         Just("${~ x ~}".to_owned()),
+        // Blanks beside an interpolation: tree-sitter-hcl keeps no node
+        // of text that is only blanks.
+        Just("${x}".to_owned()),
+        Just(" ".to_owned()),
+        Just("\t ${ var.a }".to_owned()),
         Just("é✓".to_owned()),
         Just("#/*".to_owned()),
         Just("}{".to_owned()),

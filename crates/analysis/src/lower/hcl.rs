@@ -568,10 +568,22 @@ fn for_expr(node: Node<'_>, src: &str) -> ExprKind {
     }))
 }
 
+/// A quoted string's parts. Text of blanks only between two parts (or
+/// beside the quotes) has no node of its own: the grammar takes it for the
+/// blanks between tokens (`" ${x}"`, `"${x} ${y}"`), and it is read from
+/// the gaps between the nodes.
 fn quoted_template(node: Node<'_>, src: &str) -> ExprKind {
     let mut parts = crate::hir::TemplateParts::new();
     let mut cursor = node.walk();
+    // Where the text read so far ends (after the opening quote).
+    let mut at: Option<usize> = None;
     for child in node.named_children(&mut cursor) {
+        if let Some(from) = at
+            && from < child.start_byte()
+        {
+            push_literal(&mut parts, src[from..child.start_byte()].to_owned());
+        }
+        at = Some(child.end_byte());
         match child.kind() {
             "template_literal" => push_literal(&mut parts, unescape(syntax::text(child, src))),
             "template_interpolation" => match interpolation(child, src) {
@@ -827,6 +839,28 @@ mod tests {
         assert_eq!(unescape(r"a\U0001F4A3b"), "a💣b");
         assert_eq!(unescape(r#"q\"\\n"#), "q\"\\n");
         assert_eq!(unescape("$${x} %%{y} $5 %"), "${x} %{y} $5 %");
+    }
+
+    /// The blanks of a quoted string beside an interpolation are text, as
+    /// in Terraform: `"model ${var.env}"` is not `"model${var.env}"`.
+    #[test]
+    fn blanks_beside_an_interpolation_are_text() {
+        let literals = |text: &str| -> Vec<String> {
+            match e(text).kind {
+                K::Template(parts) => parts
+                    .iter()
+                    .map(|p| match p {
+                        TemplatePart::Literal(s) => s.to_string(),
+                        _ => "${}".to_owned(),
+                    })
+                    .collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(literals(r#""model ${x}""#), ["model ", "${}"]);
+        assert_eq!(literals(r#"" ${x}""#), [" ", "${}"]);
+        assert_eq!(literals(r#""${x} ${y}\t""#), ["${}", " ", "${}", "\t"]);
+        assert_eq!(literals(r#""${x}  ""#), ["${}", "  "]);
     }
 
     #[test]
