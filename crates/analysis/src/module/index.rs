@@ -8,7 +8,6 @@
 //! name. A block in an override file that overrides nothing is an error in
 //! Terraform and contributes nothing here.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -31,7 +30,7 @@ type KeyHash = u64;
 
 fn key_hash<'l>(kind: &str, labels: impl IntoIterator<Item = &'l str>) -> KeyHash {
     use std::hash::{Hash, Hasher};
-    let mut h = DefaultHasher::new();
+    let mut h = super::hash::hasher();
     kind.hash(&mut h);
     for label in labels {
         label.hash(&mut h);
@@ -899,7 +898,7 @@ impl ModuleIndex {
     /// Changes when anything analysis reads from the index changes (not when
     /// text moves or changes elsewhere in the files).
     pub fn fingerprint(&self) -> u64 {
-        let mut h = DefaultHasher::new();
+        let mut h = super::hash::hasher();
         self.installed.hash(&mut h);
         self.absent.hash(&mut h);
         for f in &self.files {

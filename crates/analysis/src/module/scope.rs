@@ -65,7 +65,7 @@ impl Frame {
     /// Changes when anything this instance's values depend on changes.
     pub fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = super::hash::hasher();
         let mut frame = Some(self);
         while let Some(f) = frame {
             f.index.fingerprint().hash(&mut h);
