@@ -709,51 +709,64 @@ fn first_publish(
             config.reports(f).then(|| (p, config.severity_of(f)))
         })
         .collect();
-    let made: Vec<(Segment, usize)> = reported
-        .par_chunks(SEGMENT)
-        .map(|chunk| {
-            let mut writer = convert::Diagnostics::new(rope, encoding, uri, index);
-            let mut hashed = 0;
-            let mut json = Vec::new();
-            let mut items = Vec::with_capacity(chunk.len());
-            let mut whole = true;
-            for (i, (p, severity)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    json.push(b',');
+    // Written on the workers a window at a time, and kept in this thread's
+    // allocations: what the analysis freed here is reused. Kept where the
+    // workers wrote them, a dense 1.2 MB `.tf.json` document's 25,000
+    // diagnostics peaked 13 MB higher, over its bound.
+    let window = SEGMENT * 4 * rayon::current_num_threads().max(1);
+    let mut segments = Vec::with_capacity(reported.len().div_ceil(SEGMENT));
+    let mut hashed = 0;
+    for window in reported.chunks(window) {
+        let written: Vec<(Vec<u8>, Vec<Memoed>, bool, usize)> = window
+            .par_chunks(SEGMENT)
+            .map(|chunk| {
+                let mut writer = convert::Diagnostics::new(rope, encoding, uri, index);
+                let mut hashed = 0;
+                let mut json = Vec::new();
+                let mut items = Vec::with_capacity(chunk.len());
+                let mut whole = true;
+                for (i, (p, severity)) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        json.push(b',');
+                    }
+                    let at = json.len();
+                    writer.write(&mut json, &p.to_finding(), *severity);
+                    let f = p.as_made();
+                    // Related places in other files depend on their
+                    // texts: not memoised.
+                    if f.related.iter().any(|r| r.path.is_some()) {
+                        whole = false;
+                        continue;
+                    }
+                    let mut key = Key {
+                        finding: f,
+                        severity: *severity,
+                        key: None,
+                        hashed: &mut hashed,
+                    };
+                    let mut m = Memoed::of(p, *severity, key.get(), rope);
+                    m.json = at..json.len();
+                    items.push(m);
                 }
-                let at = json.len();
-                writer.write(&mut json, &p.to_finding(), *severity);
-                let f = p.as_made();
-                // Related places in other files depend on their texts:
-                // not memoised.
-                if f.related.iter().any(|r| r.path.is_some()) {
-                    whole = false;
-                    continue;
-                }
-                let mut key = Key {
-                    finding: f,
-                    severity: *severity,
-                    key: None,
-                    hashed: &mut hashed,
-                };
-                let mut m = Memoed::of(p, *severity, key.get(), rope);
-                m.json = at..json.len();
-                items.push(m);
-            }
-            // serde_json writes UTF-8.
-            let json = String::from_utf8(json).unwrap_or_default();
-            let segment = Segment {
-                json: Arc::from(json),
-                items,
+                (json, items, whole, hashed)
+            })
+            .collect();
+        for (json, mut items, whole, count) in written {
+            hashed += count;
+            let mut kept = Vec::with_capacity(items.len());
+            kept.extend(items.drain(..));
+            segments.push(Segment {
+                // serde_json writes UTF-8.
+                json: Arc::from(std::str::from_utf8(&json).unwrap_or_default()),
+                items: kept,
                 whole,
-            };
-            (segment, hashed)
-        })
-        .collect();
-    let parts: Vec<Arc<str>> = made.iter().map(|(s, _)| Arc::clone(&s.json)).collect();
-    memo.hashed = made.iter().map(|(_, hashed)| hashed).sum();
+            });
+        }
+    }
+    let parts: Vec<Arc<str>> = segments.iter().map(|s| Arc::clone(&s.json)).collect();
+    memo.hashed = hashed;
     memo.reused = 0;
-    memo.segments = made.into_iter().map(|(segment, _)| segment).collect();
+    memo.segments = segments;
     DiagnosticsJson::from_segments(parts, reported.len())
 }
 
