@@ -754,7 +754,7 @@ fn first_publish(
         for (json, mut items, whole, count) in written {
             hashed += count;
             let mut kept = Vec::with_capacity(items.len());
-            kept.extend(items.drain(..));
+            kept.append(&mut items);
             segments.push(Segment {
                 // serde_json writes UTF-8.
                 json: Arc::from(std::str::from_utf8(&json).unwrap_or_default()),
