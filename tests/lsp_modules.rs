@@ -174,16 +174,39 @@ fn editing_subnets_in_another_open_file_updates_the_models_that_read_them() {
         network("eu-west-1a", "  map_public_ip_on_launch = false\n", "z"),
         network("eu-west-1a", "  map_public_ip_on_launch = false\n", "w"),
     ];
+    /// Said when the wait below times out (the test panics): which edit,
+    /// what a fresh server says and what was published last. It failed so
+    /// once, in a CI run under load, and did not again in hundreds of runs.
+    struct Waiting {
+        edit: usize,
+        expected: Vec<Value>,
+        last: Option<Value>,
+    }
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!(
+                    "edit {} of network.tf; a fresh server says {:#?}\nlast published for main.tf: {:#?}",
+                    self.edit, self.expected, self.last
+                );
+            }
+        }
+    }
     for (n, text) in edits.iter().enumerate() {
         change_full(&mut server, &net, 2 + n as i64, text);
-        let expected = fresh_diagnostics(&[(&net, text), (&main, &models)], &main);
+        let mut waiting = Waiting {
+            edit: n + 1,
+            expected: fresh_diagnostics(&[(&net, text), (&main, &models)], &main),
+            last: None,
+        };
         // Published again (any version) until it is what a fresh server
         // says: a wrong verdict ends in the wait's time-out.
         loop {
             let params = server.await_diagnostics(&main);
-            if params["diagnostics"].as_array() == Some(&expected) {
+            if params["diagnostics"].as_array() == Some(&waiting.expected) {
                 break;
             }
+            waiting.last = Some(params);
         }
     }
     assert_eq!(server.shutdown().code(), Some(0));
