@@ -751,23 +751,23 @@ impl Incremental {
             });
             (read, stop)
         };
-        let blank = |stretch: &&Range<usize>| src[(*stretch).clone()].trim().is_empty();
+        // Blank stretches hold nothing to read.
+        let stretches: Vec<&Range<usize>> = stretches
+            .iter()
+            .filter(|s| !src[(*s).clone()].trim().is_empty())
+            .collect();
         let reads: Vec<(Vec<Entry>, usize)> = {
             use rayon::prelude::*;
             if stretches.len() > 1 && rayon::current_thread_index().is_none() {
-                stretches
-                    .par_iter()
-                    .filter(|s| !blank(s))
-                    .map(read)
-                    .collect()
+                stretches.par_iter().map(|s| read(s)).collect()
             } else {
-                stretches.iter().filter(|s| !blank(s)).map(read).collect()
+                stretches.iter().map(|s| read(s)).collect()
             }
         };
         let mut entries = Vec::with_capacity(expected);
         // What tree-sitter is to parse, and where in `entries` it goes.
         let mut rest: Vec<(usize, StretchAt)> = Vec::new();
-        for (stretch, (read, stop)) in stretches.iter().filter(|s| !blank(s)).zip(reads) {
+        for (stretch, (read, stop)) in stretches.into_iter().zip(reads) {
             let first = entries.len();
             entries.extend(read);
             let from = if stop == stretch.end {

@@ -594,8 +594,7 @@ pub fn diagnostics_json(
             continue;
         }
         let severity = config.severity_of(f);
-        // Related places in other files depend on their texts: not memoised.
-        if f.related.iter().any(|r| r.path.is_some()) {
+        if !memoisable(f) {
             let (chunk, json) = serialise(&p, severity);
             pieces.push(Piece::Fresh(chunk, json, None));
             continue;
@@ -732,19 +731,12 @@ fn first_publish(
                     let at = json.len();
                     writer.write(&mut json, &p.to_finding(), *severity);
                     let f = p.as_made();
-                    // Related places in other files depend on their
-                    // texts: not memoised.
-                    if f.related.iter().any(|r| r.path.is_some()) {
+                    if !memoisable(f) {
                         whole = false;
                         continue;
                     }
-                    let mut key = Key {
-                        finding: f,
-                        severity: *severity,
-                        key: None,
-                        hashed: &mut hashed,
-                    };
-                    let mut m = Memoed::of(p, *severity, key.get(), rope);
+                    hashed += 1;
+                    let mut m = Memoed::of(p, *severity, content_key(f, *severity), rope);
                     m.json = at..json.len();
                     items.push(m);
                 }
@@ -789,6 +781,12 @@ fn reline(json: &str, lines: isize, out: &mut String) {
         rest = &tail[digits..];
     }
     out.push_str(rest);
+}
+
+/// Whether `finding`'s diagnostic is memoised: not with a related place in
+/// another file, which depends on that file's text.
+fn memoisable(finding: &Finding) -> bool {
+    !finding.related.iter().any(|r| r.path.is_some())
 }
 
 /// What a diagnostic of `finding` says, apart from where: hashed.
