@@ -34,8 +34,31 @@ pub(crate) fn closed_non_code(src: &str) -> Vec<Range<usize>> {
     regions
 }
 
+/// The bytes [`scan`] acts on in code: comments, strings, heredocs, and
+/// the braces of an interpolation.
+const CODE_BYTES: [bool; 256] = byte_set(b"#/\"<{}");
+/// The bytes [`scan`] acts on in a quoted string: escapes, its end, an
+/// interpolation, a line break.
+const STRING_BYTES: [bool; 256] = byte_set(b"\\\"$%\n");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
 /// The spans of [`non_code`], and whether the last one is left open.
 fn scan(src: &str) -> (Vec<Range<usize>>, bool) {
+    scan_acting_on(src, (&CODE_BYTES, &STRING_BYTES))
+}
+
+/// [`scan`], skipping the bytes that are not in `acts` (in code, in a
+/// string) without looking at them: every byte the scan matches on must be.
+fn scan_acting_on(src: &str, acts: (&[bool; 256], &[bool; 256])) -> (Vec<Range<usize>>, bool) {
     let bytes = src.as_bytes();
     let mut open = false;
     let mut out: Vec<Range<usize>> = Vec::new();
@@ -43,6 +66,16 @@ fn scan(src: &str) -> (Vec<Range<usize>>, bool) {
     let mut region_start = 0;
     let mut i = 0;
     while i < bytes.len() {
+        // Most bytes are none of those the scan acts on: skipped in a tight
+        // loop (the byte-by-byte match below cost a 10 MB open 25 ms).
+        let acts = match stack.last() {
+            Some(Ctx::Str) => acts.1,
+            _ => acts.0,
+        };
+        match bytes[i..].iter().position(|&b| acts[usize::from(b)]) {
+            Some(skip) => i += skip,
+            None => break,
+        }
         let b = bytes[i];
         match stack.last().copied() {
             Some(Ctx::Str) => match b {
@@ -155,10 +188,15 @@ fn scan(src: &str) -> (Vec<Range<usize>>, bool) {
 /// blocks) grows with this count, not with the text's size: a megabyte of
 /// `[[[[…` is a million nodes, a megabyte-long string is one.
 pub(crate) fn tokens(src: &str) -> usize {
+    tokens_around(src, &non_code(src))
+}
+
+/// [`tokens`], given the [`non_code`] spans of `src`.
+pub(crate) fn tokens_around(src: &str, non_code: &[Range<usize>]) -> usize {
     let bytes = src.as_bytes();
     let mut count = 0;
     let mut at = 0;
-    for region in non_code(src) {
+    for region in non_code.iter().cloned() {
         count += code_tokens(&bytes[at..region.start]);
         if !matches!(bytes[region.start], b'#' | b'/') {
             count += 1 + interpolation_tokens(&bytes[region.clone()]);
@@ -170,17 +208,40 @@ pub(crate) fn tokens(src: &str) -> usize {
 
 /// The words and punctuation marks of a stretch of code.
 fn code_tokens(bytes: &[u8]) -> usize {
+    // Without a branch a byte: a 10 MB open counted for 13 ms with them.
     let mut count = 0;
     let mut in_word = false;
     for &b in bytes {
-        let word = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-        if (word && !in_word) || b.is_ascii_punctuation() {
-            count += 1;
-        }
+        let class = BYTE_CLASS[usize::from(b)];
+        let word = class == WORD;
+        count += usize::from(class == PUNCTUATION || (word && !in_word));
         in_word = word;
     }
     count
 }
+
+/// A byte of a word (ASCII letters, digits, `_`, any byte of a non-ASCII
+/// character), in [`BYTE_CLASS`].
+const WORD: u8 = 1;
+/// An ASCII punctuation mark, in [`BYTE_CLASS`].
+const PUNCTUATION: u8 = 2;
+/// Each byte's class for [`code_tokens`]: [`WORD`], [`PUNCTUATION`] or 0.
+const BYTE_CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        class[b] = if byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80 {
+            WORD
+        } else if byte.is_ascii_punctuation() {
+            PUNCTUATION
+        } else {
+            0
+        };
+        b += 1;
+    }
+    class
+};
 
 /// The tokens of the interpolations (`${…}`, `%{…}`) of a string or
 /// heredoc, each up to its closing brace; a string nested in one counts as
@@ -354,6 +415,26 @@ mod tests {
         // A brace in a string nested in an interpolation does not end it:
         // what follows is counted.
         assert_eq!(tokens("a = \"${f(\"}\") [[[[]]]]}\""), 2 + 1 + 1 + 14);
+    }
+
+    proptest::proptest! {
+        /// Skipping the bytes the scan does not act on changes nothing: the
+        /// scan that looks at every byte finds the same spans.
+        #[test]
+        fn skipping_ordinary_bytes_finds_the_same_spans(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "\"", "\\", "$", "%", "{", "}", "${", "%{", "$${", "#", "/", "//", "/*",
+                    "*/", "*", "<", "<<", "<<EOT\n", "<<-EOT\n", "EOT", "  EOT\n", "\n", "\r\n",
+                    " ", "a", "x = ", "é", "[", "]", "=",
+                ]),
+                0..40,
+            )
+        ) {
+            let src: String = parts.concat();
+            let every = [true; 256];
+            proptest::prop_assert_eq!(scan(&src), scan_acting_on(&src, (&every, &every)));
+        }
     }
 
     #[test]
