@@ -83,10 +83,11 @@ impl Document {
     /// A document whose parses (now and after every change) give up as soon
     /// as `stop` is set, leaving an empty tree: for a server whose client
     /// has gone, which only needs to stop, never to use the document again.
-    pub fn new_unless(text: &str, version: i32, stop: Arc<AtomicBool>) -> Self {
+    /// It takes the text it is given: an open's 10 MB are not copied.
+    pub fn new_unless(text: String, version: i32, stop: Arc<AtomicBool>) -> Self {
         Self {
-            rope: Rope::from_str(text),
-            text: Arc::new(text.to_owned()),
+            rope: Rope::from_str(&text),
+            text: Arc::new(text),
             tree: Arc::new(LazyTree::unparsed(None, Some(Arc::clone(&stop)))),
             version,
             stop: Some(stop),

@@ -215,7 +215,7 @@ impl Server {
         self.unchecked.remove(&uri);
         let generation = self.next_generation();
         let document =
-            Document::new_unless(&item.text, item.version, Arc::clone(&self.input_closed));
+            Document::new_unless(item.text, item.version, Arc::clone(&self.input_closed));
         if self.input_closed.load(Ordering::Relaxed) {
             // The parse may have given up: nobody is left to check it for.
             tracing::info!(uri, "input closed while opening the document; not checked");
@@ -244,7 +244,7 @@ impl Server {
         };
         let uri = raw.unwrap_or_else(|| params.text_document.uri.to_string());
         let version = params.text_document.version;
-        let changes: Vec<_> = params
+        let mut changes: Vec<_> = params
             .content_changes
             .into_iter()
             .map(convert::change)
@@ -265,7 +265,7 @@ impl Server {
                     "change for a document that is not open; resyncing from its full text"
                 );
                 let mut doc = Document::new_unless(
-                    &changes[last_full].text,
+                    std::mem::take(&mut changes[last_full].text),
                     version,
                     Arc::clone(&self.input_closed),
                 );
