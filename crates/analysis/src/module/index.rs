@@ -67,6 +67,11 @@ pub(crate) struct Changed {
     pub files: Vec<PathBuf>,
 }
 
+/// Blocks by key. A key is a hash already: hashed again with SipHash,
+/// std's default, the lookups were a tenth of a 10 MB open's index.
+type KeyMap = HashMap<KeyHash, Ats, KeyState>;
+type KeyState = foldhash::fast::FixedState;
+
 /// The declarations of one module.
 #[derive(Debug, Default, Clone)]
 pub struct ModuleIndex {
@@ -95,7 +100,7 @@ pub struct ModuleIndex {
 #[derive(Debug, Clone, PartialEq)]
 struct Keyed {
     /// A power of two of shards; a key's shard is its top bits.
-    shards: Vec<Arc<HashMap<KeyHash, Ats>>>,
+    shards: Vec<Arc<KeyMap>>,
 }
 
 impl Default for Keyed {
@@ -120,7 +125,12 @@ impl Keyed {
         let share = keys.div_ceil(shards);
         Self {
             shards: (0..shards)
-                .map(|_| Arc::new(HashMap::with_capacity(share + share / 8)))
+                .map(|_| {
+                    Arc::new(KeyMap::with_capacity_and_hasher(
+                        share + share / 8,
+                        KeyState::default(),
+                    ))
+                })
                 .collect(),
         }
     }
@@ -137,7 +147,7 @@ impl Keyed {
     }
 
     /// The shard of `key`, copied first if it is shared.
-    fn shard_mut(&mut self, key: KeyHash) -> &mut HashMap<KeyHash, Ats> {
+    fn shard_mut(&mut self, key: KeyHash) -> &mut KeyMap {
         let i = self.shard_of(key);
         Arc::make_mut(&mut self.shards[i])
     }
@@ -171,15 +181,15 @@ struct Shape {
     /// Top-level blocks of ordinary configuration files by `(kind, labels)`.
     base: Keyed,
     /// Top-level blocks of override files, in the order they apply.
-    overrides: HashMap<KeyHash, Ats>,
+    overrides: KeyMap,
     /// Every local: name → `(file, block, attribute)`, the effective one.
     locals: HashMap<String, (usize, usize, usize)>,
     /// The first block of each key of `base`, by the hash of its kind and
     /// (resources only: [`typed_label`]) by the hash of its kind and first
     /// label, in source order: looking up one resource type stays cheap in
     /// a module of thousands of blocks.
-    by_kind: HashMap<KeyHash, Ats>,
-    by_label: HashMap<KeyHash, Ats>,
+    by_kind: KeyMap,
+    by_label: KeyMap,
 }
 
 /// The first label of a block listed by it (`Shape::by_label`): a
@@ -273,7 +283,7 @@ impl Shape {
 
     /// Where the first block of `like`'s key is listed: by its kind, and by
     /// its kind and first label.
-    fn first_keys(&mut self, like: &Block) -> Vec<(&mut HashMap<KeyHash, Ats>, KeyHash)> {
+    fn first_keys(&mut self, like: &Block) -> Vec<(&mut KeyMap, KeyHash)> {
         let mut out = vec![(&mut self.by_kind, key_hash(&like.kind, None))];
         if let Some(first) = typed_label(like) {
             out.push((&mut self.by_label, key_hash(&like.kind, Some(first))));
@@ -434,7 +444,7 @@ impl ModuleIndex {
             .map(|f| f.blocks.len())
             .sum();
         let mut base = Keyed::for_keys(blocks);
-        let mut overrides: HashMap<KeyHash, Ats> = HashMap::new();
+        let mut overrides = KeyMap::default();
         let mut locals = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
             if !file.kind.is_config() {
@@ -493,8 +503,8 @@ impl ModuleIndex {
             }
         }
         firsts.sort_unstable();
-        let mut by_kind: HashMap<KeyHash, Ats> = HashMap::new();
-        let mut by_label: HashMap<KeyHash, Ats> = HashMap::new();
+        let mut by_kind = KeyMap::default();
+        let mut by_label = KeyMap::default();
         for at in firsts {
             let b = block(at);
             by_kind.entry(key_hash(&b.kind, None)).or_default().push(at);
