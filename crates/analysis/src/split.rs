@@ -119,6 +119,22 @@ fn scan(src: &str, mode: Mode, take: &mut impl FnMut(Item)) -> bool {
             i = region.end.max(i + 1);
             continue;
         }
+        if depth > 0 {
+            // Inside a block only braces count, up to the next string,
+            // heredoc or comment: skipped to without a look at each byte
+            // (most of a file is inside blocks).
+            let limit = regions
+                .get(next_region)
+                .filter(|r| r.start >= i)
+                .map_or(bytes.len(), |r| r.start);
+            match bytes[i..limit].iter().position(|&b| b == b'{' || b == b'}') {
+                Some(skip) => i += skip,
+                None => {
+                    i = limit;
+                    continue;
+                }
+            }
+        }
         let b = bytes[i];
         if depth == 0 && header.is_none() && !b.is_ascii_whitespace() {
             if b.is_ascii_alphabetic() || b == b'_' {
