@@ -69,7 +69,8 @@ fn scan_acting_on(src: &str, acts: (&[bool; 256], &[bool; 256])) -> (Vec<Range<u
         // Most bytes are none of those the scan acts on: skipped in a tight
         // loop (the match below, on every byte, was most of the 57 ms a
         // 10 MB open spent estimating its tree).
-        let acts = match stack.last() {
+        let ctx = stack.last().copied();
+        let acts = match ctx {
             Some(Ctx::Str) => acts.1,
             _ => acts.0,
         };
@@ -78,7 +79,7 @@ fn scan_acting_on(src: &str, acts: (&[bool; 256], &[bool; 256])) -> (Vec<Range<u
             None => break,
         }
         let b = bytes[i];
-        match stack.last().copied() {
+        match ctx {
             Some(Ctx::Str) => match b {
                 b'\\' => i += 2,
                 b'"' => {
@@ -221,8 +222,13 @@ fn code_tokens(bytes: &[u8]) -> usize {
     count
 }
 
-/// A byte of a word (ASCII letters, digits, `_`, any byte of a non-ASCII
-/// character), in [`BYTE_CLASS`].
+/// Whether `b` is a byte of a word: an ASCII letter or digit, `_`, any
+/// byte of a non-ASCII character.
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    BYTE_CLASS[usize::from(b)] == WORD
+}
+
+/// A byte of a word ([`is_word_byte`]), in [`BYTE_CLASS`].
 const WORD: u8 = 1;
 /// An ASCII punctuation mark, in [`BYTE_CLASS`].
 const PUNCTUATION: u8 = 2;

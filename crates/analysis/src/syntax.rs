@@ -317,17 +317,12 @@ pub fn tree_bytes_estimate(src: &str) -> u64 {
 /// as the text of a string or heredoc: one per run of ASCII letters,
 /// digits, `_` and non-ASCII characters, and one per other byte.
 pub fn upper_tokens(text: &[u8]) -> usize {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
     let mut tokens = 0;
     let mut in_word = false;
     for &b in text {
-        if word(b) {
-            tokens += usize::from(!in_word);
-            in_word = true;
-        } else {
-            tokens += 1;
-            in_word = false;
-        }
+        let word = crate::lex::is_word_byte(b);
+        tokens += usize::from(!(word && in_word));
+        in_word = word;
     }
     tokens
 }
