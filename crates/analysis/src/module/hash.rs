@@ -11,9 +11,12 @@ use crate::hir::{Attribute, Block, Body, Expr, ExprKind, Step, TemplatePart};
 /// each time in a process. No hash outlives the process.
 pub(crate) type FastHasher = foldhash::quality::FoldHasher<'static>;
 
+/// What makes a [`FastHasher`]: also the hasher of analysis's maps.
+pub(crate) type FastState = foldhash::quality::FixedState;
+
 /// A [`FastHasher`], fresh.
 pub(crate) fn hasher() -> FastHasher {
-    foldhash::quality::FixedState::default().build_hasher()
+    FastState::default().build_hasher()
 }
 
 /// What other files (and other blocks of this file) may read: every block

@@ -69,8 +69,7 @@ pub(crate) struct Changed {
 
 /// Blocks by key. A key is a hash already: hashed again with SipHash,
 /// std's default, the lookups were a tenth of a 10 MB open's index.
-type KeyMap = HashMap<KeyHash, Ats, KeyState>;
-type KeyState = foldhash::fast::FixedState;
+type KeyMap = HashMap<KeyHash, Ats, super::hash::FastState>;
 
 /// The declarations of one module.
 #[derive(Debug, Default, Clone)]
@@ -128,7 +127,7 @@ impl Keyed {
                 .map(|_| {
                     Arc::new(KeyMap::with_capacity_and_hasher(
                         share + share / 8,
-                        KeyState::default(),
+                        Default::default(),
                     ))
                 })
                 .collect(),
