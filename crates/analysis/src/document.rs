@@ -70,12 +70,18 @@ pub struct Document {
 
 impl Document {
     pub fn new(text: &str, version: i32) -> Self {
+        Self::of(text.to_owned(), version, None)
+    }
+
+    /// A document of `text`, taken as it is, whose parses give up when
+    /// `stop` is set.
+    fn of(text: String, version: i32, stop: Option<Arc<AtomicBool>>) -> Self {
         Self {
-            rope: Rope::from_str(text),
-            text: Arc::new(text.to_owned()),
-            tree: Arc::new(LazyTree::unparsed(None, None)),
+            rope: Rope::from_str(&text),
+            text: Arc::new(text),
+            tree: Arc::new(LazyTree::unparsed(None, stop.clone())),
             version,
-            stop: None,
+            stop,
             spare: None,
         }
     }
@@ -85,14 +91,7 @@ impl Document {
     /// has gone, which only needs to stop, never to use the document again.
     /// It takes the text it is given: an open's 10 MB are not copied.
     pub fn new_unless(text: String, version: i32, stop: Arc<AtomicBool>) -> Self {
-        Self {
-            rope: Rope::from_str(&text),
-            text: Arc::new(text),
-            tree: Arc::new(LazyTree::unparsed(None, Some(Arc::clone(&stop)))),
-            version,
-            stop: Some(stop),
-            spare: None,
-        }
+        Self::of(text, version, Some(stop))
     }
 
     /// Applies `changes` in order (the tree is only edited: see
